@@ -1,0 +1,1 @@
+"""Importers and exporters: ACD interval reports, call-by-call logs, CSV, iCalendar."""

@@ -1,0 +1,141 @@
+"""One planning run for one scenario: forecast -> staffing -> schedule -> simulate -> capacity.
+
+Each stage is a function ``stage_x(ctx) -> None`` that fills its part of the `PlanContext`,
+writes its CSVs into ``ctx.out_dir`` and adds its sections to ``ctx.report``. The CLI and the
+API are thin shells over `run_plan`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from openwfm.report import Report
+from openwfm.scenario import Scenario
+
+
+@dataclass
+class PlanContext:
+    """Everything a planning run knows, stage after stage."""
+
+    scenario: Scenario
+    history: pd.DataFrame
+    out_dir: Path
+    report: Report
+    forecast: pd.DataFrame | None = None
+    requirement: pd.DataFrame | None = None
+    segments: pd.DataFrame | None = None
+    results: dict[str, Any] = field(default_factory=dict)
+    """Per-stage result objects (frozen dataclasses), keyed by stage name."""
+    timings_s: dict[str, float] = field(default_factory=dict)
+    summary: list[tuple[str, str, str]] = field(default_factory=list)
+    """(stage, what, value) lines for the terminal summary table."""
+
+    def write_csv(self, df: pd.DataFrame, name: str) -> Path:
+        path = self.out_dir / name
+        df.to_csv(path, index=False)
+        return path
+
+
+Stage = Callable[[PlanContext], None]
+
+
+def plan_intervals(scenario: Scenario) -> pd.DatetimeIndex:
+    """The UTC interval starts of the planned period (`plan_days` from `plan_start` 00:00 in
+    `plan_tz`)."""
+    tz = ZoneInfo(scenario.plan_tz)
+    start = datetime.combine(scenario.plan_start, datetime.min.time(), tzinfo=tz)
+    end = start + timedelta(days=scenario.plan_days)
+    return pd.date_range(
+        pd.Timestamp(start).tz_convert("UTC"),
+        pd.Timestamp(end).tz_convert("UTC"),
+        freq=f"{scenario.interval_s}s",
+        inclusive="left",
+    )
+
+
+def stage_placeholder_forecast(ctx: PlanContext) -> None:
+    """Placeholder forecast: mean of the last 4 same-weekday, same-local-time intervals."""
+    idx = plan_intervals(ctx.scenario)
+    out = []
+    for q in ctx.scenario.queues:
+        h = ctx.history[ctx.history["queue"] == q.id]
+        local = h["interval_start"].dt.tz_convert(q.tz)
+        key = pd.DataFrame({"dow": local.dt.dayofweek, "tod": local.dt.hour * 60 + local.dt.minute})
+        cut = h["interval_start"] >= h["interval_start"].max() - pd.Timedelta(days=28)
+        prof = (
+            pd.concat([key, h[["volume", "aht_s"]]], axis=1)[cut.to_numpy()]
+            .groupby(["dow", "tod"])
+            .mean()
+        )
+        fl = idx.tz_convert(q.tz)
+        keys = pd.MultiIndex.from_arrays([fl.dayofweek, fl.hour * 60 + fl.minute])
+        vals = prof.reindex(keys)
+        out.append(pd.DataFrame({"interval_start": idx, "queue": q.id,
+                                 "volume": vals["volume"].fillna(0.0).to_numpy(),
+                                 "aht_s": vals["aht_s"].fillna(prof["aht_s"].mean()).to_numpy()}))
+    ctx.forecast = pd.concat(out, ignore_index=True)
+    ctx.write_csv(ctx.forecast, "forecast.csv")
+
+
+def stage_staffing(ctx: PlanContext) -> None:
+    """Staff every queue and interval of the forecast with the queue's service goal."""
+    from openwfm.staffing import staff_frame
+    from openwfm.staffing.report import staffing_sections
+
+    assert ctx.forecast is not None, "the forecast stage runs first"
+    rows = []
+    for q in ctx.scenario.queues:
+        f = ctx.forecast[ctx.forecast["queue"] == q.id]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "interval_start": f["interval_start"].to_numpy(),
+                    "queue": q.id,
+                    "channel": q.channel.value,
+                    "volume": f["volume"].to_numpy(),
+                    "aht_s": f["aht_s"].to_numpy(),
+                    "interval_s": ctx.scenario.interval_s,
+                    "patience_s": q.patience_s,
+                    "sl_target": q.goal.sl_target,
+                    "sl_seconds": q.goal.answer_within_s,
+                    "concurrency": q.concurrency,
+                    "max_occupancy": q.goal.max_occupancy,
+                    "shrinkage": ctx.scenario.shrinkage,
+                }
+            )
+        )
+    ctx.requirement = staff_frame(pd.concat(rows, ignore_index=True))
+    ctx.write_csv(ctx.requirement, "requirement.csv")
+    for section in staffing_sections(ctx.requirement, ctx.scenario):
+        ctx.report.add(section)
+
+
+def run_plan(
+    ctx: PlanContext,
+    stages: list[tuple[str, Stage]],
+    on_stage: Callable[[str, float], None] | None = None,
+) -> PlanContext:
+    """Run `stages` in order on `ctx`, timing each; `on_stage(name, seconds)` after each."""
+    for name, stage in stages:
+        t0 = time.perf_counter()
+        stage(ctx)
+        ctx.timings_s[name] = time.perf_counter() - t0
+        if on_stage is not None:
+            on_stage(name, ctx.timings_s[name])
+    return ctx
+
+
+def default_stages() -> list[tuple[str, Stage]]:
+    """The stages of a full planning run, in order (each domain adds its own here)."""
+    return [
+        ("forecast", stage_placeholder_forecast),
+        ("staffing", stage_staffing),
+    ]
