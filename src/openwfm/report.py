@@ -29,7 +29,8 @@ class Report:
         from plotly.offline import get_plotlyjs
 
         nav = "".join(
-            f'<li><a href="#s{i}">{html.escape(s.title)}</a></li>' for i, s in enumerate(self.sections)
+            f'<li><a href="#s{i}">{html.escape(s.title)}</a></li>'
+            for i, s in enumerate(self.sections)
         )
         body = "".join(
             f'<section id="s{i}"><h2>{html.escape(s.title)}</h2>{s.body_html}</section>'

@@ -282,7 +282,8 @@ def scenario_from_dict(raw: dict[str, Any], *, base: Path, file: str = "<scenari
     queues = tuple(_parse_queue(t, file, i) for i, t in enumerate(raw.get("queues", [])))
     if not queues:
         raise InputError("a scenario needs at least one [[queues]] table", file=file)
-    for kind, items in (("site name", [s.name for s in sites]), ("queue id", [q.id for q in queues])):
+    names = (("site name", [s.name for s in sites]), ("queue id", [q.id for q in queues]))
+    for kind, items in names:
         dup = {x for x in items if items.count(x) > 1}
         if dup:
             raise InputError(f"duplicated {kind}: {sorted(dup)}", file=file)

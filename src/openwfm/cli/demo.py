@@ -27,10 +27,11 @@ def demo(
     scenario = demo_scenario()
     with console.status("building the demo history ..."):
         history = demo_history(scenario)
+    first, last = history["interval_start"].min(), history["interval_start"].max()
     console.print(
         f"[bold]{scenario.name}[/]: {len(scenario.sites)} sites, {len(scenario.queues)} queues, "
         f"{len(scenario.agents)} agents, {len(history):,} history rows "
-        f"({history['interval_start'].min():%Y-%m-%d} .. {history['interval_start'].max():%Y-%m-%d} UTC); "
+        f"({first:%Y-%m-%d} .. {last:%Y-%m-%d} UTC); "
         f"planning {scenario.plan_days} days from {scenario.plan_start}"
     )
     with atomic_dir(out) as tmp:
