@@ -5,9 +5,9 @@ Each sub-command lives in its own module and registers itself on `app`.
 
 from __future__ import annotations
 
-from openwfm.cli.app import app, main
-
 # Importing a module registers its commands on `app`; add one line per command module.
-from openwfm.cli import demo as _demo  # noqa: E402,F401
+from openwfm.cli import demo as _demo  # noqa: F401
+from openwfm.cli import runs as _runs  # noqa: F401
+from openwfm.cli.app import app, main
 
 __all__ = ["app", "main"]

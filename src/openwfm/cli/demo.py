@@ -15,6 +15,8 @@ from openwfm.cli.app import app, console
 def demo(
     out: Path = typer.Option(Path("openwfm-demo-output"), "-o", "--out",
                              help="Output folder (replaced as a whole when the run succeeds)."),
+    db: str | None = typer.Option(None, "--db", help="Also save the run's tables in this "
+                                  "database (SQLAlchemy URL, e.g. sqlite:///openwfm.db)."),
 ) -> None:
     """Plan the embedded demo contact center (a BPO in Casablanca, Manila and Bogota):
     forecast, staffing, schedule, simulation and capacity plan; writes CSVs and report.html."""
@@ -51,6 +53,15 @@ def demo(
             started(0)
             run_plan(ctx, stages, on_stage=done)
         (tmp / "report.html").write_text(ctx.report.to_html(), encoding="utf-8")
+    if db is not None:
+        from openwfm.store import RunStore
+
+        tables = {name: df for name, df in (("forecast", ctx.forecast),
+                                            ("requirement", ctx.requirement),
+                                            ("segments", ctx.segments)) if df is not None}
+        run_id = RunStore(db).save("demo", scenario=scenario.name, tables=tables,
+                                   meta={"timings_s": ctx.timings_s})
+        console.print(f"saved run {run_id} ({', '.join(tables)}) in {db}")
     table = Table(title="openwfm demo: summary")
     for col in ("stage", "what", "value"):
         table.add_column(col)

@@ -1,0 +1,158 @@
+"""`RunStore`: save and load planning runs with SQLAlchemy."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from openwfm.errors import InputError
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One saved run."""
+
+    run_id: int
+    name: str
+    scenario: str
+    created_utc: datetime
+    tables: tuple[str, ...]
+    meta: dict[str, Any]
+
+
+def _sqlite_transactional_ddl(engine: sa.Engine) -> None:
+    """Make pysqlite run DDL inside our transaction (the SQLAlchemy-documented recipe), so a
+    failed save leaves no table behind."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class RunStore:
+    """Planning runs in a SQL database.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> store = RunStore("sqlite://")
+    >>> t = pd.DataFrame({"interval_start": pd.to_datetime(["2026-03-30T00:00Z"]), "agents": [3]})
+    >>> run = store.save("demo", scenario="Tiny", tables={"requirement": t})
+    >>> store.load(run, "requirement")["interval_start"].dt.tz is not None
+    True
+    >>> [r.tables for r in store.runs()]
+    [('requirement',)]
+    """
+
+    def __init__(self, url: str = "sqlite:///openwfm.db") -> None:
+        try:
+            self.engine = sa.create_engine(url)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise InputError(f"not a usable database URL {url!r}: {exc}", column="--db") from exc
+        if self.engine.dialect.name == "sqlite":
+            _sqlite_transactional_ddl(self.engine)
+        self._meta = sa.MetaData()
+        self._runs = sa.Table(
+            "openwfm_runs",
+            self._meta,
+            sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("name", sa.String(200), nullable=False),
+            sa.Column("scenario", sa.String(200), nullable=False),
+            sa.Column("created_utc", sa.DateTime, nullable=False),
+            sa.Column("tables_json", sa.Text, nullable=False),
+            sa.Column("meta_json", sa.Text, nullable=False),
+        )
+        self._meta.create_all(self.engine)
+
+    @staticmethod
+    def _table_name(run_id: int, name: str) -> str:
+        return f"openwfm_run_{run_id}_{name}"
+
+    def save(
+        self,
+        name: str,
+        *,
+        scenario: str,
+        tables: Mapping[str, pd.DataFrame],
+        meta: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Save `tables` as one run, all or nothing; returns the run id."""
+        for key in tables:
+            if not _NAME.match(key):
+                raise InputError(
+                    f"table name {key!r}: expected lower-case letters, digits and '_'",
+                    column="tables",
+                )
+        layout: dict[str, list[str]] = {}
+        with self.engine.begin() as conn:
+            run_id = conn.execute(
+                self._runs.insert().values(
+                    name=name,
+                    scenario=scenario,
+                    created_utc=datetime.now(UTC).replace(tzinfo=None),
+                    tables_json="{}",
+                    meta_json=json.dumps(dict(meta or {}), default=str),
+                )
+            ).inserted_primary_key[0]
+            for key, df in tables.items():
+                out = df.copy()
+                aware = [c for c in out.columns if isinstance(out[c].dtype, pd.DatetimeTZDtype)]
+                for c in aware:
+                    out[c] = out[c].dt.tz_convert("UTC").dt.tz_localize(None)
+                layout[key] = aware
+                out.to_sql(self._table_name(run_id, key), conn, index=False)
+            conn.execute(
+                self._runs.update()
+                .where(self._runs.c.run_id == run_id)
+                .values(tables_json=json.dumps(layout))
+            )
+        return int(run_id)
+
+    def runs(self) -> list[RunInfo]:
+        """All saved runs, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(self._runs).order_by(self._runs.c.run_id)).all()
+        return [
+            RunInfo(
+                run_id=r.run_id,
+                name=r.name,
+                scenario=r.scenario,
+                created_utc=r.created_utc.replace(tzinfo=UTC),
+                tables=tuple(json.loads(r.tables_json)),
+                meta=json.loads(r.meta_json),
+            )
+            for r in rows
+        ]
+
+    def load(self, run_id: int, table: str) -> pd.DataFrame:
+        """One table of one run, with its UTC datetimes restored."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(self._runs.c.tables_json).where(self._runs.c.run_id == run_id)
+            ).first()
+            if row is None:
+                raise InputError(f"no run {run_id} in the store", column="run_id")
+            layout = json.loads(row.tables_json)
+            if table not in layout:
+                raise InputError(
+                    f"run {run_id} has no table {table!r}; it has {sorted(layout)}",
+                    column="table",
+                )
+            df = pd.read_sql_table(self._table_name(run_id, table), conn)
+        for c in layout[table]:
+            df[c] = pd.to_datetime(df[c]).dt.tz_localize("UTC")
+        return df
