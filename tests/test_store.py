@@ -54,3 +54,11 @@ def test_unknown_run_and_table_are_named(tmp_path: Path) -> None:
         store.load(run, "forecast")
     with pytest.raises(InputError, match="table name"):
         store.save("r", scenario="s", tables={"Bad Name": _table()})
+
+
+def test_round_trip_on_postgresql(postgres_url: str) -> None:
+    store = RunStore(postgres_url)
+    t = _table()
+    run = store.save("pg", scenario="Atlas", tables={"requirement": t})
+    pd.testing.assert_frame_equal(store.load(run, "requirement"), t, check_dtype=False)
+    assert run in [r.run_id for r in store.runs()]
