@@ -1,0 +1,427 @@
+"""Forecast every queue of an interval table: backtest, choose, forecast, bands, AHT.
+
+`forecast_queues` is the one entry point. It reads the interval table of
+``docs/architecture.md`` (``interval_start`` UTC, ``queue``, ``volume``, optional
+``aht_s`` and ``handled``) and returns the same shape for the future, with the prediction
+bands ``volume_lo_80``, ``volume_hi_80``, ``volume_lo_95``, ``volume_hi_95``. Queues are
+independent: ``backend="local"`` runs them in this process (or `n_jobs` processes),
+``backend="dask"`` maps them over a `distributed.Client` with the very same function, so
+both give identical numbers.
+
+Per queue:
+
+1. the history goes onto the local day grid of the queue's zone (`openwfm.forecast.calendar`);
+   public holidays of the queue's market and user special days marked ``exclude`` are
+   removed from learning; special-day multipliers are divided out;
+2. a rolling-origin backtest scores every candidate method (`openwfm.forecast.backtest`) and
+   the lowest overall WAPE wins (never worse than the historical average on the backtest);
+3. the winner forecasts from the end of history (or `start`) to `end`; a future holiday
+   gets the mean of past holidays, or the quietest weekday's historical average when
+   history has none; multipliers of future special days apply; closed intervals are zero;
+4. the 80 % and 95 % bands come from the winner's backtest residuals;
+5. AHT (when history has ``aht_s``) is a handled-weighted weekday x interval profile shrunk
+   toward the hour of day (`openwfm.forecast.models.aht_profile`).
+
+References
+----------
+Taylor, J. W. (2008). A comparison of univariate time series methods for forecasting
+intraday arrivals at a call center. Management Science 54(2), 253-265.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from openwfm.errors import InputError
+from openwfm.forecast.backtest import (
+    BacktestConfig,
+    band_quantiles,
+    bands,
+    run_backtest,
+    select_method,
+)
+from openwfm.forecast.calendar import (
+    SpecialDay,
+    check_tz,
+    holiday_dates,
+    local_keys,
+    special_for,
+    to_day_grid,
+    weekday_of,
+)
+from openwfm.forecast.models import Method, aht_profile, historical_average, predict
+
+__all__ = [
+    "DEFAULT_METHODS",
+    "ForecastResult",
+    "QueueForecast",
+    "forecast_queues",
+    "infer_interval_s",
+    "parse_horizon",
+]
+
+#: The candidates every queue is backtested with.
+DEFAULT_METHODS: tuple[Method, ...] = (
+    Method.SEASONAL_NAIVE,
+    Method.HISTORICAL_AVERAGE,
+    Method.MSTL,
+    Method.DAILY_PROFILE,
+)
+OUTPUT_COLUMNS = ("interval_start", "queue", "volume", "volume_lo_80", "volume_hi_80",
+                  "volume_lo_95", "volume_hi_95")
+
+
+@dataclass(frozen=True)
+class _Settings:
+    interval_s: int
+    tz: str
+    market: str | None
+    special: tuple[SpecialDay, ...]
+    methods: tuple[Method, ...]
+    backtest: BacktestConfig
+    start_ns: int
+    end_ns: int
+    with_aht: bool
+
+
+@dataclass(frozen=True, eq=False)
+class QueueForecast:
+    """The forecast of one queue.
+
+    Attributes
+    ----------
+    queue : str
+    method : Method
+        The method chosen by the backtest.
+    frame : pandas.DataFrame
+        Future intervals (see `forecast_queues`).
+    accuracy : pandas.DataFrame
+        Backtest accuracy per method and horizon bucket.
+    band_quantiles : numpy.ndarray
+        Standardized residual quantiles per horizon bucket (see `band_quantiles`).
+    """
+
+    queue: str
+    method: Method
+    frame: pd.DataFrame
+    accuracy: pd.DataFrame
+    band_quantiles: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastResult:
+    """Forecasts of every queue.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per queue and future interval: ``interval_start`` (UTC), ``queue``,
+        ``volume`` (point forecast of contacts offered), ``volume_lo_80``,
+        ``volume_hi_80``, ``volume_lo_95``, ``volume_hi_95`` and ``aht_s`` when the history
+        has it.
+    accuracy : pandas.DataFrame
+        Backtest table: ``queue``, ``method``, ``horizon``, ``wape``, ``mase``, ``bias``,
+        ``n``, ``chosen`` (bool).
+    chosen : Mapping[str, Method]
+        The method chosen for each queue.
+    interval_s : int
+        Interval length in seconds.
+    """
+
+    frame: pd.DataFrame
+    accuracy: pd.DataFrame
+    chosen: Mapping[str, Method] = field(default_factory=dict)
+    interval_s: int = 1800
+
+
+def parse_horizon(text: str) -> pd.Timedelta:
+    """Parse a horizon such as ``14d``, ``4w``, ``36h`` or ``90min``.
+
+    Examples
+    --------
+    >>> parse_horizon("14d"), parse_horizon("4w")
+    (Timedelta('14 days 00:00:00'), Timedelta('28 days 00:00:00'))
+    """
+    t = text.strip().lower()
+    try:
+        value = pd.Timedelta(days=7 * float(t[:-1])) if t.endswith("w") else pd.Timedelta(t)
+    except ValueError:
+        value = pd.NaT
+    if value is pd.NaT or value <= pd.Timedelta(0):
+        raise InputError(f"expected a positive horizon like 14d, 4w or 48h, got '{text}'",
+                         column="horizon")
+    return value
+
+
+def infer_interval_s(times: pd.Series | pd.DatetimeIndex) -> int:
+    """The most common step between consecutive distinct interval starts, in seconds.
+
+    Examples
+    --------
+    >>> infer_interval_s(pd.date_range("2026-01-01", periods=5, freq="15min", tz="UTC"))
+    900
+    """
+    ns = np.unique(pd.DatetimeIndex(times).asi8)
+    steps = np.diff(ns) // 10**9
+    steps = steps[steps > 0]
+    if len(steps) == 0:
+        raise InputError("need at least two intervals to infer the interval length",
+                         column="interval_start")
+    vals, counts = np.unique(steps, return_counts=True)
+    return int(vals[np.argmax(counts)])
+
+
+def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
+                  aht_s: np.ndarray | None, handled: np.ndarray | None,
+                  st: _Settings) -> QueueForecast:
+    """Backtest, choose and forecast one queue (the unit of work of every backend)."""
+    interval = st.interval_s
+    slots = 86400 // interval
+    keep = times_ns < st.start_ns
+    times = pd.DatetimeIndex(times_ns[keep], tz="UTC")
+    volume = volume[keep]
+    if len(times) == 0:
+        raise InputError(f"queue '{queue}' has no history before the forecast start",
+                         column="interval_start")
+    grid = to_day_grid(times, volume, st.tz, interval)
+    days, y = grid.days, grid.values.copy()
+    # first day to forecast: the local day of the forecast start
+    start = pd.Timestamp(st.start_ns, tz="UTC")
+    end = pd.Timestamp(st.end_ns, tz="UTC")
+    first_day = local_keys(pd.DatetimeIndex([start]), st.tz, interval)[0][0]
+    last_day = local_keys(pd.DatetimeIndex([end - pd.Timedelta(seconds=interval)]),
+                          st.tz, interval)[0][0]
+    n_train = int((first_day - days[0]).astype(np.int64))
+    if n_train < 1:
+        raise InputError(f"queue '{queue}' needs at least one full local day of history "
+                         "before the forecast start", column="interval_start")
+    if n_train > len(days):  # history ends days before the start: pad unknown days
+        pad = np.full((n_train - len(days), slots), np.nan)
+        y = np.vstack([y, pad])
+        days = np.arange(days[0], first_day, dtype="datetime64[D]")
+    y, days = y[:n_train], days[:n_train]
+    future = np.arange(first_day, last_day + np.timedelta64(1, "D"), dtype="datetime64[D]")
+    wd, fwd = weekday_of(days), weekday_of(future)
+
+    # holidays and special days
+    years = range(int(str(days[0])[:4]), int(str(future[-1])[:4]) + 1)
+    hol = holiday_dates(st.market, years)
+    hol_np = np.array(sorted(hol), dtype="datetime64[D]") if hol else np.array(
+        [], dtype="datetime64[D]")
+    special = special_for(queue, st.special)
+    past_hol = np.isin(days, hol_np)
+    holiday_rows = y[past_hol & ~np.isnan(y).all(axis=1)]
+    train = y.copy()
+    train[past_hol] = np.nan
+    fut_mult = np.ones(len(future))
+    for sd in special:
+        d = np.datetime64(sd.day, "D")
+        i = int((d - days[0]).astype(np.int64))
+        if 0 <= i < n_train:
+            if sd.exclude:
+                train[i] = np.nan
+            else:
+                train[i] = train[i] / sd.multiplier
+        j = int((d - future[0]).astype(np.int64))
+        if 0 <= j < len(future):
+            fut_mult[j] *= sd.multiplier
+
+    bt = run_backtest(train, wd, st.methods, st.backtest)
+    acc = bt.accuracy()
+    method = select_method(acc)
+    fc = predict(method, train, wd, fwd)
+    if fc is None:  # the chosen method ran in the backtest; only guards odd configs
+        method = Method.HISTORICAL_AVERAGE
+        fc = predict(method, train, wd, fwd)
+    assert fc is not None
+    q = band_quantiles(bt.actual, bt.forecasts[method]) if method in bt.forecasts else (
+        band_quantiles(np.empty((0, 1, slots)), np.empty((0, 1, slots))))
+
+    fut_hol = np.isin(future, hol_np)
+    if fut_hol.any():
+        if len(holiday_rows):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                hol_row = np.nan_to_num(np.nanmean(holiday_rows, axis=0))
+        else:
+            ha = historical_average(train, wd, np.arange(7))
+            totals = np.where(np.bincount(wd, minlength=7) > 0, ha.sum(axis=1), np.inf)
+            hol_row = ha[int(np.argmin(totals))]
+        fc[fut_hol] = hol_row
+    fc = fc * fut_mult[:, None]
+    lo95, lo80, hi80, hi95 = bands(fc, q)
+
+    # map future UTC intervals onto the grid
+    out_times = pd.date_range(start, end, freq=f"{interval}s", inclusive="left")
+    d, s = local_keys(out_times, st.tz, interval)
+    row = (d - future[0]).astype(np.int64)
+    cols: dict[str, Any] = {"interval_start": out_times, "queue": queue}
+    for name, mat in (("volume", fc), ("volume_lo_80", lo80), ("volume_hi_80", hi80),
+                      ("volume_lo_95", lo95), ("volume_hi_95", hi95)):
+        cols[name] = mat[row, s]
+    if st.with_aht:
+        n = handled if handled is not None else volume
+        a = aht_s[keep] if aht_s is not None else np.full(len(times), np.nan)
+        n = np.where(np.isnan(a), 0.0, np.nan_to_num(n[keep] if handled is not None else n))
+        hs_grid = to_day_grid(times, np.nan_to_num(a) * n, st.tz, interval, days=days)
+        n_grid = to_day_grid(times, n, st.tz, interval, days=days)
+        # cell means -> sums (the fall-back hour holds two intervals; the weights cancel)
+        prof = aht_profile(hs_grid.values, n_grid.values, wd, fwd, max(3600 // interval, 1))
+        cols["aht_s"] = prof[row, s]
+    frame = pd.DataFrame(cols)
+    acc.insert(0, "queue", queue)
+    acc["chosen"] = acc["method"] == method.value
+    return QueueForecast(queue=queue, method=method, frame=frame, accuracy=acc,
+                         band_quantiles=q)
+
+
+def _forecast_batch(batch: list[tuple[Any, ...]]) -> list[QueueForecast]:
+    return [_forecast_one(*item) for item in batch]
+
+
+def forecast_queues(
+    history: pd.DataFrame,
+    *,
+    horizon: pd.Timedelta | str | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    interval_s: int | None = None,
+    tz: str | Mapping[str, str] = "UTC",
+    market: str | Mapping[str, str] | None = None,
+    special_days: Sequence[SpecialDay] = (),
+    methods: Sequence[Method] = DEFAULT_METHODS,
+    backtest: BacktestConfig | None = None,
+    backend: Literal["local", "dask"] = "local",
+    client: Any = None,
+    n_jobs: int = 1,
+    batch_size: int = 25,
+) -> ForecastResult:
+    """Forecast contacts offered (and AHT) per queue and interval, with 80/95 % bands.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Interval table: ``interval_start`` (UTC), ``volume``, optional ``queue`` (one
+        queue "all" when absent), ``aht_s`` and ``handled`` (AHT weights; else volume).
+    horizon : Timedelta or str, optional
+        Length forecast from `start` (e.g. ``"14d"``); or give `end`.
+    start, end : Timestamp, optional
+        UTC start (default: end of history) and end (exclusive) of the forecast. History at
+        or after `start` is ignored.
+    interval_s : int, optional
+        Interval length in seconds (inferred when omitted).
+    tz : str or Mapping[str, str]
+        IANA zone of the daily cycle, for all queues or per queue (default UTC).
+    market : str or Mapping[str, str], optional
+        Holiday market (ISO country code), for all queues or per queue.
+    special_days : sequence of SpecialDay
+        Campaigns (multipliers) and outages (excluded days).
+    methods : sequence of Method
+        Candidates of the backtest (the historical average is always added).
+    backtest : BacktestConfig, optional
+        Rolling-origin settings (default: horizon of min(forecast days, 14) days, 3 origins
+        a week apart).
+    backend : {"local", "dask"}
+        ``"dask"`` maps batches of queues over `client` (a `distributed.Client`).
+    n_jobs : int
+        Local processes (``backend="local"``).
+    batch_size : int
+        Queues per task.
+
+    Returns
+    -------
+    ForecastResult
+
+    Examples
+    --------
+    >>> t = pd.date_range("2026-03-02", periods=28 * 24, freq="h", tz="UTC")
+    >>> hist = pd.DataFrame({"interval_start": t, "queue": "q",
+    ...                      "volume": np.where(t.hour.isin(range(8, 18)), 10.0, 0.0)})
+    >>> r = forecast_queues(hist, horizon="2d", methods=[Method.HISTORICAL_AVERAGE])
+    >>> len(r.frame), float(r.frame["volume"].sum()), r.chosen["q"].value
+    (48, 200.0, 'historical_average')
+    """
+    if "queue" not in history.columns:
+        history = history.assign(queue="all")
+    for col in ("interval_start", "volume"):
+        if col not in history.columns:
+            raise InputError(f"missing required column '{col}'", column=col)
+    times = pd.DatetimeIndex(history["interval_start"])
+    if times.tz is None:
+        raise InputError("interval_start must be timezone-aware (UTC)",
+                         column="interval_start")
+    interval = int(interval_s) if interval_s else infer_interval_s(times)
+    if 86400 % interval:
+        raise InputError(f"the interval length {interval} s does not divide a day",
+                         column="interval_start")
+    step = pd.Timedelta(seconds=interval)
+    start = pd.Timestamp(start) if start is not None else times.max() + step
+    if start.tzinfo is None:
+        raise InputError("the forecast start must be timezone-aware", column="start")
+    if end is None:
+        if horizon is None:
+            raise InputError("give a horizon or an end", column="horizon")
+        h = parse_horizon(horizon) if isinstance(horizon, str) else pd.Timedelta(horizon)
+        end = start + h
+    end = pd.Timestamp(end)
+    if end <= start:
+        raise InputError("the forecast end must be after its start", column="horizon")
+    days_ahead = int(np.ceil((end - start) / pd.Timedelta(days=1)))
+    cfg = backtest or BacktestConfig(horizon_days=int(min(max(days_ahead, 1), 14)))
+    cands = tuple(dict.fromkeys([Method.HISTORICAL_AVERAGE, *methods]))
+    with_aht = "aht_s" in history.columns and history["aht_s"].notna().any()
+
+    items: list[tuple[Any, ...]] = []
+    for queue, g in history.groupby("queue", sort=True):
+        qtz = check_tz(tz.get(str(queue), "UTC") if isinstance(tz, Mapping) else tz)
+        qm = market.get(str(queue)) if isinstance(market, Mapping) else market
+        st = _Settings(interval_s=interval, tz=qtz, market=qm, special=tuple(special_days),
+                       methods=cands, backtest=cfg, start_ns=start.value, end_ns=end.value,
+                       with_aht=bool(with_aht))
+        items.append((
+            str(queue),
+            pd.DatetimeIndex(g["interval_start"]).asi8,
+            g["volume"].to_numpy(dtype=float),
+            g["aht_s"].to_numpy(dtype=float) if with_aht else None,
+            g["handled"].to_numpy(dtype=float) if with_aht and "handled" in g else None,
+            st,
+        ))
+    batches = [items[i:i + batch_size] for i in range(0, len(items), batch_size)]
+    if backend == "dask":
+        if client is None:
+            raise ValueError("backend='dask' needs a distributed.Client")
+        futures = client.map(_forecast_batch, batches, pure=False)
+        results = [r for part in client.gather(futures) for r in part]
+    elif backend == "local":
+        if n_jobs > 1 and len(batches) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+                results = [r for part in pool.map(_forecast_batch, batches) for r in part]
+        else:
+            results = [r for b in batches for r in _forecast_batch(b)]
+    else:
+        raise ValueError(f"unknown backend '{backend}' (use 'local' or 'dask')")
+    frame = pd.concat([r.frame for r in results], ignore_index=True)
+    accuracy = pd.concat([r.accuracy for r in results], ignore_index=True)
+    return ForecastResult(frame=frame, accuracy=accuracy,
+                          chosen={r.queue: r.method for r in results}, interval_s=interval)
+
+
+def holiday_days_between(market: str | None, first: date, last: date) -> list[date]:
+    """Holidays of `market` between two dates (inclusive), sorted.
+
+    Examples
+    --------
+    >>> holiday_days_between("FR", date(2026, 5, 1), date(2026, 5, 10))
+    [datetime.date(2026, 5, 1), datetime.date(2026, 5, 8)]
+    """
+    hol = holiday_dates(market, range(first.year, last.year + 1))
+    return sorted(d for d in hol if first <= d <= last)

@@ -1,0 +1,311 @@
+"""Forecasting methods on the local day grid.
+
+Every method is a plain function ``f(history, weekdays, future_weekdays) -> forecast``:
+
+* ``history``: ``(days, slots)`` matrix of volumes per local day and interval, ``NaN`` where
+  unknown (gaps, excluded special days, holidays);
+* ``weekdays``: weekday of each history row (Monday = 0);
+* ``future_weekdays``: weekday of each day to forecast (the days right after history);
+* returns a ``(len(future_weekdays), slots)`` matrix >= 0, or ``None`` when the method needs
+  more history than there is.
+
+The candidates (see `Method`):
+
+``seasonal_naive``
+    The last observed value of the same weekday and interval (seasonal naive, one week).
+``historical_average``
+    Mean of every observed value of the same weekday and interval: the "simplistic
+    historical average" that Taylor (2008) found hard to beat beyond 2-3 days ahead.
+``mstl``
+    statsforecast's MSTL with a daily and a weekly seasonality on the last `MSTL_WINDOW_DAYS`
+    days (gaps filled by the historical average), its trend by simple exponential smoothing.
+``daily_profile``
+    openwfm's own: a daily total per weekday (exponentially weighted mean of the same
+    weekday's recent totals) times an intraday profile per weekday (shares of the day, with a
+    Dirichlet shrinkage toward the profile pooled over all weekdays).
+
+References
+----------
+Taylor, J. W. (2008). A comparison of univariate time series methods for forecasting
+intraday arrivals at a call center. Management Science 54(2), 253-265.
+
+Bandara, K., Hyndman, R. J., Bergmeir, C. (2021). MSTL: a seasonal-trend decomposition
+algorithm for time series with multiple seasonal patterns. arXiv:2107.13462.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from enum import StrEnum
+
+import numpy as np
+
+__all__ = [
+    "METHODS",
+    "Method",
+    "aht_profile",
+    "closed_mask",
+    "daily_profile",
+    "historical_average",
+    "mstl",
+    "predict",
+    "seasonal_naive",
+]
+
+#: Days of history MSTL fits on (4 weeks: 4 weekly cycles, fast enough for 1,000 queues).
+MSTL_WINDOW_DAYS = 28
+#: Fewest days of history MSTL needs (two weekly cycles).
+MSTL_MIN_DAYS = 14
+#: Weeks of history the daily-profile model learns from.
+PROFILE_WEEKS = 8
+#: Weight decay per week of the daily-total mean (newest week weight 1).
+PROFILE_DECAY = 0.6
+#: Dirichlet concentration (in contacts) of the intraday profile toward the pooled profile.
+PROFILE_SHRINK = 200.0
+
+
+class Method(StrEnum):
+    """A forecasting method (the candidates of the backtest)."""
+
+    SEASONAL_NAIVE = "seasonal_naive"
+    HISTORICAL_AVERAGE = "historical_average"
+    MSTL = "mstl"
+    DAILY_PROFILE = "daily_profile"
+
+
+def _by_weekday(history: np.ndarray, weekdays: np.ndarray) -> list[np.ndarray]:
+    return [history[weekdays == w] for w in range(7)]
+
+
+def historical_average(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray
+) -> np.ndarray:
+    """Mean of all observed values of the same weekday and interval (0 where never seen).
+
+    Examples
+    --------
+    >>> h = np.array([[1.0, 2.0], [10.0, 20.0], [3.0, np.nan]])
+    >>> historical_average(h, np.array([0, 1, 0]), np.array([0, 1])).tolist()
+    [[2.0, 2.0], [10.0, 20.0]]
+    """
+    slots = history.shape[1]
+    table = np.zeros((7, slots))
+    for w, rows in enumerate(_by_weekday(history, weekdays)):
+        if len(rows):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                table[w] = np.nan_to_num(np.nanmean(rows, axis=0))
+    return table[future_weekdays]
+
+
+def seasonal_naive(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray
+) -> np.ndarray:
+    """The last observed value of the same weekday and interval (0 where never seen).
+
+    Examples
+    --------
+    >>> h = np.array([[1.0, 2.0], [10.0, 20.0], [3.0, np.nan]])
+    >>> seasonal_naive(h, np.array([0, 1, 0]), np.array([0, 1])).tolist()
+    [[3.0, 2.0], [10.0, 20.0]]
+    """
+    slots = history.shape[1]
+    table = np.zeros((7, slots))
+    for w, rows in enumerate(_by_weekday(history, weekdays)):
+        if len(rows):
+            seen = ~np.isnan(rows)
+            last = np.where(seen.any(axis=0), len(rows) - 1 - np.argmax(seen[::-1], axis=0), -1)
+            vals = rows[np.maximum(last, 0), np.arange(slots)]
+            table[w] = np.where(last >= 0, vals, 0.0)
+    return table[future_weekdays]
+
+
+def mstl(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray
+) -> np.ndarray | None:
+    """statsforecast MSTL (daily + weekly seasonality) on the last `MSTL_WINDOW_DAYS` days.
+
+    Gaps are filled with the historical average before fitting; closed intervals stay
+    near zero through the seasonal components and the result is clipped at zero.
+    Returns None with fewer than `MSTL_MIN_DAYS` days.
+
+    Examples
+    --------
+    >>> t = np.arange(21 * 24)
+    >>> h = (10 + 5 * np.sin(2 * np.pi * t / 24)).reshape(21, 24)
+    >>> wd = np.arange(21) % 7
+    >>> f = mstl(h, wd, np.arange(21, 23) % 7)
+    >>> bool(np.allclose(f, h[:2], atol=0.5))
+    True
+    """
+    from statsforecast.models import MSTL, SimpleExponentialSmoothingOptimized
+
+    days, slots = history.shape
+    if days < MSTL_MIN_DAYS:
+        return None
+    window = history[-MSTL_WINDOW_DAYS:]
+    wd = weekdays[-MSTL_WINDOW_DAYS:]
+    if np.isnan(window).any():
+        fill = historical_average(history, weekdays, wd)
+        window = np.where(np.isnan(window), fill, window)
+    y = window.ravel()
+    if not np.any(y):
+        return np.zeros((len(future_weekdays), slots))
+    model = MSTL(
+        season_length=[slots, 7 * slots],
+        trend_forecaster=SimpleExponentialSmoothingOptimized(),
+        # loess jumps: the same decomposition within noise, several times faster
+        stl_kwargs={"trend_jump": 50, "low_pass_jump": 10, "seasonal_jump": 1},
+    )
+    out = model.forecast(y=y, h=len(future_weekdays) * slots)["mean"]
+    return np.clip(np.asarray(out, dtype=float).reshape(len(future_weekdays), slots), 0, None)
+
+
+def daily_profile(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray
+) -> np.ndarray:
+    """Daily total per weekday times an intraday profile per weekday (openwfm's own).
+
+    * Daily total of weekday ``w``: exponentially weighted mean (decay `PROFILE_DECAY` per
+      week) of the totals of the last `PROFILE_WEEKS` days of weekday ``w``; a day with gaps
+      counts its missing intervals at the historical average.
+    * Profile of weekday ``w``: share of the day per interval, ``(sum of volumes + k * pooled
+      share) / (sum of daily totals + k)`` with ``k = PROFILE_SHRINK`` contacts: a Dirichlet
+      posterior mean whose prior is the profile pooled over all weekdays, so a quiet weekday
+      borrows its shape, a busy one keeps its own.
+
+    Examples
+    --------
+    >>> h = np.tile([[0.0, 30.0, 10.0]], (14, 1))
+    >>> daily_profile(h, np.arange(14) % 7, np.array([0, 1])).tolist()
+    [[0.0, 30.0, 10.0], [0.0, 30.0, 10.0]]
+    """
+    slots = history.shape[1]
+    recent = history[-7 * PROFILE_WEEKS:]
+    wd = weekdays[-7 * PROFILE_WEEKS:]
+    fill = historical_average(history, weekdays, wd)
+    full = np.where(np.isnan(recent), fill, recent)
+    seen = ~np.isnan(recent).all(axis=1)
+    totals = full.sum(axis=1)
+    pooled = full[seen].sum(axis=0)
+    pooled_share = pooled / pooled.sum() if pooled.sum() > 0 else np.full(slots, 1.0 / slots)
+    total_w = np.zeros(7)
+    share_w = np.tile(pooled_share, (7, 1))
+    for w in range(7):
+        rows = np.flatnonzero((wd == w) & seen)
+        if len(rows) == 0:
+            continue
+        age = (len(wd) - 1 - rows) // 7
+        weight = PROFILE_DECAY ** age.astype(float)
+        total_w[w] = float(np.sum(weight * totals[rows]) / np.sum(weight))
+        share_w[w] = (full[rows].sum(axis=0) + PROFILE_SHRINK * pooled_share) / (
+            totals[rows].sum() + PROFILE_SHRINK
+        )
+    # intervals never open for this weekday stay closed
+    open_w = np.zeros((7, slots), dtype=bool)
+    for w in range(7):
+        rows = full[(wd == w) & seen]
+        open_w[w] = (rows > 0).any(axis=0) if len(rows) else pooled > 0
+    share_w = np.where(open_w, share_w, 0.0)
+    norm = share_w.sum(axis=1, keepdims=True)
+    share_w = np.divide(share_w, norm, out=np.zeros_like(share_w), where=norm > 0)
+    return total_w[future_weekdays, None] * share_w[future_weekdays]
+
+
+Forecaster = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray | None]
+
+#: The function of each method.
+METHODS: dict[Method, Forecaster] = {
+    Method.SEASONAL_NAIVE: seasonal_naive,
+    Method.HISTORICAL_AVERAGE: historical_average,
+    Method.MSTL: mstl,
+    Method.DAILY_PROFILE: daily_profile,
+}
+
+
+#: Weeks of history that decide whether a weekday's interval is closed.
+CLOSED_WEEKS = 8
+#: Shrinkage (in handled contacts) of an AHT cell toward its hour, and an hour toward the mean.
+AHT_SHRINK = 30.0
+
+
+def closed_mask(history: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
+    """``(7, slots)``: True where the weekday's interval had no contact in `CLOSED_WEEKS`.
+
+    Closed periods (nights, weekends) are then forecast as exactly zero by every method.
+
+    Examples
+    --------
+    >>> h = np.array([[0.0, 5.0], [0.0, np.nan]])
+    >>> closed_mask(h, np.array([0, 1]))[:2].tolist()
+    [[True, False], [True, True]]
+    """
+    recent = history[-7 * CLOSED_WEEKS:]
+    wd = weekdays[-7 * CLOSED_WEEKS:]
+    out = np.ones((7, history.shape[1]), dtype=bool)
+    for w in range(7):
+        rows = recent[wd == w]
+        if len(rows):
+            out[w] = ~(np.nan_to_num(rows) > 0).any(axis=0)
+    return out
+
+
+def predict(
+    method: Method, history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray
+) -> np.ndarray | None:
+    """Forecast with `method`, closed intervals set to zero (None if it cannot run).
+
+    Examples
+    --------
+    >>> h = np.array([[0.0, 4.0], [0.0, 6.0]] * 7)
+    >>> predict(Method.HISTORICAL_AVERAGE, h, np.arange(14) % 7, np.array([0])).tolist()
+    [[0.0, 5.0]]
+    """
+    f = METHODS[method](history, weekdays, future_weekdays)
+    if f is None:
+        return None
+    return np.where(closed_mask(history, weekdays)[future_weekdays], 0.0, f)
+
+
+def aht_profile(
+    handle_s: np.ndarray,
+    handled: np.ndarray,
+    weekdays: np.ndarray,
+    future_weekdays: np.ndarray,
+    slots_per_hour: int,
+) -> np.ndarray:
+    """AHT per future day and interval: a handled-weighted profile with two-level shrinkage.
+
+    ``handle_s`` is the total handle time and ``handled`` the handled contacts per local
+    day and interval (``NaN`` or 0 where none), over the last `PROFILE_WEEKS` weeks. The AHT
+    of weekday ``w`` and interval ``s`` is ``(H_ws + k * A_h) / (N_ws + k)`` where ``H`` and
+    ``N`` are sums of handle time and handled contacts, ``A_h`` the AHT of the same local
+    hour over all weekdays, itself ``(H_h + k * A) / (N_h + k)`` shrunk toward the overall
+    AHT ``A``, and ``k = AHT_SHRINK`` contacts (an empirical-Bayes style posterior mean): a
+    busy cell keeps its own AHT, a quiet one borrows its hour's.
+
+    Examples
+    --------
+    >>> n = np.full((7, 2), 10_000.0)
+    >>> h = n * np.array([100.0, 300.0])
+    >>> aht_profile(h, n, np.arange(7), np.array([2]), 2).round().tolist()
+    [[100.0, 300.0]]
+    """
+    weeks = 7 * PROFILE_WEEKS
+    hs = np.nan_to_num(handle_s[-weeks:])
+    n = np.nan_to_num(handled[-weeks:])
+    wd = weekdays[-weeks:]
+    slots = hs.shape[1]
+    total_n = n.sum()
+    overall = hs.sum() / total_n if total_n > 0 else np.nan
+    hour = np.arange(slots) // max(slots_per_hour, 1)
+    hs_hour = np.bincount(hour, weights=hs.sum(axis=0))
+    n_hour = np.bincount(hour, weights=n.sum(axis=0))
+    k = AHT_SHRINK
+    a_hour = (hs_hour + k * overall) / (n_hour + k)
+    out = np.empty((7, slots))
+    for w in range(7):
+        sel = wd == w
+        out[w] = (hs[sel].sum(axis=0) + k * a_hour[hour]) / (n[sel].sum(axis=0) + k)
+    return out[future_weekdays]
