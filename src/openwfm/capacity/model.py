@@ -1,0 +1,481 @@
+"""The hiring plan as a mixed-integer program, built apart from its solution.
+
+Decision variables, for every site ``j`` serving skill group ``k`` and week ``s``:
+
+- ``x[j,k,s]`` integer: people in the class that starts training in week ``s`` (only for
+  ``s = lead_time_weeks + i * class_every_weeks``: earlier classes cannot be recruited in
+  time);
+- ``y[j,k,s]`` binary (only when ``class_min > 0``): whether that class runs, with
+  ``class_min * y <= x <= class_max * y``;
+- ``under[j,k,t] >= 0`` and ``over[j,k,t] >= 0``: the gap to required FTE.
+
+Constraints:
+
+- ``cover:{site}:{skill}:w{t}``:
+  ``base[j,k,t] + sum_s productive[t-s] * x[j,k,s] + under - over = required[j,k,t]``;
+- ``hires:{site}:{language}:w{s}``: the classes of a site that need a language stay
+  within the labour market's weekly limit (0 forbids the language at that site);
+- ``seats:{site}:w{t}``: ``sum_k base + sum_{k,s} seats[t-s] * x <= seat_headcount``
+  (see `openwfm.capacity.config.SiteCapacity.seat_headcount`);
+- ``coverage:{site}:{skill}:w{t}`` (only when ``min_coverage > 0``, for weeks a class
+  started in week ``lead_time_weeks`` can reach): ``under <= (1 - min_coverage) * required``.
+
+Objective (minimised): for each hire, hiring + training cost plus the wages
+(``hourly_cost * fte_hours`` a week, attrition included) up to the horizon; plus
+``under_penalty_per_fte_week * under + over_penalty_per_fte_week * over``.
+Wages of the current headcount are a constant (reported, not optimised: no lay-offs).
+
+Solved with HiGHS (`scipy.optimize.milp`); the LP relaxation is solved too, so the plan
+reports its objective, the LP bound and HiGHS's own MIP gap.
+
+References
+----------
+.. [1] Q. Huangfu and J. A. J. Hall, "Parallelizing the dual revised simplex method",
+   Mathematical Programming Computation 10 (2018) 119-142 (HiGHS).
+.. [2] N. Gans, G. Koole and A. Mandelbaum, "Telephone call centers: tutorial, review,
+   and research prospects", MSOM 5(2) (2003), section 5 (hiring and capacity planning).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from openwfm.capacity.config import CapacityInputs
+from openwfm.capacity.demand import Requirement
+from openwfm.capacity.supply import base_supply, cohort_curves, convolve_classes, weekly_attrition
+from openwfm.errors import InfeasibleError, InputError
+
+
+@dataclass(frozen=True)
+class CapacityProblem:
+    """Inputs plus required and base (no-hire) FTE, arrays of shape (sites, skills, weeks)."""
+
+    inputs: CapacityInputs
+    sites: tuple[str, ...]
+    skills: tuple[str, ...]
+    required: np.ndarray
+    base: np.ndarray
+
+
+def make_problem(inp: CapacityInputs, requirement: Requirement | np.ndarray) -> CapacityProblem:
+    """Combine inputs and required FTE (a `Requirement` or an array (sites, skills, weeks)).
+
+    Raises
+    ------
+    InputError
+        When a planned transfer moves more FTE than the sending site has.
+    """
+    req = requirement.fte if isinstance(requirement, Requirement) else np.asarray(
+        requirement, dtype=float)
+    base = base_supply(inp)
+    expected = (len(base.sites), len(base.skills), inp.weeks)
+    if req.shape != expected:
+        raise ValueError(f"required FTE has shape {req.shape}, expected {expected}")
+    neg = np.argwhere(base.fte < -1e-9)
+    if len(neg):
+        j, k, t = neg[0]
+        raise InputError(f"transfers move more {base.skills[k]} FTE out of {base.sites[j]} "
+                         f"than it has in week {t}", column="transfers")
+    return CapacityProblem(inputs=inp, sites=base.sites, skills=base.skills, required=req,
+                           base=base.fte)
+
+
+@dataclass(frozen=True)
+class CapacityModel:
+    """The MIP in matrix form (``lb <= A x <= ub``), with names for every row and the
+    index of every decision variable (-1 where the variable does not exist)."""
+
+    problem: CapacityProblem
+    c: np.ndarray
+    a: sparse.csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    var_lb: np.ndarray
+    var_ub: np.ndarray
+    integrality: np.ndarray
+    row_names: tuple[str, ...]
+    var_names: tuple[str, ...]
+    i_class: np.ndarray
+    """Index of ``x[j,k,s]`` (class size) or -1."""
+    i_open: np.ndarray
+    i_under: np.ndarray
+    i_over: np.ndarray
+    hire_cost_per_head: np.ndarray
+    """Objective coefficient of one hire, per (site, week) (hiring + training + wages)."""
+    first_reachable_week: int
+
+    def rows(self, prefix: str) -> np.ndarray:
+        """Indices of the constraints whose name starts with `prefix`."""
+        return np.array([i for i, n in enumerate(self.row_names) if n.startswith(prefix)],
+                        dtype=int)
+
+
+def build_model(problem: CapacityProblem) -> CapacityModel:
+    """Build the hiring MIP of `problem` (see the module docstring), without solving it.
+
+    Raises
+    ------
+    InfeasibleError
+        ``rule="seats:{site}"`` when the current headcount alone exceeds a site's seats.
+    """
+    inp = problem.inputs
+    n_j, n_k, n_t = problem.required.shape
+    hp = inp.hiring
+    a_w = weekly_attrition(inp.attrition_monthly)
+    curves = [cohort_curves(n_t, a_w, hp, s.trainees_use_seats) for s in inp.sites]
+    lead = hp.lead_time_weeks
+    names: list[str] = []
+    lb: list[float] = []
+    ub: list[float] = []
+    integ: list[int] = []
+    cost: list[float] = []
+
+    def add(name: str, c: float, lo: float, hi: float, integer: int) -> int:
+        names.append(name)
+        cost.append(c)
+        lb.append(lo)
+        ub.append(hi)
+        integ.append(integer)
+        return len(names) - 1
+
+    i_class = -np.ones((n_j, n_k, n_t), dtype=int)
+    i_open = -np.ones((n_j, n_k, n_t), dtype=int)
+    i_under = np.zeros((n_j, n_k, n_t), dtype=int)
+    i_over = np.zeros((n_j, n_k, n_t), dtype=int)
+    per_head = np.zeros((n_j, n_t))
+    for j, site in enumerate(inp.sites):
+        per_head[j] = site.hire_cost + site.training_cost + site.hourly_cost * inp.fte_hours \
+            * np.array([curves[j].headcount[: n_t - s].sum() for s in range(n_t)])
+        for k, skill in enumerate(inp.skills):
+            serves = skill.site_shares.get(site.name, 0.0) > 0
+            closed = any(site.max_hires_per_week.get(lang, np.inf) <= 0
+                         for lang in skill.languages)
+            if serves and not closed:
+                for s in range(lead, n_t, hp.class_every_weeks):
+                    cap = hp.class_max
+                    for lang in skill.languages:
+                        cap = min(cap, site.max_hires_per_week.get(lang, np.inf))
+                    i_class[j, k, s] = add(f"x:{site.name}:{skill.name}:w{s}", per_head[j, s], 0.0,
+                                      float(np.floor(cap)), 1)
+                    if hp.class_min > 0:
+                        i_open[j, k, s] = add(f"y:{site.name}:{skill.name}:w{s}", 0.0, 0.0, 1.0, 1)
+            for t in range(n_t):
+                i_under[j, k, t] = add(f"under:{site.name}:{skill.name}:w{t}",
+                                  inp.under_penalty_per_fte_week, 0.0, np.inf, 0)
+                i_over[j, k, t] = add(f"over:{site.name}:{skill.name}:w{t}",
+                                  inp.over_penalty_per_fte_week, 0.0, np.inf, 0)
+    first_reachable = lead + hp.training_weeks
+    if inp.min_coverage > 0:
+        for j in range(n_j):
+            for k in range(n_k):
+                for t in range(first_reachable, n_t):
+                    ub[i_under[j, k, t]] = (1.0 - inp.min_coverage) * problem.required[j, k, t]
+
+    rows_i: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    rlb: list[float] = []
+    rub: list[float] = []
+    rnames: list[str] = []
+
+    def row(name: str, entries: list[tuple[int, float]], lo: float, hi: float) -> None:
+        r = len(rnames)
+        rnames.append(name)
+        for col, v in entries:
+            rows_i.append(r)
+            cols.append(col)
+            vals.append(v)
+        rlb.append(lo)
+        rub.append(hi)
+
+    for j, site in enumerate(inp.sites):
+        prod = curves[j].productive
+        for k, skill in enumerate(inp.skills):
+            starts = [s for s in range(n_t) if i_class[j, k, s] >= 0]
+            for t in range(n_t):
+                e = [(i_class[j, k, s], prod[t - s]) for s in starts if s <= t and prod[t - s] > 0]
+                e += [(i_under[j, k, t], 1.0), (i_over[j, k, t], -1.0)]
+                rhs = problem.required[j, k, t] - problem.base[j, k, t]
+                row(f"cover:{site.name}:{skill.name}:w{t}", e, rhs, rhs)
+            if hp.class_min > 0:
+                for s in starts:
+                    row(f"class_max:{site.name}:{skill.name}:w{s}",
+                        [(i_class[j, k, s], 1.0), (i_open[j, k, s], -float(hp.class_max))],
+                        -np.inf, 0.0)
+                    row(f"class_min:{site.name}:{skill.name}:w{s}",
+                        [(i_class[j, k, s], 1.0), (i_open[j, k, s], -float(hp.class_min))],
+                        0.0, np.inf)
+        langs = sorted({lang for skill in inp.skills for lang in skill.languages})
+        for lang in langs:
+            limit = site.max_hires_per_week.get(lang)
+            if limit is None or limit <= 0:
+                continue
+            ks = [k for k, skill in enumerate(inp.skills) if lang in skill.languages]
+            for s in range(n_t):
+                e = [(i_class[j, k, s], 1.0) for k in ks if i_class[j, k, s] >= 0]
+                if len(e) > 1:  # a single class is already bounded by the limit
+                    row(f"hires:{site.name}:{lang}:w{s}", e, -np.inf, float(limit))
+        seat_curve = curves[j].seats
+        cap = site.seat_headcount
+        for t in range(n_t):
+            used = float(problem.base[j, :, t].sum())
+            if used > cap + 1e-9:
+                raise InfeasibleError(
+                    f"{site.name} already has {used:.1f} FTE in week {t} but its seats host "
+                    f"{cap:.1f} = {site.seats} seats x {site.shifts_per_day:g} shifts/day x 7 "
+                    f"/ {site.workdays_per_week:g} workdays", rule=f"seats:{site.name}")
+            e = [(i_class[j, k, s], seat_curve[t - s]) for k in range(n_k) for s in range(t + 1)
+                 if i_class[j, k, s] >= 0 and seat_curve[t - s] > 0]
+            if e:
+                row(f"seats:{site.name}:w{t}", e, -np.inf, cap - used)
+
+    a = sparse.csr_matrix((vals, (rows_i, cols)), shape=(len(rnames), len(names)))
+    return CapacityModel(
+        problem=problem, c=np.array(cost), a=a, row_lb=np.array(rlb), row_ub=np.array(rub),
+        var_lb=np.array(lb), var_ub=np.array(ub), integrality=np.array(integ),
+        row_names=tuple(rnames), var_names=tuple(names), i_class=i_class, i_open=i_open,
+        i_under=i_under, i_over=i_over,
+        hire_cost_per_head=per_head, first_reachable_week=first_reachable)
+
+
+class SolveStatus(StrEnum):
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    """Stopped at the time limit with a feasible plan (see `mip_gap`)."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Why the plan cannot close a gap: the rule that binds, where and when."""
+
+    rule: str
+    weeks: tuple[int, ...]
+    under_fte_weeks: float
+    message: str
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    """A solved hiring plan.
+
+    ``weekly``: per site, skill and week: ``required_fte``, ``available_fte`` (productive),
+    ``headcount`` (paid, trainees included), ``in_training``, ``in_nesting``,
+    ``class_start`` (people starting training that week), ``gap_fte`` (available -
+    required), ``under_fte``, ``over_fte``.
+    ``sites``: per site and week: the same summed, plus ``seats_used`` (headcount on
+    production seats), ``seat_capacity`` (headcount the seats host), ``wage_cost``,
+    ``hiring_cost``, ``cost``.
+    ``hires``: one row per class: site, skill, languages, ``recruit_from_week``,
+    ``start_week`` (training), ``productive_week`` (nesting starts), ``full_week``, size.
+    """
+
+    weekly: pd.DataFrame
+    sites: pd.DataFrame
+    hires: pd.DataFrame
+    objective: float
+    lp_bound: float
+    mip_dual_bound: float
+    mip_gap: float
+    status: SolveStatus
+    solve_s: float
+    total_cost: float
+    total_hires: int
+    under_fte_weeks: float
+    over_fte_weeks: float
+    limits: tuple[Limit, ...]
+
+
+def _milp(model: CapacityModel, integral: bool, time_limit_s: float, mip_rel_gap: float,
+          drop_prefix: str | None = None) -> object:
+    keep = np.ones(len(model.row_names), dtype=bool)
+    ub = model.var_ub.copy()
+    if drop_prefix is not None:
+        keep[model.rows(drop_prefix)] = False
+        if drop_prefix == "coverage":
+            ub[model.i_under.ravel()] = np.inf
+        if drop_prefix.startswith("class_max"):
+            ub[model.i_class[model.i_class >= 0]] = np.inf
+    cons = LinearConstraint(model.a[keep], model.row_lb[keep], model.row_ub[keep])
+    return milp(model.c, integrality=model.integrality if integral else None,
+                bounds=Bounds(model.var_lb, ub), constraints=cons,
+                options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap,
+                         "presolve": True})
+
+
+def _explain_infeasible(model: CapacityModel) -> InfeasibleError:
+    inp = model.problem.inputs
+    candidates = [f"seats:{s.name}" for s in inp.sites] + [
+        f"hires:{s.name}" for s in inp.sites] + ["class_max"]
+    for prefix in candidates:
+        if len(model.rows(prefix)) == 0 and prefix != "class_max":
+            continue
+        if _milp(model, False, 30.0, 1e-4, prefix).status == 0:
+            what = {"seats": "the seats of", "hires": "the labour-market hiring limits of",
+                    "class_max": "the class size limit"}[prefix.split(":")[0]]
+            where = prefix.split(":", 1)[1] if ":" in prefix else ""
+            return InfeasibleError(
+                f"min_coverage {inp.min_coverage:g} cannot be met within {what} {where}"
+                .strip() + "; relaxing them makes the plan feasible", rule=prefix)
+    return InfeasibleError(
+        f"min_coverage {inp.min_coverage:g} cannot be met even without seat, hiring and "
+        f"class limits: new hires need {inp.hiring.lead_time_weeks} weeks of recruiting and "
+        f"{inp.hiring.training_weeks} of training", rule="min_coverage")
+
+
+def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
+          mip_rel_gap: float = 1e-4) -> CapacityPlan:
+    """Solve the MIP and its LP relaxation with HiGHS and decode the plan.
+
+    Raises
+    ------
+    InfeasibleError
+        Naming the rule that makes the hard coverage floor unreachable
+        (``seats:{site}``, ``hires:{site}``, ``class_max`` or ``min_coverage``).
+    """
+    t0 = time.perf_counter()
+    lp = _milp(model, False, time_limit_s, mip_rel_gap)
+    if lp.status == 2:
+        raise _explain_infeasible(model)
+    res = _milp(model, True, time_limit_s, mip_rel_gap)
+    solve_s = time.perf_counter() - t0
+    if res.x is None:
+        if res.status == 2:
+            raise _explain_infeasible(model)
+        raise InfeasibleError(f"HiGHS found no integer plan: {res.message}", rule="solver")
+    status = SolveStatus.OPTIMAL if res.status == 0 else SolveStatus.TIME_LIMIT
+    return decode(model, np.round(res.x, 9), objective=float(res.fun), lp_bound=float(lp.fun),
+                  mip_dual_bound=float(getattr(res, "mip_dual_bound", np.nan)),
+                  mip_gap=float(getattr(res, "mip_gap", np.nan)), status=status,
+                  solve_s=solve_s)
+
+
+def decode(model: CapacityModel, x: np.ndarray, *, objective: float, lp_bound: float,
+           mip_dual_bound: float, mip_gap: float, status: SolveStatus,
+           solve_s: float) -> CapacityPlan:
+    """Turn a solution vector into the weekly tables (also used to evaluate a given plan)."""
+    p = model.problem
+    inp = p.inputs
+    n_t = p.required.shape[2]
+    a_w = weekly_attrition(inp.attrition_monthly)
+    classes = np.where(model.i_class >= 0, x[np.maximum(model.i_class, 0)], 0.0)
+    classes = np.round(classes)
+    starts = pd.to_datetime(inp.week_starts())
+    weekly, site_rows, hire_rows = [], [], []
+    hp = inp.hiring
+    for j, site in enumerate(inp.sites):
+        cur = cohort_curves(n_t, a_w, hp, site.trainees_use_seats)
+        avail = p.base[j] + convolve_classes(classes[j], cur.productive)
+        head = p.base[j] + convolve_classes(classes[j], cur.headcount)
+        training = convolve_classes(classes[j], cur.in_training)
+        nesting = convolve_classes(classes[j], cur.in_nesting)
+        seats = p.base[j].sum(axis=0) + convolve_classes(classes[j], cur.seats).sum(axis=0)
+        gap = avail - p.required[j]
+        for k, skill in enumerate(inp.skills):
+            if p.required[j, k].max() <= 0 and head[k].max() <= 0:
+                continue
+            weekly.append(pd.DataFrame({
+                "week": np.arange(n_t), "week_start": starts, "site": site.name,
+                "skill": skill.name, "required_fte": p.required[j, k],
+                "available_fte": avail[k], "headcount": head[k], "in_training": training[k],
+                "in_nesting": nesting[k], "class_start": classes[j, k],
+                "gap_fte": gap[k], "under_fte": np.maximum(-gap[k], 0.0),
+                "over_fte": np.maximum(gap[k], 0.0)}))
+            for s in np.flatnonzero(classes[j, k] > 0):
+                hire_rows.append({
+                    "site": site.name, "skill": skill.name,
+                    "languages": ";".join(skill.languages),
+                    "recruit_from_week": int(s) - hp.lead_time_weeks,
+                    "start_week": int(s), "start_date": starts[s].date(),
+                    "productive_week": int(s) + hp.training_weeks,
+                    "full_week": int(s) + hp.training_weeks + len(hp.nesting_productivity),
+                    "size": int(classes[j, k, s])})
+        wage = site.hourly_cost * inp.fte_hours * head.sum(axis=0)
+        hiring = (site.hire_cost + site.training_cost) * classes[j].sum(axis=0)
+        site_rows.append(pd.DataFrame({
+            "week": np.arange(n_t), "week_start": starts, "site": site.name,
+            "required_fte": p.required[j].sum(axis=0), "available_fte": avail.sum(axis=0),
+            "headcount": head.sum(axis=0), "class_start": classes[j].sum(axis=0),
+            "under_fte": np.maximum(-gap, 0.0).sum(axis=0),
+            "over_fte": np.maximum(gap, 0.0).sum(axis=0),
+            "seats_used": seats, "seat_capacity": site.seat_headcount,
+            "wage_cost": wage, "hiring_cost": hiring, "cost": wage + hiring}))
+    weekly_df = pd.concat(weekly, ignore_index=True)
+    sites_df = pd.concat(site_rows, ignore_index=True)
+    hires_df = pd.DataFrame(hire_rows, columns=[
+        "site", "skill", "languages", "recruit_from_week", "start_week", "start_date",
+        "productive_week", "full_week", "size"])
+    return CapacityPlan(
+        weekly=weekly_df, sites=sites_df, hires=hires_df, objective=objective,
+        lp_bound=lp_bound, mip_dual_bound=mip_dual_bound, mip_gap=mip_gap, status=status,
+        solve_s=solve_s, total_cost=float(sites_df["cost"].sum()),
+        total_hires=int(classes.sum()), under_fte_weeks=float(weekly_df["under_fte"].sum()),
+        over_fte_weeks=float(weekly_df["over_fte"].sum()),
+        limits=_limits(model, x, weekly_df, sites_df))
+
+
+def _runs(weeks: list[int]) -> str:
+    if not weeks:
+        return ""
+    out, a, b = [], weeks[0], weeks[0]
+    for w in weeks[1:]:
+        if w == b + 1:
+            b = w
+            continue
+        out.append(f"{a}" if a == b else f"{a}-{b}")
+        a = b = w
+    out.append(f"{a}" if a == b else f"{a}-{b}")
+    return ", ".join(out)
+
+
+def _limits(model: CapacityModel, x: np.ndarray, weekly: pd.DataFrame,
+            sites: pd.DataFrame) -> tuple[Limit, ...]:
+    """Explain remaining under-staffing: lead time, seats or hiring limits that bind."""
+    inp = model.problem.inputs
+    out: list[Limit] = []
+    under = weekly.groupby(["site", "week"])["under_fte"].sum()
+    reach = model.first_reachable_week
+    early = weekly[(weekly["week"] < reach) & (weekly["under_fte"] > 1e-6)]
+    if len(early):
+        wk = sorted(early["week"].unique().tolist())
+        out.append(Limit("lead_time", tuple(wk), float(early["under_fte"].sum()),
+                         f"under-staffing in weeks {_runs(wk)} cannot be closed by hiring: a "
+                         f"class needs {inp.hiring.lead_time_weeks} weeks of recruiting and "
+                         f"{inp.hiring.training_weeks} of training before it is productive"))
+    ax = model.a @ x
+    for prefix, label in (("seats", "seats"), ("hires", "hiring limit")):
+        rows = model.rows(prefix + ":")
+        by_site: dict[str, list[int]] = {}
+        for r in rows:
+            if ax[r] >= model.row_ub[r] - 0.5:
+                _, site, *rest = model.row_names[r].split(":")
+                by_site.setdefault(site, []).append(int(rest[-1][1:]))
+        for site, wk in by_site.items():
+            wk = sorted(set(wk))
+            u = float(sum(under.get((site, w), 0.0) for w in range(min(wk), model.problem
+                                                                    .required.shape[2])))
+            if u <= 1e-6:
+                continue
+            cap = ""
+            if prefix == "seats":
+                sc = inp.site(site)
+                cap = (f" ({sc.seats} seats x {sc.shifts_per_day:g} shifts x 7 / "
+                       f"{sc.workdays_per_week:g} days = {sc.seat_headcount:.0f} headcount)")
+            out.append(Limit(f"{prefix}:{site}", tuple(wk), u,
+                             f"{label} at {site}{cap} bind in weeks {_runs(wk)}; "
+                             f"under-staffing from then on: {u:.1f} FTE-weeks"))
+    return tuple(out)
+
+
+def plan_capacity(problem: CapacityProblem, *, time_limit_s: float = 60.0,
+                  mip_rel_gap: float = 1e-4) -> CapacityPlan:
+    """`build_model` then `solve`."""
+    return solve(build_model(problem), time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+
+

@@ -1,0 +1,205 @@
+"""One capacity run: inputs -> required FTE -> hiring plan -> scenarios -> files and report.
+
+Used by ``openwfm capacity`` and by the ``capacity`` stage of ``openwfm demo``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from openwfm.capacity.config import CapacityInputs, parse_capacity
+from openwfm.capacity.demand import Requirement, StaffFn
+from openwfm.capacity.model import CapacityPlan
+from openwfm.capacity.scenarios import ScenarioOutcome, compare, plan_variant
+from openwfm.report import Section, figure_html, table_html
+from openwfm.scenario import Scenario
+
+if TYPE_CHECKING:
+    from openwfm.pipeline import PlanContext
+
+
+@dataclass(frozen=True)
+class CapacityResult:
+    """The base plan and, when asked, every scenario of ``[[capacity.scenarios]]``."""
+
+    inputs: CapacityInputs
+    requirement: Requirement
+    plan: CapacityPlan
+    outcomes: tuple[ScenarioOutcome, ...]
+    comparison: pd.DataFrame | None
+
+
+def run_capacity(scenario: Scenario, history: pd.DataFrame | None, *, weeks: int | None = None,
+                 scenarios: bool = True, staff: StaffFn | None = None,
+                 time_limit_s: float = 20.0, mip_rel_gap: float = 5e-3) -> CapacityResult:
+    """Plan the ``[capacity]`` section of `scenario` (and its scenarios when `scenarios`)."""
+    inp = parse_capacity(scenario, weeks=weeks)
+    base = plan_variant(inp, None, scenario, history, staff=staff, time_limit_s=time_limit_s,
+                        mip_rel_gap=mip_rel_gap)
+    outcomes = [base]
+    if scenarios:
+        outcomes += [plan_variant(inp, v, scenario, history, base.requirement, staff=staff,
+                                  time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+                     for v in inp.scenarios]
+    return CapacityResult(inputs=inp, requirement=base.requirement, plan=base.plan,
+                          outcomes=tuple(outcomes),
+                          comparison=compare(outcomes) if len(outcomes) > 1 else None)
+
+
+def tables(result: CapacityResult) -> dict[str, pd.DataFrame]:
+    """The output tables by name (CSV file stem and Excel sheet name)."""
+    out = {
+        "weekly_plan": result.plan.weekly,
+        "site_plan": result.plan.sites,
+        "hiring_plan": result.plan.hires,
+        "required_by_queue": result.requirement.by_queue,
+        "limits": pd.DataFrame(
+            [{"rule": lim.rule, "weeks": " ".join(map(str, lim.weeks)),
+              "under_fte_weeks": lim.under_fte_weeks, "message": lim.message}
+             for lim in result.plan.limits],
+            columns=["rule", "weeks", "under_fte_weeks", "message"]),
+        "solver": pd.DataFrame([{
+            "status": result.plan.status.value, "objective": result.plan.objective,
+            "lp_bound": result.plan.lp_bound, "mip_dual_bound": result.plan.mip_dual_bound,
+            "mip_gap": result.plan.mip_gap, "solve_s": result.plan.solve_s}]),
+    }
+    if result.comparison is not None:
+        out["scenarios"] = result.comparison
+    return out
+
+
+def figures(result: CapacityResult) -> dict[str, object]:
+    """Plotly figures: required vs available FTE per site, hires per week, seats."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    s = result.plan.sites
+    names = list(dict.fromkeys(s["site"]))
+    fte = make_subplots(rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names)
+    for i, site in enumerate(names, start=1):
+        g = s[s["site"] == site]
+        for col, label in (("required_fte", "required FTE"), ("available_fte",
+                                                               "available FTE (productive)"),
+                           ("headcount", "headcount (paid)")):
+            fte.add_trace(go.Scatter(x=g["week_start"], y=g[col], name=label,
+                                     legendgroup=label, showlegend=i == 1,
+                                     line={"dash": "dot"} if col == "headcount" else {}),
+                          row=i, col=1)
+    fte.update_layout(title="Required vs available FTE per site", height=260 * len(names))
+    hires = go.Figure([go.Bar(x=g["week_start"], y=g["class_start"], name=site)
+                       for site, g in s.groupby("site", sort=False)])
+    hires.update_layout(barmode="stack", title="Hires per week (class starts) per site",
+                        yaxis_title="people")
+    seats = go.Figure()
+    for site, g in s.groupby("site", sort=False):
+        seats.add_trace(go.Scatter(x=g["week_start"], y=g["seats_used"], name=f"{site} used"))
+        seats.add_trace(go.Scatter(x=g["week_start"], y=g["seat_capacity"],
+                                   name=f"{site} capacity", line={"dash": "dash"}))
+    seats.update_layout(title="Seats: headcount on production seats vs what the seats host",
+                        yaxis_title="headcount")
+    return {"fte": fte, "hires": hires, "seats": seats}
+
+
+def write_outputs(result: CapacityResult, folder: Path) -> list[Path]:
+    """Write the CSVs, ``capacity.xlsx`` (one sheet per table) and ``capacity_charts.html``
+    into `folder` (the caller makes it atomic)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    tabs = tables(result)
+    for name, df in tabs.items():
+        path = folder / f"{name}.csv"
+        df.to_csv(path, index=False)
+        written.append(path)
+    xlsx = folder / "capacity.xlsx"
+    with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
+        for name, df in tabs.items():
+            df.to_excel(xw, sheet_name=name[:31], index=False)
+    written.append(xlsx)
+    figs = figures(result)
+    html = "".join(f.to_html(full_html=False, include_plotlyjs=(i == 0))  # type: ignore[attr-defined]
+                   for i, f in enumerate(figs.values()))
+    charts = folder / "capacity_charts.html"
+    charts.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><title>openwfm "
+                      f"capacity</title></head><body>{html}</body></html>", encoding="utf-8")
+    written.append(charts)
+    return written
+
+
+def summary_lines(result: CapacityResult) -> list[tuple[str, str]]:
+    """(what, value) lines for a terminal summary."""
+    p = result.plan
+    s = p.sites
+    first, last = s["week"].min(), s["week"].max()
+    req = s.groupby("week")["required_fte"].sum()
+    out = [
+        ("horizon", f"{result.inputs.weeks} weeks from {result.inputs.start}"),
+        ("required FTE", f"{req[first]:,.1f} in week {first} -> {req[last]:,.1f} in week "
+                         f"{last}"),
+        ("hires", f"{p.total_hires:,} in {len(p.hires)} classes"),
+        ("cost", f"{p.total_cost:,.0f} (wages + hiring + training)"),
+        ("gap", f"under {p.under_fte_weeks:,.1f} / over {p.over_fte_weeks:,.1f} FTE-weeks"),
+        ("solver", f"{p.status.value}, objective {p.objective:,.0f}, LP bound "
+                   f"{p.lp_bound:,.0f}, MIP gap {p.mip_gap:.2%}, {p.solve_s:.1f} s"),
+    ]
+    for lim in p.limits:
+        out.append((f"limit {lim.rule}", lim.message))
+    return out
+
+
+def capacity_sections(result: CapacityResult) -> list[Section]:
+    """Report sections: required vs available per site, hires, seats, scenarios."""
+    figs = figures(result)
+    p = result.plan
+    site_tot = p.sites.groupby("site", sort=False).agg(
+        hires=("class_start", "sum"), under_fte_weeks=("under_fte", "sum"),
+        over_fte_weeks=("over_fte", "sum"), peak_seats_used=("seats_used", "max"),
+        seat_capacity=("seat_capacity", "max"), cost=("cost", "sum")).reset_index()
+    lines = "".join(f"<li><b>{what}</b>: {value}</li>" for what, value in summary_lines(result))
+    intro = (
+        "<p>Required FTE = productive agent-hours from the staffing engine (every interval "
+        "of a representative week meets the queue's service goal) / (fte_hours x (1 - "
+        "shrinkage) x scheduling efficiency). Available FTE = current headcount after "
+        "attrition + classes (0 in training, nesting productivity curve, then 1). Seats "
+        "host seats x shifts/day x 7 / workdays a week in headcount.</p>")
+    out = [
+        Section("Capacity: required vs available FTE per site",
+                intro + f"<ul>{lines}</ul>" + figure_html(figs["fte"])
+                + table_html(site_tot, float_format="{:,.1f}"), stage="capacity"),
+        Section("Capacity: hiring plan (classes per site and week)",
+                figure_html(figs["hires"]) + table_html(p.hires, max_rows=100),
+                stage="capacity"),
+        Section("Capacity: seats", figure_html(figs["seats"]), stage="capacity"),
+    ]
+    if result.comparison is not None:
+        out.append(Section("Capacity: scenarios side by side",
+                           table_html(result.comparison, float_format="{:,.2f}"),
+                           stage="capacity"))
+    return out
+
+
+def stage_capacity(ctx: PlanContext) -> None:
+    """Pipeline stage: the long-term plan of the scenario's ``[capacity]`` section.
+
+    Writes ``capacity/`` (CSVs, Excel, charts) into the run folder, adds report sections
+    and summary lines; a scenario without a ``[capacity]`` section is reported as such.
+    """
+    if "capacity" not in ctx.scenario.extra:
+        ctx.summary.append(("capacity", "plan", "skipped: the scenario has no [capacity]"))
+        return
+    result = run_capacity(ctx.scenario, ctx.history, time_limit_s=5.0, mip_rel_gap=1e-2)
+    ctx.results["capacity"] = result
+    write_outputs(result, ctx.out_dir / "capacity")
+    for what, value in summary_lines(result):
+        ctx.summary.append(("capacity", what, value))
+    if result.comparison is not None:
+        for _, r in result.comparison.iloc[1:].iterrows():
+            ctx.summary.append(("capacity", f"scenario {r['scenario']}",
+                                f"cost {r['cost_vs_base']:+,.0f}, hires "
+                                f"{int(r['hires_vs_base']):+d}, under "
+                                f"{r['under_vs_base']:+,.1f} FTE-weeks"))
+    for section in capacity_sections(result):
+        ctx.report.add(section)

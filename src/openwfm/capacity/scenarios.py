@@ -1,0 +1,85 @@
+"""Capacity scenarios side by side: the same plan under other assumptions.
+
+A `ScenarioVariant` changes the attrition, scales the volume (a 20% surprise) or moves a
+skill group to other sites (serve a new client from Casablanca, Bogota or Manila). Each
+variant is planned from scratch (required FTE recomputed when the volume or the split
+changes, then `build_model` and `solve`), and `compare` lines the plans up with their
+differences to the base plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from openwfm.capacity.config import CapacityInputs, ScenarioVariant
+from openwfm.capacity.demand import Requirement, StaffFn, required_fte, split_by_site
+from openwfm.capacity.model import CapacityPlan, build_model, make_problem, solve
+from openwfm.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    """One planned scenario."""
+
+    name: str
+    inputs: CapacityInputs
+    requirement: Requirement
+    plan: CapacityPlan
+
+
+def plan_variant(inputs: CapacityInputs, variant: ScenarioVariant | None, scenario: Scenario,
+                 history: pd.DataFrame | None, base_requirement: Requirement | None = None, *,
+                 staff: StaffFn | None = None, time_limit_s: float = 20.0,
+                 mip_rel_gap: float = 5e-3) -> ScenarioOutcome:
+    """Plan `inputs` with `variant` applied (``None`` = the base plan).
+
+    The required FTE of `base_requirement` is reused when the variant leaves the volume
+    alone (only the site split is redone); otherwise it is recomputed.
+    """
+    inp = inputs if variant is None else inputs.variant(variant)
+    if base_requirement is not None and inp.volume_factor == inputs.volume_factor:
+        req = Requirement(by_queue=base_requirement.by_queue, sites=base_requirement.sites,
+                          skills=base_requirement.skills,
+                          fte=split_by_site(inp, base_requirement.by_queue))
+    else:
+        req = required_fte(inp, scenario, history, staff)
+    plan = solve(build_model(make_problem(inp, req)), time_limit_s=time_limit_s,
+                 mip_rel_gap=mip_rel_gap)
+    return ScenarioOutcome(name="base" if variant is None else variant.name, inputs=inp,
+                           requirement=req, plan=plan)
+
+
+def compare(outcomes: list[ScenarioOutcome]) -> pd.DataFrame:
+    """One row per scenario: cost, hires, gap and seats, and the differences to the first.
+
+    Columns: ``scenario``, ``total_cost``, ``cost_vs_base``, ``hires``, ``hires_vs_base``,
+    ``under_fte_weeks``, ``under_vs_base``, ``over_fte_weeks``, ``mean_required_fte``,
+    ``mean_available_fte``, ``peak_seat_use`` (max over sites and weeks of seats used /
+    seat capacity), ``mip_gap``, plus ``hires_<site>`` per site.
+    """
+    rows = []
+    for o in outcomes:
+        p = o.plan
+        by_week = p.sites.groupby("week")[["required_fte", "available_fte"]].sum()
+        row = {
+            "scenario": o.name,
+            "total_cost": p.total_cost,
+            "hires": p.total_hires,
+            "under_fte_weeks": p.under_fte_weeks,
+            "over_fte_weeks": p.over_fte_weeks,
+            "mean_required_fte": float(by_week["required_fte"].mean()),
+            "mean_available_fte": float(by_week["available_fte"].mean()),
+            "peak_seat_use": float((p.sites["seats_used"] / p.sites["seat_capacity"]).max()),
+            "mip_gap": p.mip_gap,
+        }
+        for site, g in p.sites.groupby("site", sort=False):
+            row[f"hires_{site}"] = int(g["class_start"].sum())
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    base = df.iloc[0]
+    df.insert(2, "cost_vs_base", df["total_cost"] - base["total_cost"])
+    df.insert(4, "hires_vs_base", df["hires"] - base["hires"])
+    df.insert(6, "under_vs_base", df["under_fte_weeks"] - base["under_fte_weeks"])
+    return df

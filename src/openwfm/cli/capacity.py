@@ -1,0 +1,74 @@
+"""`openwfm capacity`: the long-term hiring plan of a scenario's ``[capacity]`` section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from openwfm.cli.app import app, console
+
+
+@app.command()
+def capacity(
+    scenario_file: Path = typer.Argument(..., help="Scenario TOML with a [capacity] section."),
+    out: Path = typer.Option(Path("openwfm-capacity"), "-o", "--out",
+                             help="Output folder (replaced as a whole when the run succeeds)."),
+    weeks: int | None = typer.Option(None, "--weeks", min=1, max=104,
+                                     help="Horizon in weeks (default: [capacity] weeks, 78)."),
+    scenarios: bool = typer.Option(False, "--scenarios",
+                                   help="Also plan every [[capacity.scenarios]] and compare."),
+    time_limit_s: float = typer.Option(20.0, "--time-limit", help="Solver limit per plan (s)."),
+    mip_gap: float = typer.Option(5e-3, "--mip-gap", help="Relative MIP gap to stop at."),
+) -> None:
+    """Long-term capacity plan: required FTE per site and skill group for up to 104 weeks,
+    available FTE (headcount, attrition, hiring classes through training and nesting,
+    transfers), and the hiring plan that minimises cost + a penalty on the gap (integer
+    program solved by HiGHS; the LP bound and MIP gap are reported).
+
+    Required FTE = productive agent-hours that meet each queue's service goal in every
+    interval of a representative week / (fte_hours x (1 - shrinkage) x scheduling
+    efficiency). Service level = contacts answered within answer_within_s / contacts
+    offered; asa_s = mean wait of answered contacts; occupancy = busy agents / agents.
+    Seats host seats x shifts_per_day x 7 / workdays_per_week people.
+
+    Writes weekly_plan.csv, site_plan.csv, hiring_plan.csv, required_by_queue.csv,
+    limits.csv, solver.csv (scenarios.csv with --scenarios), capacity.xlsx (one sheet per
+    table) and capacity_charts.html.
+    """
+    from openwfm.capacity.run import run_capacity, summary_lines, write_outputs
+    from openwfm.io.atomic import atomic_dir
+    from openwfm.scenario import load_scenario
+
+    scenario = load_scenario(scenario_file)
+    history = None
+    if scenario.history_path is not None:
+        from openwfm.io.intervals import read_interval_csv
+
+        history = read_interval_csv(scenario.history_path, tz=scenario.plan_tz,
+                                    interval_s=scenario.interval_s).frame
+    with console.status("planning capacity ..."):
+        result = run_capacity(scenario, history, weeks=weeks, scenarios=scenarios,
+                              time_limit_s=time_limit_s, mip_rel_gap=mip_gap)
+    with atomic_dir(out) as tmp:
+        write_outputs(result, tmp)
+    table = Table(title=f"openwfm capacity: {scenario.name}")
+    table.add_column("what")
+    table.add_column("value")
+    for what, value in summary_lines(result):
+        table.add_row(what, value)
+    console.print(table)
+    if result.comparison is not None:
+        cmp = Table(title="scenarios (differences vs base)")
+        cols = ["scenario", "total_cost", "cost_vs_base", "hires", "hires_vs_base",
+                "under_fte_weeks", "under_vs_base", "peak_seat_use"]
+        for c in cols:
+            cmp.add_column(c, justify="left" if c == "scenario" else "right")
+        for _, r in result.comparison.iterrows():
+            cmp.add_row(str(r["scenario"]), f"{r['total_cost']:,.0f}",
+                        f"{r['cost_vs_base']:+,.0f}", f"{int(r['hires'])}",
+                        f"{int(r['hires_vs_base']):+d}", f"{r['under_fte_weeks']:,.1f}",
+                        f"{r['under_vs_base']:+,.1f}", f"{r['peak_seat_use']:.0%}")
+        console.print(cmp)
+    console.print(f"wrote {out}/")
