@@ -1,0 +1,105 @@
+"""The immutable per-contact record log of a simulation: every KPI is a function of it.
+
+One record per simulated contact: replication, arrival (seconds from the model's origin),
+queue, wait, outcome (served / abandoned / unserved when the horizon ended with the contact
+still waiting and no patience), agent (-1 unless served) and handle time (drawn for every
+contact; meaningful for served ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from openwfm.simulation.engine import Replication
+    from openwfm.simulation.model import SimulationModel
+
+__all__ = ["OUTCOMES", "ContactLog"]
+
+#: outcome codes of `ContactLog.outcome`
+OUTCOMES: tuple[str, ...] = ("served", "abandoned", "unserved")
+
+
+def _readonly(x: NDArray) -> NDArray:  # type: ignore[type-arg]
+    x = np.ascontiguousarray(x)
+    x.setflags(write=False)
+    return x
+
+
+@dataclass(frozen=True, eq=False)
+class ContactLog:
+    """Per-contact records of all replications, as read-only numpy arrays.
+
+    Examples
+    --------
+    >>> from openwfm.simulation.model import single_queue_model
+    >>> from openwfm.simulation.engine import run_replications
+    >>> m = single_queue_model(arrival_rate_per_s=0.05, aht_s=60, agents=5, horizon_s=3600)
+    >>> log = run_replications(m, 2, seed=1, backend="serial")
+    >>> list(log.to_frame().columns)
+    ['replication', 'arrival', 'queue', 'wait_s', 'outcome', 'agent', 'handle_s']
+    >>> log.replications, bool(log.wait_s.flags.writeable)
+    (2, False)
+    """
+
+    replication: NDArray[np.int32]
+    arrival_s: NDArray[np.float64]
+    queue: NDArray[np.int32]
+    wait_s: NDArray[np.float64]
+    outcome: NDArray[np.int8]
+    agent: NDArray[np.int32]
+    handle_s: NDArray[np.float64]
+    replications: int
+    queue_ids: tuple[str, ...]
+    agent_ids: tuple[str, ...]
+    origin: pd.Timestamp
+
+    @classmethod
+    def from_replications(cls, model: SimulationModel,
+                          reps: Sequence[Replication]) -> ContactLog:
+        cat = np.concatenate
+        return cls(
+            replication=_readonly(cat([np.full(r.arrival_s.size, i, np.int32)
+                                       for i, r in enumerate(reps)])),
+            arrival_s=_readonly(cat([r.arrival_s for r in reps])),
+            queue=_readonly(cat([r.queue for r in reps]).astype(np.int32)),
+            wait_s=_readonly(cat([r.wait_s for r in reps])),
+            outcome=_readonly(cat([r.outcome for r in reps])),
+            agent=_readonly(cat([r.agent for r in reps]).astype(np.int32)),
+            handle_s=_readonly(cat([r.handle_s for r in reps])),
+            replications=len(reps),
+            queue_ids=tuple(q.id for q in model.queues),
+            agent_ids=tuple(model.agent_ids),
+            origin=model.origin,
+        )
+
+    def __len__(self) -> int:
+        return int(self.arrival_s.size)
+
+    @property
+    def served(self) -> NDArray[np.bool_]:
+        return self.outcome == 0
+
+    @property
+    def abandoned(self) -> NDArray[np.bool_]:
+        return self.outcome == 1
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a DataFrame: `arrival` in UTC, queue and agent ids, outcome names;
+        `handle_s` is empty for contacts not served."""
+        agents = np.array((*self.agent_ids, ""), dtype=object)
+        return pd.DataFrame({
+            "replication": self.replication,
+            "arrival": self.origin + pd.to_timedelta(self.arrival_s, unit="s"),
+            "queue": np.array(self.queue_ids, dtype=object)[self.queue],
+            "wait_s": self.wait_s,
+            "outcome": np.array(OUTCOMES, dtype=object)[self.outcome],
+            "agent": agents[self.agent],  # -1 -> ""
+            "handle_s": np.where(self.served, self.handle_s, np.nan),
+        })
