@@ -14,9 +14,10 @@ argmin, tested).
 Prediction bands: standardized backtest residuals ``z = (actual - forecast) / sqrt(forecast
 + 1)`` (Poisson-like scale) of the chosen method, pooled per horizon bucket; the band of a
 future interval is ``forecast + q_p(z) * sqrt(forecast + 1)`` with the empirical quantiles
-``p`` = 0.025, 0.10, 0.90, 0.975, clipped at zero and made to contain the point forecast.
-The bands are thus calibrated on the backtest by construction; their coverage on data
-held out is tested on the bank call log.
+``p`` = 0.025, 0.10, 0.90, 0.975, widened to at least the Poisson quantiles of the forecast
+rate, clipped at zero and made to contain the point forecast. The bands are thus calibrated
+on the backtest by construction; their coverage on data held out is tested on the bank
+call log.
 
 References
 ----------
@@ -271,27 +272,36 @@ def band_quantiles(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
     return out
 
 
-def bands(forecast: np.ndarray, quantiles: np.ndarray) -> tuple[np.ndarray, ...]:
+def bands(
+    forecast: np.ndarray, quantiles: np.ndarray, closed: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """``(lo95, lo80, hi80, hi95)`` around a ``(days, slots)`` point forecast.
 
-    Zero forecasts (closed intervals) get zero bands. The bands are ordered
-    ``0 <= lo95 <= lo80 <= forecast <= hi80 <= hi95``.
+    Each band is the wider of the empirical band ``forecast + q * sqrt(forecast + 1)`` and
+    the Poisson band of the forecast rate (arrivals are at least Poisson-variable given the
+    rate, which matters for sparse queues). Closed intervals (`closed` True) get zero bands.
+    The bands are ordered ``0 <= lo95 <= lo80 <= forecast <= hi80 <= hi95``.
 
     Examples
     --------
     >>> q = np.tile([-2.0, -1.0, 1.0, 2.0], (len(HORIZON_BUCKETS), 1))
-    >>> [b.tolist() for b in bands(np.array([[0.0, 3.0]]), q)]
-    [[[0.0, 0.0]], [[0.0, 1.0]], [[0.0, 5.0]], [[0.0, 7.0]]]
+    >>> [b.tolist() for b in bands(np.array([[0.0, 30.0]]), q, np.array([[True, False]]))]
+    [[[0.0, 17.0]], [[0.0, 23.0]], [[0.0, 37.0]], [[0.0, 43.0]]]
     """
+    from scipy.stats import poisson
+
     day = np.arange(1, forecast.shape[0] + 1)
     q = quantiles[_bucket_of(day)]  # (days, 4)
     s = np.sqrt(forecast + 1.0)
-    lo95 = forecast + np.minimum(q[:, 0:1], 0.0) * s
-    lo80 = forecast + np.minimum(q[:, 1:2], 0.0) * s
-    hi80 = forecast + np.maximum(q[:, 2:3], 0.0) * s
-    hi95 = forecast + np.maximum(q[:, 3:4], 0.0) * s
-    lo80 = np.maximum(lo80, lo95)
+    out = []
+    for i, p in enumerate(BAND_PROBS):
+        emp = forecast + q[:, i:i + 1] * s
+        pois = poisson.ppf(p, forecast)
+        b = np.minimum(np.minimum(emp, pois), forecast) if p < 0.5 else np.maximum(
+            np.maximum(emp, pois), forecast)
+        out.append(b)
+    lo95, lo80, hi80, hi95 = out
+    lo95 = np.minimum(lo95, lo80)
     hi95 = np.maximum(hi95, hi80)
-    closed = forecast <= 0
-    out = [np.where(closed, 0.0, np.clip(b, 0.0, None)) for b in (lo95, lo80, hi80, hi95)]
-    return tuple(out)
+    shut = np.zeros(forecast.shape, dtype=bool) if closed is None else closed
+    return tuple(np.where(shut, 0.0, np.clip(b, 0.0, None)) for b in (lo95, lo80, hi80, hi95))

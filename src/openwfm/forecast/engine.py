@@ -56,7 +56,13 @@ from openwfm.forecast.calendar import (
     to_day_grid,
     weekday_of,
 )
-from openwfm.forecast.models import Method, aht_profile, historical_average, predict
+from openwfm.forecast.models import (
+    Method,
+    aht_profile,
+    closed_mask,
+    historical_average,
+    predict,
+)
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -256,7 +262,9 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
             hol_row = ha[int(np.argmin(totals))]
         fc[fut_hol] = hol_row
     fc = fc * fut_mult[:, None]
-    lo95, lo80, hi80, hi95 = bands(fc, q)
+    closed = closed_mask(train, wd)[fwd] & ~fut_hol[:, None]
+    closed |= (fc <= 0) & fut_hol[:, None]
+    lo95, lo80, hi80, hi95 = bands(fc, q, closed)
 
     # map future UTC intervals onto the grid
     out_times = pd.date_range(start, end, freq=f"{interval}s", inclusive="left")

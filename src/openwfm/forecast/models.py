@@ -20,9 +20,9 @@ The candidates (see `Method`):
     statsforecast's MSTL with a daily and a weekly seasonality on the last `MSTL_WINDOW_DAYS`
     days (gaps filled by the historical average), its trend by simple exponential smoothing.
 ``daily_profile``
-    openwfm's own: a daily total per weekday (exponentially weighted mean of the same
-    weekday's recent totals) times an intraday profile per weekday (shares of the day, with a
-    Dirichlet shrinkage toward the profile pooled over all weekdays).
+    openwfm's own: a daily total (recent level x weekday factor) times an intraday profile
+    per weekday (shares of the day, with a Dirichlet shrinkage toward the profile pooled over
+    all weekdays).
 
 References
 ----------
@@ -57,10 +57,13 @@ __all__ = [
 MSTL_WINDOW_DAYS = 28
 #: Fewest days of history MSTL needs (two weekly cycles).
 MSTL_MIN_DAYS = 14
-#: Weeks of history the daily-profile model learns from.
-PROFILE_WEEKS = 8
-#: Weight decay per week of the daily-total mean (newest week weight 1).
-PROFILE_DECAY = 0.6
+#: Weeks of history the daily-profile model learns weekday factors and profiles from.
+PROFILE_WEEKS = 26
+#: Weeks of history the daily-profile level looks at, and its half-life in days.
+LEVEL_WEEKS = 6
+LEVEL_HALFLIFE_DAYS = 10.0
+#: Weeks of history of the AHT profile.
+AHT_WEEKS = 8
 #: Dirichlet concentration (in contacts) of the intraday profile toward the pooled profile.
 PROFILE_SHRINK = 200.0
 
@@ -165,15 +168,22 @@ def mstl(
 def daily_profile(
     history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray
 ) -> np.ndarray:
-    """Daily total per weekday times an intraday profile per weekday (openwfm's own).
+    """Daily total (level x weekday factor) times an intraday profile per weekday.
 
-    * Daily total of weekday ``w``: exponentially weighted mean (decay `PROFILE_DECAY` per
-      week) of the totals of the last `PROFILE_WEEKS` days of weekday ``w``; a day with gaps
-      counts its missing intervals at the historical average.
-    * Profile of weekday ``w``: share of the day per interval, ``(sum of volumes + k * pooled
-      share) / (sum of daily totals + k)`` with ``k = PROFILE_SHRINK`` contacts: a Dirichlet
-      posterior mean whose prior is the profile pooled over all weekdays, so a quiet weekday
-      borrows its shape, a busy one keeps its own.
+    openwfm's own method, in the spirit of the "daily total x intraday proportion" models of
+    the call-center literature:
+
+    * daily totals ``T_d`` (missing intervals counted at the historical average);
+    * weekday factors ``f_w`` = mean total of weekday ``w`` / mean total of all days, over
+      the last `PROFILE_WEEKS` weeks (stable, so a long window);
+    * level = exponentially weighted mean of ``T_d / f_(w(d))`` over the last
+      `LEVEL_WEEKS` weeks, half-life `LEVEL_HALFLIFE_DAYS` days (all weekdays inform it);
+    * profile of weekday ``w``: ``(sum of its volumes + k * pooled share) / (sum of its
+      totals + k)`` per interval, ``k = PROFILE_SHRINK`` contacts: a Dirichlet posterior mean
+      whose prior is the profile pooled over all weekdays, so a quiet weekday borrows its
+      shape, a busy one keeps its own. Intervals never open on a weekday stay closed.
+
+    Forecast of a day of weekday ``w`` = level x ``f_w`` x profile of ``w``.
 
     Examples
     --------
@@ -187,30 +197,35 @@ def daily_profile(
     fill = historical_average(history, weekdays, wd)
     full = np.where(np.isnan(recent), fill, recent)
     seen = ~np.isnan(recent).all(axis=1)
+    if not seen.any():
+        return np.zeros((len(future_weekdays), slots))
     totals = full.sum(axis=1)
     pooled = full[seen].sum(axis=0)
     pooled_share = pooled / pooled.sum() if pooled.sum() > 0 else np.full(slots, 1.0 / slots)
-    total_w = np.zeros(7)
+    mean_all = totals[seen].mean()
+    factor = np.zeros(7)
     share_w = np.tile(pooled_share, (7, 1))
+    open_w = np.tile(pooled > 0, (7, 1))
     for w in range(7):
-        rows = np.flatnonzero((wd == w) & seen)
-        if len(rows) == 0:
+        sel = (wd == w) & seen
+        if not sel.any():
             continue
-        age = (len(wd) - 1 - rows) // 7
-        weight = PROFILE_DECAY ** age.astype(float)
-        total_w[w] = float(np.sum(weight * totals[rows]) / np.sum(weight))
-        share_w[w] = (full[rows].sum(axis=0) + PROFILE_SHRINK * pooled_share) / (
-            totals[rows].sum() + PROFILE_SHRINK
-        )
-    # intervals never open for this weekday stay closed
-    open_w = np.zeros((7, slots), dtype=bool)
-    for w in range(7):
-        rows = full[(wd == w) & seen]
-        open_w[w] = (rows > 0).any(axis=0) if len(rows) else pooled > 0
+        factor[w] = totals[sel].mean() / mean_all if mean_all > 0 else 0.0
+        share_w[w] = (full[sel].sum(axis=0) + PROFILE_SHRINK * pooled_share) / (
+            totals[sel].sum() + PROFILE_SHRINK)
+        open_w[w] = (full[sel] > 0).any(axis=0)
+    # level: exponentially weighted deseasonalized daily totals
+    age = (len(wd) - 1 - np.arange(len(wd))).astype(float)
+    use = seen & (factor[wd] > 0) & (age < 7 * LEVEL_WEEKS)
+    if use.any():
+        weight = 0.5 ** (age[use] / LEVEL_HALFLIFE_DAYS)
+        level = float(np.sum(weight * totals[use] / factor[wd[use]]) / np.sum(weight))
+    else:
+        level = mean_all
     share_w = np.where(open_w, share_w, 0.0)
     norm = share_w.sum(axis=1, keepdims=True)
     share_w = np.divide(share_w, norm, out=np.zeros_like(share_w), where=norm > 0)
-    return total_w[future_weekdays, None] * share_w[future_weekdays]
+    return (level * factor[future_weekdays])[:, None] * share_w[future_weekdays]
 
 
 Forecaster = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray | None]
@@ -278,7 +293,7 @@ def aht_profile(
     """AHT per future day and interval: a handled-weighted profile with two-level shrinkage.
 
     ``handle_s`` is the total handle time and ``handled`` the handled contacts per local
-    day and interval (``NaN`` or 0 where none), over the last `PROFILE_WEEKS` weeks. The AHT
+    day and interval (``NaN`` or 0 where none), over the last `AHT_WEEKS` weeks. The AHT
     of weekday ``w`` and interval ``s`` is ``(H_ws + k * A_h) / (N_ws + k)`` where ``H`` and
     ``N`` are sums of handle time and handled contacts, ``A_h`` the AHT of the same local
     hour over all weekdays, itself ``(H_h + k * A) / (N_h + k)`` shrunk toward the overall
@@ -292,7 +307,7 @@ def aht_profile(
     >>> aht_profile(h, n, np.arange(7), np.array([2]), 2).round().tolist()
     [[100.0, 300.0]]
     """
-    weeks = 7 * PROFILE_WEEKS
+    weeks = 7 * AHT_WEEKS
     hs = np.nan_to_num(handle_s[-weeks:])
     n = np.nan_to_num(handled[-weeks:])
     wd = weekdays[-weeks:]
