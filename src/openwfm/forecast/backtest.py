@@ -285,8 +285,9 @@ def bands(
     Examples
     --------
     >>> q = np.tile([-2.0, -1.0, 1.0, 2.0], (len(HORIZON_BUCKETS), 1))
-    >>> [b.tolist() for b in bands(np.array([[0.0, 30.0]]), q, np.array([[True, False]]))]
-    [[[0.0, 17.0]], [[0.0, 23.0]], [[0.0, 37.0]], [[0.0, 43.0]]]
+    >>> [b.round(2).tolist() for b in bands(np.array([[0.0, 30.0]]), q,
+    ...                                      np.array([[True, False]]))]
+    [[[0.0, 18.86]], [[0.0, 23.0]], [[0.0, 37.0]], [[0.0, 41.14]]]
     """
     from scipy.stats import poisson
 
