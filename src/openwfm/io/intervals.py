@@ -243,12 +243,15 @@ def parse_times(
     file: str,
     column: str,
     groups: pd.Series | None = None,
+    resolve_ambiguous: bool = True,
 ) -> pd.Series:
     """Parse ISO 8601 text to UTC timestamps; naive text is local time in `tz`.
 
     Ambiguous naive times (fall-back overlap) are resolved per group in file order: the first
-    occurrence is the earlier instant, the second the later one. A single occurrence, or a
-    nonexistent time (spring-forward gap), raises `InputError` naming the row.
+    occurrence is the earlier instant, the second the later one. A single occurrence, any
+    ambiguous time when not `resolve_ambiguous` (e.g. call logs, where two contacts may
+    share a second), or a nonexistent time (spring-forward gap) raises `InputError` naming
+    the row.
     """
     text = values.str.strip()
     rows = values.index.to_numpy()
@@ -277,7 +280,7 @@ def parse_times(
             )
         if tz is not None and parsed_ok.any():
             local = naive[parsed_ok]
-            _localize_into(out, local, tz, text, file, column, groups)
+            _localize_into(out, local, tz, text, file, column, groups, resolve_ambiguous)
     bad = out.isna().to_numpy()
     first_bad(bad, "expected an ISO 8601 date-time such as 2026-03-29T08:30:00+02:00, "
                    "got '{value}'")
@@ -292,6 +295,7 @@ def _localize_into(
     file: str,
     column: str,
     groups: pd.Series | None,
+    resolve_ambiguous: bool = True,
 ) -> None:
     key = str(tz.key)
     dst_first = local.dt.tz_localize(key, ambiguous=np.ones(len(local), bool), nonexistent="NaT")
@@ -314,13 +318,14 @@ def _localize_into(
         frame = pd.DataFrame({"g": group.to_numpy(), "t": amb.to_numpy()}, index=amb.index)
         occurrence = frame.groupby(["g", "t"]).cumcount()
         count = frame.groupby(["g", "t"])["t"].transform("size")
-        single = count == 1
+        single = count == 1 if resolve_ambiguous else count > 0
         if single.any():
             idx = single[single].index[0]
             a, b = dst_first[idx], std_later[idx]
+            why = "it appears only once, so" if resolve_ambiguous else "so"
             raise InputError(
-                f"'{text[idx]}' happens twice in {key} (clocks fall back): it appears only "
-                f"once, so its instant is unknown; write its offset "
+                f"'{text[idx]}' happens twice in {key} (clocks fall back): {why} its instant "
+                f"is unknown; write its offset "
                 f"({a.tz_convert(key).strftime('%z')} for the first, "
                 f"{b.tz_convert(key).strftime('%z')} for the second)",
                 file=file, row=int(idx) + 1, column=column,
