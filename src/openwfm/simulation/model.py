@@ -120,6 +120,9 @@ def single_queue_model(
 ) -> SimulationModel:
     """M/G/n(+G) with constant rate over `horizon_s`: the textbook single queue.
 
+    Arrivals stop at `horizon_s`; the agents stay until every contact that arrived is
+    answered or has abandoned (a day "from empty" as in ContactCenters' examples).
+
     Examples
     --------
     >>> m = single_queue_model(arrival_rate_per_s=0.07, aht_s=120, agents=12, horizon_s=28800)
@@ -139,7 +142,7 @@ def single_queue_model(
         skill_rank=np.zeros((agents, 1), dtype=np.int64),
         seg_agent=np.arange(agents, dtype=np.int64),
         seg_start_s=np.zeros(agents),
-        seg_end_s=np.full(agents, n * interval_s),
+        seg_end_s=np.full(agents, np.inf),
         interval_s=interval_s,
         warmup_s=warmup_s,
     )
