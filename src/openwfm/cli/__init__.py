@@ -6,7 +6,10 @@ Each sub-command lives in its own module and registers itself on `app`.
 from __future__ import annotations
 
 # Importing a module registers its commands on `app`; add one line per command module.
+from openwfm.cli import capacity as _capacity  # noqa: F401
 from openwfm.cli import demo as _demo  # noqa: F401
+from openwfm.cli import forecast as _forecast  # noqa: F401
+from openwfm.cli import imports as _imports  # noqa: F401
 from openwfm.cli import runs as _runs  # noqa: F401
 from openwfm.cli.app import app, main
 

@@ -12,13 +12,13 @@ from openwfm.cli.app import app, console
 
 @app.command()
 def capacity(
-    scenario_file: Path = typer.Argument(..., help="Scenario TOML with a [capacity] section."),
+    scenario_file: Path = typer.Argument(..., help="Scenario TOML with a \\[capacity] section."),
     out: Path = typer.Option(Path("openwfm-capacity"), "-o", "--out",
                              help="Output folder (replaced as a whole when the run succeeds)."),
     weeks: int | None = typer.Option(None, "--weeks", min=1, max=104,
-                                     help="Horizon in weeks (default: [capacity] weeks, 78)."),
+                                     help="Horizon in weeks (default: \\[capacity] weeks, 78)."),
     scenarios: bool = typer.Option(False, "--scenarios",
-                                   help="Also plan every [[capacity.scenarios]] and compare."),
+                                   help="Also plan every \\[\\[capacity.scenarios]] and compare."),
     time_limit_s: float = typer.Option(20.0, "--time-limit", help="Solver limit per plan (s)."),
     mip_gap: float = typer.Option(5e-3, "--mip-gap", help="Relative MIP gap to stop at."),
 ) -> None:
