@@ -1,0 +1,167 @@
+"""Simulation speed: openwfm's compiled engine against ciw and SimPy, same run, same case.
+
+Case 1 (peers): M/M/12+M, arrivals 4.2/min, service rate 0.5/min, patience rate 1/min
+(REFERENCES.md R5). Each simulator runs the same model (exponential arrivals, services and
+patience, FIFO, abandon when patience runs out in queue) over a stretch of days; we report
+contacts simulated per second of wall time (one core for every simulator) and the ratios.
+Every simulator's P(abandon) is printed so the models can be seen to agree.
+
+Case 2: a week of a 500-agent multi-skill center (12 queues incl. chat x3 concurrency and
+email, agents with 2-3 skills, daily arrival profile, lognormal handle times, about 1 million
+contacts), one replication; then 8 replications on all cores (threads backend).
+
+Run: ``.venv/bin/python benchmarks/bench_simulation.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+
+import numpy as np
+
+from openwfm.simulation import (
+    Exponential,
+    LogNormal,
+    QueueSpec,
+    SimulationModel,
+    simulate,
+    single_queue_model,
+)
+
+LAM, MU, THETA, N = 4.2, 0.5, 1.0, 12  # per minute
+
+
+def run_openwfm(days: int, backend: str = "serial") -> tuple[int, float, float]:
+    m = single_queue_model(arrival_rate_per_s=LAM / 60, aht_s=60 / MU, agents=N,
+                           horizon_s=days * 480 * 60, patience_s=60 / THETA,
+                           interval_s=480 * 60)
+    t0 = time.perf_counter()
+    log = simulate(m, replications=1, seed=1, backend=backend).log  # type: ignore[arg-type]
+    dt = time.perf_counter() - t0
+    return len(log), dt, float(log.abandoned.mean())
+
+
+def run_ciw(minutes: float) -> tuple[int, float, float]:
+    import ciw
+
+    net = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=LAM)],
+        service_distributions=[ciw.dists.Exponential(rate=MU)],
+        number_of_servers=[N],
+        reneging_time_distributions=[ciw.dists.Exponential(rate=THETA)],
+    )
+    ciw.seed(1)
+    t0 = time.perf_counter()
+    sim = ciw.Simulation(net)
+    sim.simulate_until_max_time(minutes)
+    dt = time.perf_counter() - t0
+    recs = sim.get_all_records()
+    n = len(recs)
+    ab = sum(1 for r in recs if r.record_type == "renege")
+    return n, dt, ab / max(n, 1)
+
+
+def run_simpy(minutes: float) -> tuple[int, float, float]:
+    import simpy
+
+    rnd = random.Random(1)
+    env = simpy.Environment()
+    agents = simpy.Resource(env, capacity=N)
+    stats = {"n": 0, "ab": 0}
+
+    def contact(env: simpy.Environment):
+        stats["n"] += 1
+        with agents.request() as req:
+            patience = env.timeout(rnd.expovariate(THETA))
+            got = yield req | patience
+            if req in got:
+                yield env.timeout(rnd.expovariate(MU))
+            else:
+                stats["ab"] += 1
+
+    def source(env: simpy.Environment):
+        while True:
+            yield env.timeout(rnd.expovariate(LAM))
+            env.process(contact(env))
+
+    env.process(source(env))
+    t0 = time.perf_counter()
+    env.run(until=minutes)
+    dt = time.perf_counter() - t0
+    return stats["n"], dt, stats["ab"] / max(stats["n"], 1)
+
+
+def week_model(agents: int = 500, seed: int = 0) -> SimulationModel:
+    """A synthetic multi-skill week: 10 voice queues (languages), 1 chat, 1 email."""
+    rng = np.random.default_rng(seed)
+    interval_s = 1800.0
+    nt = 7 * 48
+    hours = (np.arange(nt) % 48) / 2.0
+    profile = 0.35 + np.exp(-0.5 * ((hours - 13.0) / 4.0) ** 2)  # night floor, day peak
+    queues = [QueueSpec(f"voice-{i}", 20, LogNormal(1.0), Exponential(), 180.0,
+                        priority=1) for i in range(10)]
+    queues.append(QueueSpec("chat", 60, LogNormal(0.8), Exponential(), 300.0, concurrency=3))
+    queues.append(QueueSpec("email", 4 * 3600, LogNormal(0.6), None, float("inf"),
+                            priority=-1))
+    share = np.array([0.16, 0.14, 0.12, 0.1, 0.1, 0.08, 0.06, 0.05, 0.04, 0.03, 0.08, 0.04])
+    aht = np.array([200.0] * 10 + [420.0, 300.0])
+    weekly = 1_000_000
+    volume = share[:, None] * profile[None, :] / profile.sum() * weekly
+    ranks = np.full((agents, len(queues)), -1, dtype=np.int64)
+    for a in range(agents):
+        primary = rng.choice(10, p=share[:10] / share[:10].sum())
+        ranks[a, primary] = 0
+        second = rng.choice([x for x in range(10) if x != primary])
+        ranks[a, second] = 1
+        ranks[a, 10 if a % 3 == 0 else 11] = 2
+    return SimulationModel(
+        queues=tuple(queues), volume=volume, aht_s=np.repeat(aht[:, None], nt, axis=1),
+        agent_ids=tuple(f"ag{a}" for a in range(agents)), skill_rank=ranks,
+        seg_agent=np.arange(agents), seg_start_s=np.zeros(agents),
+        seg_end_s=np.full(agents, nt * interval_s), interval_s=interval_s)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller peer runs")
+    args = ap.parse_args()
+    peer_days = 10 if args.quick else 40
+    print(f"cores: {os.cpu_count()}")
+    run_openwfm(1)  # load / compile the numba kernels once
+    n_o, t_o, ab_o = run_openwfm(500)
+    n_c, t_c, ab_c = run_ciw(peer_days * 480.0)
+    n_s, t_s, ab_s = run_simpy(peer_days * 480.0)
+    rate_o, rate_c, rate_s = n_o / t_o, n_c / t_c, n_s / t_s
+    print("M/M/12+M (R5 case), one core each")
+    print(f"  openwfm : {n_o:>9,} contacts in {t_o:6.2f} s = {rate_o:>12,.0f}/s  "
+          f"P(abandon) {ab_o:.4f}")
+    print(f"  ciw     : {n_c:>9,} contacts in {t_c:6.2f} s = {rate_c:>12,.0f}/s  "
+          f"P(abandon) {ab_c:.4f}")
+    print(f"  simpy   : {n_s:>9,} contacts in {t_s:6.2f} s = {rate_s:>12,.0f}/s  "
+          f"P(abandon) {ab_s:.4f}")
+    print(f"  ratio openwfm / ciw   = {rate_o / rate_c:8.1f}x  (goal >= 50x)")
+    print(f"  ratio openwfm / simpy = {rate_o / rate_s:8.1f}x")
+
+    m = week_model()
+    simulate(m.with_(volume=m.volume[:, :48] * 0.01, aht_s=m.aht_s[:, :48]), 1, 0)  # warm
+    t0 = time.perf_counter()
+    res = simulate(m, replications=1, seed=3, backend="serial")
+    t_week = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    q = res.queues
+    t_kpi = time.perf_counter() - t1
+    print(f"500-agent multi-skill week: {len(res.log):,} contacts simulated in {t_week:.2f} s "
+          f"(goal < 10 s), KPIs in {t_kpi:.2f} s")
+    print(f"  service level by queue: {np.round(q.service_level.to_numpy(), 3).tolist()}")
+    t0 = time.perf_counter()
+    res8 = simulate(m, replications=8, seed=3, backend="threads")
+    t8 = time.perf_counter() - t0
+    print(f"  8 replications on {os.cpu_count()} cores (threads): {len(res8.log):,} contacts "
+          f"in {t8:.2f} s = {len(res8.log) / t8:,.0f}/s")
+
+
+if __name__ == "__main__":
+    main()
