@@ -1,0 +1,290 @@
+"""`staff_frame`: the staffing of a table (one row per queue and interval).
+
+Input columns (the contract of ``openwfm staff``):
+
+==================  =========  =============================================================
+column              default    meaning
+==================  =========  =============================================================
+``volume``          required   contacts offered in the interval (>= 0)
+``aht_s``           required   mean handle time, seconds (> 0)
+``interval_s``      1800       interval length, seconds (> 0)
+``patience_s``      empty      mean patience, seconds (> 0); empty or absent = Erlang C
+``sl_target``       0.8        required service level, in (0, 1)
+``sl_seconds``      20         answer-within threshold, seconds (>= 0); for email: the
+                               response-time deadline (e.g. 14400 for 4 h)
+``channel``         voice      voice, chat or email
+``concurrency``     1          chats per agent (integer >= 1; chat only)
+``max_occupancy``   empty      maximum occupancy, in (0, 1]
+``max_asa_s``       empty      maximum ASA, seconds (> 0)
+``max_abandon``     empty      maximum abandon probability, in (0, 1) (needs patience_s)
+``shrinkage``       empty      fraction of paid time not productive, in [0, 1)
+``agents``          absent     if present: evaluate these agents instead of solving
+==================  =========  =============================================================
+
+Output: the input rows and columns, plus ``agents`` (required, or the given ones),
+``service_level``, ``asa_s``, ``p_wait``, ``p_abandon`` (NaN without patience),
+``occupancy`` and, when a ``shrinkage`` column is present,
+``scheduled = agents / (1 - shrinkage)``. Definitions: see `openwfm.staffing.erlang`.
+
+Voice rows use Erlang C / Erlang A (`openwfm.staffing.erlang`), chat rows the slot model of
+`openwfm.staffing.chat`, email rows the backlog model of `openwfm.staffing.email`, grouped
+by ``queue`` (all email rows are one queue when there is no ``queue`` column) in
+``interval_start`` order (row order when absent). For email, ``asa_s`` is the mean response
+time and the requirement is one level per queue.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"queue": ["q1", "q1"], "volume": [100, 0], "aht_s": [180, 180]})
+>>> out = staff_frame(df)
+>>> out[["queue", "agents", "service_level"]].round(5).to_dict("list")
+{'queue': ['q1', 'q1'], 'agents': [14, 0], 'service_level': [0.88835, 1.0]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from openwfm.errors import InputError
+from openwfm.staffing import chat, email
+
+__all__ = ["OUTPUT_COLUMNS", "Channel", "StaffInput", "parse_staff_input", "staff_frame",
+           "staff_input"]
+
+OUTPUT_COLUMNS = ("agents", "service_level", "asa_s", "p_wait", "p_abandon", "occupancy")
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    CHAT = "chat"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    default: float | None  # None = required
+    lo: float
+    hi: float
+    lo_open: bool
+    hi_open: bool
+    integer: bool = False
+
+    def describe(self) -> str:
+        left = "(" if self.lo_open else "["
+        right = ")" if self.hi_open else "]"
+        kind = "an integer" if self.integer else "a number"
+        if self.hi == np.inf:
+            return f"{kind} {'>' if self.lo_open else '>='} {self.lo:g}"
+        return f"{kind} in {left}{self.lo:g}, {self.hi:g}{right}"
+
+
+_INF = np.inf
+_NUMERIC: dict[str, _Spec] = {
+    "volume": _Spec(None, 0, _INF, False, True),
+    "aht_s": _Spec(None, 0, _INF, True, True),
+    "interval_s": _Spec(1800.0, 0, _INF, True, True),
+    "patience_s": _Spec(np.nan, 0, _INF, True, True),
+    "sl_target": _Spec(0.8, 0, 1, True, True),
+    "sl_seconds": _Spec(20.0, 0, _INF, False, True),
+    "concurrency": _Spec(1.0, 1, _INF, False, True, integer=True),
+    "max_occupancy": _Spec(np.nan, 0, 1, True, False),
+    "max_asa_s": _Spec(np.nan, 0, _INF, True, True),
+    "max_abandon": _Spec(np.nan, 0, 1, True, True),
+    "shrinkage": _Spec(np.nan, 0, 1, False, True),
+    "agents": _Spec(np.nan, 0, _INF, False, True, integer=True),
+}
+_OPTIONAL_EMPTY = {"patience_s", "max_occupancy", "max_asa_s", "max_abandon", "shrinkage"}
+
+
+@dataclass(frozen=True)
+class StaffInput:
+    """Validated staffing input: one float array per numeric column (NaN = not given),
+    the channel of each row, the email groups, and whether agents are to be evaluated."""
+
+    columns: dict[str, NDArray[np.float64]]
+    channel: NDArray[np.object_]
+    email_groups: tuple[NDArray[np.int64], ...]
+    evaluate: bool
+    has_shrinkage: bool
+
+    @property
+    def traffic_erl(self) -> NDArray[np.float64]:
+        c = self.columns
+        return c["volume"] * c["aht_s"] / c["interval_s"]
+
+
+def _show(value: object) -> str:
+    """A cell as the user wrote it, quoted."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return repr(str(int(value)))
+    return repr(str(value))
+
+
+def _is_blank(values: pd.Series) -> NDArray[np.bool_]:
+    if values.dtype == object:
+        return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+    return values.isna().to_numpy()
+
+
+def _numeric(df: pd.DataFrame, name: str, spec: _Spec, file: str | None) -> NDArray[np.float64]:
+    n = len(df)
+    if name not in df.columns:
+        if spec.default is None:
+            raise InputError(f"missing required column '{name}'", file=file, column=name)
+        return np.full(n, spec.default, dtype=np.float64)
+    raw = df[name]
+    blank = _is_blank(raw)
+    parsed = pd.to_numeric(raw.where(~blank, None), errors="coerce").to_numpy(dtype=np.float64)
+    bad_text = ~blank & np.isnan(parsed)
+    if bad_text.any():
+        i = int(np.argmax(bad_text))
+        raise InputError(f"expected {spec.describe()}, got {_show(raw.iloc[i])}", file=file,
+                         row=i + 1, column=name)
+    if blank.any():
+        if spec.default is None or (name == "agents"):
+            i = int(np.argmax(blank))
+            raise InputError(f"expected {spec.describe()}, got an empty cell", file=file,
+                             row=i + 1, column=name)
+        parsed = np.where(blank, spec.default, parsed)
+    given = ~np.isnan(parsed)
+    x = parsed[given]
+    ok = np.ones(len(x), dtype=bool)
+    ok &= (x > spec.lo) if spec.lo_open else (x >= spec.lo)
+    ok &= (x < spec.hi) if spec.hi_open else (x <= spec.hi)
+    if spec.integer:
+        ok &= x == np.floor(x)
+    if not ok.all():
+        i = int(np.flatnonzero(given)[np.argmin(ok)])
+        raise InputError(f"expected {spec.describe()}, got {_show(raw.iloc[i])}", file=file,
+                         row=i + 1, column=name)
+    return parsed
+
+
+def parse_staff_input(df: pd.DataFrame, *, file: str | None = None) -> StaffInput:
+    """Validate a staffing table; raise `InputError` naming the file, row and column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parse_staff_input(pd.DataFrame({"volume": [3, -1], "aht_s": [60, 60]}), file="in.csv")
+    Traceback (most recent call last):
+    ...
+    openwfm.errors.InputError: in.csv, row 2, column 'volume': expected a number >= 0, got '-1'
+    """
+    cols = {name: _numeric(df, name, spec, file) for name, spec in _NUMERIC.items()}
+    if "channel" in df.columns:
+        blank = _is_blank(df["channel"])
+        text = df["channel"].astype(str).str.strip().str.lower().to_numpy(dtype=object)
+        text[blank] = Channel.VOICE.value
+        valid = {c.value for c in Channel}
+        bad = np.array([t not in valid for t in text])
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(f"expected one of voice, chat, email, got {df['channel'].iloc[i]!r}",
+                             file=file, row=i + 1, column="channel")
+    else:
+        text = np.full(len(df), Channel.VOICE.value, dtype=object)
+    has_pat = ~np.isnan(cols["patience_s"])
+    bad_ab = ~np.isnan(cols["max_abandon"]) & ~has_pat & (text != Channel.EMAIL.value)
+    if bad_ab.any():
+        i = int(np.argmax(bad_ab))
+        raise InputError("max_abandon needs patience_s (Erlang C has no abandonment)",
+                         file=file, row=i + 1, column="max_abandon")
+    groups: list[NDArray[np.int64]] = []
+    is_email = text == Channel.EMAIL.value
+    if is_email.any():
+        idx = np.flatnonzero(is_email)
+        keys = df["queue"].astype(str).to_numpy()[idx] if "queue" in df.columns else np.zeros(
+            len(idx), dtype=object)
+        order_key = None
+        if "interval_start" in df.columns:
+            try:
+                order_key = pd.to_datetime(df["interval_start"].iloc[idx], utc=True).to_numpy()
+            except (ValueError, TypeError) as exc:
+                raise InputError(f"interval_start of an email row is not a time: {exc}",
+                                 file=file, column="interval_start") from exc
+        for key in pd.unique(keys):
+            members = idx[keys == key]
+            if order_key is not None:
+                members = members[np.argsort(order_key[keys == key], kind="stable")]
+            groups.append(members)
+    return StaffInput(columns=cols, channel=text, email_groups=tuple(groups),
+                      evaluate="agents" in df.columns, has_shrinkage="shrinkage" in df.columns)
+
+
+def staff_input(inp: StaffInput) -> dict[str, NDArray[np.float64]]:
+    """Analytic staffing of validated input: Erlang C/A (voice), slots (chat), backlog
+    (email). Returns the output columns as arrays."""
+    c = inp.columns
+    m = len(c["volume"])
+    out = {name: np.full(m, np.nan) for name in OUTPUT_COLUMNS}
+    traffic = inp.traffic_erl
+    live = inp.channel != Channel.EMAIL.value
+    k = np.where(inp.channel == Channel.CHAT.value, c["concurrency"], 1.0)
+    if live.any():
+        args = dict(traffic_erl=traffic[live], aht_s=c["aht_s"][live],
+                    concurrency=k[live], answer_within_s=c["sl_seconds"][live],
+                    patience_s=c["patience_s"][live])
+        if inp.evaluate:
+            res = chat.chat_metrics(c["agents"][live], **args)
+        else:
+            res = chat.chat_required_agents(
+                **args, sl_target=c["sl_target"][live], max_asa_s=c["max_asa_s"][live],
+                max_abandon=c["max_abandon"][live], max_occupancy=c["max_occupancy"][live])
+        for name in OUTPUT_COLUMNS:
+            out[name][live] = getattr(res, name)
+    for members in inp.email_groups:
+        args = dict(volume=c["volume"][members], aht_s=c["aht_s"][members],
+                    interval_s=c["interval_s"][members],
+                    deadline_s=c["sl_seconds"][members])
+        if inp.evaluate:
+            r = email.backlog_metrics(agents=c["agents"][members], **args)
+        else:
+            # one level per queue: the strictest target of its rows applies
+            r = email.backlog_required_agents(sl_target=float(c["sl_target"][members].max()),
+                                              **args)
+        out["agents"][members] = r.agents
+        out["service_level"][members] = r.interval_service_level
+        out["asa_s"][members] = r.asa_s
+        out["p_wait"][members] = r.p_wait
+        out["occupancy"][members] = r.occupancy
+    return out
+
+
+Solver = Callable[[StaffInput], dict[str, NDArray[np.float64]]]
+
+
+def staff_frame(df: pd.DataFrame, *, file: str | None = None,
+                solver: Solver = staff_input) -> pd.DataFrame:
+    """Staff every row of `df`; the same rows plus the output columns (module docstring).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per queue and interval with the columns of ``openwfm staff``.
+    file : str, optional
+        File name used in error messages.
+    solver : callable, optional
+        Maps the validated `StaffInput` to the output columns; the default is analytic
+        (`staff_input`). Other methods (e.g. simulation) plug in here.
+
+    Raises
+    ------
+    InputError
+        A missing column or a bad value, naming the 1-based data row and the column.
+    """
+    inp = parse_staff_input(df, file=file)
+    res = solver(inp)
+    out = df.copy()
+    out["agents"] = res["agents"].astype(np.int64)
+    for name in OUTPUT_COLUMNS[1:]:
+        out[name] = res[name]
+    if inp.has_shrinkage:
+        out["scheduled"] = out["agents"] / (1.0 - inp.columns["shrinkage"])
+    return out
