@@ -9,6 +9,7 @@ from __future__ import annotations
 from openwfm.cli import capacity as _capacity  # noqa: F401
 from openwfm.cli import demo as _demo  # noqa: F401
 from openwfm.cli import forecast as _forecast  # noqa: F401
+from openwfm.cli import imports as _imports  # noqa: F401
 from openwfm.cli import runs as _runs  # noqa: F401
 from openwfm.cli.app import app, main
 
