@@ -1,0 +1,113 @@
+"""`openwfm simulate`: simulate a scenario's forecast with a schedule or a staffing table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from openwfm.cli.app import app, console
+from openwfm.simulation.plan import HandleModel
+
+_DEFS = (
+    "service_level = contacts answered within answer_within_s / contacts offered (abandons "
+    "count as failures); asa_s = mean wait of answered contacts; p_abandon = abandoned / "
+    "offered; occupancy = handling agent-seconds / working agent-seconds of the agents "
+    "having the queue among their skills (a chat counts 1/concurrency). Each KPI: mean over "
+    "replications with a 95% Student-t confidence interval (<kpi>_lo, <kpi>_hi)."
+)
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    from openwfm.errors import InputError
+
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a readable CSV: {exc}", file=str(path)) from exc
+
+
+@app.command(help=(
+    "Simulate the contact center of SCENARIO (TOML) with the volumes and AHT of FORECAST "
+    "(interval CSV: interval_start UTC ISO 8601, queue, volume, aht_s) and either the agents "
+    "of a schedule (--schedule: agent_id, site, activity work/break/meal, start, end UTC) or "
+    "a staffing table (--staffing: interval_start, queue, agents). Discrete-event simulation "
+    "with skills-based routing, queue priorities, chat concurrency, email backlog, "
+    "exponential patience (the queue's patience_s), agents finishing their contact when a "
+    "break starts. Writes OUT/intervals.csv (per queue and interval), OUT/queues.csv (per "
+    "queue over the period) and OUT/contacts.csv (one row per simulated contact: "
+    "replication, arrival, queue, wait_s, outcome served/abandoned/unserved, agent, "
+    "handle_s). " + _DEFS
+))
+def simulate(
+    scenario: Path = typer.Argument(..., exists=True, dir_okay=False, help="Scenario TOML."),
+    forecast: Path = typer.Argument(..., exists=True, dir_okay=False, help="Forecast CSV."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder (replaced on success)."),
+    schedule: Path | None = typer.Option(None, "--schedule", exists=True, dir_okay=False,
+                                         help="Schedule segments CSV."),
+    staffing: Path | None = typer.Option(None, "--staffing", exists=True, dir_okay=False,
+                                         help="Staffing / requirement CSV."),
+    replications: int = typer.Option(10, "--replications", "-r", min=1,
+                                     help="Independent replications (>= 2 for CIs)."),
+    seed: int = typer.Option(0, "--seed", help="Root random seed."),
+    handle: HandleModel = typer.Option(HandleModel.LOGNORMAL, "--handle",
+                                       help="Handle-time distribution (mean = aht_s)."),
+    handle_cv: float = typer.Option(1.0, "--handle-cv", min=0.01,
+                                    help="Coefficient of variation of lognormal handle times."),
+    busyness_cv: float = typer.Option(0.0, "--busyness-cv", min=0.0,
+                                      help="CV of a gamma day-level volume factor (0: Poisson)."),
+    no_contacts: bool = typer.Option(False, "--no-contacts",
+                                     help="Do not write contacts.csv (it can be large)."),
+) -> None:
+    import pandas as pd
+
+    from openwfm.errors import InputError
+    from openwfm.io.atomic import atomic_dir
+    from openwfm.scenario import load_scenario
+    from openwfm.simulation import simulate as run
+    from openwfm.simulation.plan import plan_model
+
+    if (schedule is None) == (staffing is None):
+        raise InputError("give exactly one of --schedule SEGMENTS.csv or "
+                         "--staffing REQUIREMENT.csv")
+    sc = load_scenario(scenario)
+    fc = _read_csv(forecast)
+    files = {"forecast": str(forecast)}
+    if schedule is not None:
+        seg = _read_csv(schedule)
+        files["schedule"] = str(schedule)
+        for col in ("start", "end"):
+            if col in seg.columns:
+                try:
+                    seg[col] = pd.to_datetime(seg[col], utc=True)
+                except (ValueError, TypeError) as exc:
+                    raise InputError(f"not a date-time: {exc}", file=str(schedule),
+                                     column=col) from exc
+        model = plan_model(sc, fc, segments=seg, handle=handle, handle_cv=handle_cv,
+                           busyness_cv=busyness_cv, files=files)
+    else:
+        files["staffing"] = str(staffing)
+        model = plan_model(sc, fc, staffing=_read_csv(staffing), handle=handle,  # type: ignore[arg-type]
+                           handle_cv=handle_cv, busyness_cv=busyness_cv, files=files)
+    with console.status(f"simulating {replications} replications ..."):
+        res = run(model, replications=replications, seed=seed)
+    with atomic_dir(out) as tmp:
+        res.intervals.to_csv(tmp / "intervals.csv", index=False)
+        res.queues.to_csv(tmp / "queues.csv", index=False)
+        if not no_contacts:
+            res.log.to_frame().to_csv(tmp / "contacts.csv", index=False)
+    table = Table(title=f"simulated {len(res.log):,} contacts, {replications} replications")
+    for col in ("queue", "offered", "service level [95% CI]", "ASA s", "p_abandon",
+                "occupancy"):
+        table.add_column(col)
+    for r in res.queues.itertuples():
+        table.add_row(r.queue, f"{r.offered:,.0f}",
+                      f"{r.service_level:.3f} [{r.service_level_lo:.3f}, "
+                      f"{r.service_level_hi:.3f}]", f"{r.asa_s:.1f}", f"{r.p_abandon:.3f}",
+                      f"{r.occupancy:.2f}")
+    console.print(table)
+    console.print(f"wrote {out}/ (intervals.csv, queues.csv"
+                  f"{'' if no_contacts else ', contacts.csv'})")
