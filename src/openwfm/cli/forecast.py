@@ -134,8 +134,8 @@ def print_accuracy(acc) -> None:
     table.add_column("chosen")
     for (queue, method), g in acc.groupby(["queue", "method"], sort=False):
         by_h = g.set_index("horizon")
-        cells = [f"{by_h.at[h, 'wape']:.3f}" if h in by_h.index else "" for h in horizons]
+        cells = [f"{by_h.loc[h, 'wape']:.3f}" if h in by_h.index else "" for h in horizons]
         chosen = bool(g["chosen"].iloc[0])
-        table.add_row(str(queue), str(method), *cells, f"{by_h.at['all', 'mase']:.2f}",
-                      f"{by_h.at['all', 'bias']:+.3f}", "[bold green]yes[/]" if chosen else "")
+        table.add_row(str(queue), str(method), *cells, f"{by_h.loc['all', 'mase']:.2f}",
+                      f"{by_h.loc['all', 'bias']:+.3f}", "[bold green]yes[/]" if chosen else "")
     console.print(table)

@@ -225,7 +225,8 @@ def select_method(accuracy: pd.DataFrame) -> Method:
     overall = accuracy[(accuracy["horizon"] == "all") & accuracy["wape"].notna()]
     if overall.empty:
         return Method.HISTORICAL_AVERAGE
-    order = {m.value: i for i, m in enumerate([Method.HISTORICAL_AVERAGE, *Method])}
+    preference = dict.fromkeys([Method.HISTORICAL_AVERAGE, *Method])
+    order = {m.value: i for i, m in enumerate(preference)}
     best = min(zip(overall["wape"], overall["method"], strict=True),
                key=lambda t: (round(t[0], 12), order[t[1]]))
     return Method(best[1])

@@ -1,0 +1,115 @@
+"""Rolling-origin backtest: metrics, the selection rule, band ordering and coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from openwfm.forecast import BacktestConfig, Method, forecast_queues
+from openwfm.forecast.backtest import (
+    HORIZON_BUCKETS,
+    Backtest,
+    band_quantiles,
+    bands,
+    rolling_origins,
+    run_backtest,
+    select_method,
+)
+from openwfm.forecast.synthetic import synthetic_history
+
+
+def test_metrics_match_a_hand_computation() -> None:
+    actual = np.array([[[10.0, 0.0], [20.0, np.nan]]])  # 1 origin, 2 days, 2 slots
+    fc = np.array([[[12.0, 1.0], [15.0, 3.0]]])
+    bt = Backtest(origins=(14,), actual=actual, forecasts={Method.MSTL: fc},
+                  scale=np.array([4.0]))
+    acc = bt.accuracy().set_index("horizon")
+    # all: |e| = 2, 1, 5 over actual 30; bias (2 + 1 - 5) / 30; MAE 8/3 over scale 4
+    assert acc.loc["all", "wape"] == pytest.approx(8 / 30)
+    assert acc.loc["all", "bias"] == pytest.approx(-2 / 30)
+    assert acc.loc["all", "mase"] == pytest.approx((8 / 3) / 4)
+    assert acc.loc["all", "n"] == 3
+    assert acc.loc["day 1", "wape"] == pytest.approx(3 / 10)
+    assert acc.loc["days 2-7", "wape"] == pytest.approx(5 / 20)
+
+
+def test_rolling_origins_respect_the_minimum_training() -> None:
+    cfg = BacktestConfig(horizon_days=7, n_origins=5, step_days=7, min_train_days=14)
+    assert rolling_origins(42, cfg) == [14, 21, 28, 35]
+    assert rolling_origins(20, cfg) == []
+
+
+def test_backtest_never_peeks_at_the_future() -> None:
+    y = np.arange(28 * 2, dtype=float).reshape(28, 2)
+    wd = np.arange(28) % 7
+    bt = run_backtest(y, wd, [Method.SEASONAL_NAIVE], BacktestConfig(7, 2, 7, 14))
+    # seasonal naive from origin o repeats days o-7 .. o-1
+    for i, o in enumerate(bt.origins):
+        np.testing.assert_array_equal(bt.forecasts[Method.SEASONAL_NAIVE][i], y[o - 7:o])
+
+
+_wapes = st.floats(0.0, 5.0, allow_nan=False)
+
+
+@given(st.dictionaries(st.sampled_from([m.value for m in Method]), _wapes, min_size=1))
+def test_selection_is_never_worse_than_the_historical_average(wapes: dict) -> None:
+    wapes.setdefault(Method.HISTORICAL_AVERAGE.value, 1.0)
+    acc = pd.DataFrame({"method": list(wapes), "horizon": "all", "wape": list(wapes.values())})
+    chosen = select_method(acc)
+    assert wapes[chosen.value] <= wapes[Method.HISTORICAL_AVERAGE.value]
+    assert wapes[chosen.value] <= min(wapes.values()) + 1e-12  # near-ties go to the average
+
+
+def test_selection_on_real_backtests_is_never_worse_than_the_average() -> None:
+    h = synthetic_history(4, 6 * 7, tz="Asia/Manila", trend=0.3, seed=11)
+    r = forecast_queues(h, horizon="7d", tz="Asia/Manila")
+    overall = r.accuracy[r.accuracy["horizon"] == "all"].set_index(["queue", "method"])
+    for q, m in r.chosen.items():
+        assert overall.loc[(q, m.value), "wape"] <= overall.loc[(q, "historical_average"), "wape"]
+        assert overall.loc[(q, m.value), "chosen"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 500.0, allow_nan=False), min_size=1, max_size=20),
+    st.lists(st.floats(-4.0, 4.0, allow_nan=False), min_size=4, max_size=4),
+)
+def test_bands_are_ordered(forecast: list, q: list) -> None:
+    f = np.array(forecast)[None, :]
+    quant = np.tile(np.sort(q), (len(HORIZON_BUCKETS), 1))
+    lo95, lo80, hi80, hi95 = bands(f, quant)
+    assert (lo95 >= 0).all()
+    assert (lo95 <= lo80).all() and (lo80 <= f + 1e-12).all()
+    assert (f <= hi80 + 1e-12).all() and (hi80 <= hi95).all()
+
+
+def test_bands_cover_poisson_arrivals_at_the_nominal_rate() -> None:
+    # a forecast equal to the true rate: the bands must cover about 80 % and 95 %
+    rng = np.random.default_rng(12)
+    rate = rng.uniform(0.5, 80, size=(30, 7, 48))
+    q = band_quantiles(rng.poisson(rate).astype(float), rate)
+    f = rng.uniform(0.5, 80, size=(200, 48))
+    lo95, lo80, hi80, hi95 = bands(f, q)
+    y = rng.poisson(f)
+    cover80 = ((y >= lo80) & (y <= hi80)).mean()
+    cover95 = ((y >= lo95) & (y <= hi95)).mean()
+    # counts are integers: equality at a bound counts as covered, so coverage is >= nominal
+    assert 0.80 <= cover80 <= 0.88
+    assert 0.95 <= cover95 <= 0.985
+
+
+def test_forecast_bands_on_synthetic_history_cover_held_out_weeks() -> None:
+    h = synthetic_history(3, 10 * 7, tz="Europe/Paris", start="2026-01-05", seed=13,
+                          with_rate=True)
+    cut = h["interval_start"].min() + pd.Timedelta(days=8 * 7)
+    r = forecast_queues(h[h["interval_start"] < cut].drop(columns="rate"), start=cut,
+                        end=cut + pd.Timedelta(days=14), tz="Europe/Paris")
+    m = r.frame.merge(h, on=["interval_start", "queue"], suffixes=("", "_act"))
+    m = m[m["volume"] > 0]
+    cover80 = m["volume_act"].between(m["volume_lo_80"], m["volume_hi_80"]).mean()
+    cover95 = m["volume_act"].between(m["volume_lo_95"], m["volume_hi_95"]).mean()
+    assert 0.75 <= cover80 <= 0.90
+    assert 0.91 <= cover95 <= 0.99
