@@ -156,13 +156,13 @@ def _bad(df: pd.DataFrame, mask: np.ndarray | pd.Series, file: str, column: str,
 
 
 def _clock_seconds(df: pd.DataFrame, column: str, file: str) -> np.ndarray:
-    parts = df[column].str.strip().str.extract(r"^(\d{1,2}):(\d{2}):(\d{2})$")
-    ok = parts.notna().all(axis=1).to_numpy()
-    _bad(df, ~ok, file, column, "expected a clock time H:MM:SS, got '{value}'")
-    h, m, s = (parts[k].astype(int).to_numpy() for k in range(3))
-    _bad(df, (h > 23) | (m > 59) | (s > 59), file, column,
-         "expected a clock time H:MM:SS within a day, got '{value}'")
-    return h * 3600 + m * 60 + s
+    text = df[column].str.strip()
+    shape_ok = text.str.fullmatch(r"\d{1,2}:\d{2}:\d{2}").to_numpy(dtype=bool)
+    _bad(df, ~shape_ok, file, column, "expected a clock time H:MM:SS, got '{value}'")
+    seconds = pd.to_timedelta(text, errors="coerce").dt.total_seconds().to_numpy()
+    _bad(df, np.isnan(seconds) | (seconds >= 86400) | (text.str[-5:-3] > "59").to_numpy(),
+         file, column, "expected a clock time H:MM:SS within a day, got '{value}'")
+    return seconds.astype(np.int64)
 
 
 def _read_bank(path: Path, tz: str) -> pd.DataFrame:

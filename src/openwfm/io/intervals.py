@@ -190,8 +190,13 @@ def read_text_table(path: Path) -> pd.DataFrame:
         raise InputError(f"cannot parse the file as CSV: {exc}", file=name) from exc
     df.columns = [str(c).strip() for c in df.columns]
     df = df.reset_index(drop=True)
-    blank = (df.apply(lambda c: c.str.strip()) == "").all(axis=1)
-    return df.loc[~blank]
+    if df.empty or df.shape[1] == 0:
+        return df
+    # blank lines: every cell empty (checked in full only where the first cell is empty)
+    candidates = df.index[df.iloc[:, 0].str.strip() == ""]
+    sub = df.loc[candidates]
+    blank = candidates[(sub.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()]
+    return df.drop(index=blank)
 
 
 def parse_numbers(
