@@ -108,6 +108,8 @@ def stage_staffing(ctx: PlanContext) -> None:
                     "sl_seconds": q.goal.answer_within_s,
                     "concurrency": q.concurrency,
                     "max_occupancy": q.goal.max_occupancy,
+                    "max_asa_s": q.goal.max_asa_s,
+                    "max_abandon": q.goal.max_abandon if q.patience_s is not None else None,
                     "shrinkage": ctx.scenario.shrinkage,
                 }
             )
@@ -116,6 +118,18 @@ def stage_staffing(ctx: PlanContext) -> None:
     ctx.write_csv(ctx.requirement, "requirement.csv")
     for section in staffing_sections(ctx.requirement, ctx.scenario):
         ctx.report.add(section)
+    req = ctx.requirement
+    hours = req["interval_s"].astype(float) / 3600.0
+    vol = float(req["volume"].sum())
+    sl = float((req["service_level"] * req["volume"]).sum() / vol) if vol > 0 else 1.0
+    ctx.summary += [
+        ("staffing", "agent-hours required (productive)", f"{(req['agents'] * hours).sum():,.0f}"),
+        ("staffing", "scheduled hours (after shrinkage)",
+         f"{(req['scheduled'] * hours).sum():,.0f}"),
+        ("staffing", "peak agents in one interval (all queues)",
+         f"{int(req.groupby('interval_start')['agents'].sum().max()):,}"),
+        ("staffing", "service level if staffed as required", f"{sl:.1%}"),
+    ]
 
 
 def run_plan(
@@ -135,7 +149,10 @@ def run_plan(
 
 def default_stages() -> list[tuple[str, Stage]]:
     """The stages of a full planning run, in order (each domain adds its own here)."""
+    from openwfm.simulation.stage import stage_simulate
+
     return [
         ("forecast", stage_placeholder_forecast),
         ("staffing", stage_staffing),
+        ("simulate", stage_simulate),
     ]

@@ -1,0 +1,78 @@
+"""`openwfm staff IN.csv -o OUT.csv`: agents required (or metrics of given agents) per row."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from openwfm.cli.app import app, console
+from openwfm.errors import InputError
+
+
+class Method(StrEnum):
+    """How the metrics are computed. New methods (e.g. simulation) add a member here and a
+    branch in `solver_for`."""
+
+    ANALYTIC = "analytic"
+
+
+def solver_for(method: Method):  # -> openwfm.staffing.frame.Solver
+    """The `staff_frame` solver of a method (method-specific options are bound here)."""
+    from openwfm.staffing.frame import staff_input
+
+    if method is Method.ANALYTIC:
+        return staff_input
+    raise ValueError(f"unknown method {method}")  # pragma: no cover - Enum is exhaustive
+
+
+# paragraphs are single lines: typer/rich reflows them to the terminal width
+HELP = "\n\n".join([
+    'Staff every row of IN.csv (one row per queue and interval) and write OUT.csv.',
+    'Input columns: volume (contacts offered in the interval), aht_s (mean handle time, '
+    's); optional: interval_s (1800), patience_s (mean patience, s; empty or absent = '
+    'Erlang C, given = Erlang A), sl_target (0.8), sl_seconds (20; for email the response'
+    ' deadline), channel (voice | chat | email), concurrency (chats per agent, 1), '
+    'max_occupancy, max_asa_s, max_abandon, shrinkage, agents (present = evaluate these '
+    'agents instead of solving). Other columns (interval_start, queue, ...) pass through '
+    'unchanged.',
+    'Output adds: agents (the smallest integer meeting every target), service_level, '
+    'asa_s, p_wait, p_abandon (empty without patience), occupancy, and scheduled = agents'
+    ' / (1 - shrinkage) when a shrinkage column is given.',
+    'Definitions: service_level = contacts answered within sl_seconds / contacts offered '
+    '(abandons count as failures); asa_s = mean wait of answered contacts; p_wait = '
+    'probability an arriving contact waits; p_abandon = probability it abandons; '
+    'occupancy = mean busy agents / agents. Voice: Erlang C / Erlang A (M/M/n+M); chat: '
+    'each agent is `concurrency` slots (aht_s measured under concurrency); email: fluid '
+    'FIFO backlog over the rows of each queue, one level of agents per queue.',
+    'A bad row stops the run naming the row and column; no output file is written then.',
+])
+
+
+@app.command(help=HELP)
+def staff(
+    in_csv: Path = typer.Argument(..., metavar="IN.csv", help="Input CSV, one row per "
+                                  "queue and interval."),
+    out: Path = typer.Option(..., "-o", "--out", metavar="OUT.csv", help="Output CSV "
+                             "(written atomically)."),
+    method: Method = typer.Option(Method.ANALYTIC, "--method", help="How metrics are "
+                                  "computed."),
+) -> None:
+    import pandas as pd
+
+    from openwfm.io.atomic import atomic_path
+    from openwfm.staffing import staff_frame
+
+    name = str(in_csv)
+    if not in_csv.is_file():
+        raise InputError("input file not found", file=name)
+    try:
+        df = pd.read_csv(in_csv, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a readable CSV: {exc}", file=name) from exc
+    result = staff_frame(df, file=name, solver=solver_for(method))
+    with atomic_path(out) as tmp:
+        result.to_csv(tmp, index=False)
+    console.print(f"staffed {len(result):,} rows: {int(result['agents'].sum()):,} agent-intervals"
+                  f" -> {out}", highlight=False)
