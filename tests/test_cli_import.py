@@ -13,6 +13,7 @@ import pytest
 from openwfm.cli import main
 from openwfm.io.calllog import read_call_log
 from openwfm.io.intervals import read_interval_csv
+from openwfm.io.patience import kaplan_meier_patience
 
 BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "anonymous_bank_1999_02.tsv"
 
@@ -34,18 +35,29 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def bank_run(tmp_path_factory) -> tuple[Path, Path, str]:
+def bank_run(tmp_path_factory) -> tuple[Path, Path, Path, str]:
     assert BANK.exists(), f"shared data missing: {BANK}"
     d = tmp_path_factory.mktemp("bank")
-    out, calls_out = d / "bank_intervals.csv", d / "calls.csv"
+    out, calls_out, km = d / "bank_intervals.csv", d / "calls.csv", d / "km.csv"
     code, stdout, stderr = run("import", "calls", str(BANK), "-o", str(out),
-                               "--calls-out", str(calls_out))
+                               "--calls-out", str(calls_out), "--patience-out", str(km))
     assert code == 0, stderr
-    return out, calls_out, stdout
+    return out, calls_out, km, stdout
+
+
+def test_patience_curve_output(bank_run):
+    km = pd.read_csv(bank_run[2])
+    assert set(km["queue"]) == {"PS", "PE", "IN", "NE", "NW", "TT", "all"}
+    curve = kaplan_meier_patience(read_call_log(BANK))
+    everyone = km[km["queue"] == "all"]
+    assert everyone["time_s"].tolist() == curve.time_s.tolist()
+    assert everyone["survival"].to_numpy() == pytest.approx(curve.survival, rel=1e-12)
+    assert (km["ci_low"] <= km["survival"] + 1e-12).all()
+    assert (km["survival"] <= km["ci_high"] + 1e-12).all()
 
 
 def test_import_calls_on_the_bank(bank_run):
-    out, calls_out, stdout = bank_run
+    out, calls_out, _, stdout = bank_run
     # the forecaster reads the output back with the interval reader
     t = read_interval_csv(out)
     assert t.interval_s == 1800

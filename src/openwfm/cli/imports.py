@@ -115,6 +115,10 @@ def import_calls(
         help="TOML/JSON mapping 'vendor column' = 'openwfm column' (csv format)."),
     calls_out: Path | None = typer.Option(
         None, "--calls-out", help="Also write the normalized call log (UTC) as CSV."),
+    patience_out: Path | None = typer.Option(
+        None, "--patience-out",
+        help="Also write the Kaplan-Meier patience curve per queue (and 'all') as CSV: "
+             "queue, time_s, survival = P(patience > time_s), ci_low, ci_high."),
 ) -> None:
     """Aggregate a call-by-call log into intervals; print a summary with patience.
 
@@ -129,7 +133,7 @@ def import_calls(
     from openwfm.io.atomic import atomic_path
     from openwfm.io.calllog import aggregate_intervals, read_call_log
     from openwfm.io.intervals import write_interval_csv
-    from openwfm.io.patience import estimate_patience
+    from openwfm.io.patience import estimate_patience, kaplan_meier_patience
 
     interval_s = parse_interval(interval)
     zone = tz or ("Asia/Jerusalem" if log_format is LogFormat.anonymous_bank else None)
@@ -137,10 +141,24 @@ def import_calls(
         calls = read_call_log(file, tz=zone, format=log_format.value, mapping=mapping)
         agg = aggregate_intervals(calls, interval_s=interval_s, answer_within_s=answer_within,
                                   tz=zone or "UTC")
+        curves = None
+        if patience_out is not None:
+            groups = [*calls.groupby("queue", sort=True), ("all", calls)]
+            curves = pd.concat([
+                pd.DataFrame({"queue": str(q), "time_s": c.time_s, "survival": c.survival,
+                              "ci_low": c.ci_low, "ci_high": c.ci_high})
+                for q, sub in groups
+                if (sub["outcome"] == "abandoned").any()
+                for c in [kaplan_meier_patience(sub)]
+            ])
+    # every output is computed before the first is written
     write_interval_csv(agg, out)
     if calls_out is not None:
         with atomic_path(calls_out) as tmp:
             calls.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00")
+    if curves is not None and patience_out is not None:
+        with atomic_path(patience_out) as tmp:
+            curves.to_csv(tmp, index=False)
 
     table = Table(title=f"{file.name}: {len(calls):,} contacts, "
                         f"{_span(agg['interval_start'], interval_s, zone or 'UTC')}",

@@ -88,7 +88,7 @@ _NO_AGENT = {"", "NO_SERVER"}
 def read_call_log(
     path: str | os.PathLike[str],
     *,
-    tz: str = "Asia/Jerusalem",
+    tz: str | None = None,
     format: CallLogFormat = "anonymous_bank",
     mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
@@ -98,9 +98,10 @@ def read_call_log(
     ----------
     path : path-like
         The log file.
-    tz : str
-        IANA zone of the local wall-clock times in the file (the bank's is Asia/Jerusalem).
-        For ``format="csv"``, times with an offset ignore it.
+    tz : str, optional
+        IANA zone of the local wall-clock times in the file. Default: ``Asia/Jerusalem``
+        (the bank's) for ``format="anonymous_bank"``; none for ``format="csv"``, where
+        times must then carry an offset (times with an offset always ignore `tz`).
     format : {"anonymous_bank", "csv"}
         ``"anonymous_bank"``: the Technion SEE "Anonymous Bank" tab-separated layout [2]_
         (``date`` yymmdd, ``H:MM:SS`` times where ``0:00:00`` means "did not happen", times
@@ -141,7 +142,7 @@ def read_call_log(
         raise InputError(f"unknown call-log format '{format}': expected one of "
                          f"{list(get_args(CallLogFormat))}", file=Path(path).name)
     if format == "anonymous_bank":
-        return _read_bank(Path(path), tz)
+        return _read_bank(Path(path), tz or "Asia/Jerusalem")
     return _read_generic(Path(path), tz, mapping)
 
 
@@ -247,7 +248,7 @@ def _read_bank(path: Path, tz: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _read_generic(path: Path, tz: str,
+def _read_generic(path: Path, tz: str | None,
                   mapping: Mapping[str, str] | str | os.PathLike[str] | None) -> pd.DataFrame:
     name = path.name
     renames = load_mapping(mapping)

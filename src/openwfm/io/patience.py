@@ -91,7 +91,8 @@ class PatienceCurve:
     survival : numpy.ndarray
         Estimated P(patience > t) just after each `time_s`.
     ci_low, ci_high : numpy.ndarray
-        Pointwise confidence band (log-log transform).
+        Pointwise confidence band (log-log transform of Greenwood's variance); equal to the
+        survival where that band is undefined (survival exactly 1 or 0).
     abandons, queued : int
         Events and sample size.
     """
@@ -223,14 +224,18 @@ def kaplan_meier_patience(calls: pd.DataFrame, *, confidence: float = 0.95) -> P
     data = stats.CensoredData(uncensored=wait[event], right=wait[~event])
     res = stats.ecdf(data).sf
     with warnings.catch_warnings():
-        # scipy warns where the band is undefined (survival 0 or 1); those become 0 / 1
+        # scipy warns where the band is undefined (survival 0 or 1); handled below
         warnings.simplefilter("ignore", RuntimeWarning)
         ci = res.confidence_interval(confidence, method="log-log")
+    survival = np.asarray(res.probabilities, dtype=float)
+    low = np.asarray(ci.low.probabilities, dtype=float)
+    high = np.asarray(ci.high.probabilities, dtype=float)
     return PatienceCurve(
         time_s=np.asarray(res.quantiles, dtype=float),
-        survival=np.asarray(res.probabilities, dtype=float),
-        ci_low=np.nan_to_num(np.asarray(ci.low.probabilities, dtype=float), nan=0.0),
-        ci_high=np.nan_to_num(np.asarray(ci.high.probabilities, dtype=float), nan=1.0),
+        survival=survival,
+        # where the log-log band is undefined (survival exactly 1 or 0: Greenwood variance 0)
+        ci_low=np.where(np.isnan(low), survival, low),
+        ci_high=np.where(np.isnan(high), survival, high),
         abandons=int(event.sum()),
         queued=int(wait.size),
     )
