@@ -330,3 +330,25 @@ def test_aggregation_preserves_totals(rows, interval_s):
     assert (sizes == sizes.iloc[0]).all()
     assert ((agg["agents_observed"] >= 0) & (agg["agents_observed"] <= 3)).all()
     assert agg["service_level"].dropna().between(0, 1).all()
+
+
+def test_bank_log_written_as_csv_reads_back_identically(calls, agg, tmp_path):
+    p = tmp_path / "calls.csv"
+    calls.to_csv(p, index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00")
+    back = read_call_log(p, format="csv")
+    for col in ("arrival", "queue", "outcome", "wait_s", "agent", "priority", "queued"):
+        pd.testing.assert_series_equal(back[col], calls[col], check_dtype=False)
+    served = calls["outcome"] == "served"
+    assert back.loc[served, "service_start"].equals(
+        calls.loc[served, "service_start"].fillna(
+            calls["arrival"] + pd.to_timedelta(calls["wait_s"], unit="s")))
+    again = aggregate_intervals(back, interval_s=1800, answer_within_s=20, tz="Asia/Jerusalem")
+    pd.testing.assert_frame_equal(again, agg)
+
+
+def test_generic_queued_flag_is_validated(tmp_path):
+    p = generic(tmp_path, "arrival,outcome,wait_s,handle_s,queued\n"
+                          "2026-01-05T07:00Z,served,0,5,true\n2026-01-05T07:01Z,served,0,5,maybe\n")
+    with pytest.raises(InputError, match="true or false") as info:
+        read_call_log(p, format="csv")
+    assert (info.value.location.row, info.value.location.column) == (2, "queued")

@@ -83,6 +83,8 @@ _OUTCOME_WORDS = {
     "other": "other", "phantom": "other",
 }
 _NO_AGENT = {"", "NO_SERVER"}
+_BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True,
+                  "no": False}
 
 
 def read_call_log(
@@ -108,7 +110,9 @@ def read_call_log(
         after midnight belong to the next day, outcome AGENT/HANG/PHANTOM, server
         NO_SERVER = none). ``"csv"``: a generic log with columns ``arrival`` (ISO 8601),
         ``outcome`` (served/answered, abandoned, other), ``wait_s`` and optional ``queue``,
-        ``handle_s``, ``agent``, ``priority``; `mapping` renames vendor columns.
+        ``handle_s``, ``agent``, ``priority``, ``queued`` (true/false; default: waited or
+        abandoned), ``service_start`` (ISO 8601; default: arrival + wait); `mapping` renames
+        vendor columns. A file written from a call log (``DataFrame.to_csv``) reads back.
     mapping : dict or path, optional
         Vendor column -> openwfm column renames for ``format="csv"``.
 
@@ -318,6 +322,22 @@ def _read_generic(path: Path, tz: str | None,
         priority = pd.array([pd.NA] * len(df), dtype="Int64")
     wait_td = pd.to_timedelta(wait_s, unit="s")
     service_start = (arrival + wait_td).where(served)
+    if "service_start" in df.columns:
+        given = df["service_start"].str.strip() != ""
+        if given.any():
+            parsed = parse_times(df.loc[given, "service_start"], tz=zone, file=name,
+                                 column=col("service_start", "service_start"),
+                                 resolve_ambiguous=False)
+            service_start = service_start.copy()
+            service_start[given] = parsed
+    queued = (wait_s > 0) | (outcome == "abandoned").to_numpy()
+    if "queued" in df.columns:
+        flag = df["queued"].str.strip().str.lower().map(_BOOLEAN_WORDS)
+        if flag.isna().any():
+            idx = flag[flag.isna()].index[0]
+            raise InputError(f"expected true or false, got '{df['queued'][idx]}'", file=name,
+                             row=int(idx) + 1, column=col("queued", "queued"))
+        queued = flag.to_numpy(dtype=bool)
     out = pd.DataFrame({
         "arrival": arrival,
         "queue": queue.astype(str),
@@ -326,7 +346,7 @@ def _read_generic(path: Path, tz: str | None,
         "handle_s": handle_s,
         "agent": agent.astype(object),
         "priority": priority,
-        "queued": (wait_s > 0) | (outcome == "abandoned").to_numpy(),
+        "queued": queued,
         "service_start": service_start,
     })
     return out.reset_index(drop=True)
