@@ -125,13 +125,13 @@ def print_accuracy(acc) -> None:
         return
     horizons = [h for h in dict.fromkeys(acc["horizon"]) if h != "all"] + ["all"]
     table = Table(title="rolling-origin backtest")
-    for col in ("queue", "method"):
-        table.add_column(col)
+    table.add_column("queue", no_wrap=True)
+    table.add_column("method", no_wrap=True, min_width=18)
     for h in horizons:
         table.add_column(f"WAPE {h}", justify="right")
     table.add_column("MASE", justify="right")
     table.add_column("bias", justify="right")
-    table.add_column("chosen")
+    table.add_column("chosen", no_wrap=True, min_width=6)
     for (queue, method), g in acc.groupby(["queue", "method"], sort=False):
         by_h = g.set_index("horizon")
         cells = [f"{by_h.loc[h, 'wape']:.3f}" if h in by_h.index else "" for h in horizons]

@@ -1,0 +1,141 @@
+"""`openwfm forecast` and `openwfm backtest` end to end: output shape, errors, no half-writes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from openwfm.cli import main
+from openwfm.forecast.synthetic import synthetic_history
+
+COLUMNS = ["interval_start", "queue", "volume", "volume_lo_80", "volume_hi_80",
+           "volume_lo_95", "volume_hi_95"]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Run the `openwfm` entry point (with its error boundary); return code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = sys.argv
+    sys.argv = ["openwfm", *args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = argv
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory) -> Path:
+    """Three weeks of two queues, times with their Casablanca offset (Ramadan included)."""
+    h = synthetic_history(2, 21, tz="Africa/Casablanca", start="2026-02-02", seed=21)
+    h = h.drop(columns="handled")
+    local = h["interval_start"].dt.tz_convert("Africa/Casablanca")
+    text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(
+        r"(\d{2})(\d{2})$", r"\1:\2", regex=True)
+    p = tmp_path_factory.mktemp("fc") / "history.csv"
+    h.assign(interval_start=text).to_csv(p, index=False)
+    return p
+
+
+def test_forecast_writes_one_row_per_queue_and_future_interval(history, tmp_path) -> None:
+    out = tmp_path / "forecast.csv"
+    code, stdout, stderr = run("forecast", str(history), "--horizon", "2d", "-o", str(out),
+                               "--tz", "Africa/Casablanca", "--holidays", "MA")
+    assert code == 0, stderr
+    f = pd.read_csv(out)
+    assert list(f.columns) == [*COLUMNS, "aht_s"]
+    assert len(f) == 2 * 2 * 48 and set(f["queue"]) == {"q000", "q001"}
+    t = pd.to_datetime(f["interval_start"], utc=False)
+    assert all(s.endswith("+00:00") for s in f["interval_start"])  # ISO 8601, UTC
+    assert t.min() == pd.Timestamp("2026-02-23 00:00", tz="UTC")  # end of history
+    b = f[COLUMNS[2:]].to_numpy()
+    assert (b[:, 3] <= b[:, 1]).all() and (b[:, 1] <= b[:, 0]).all()
+    assert (b[:, 0] <= b[:, 2]).all() and (b[:, 2] <= b[:, 4]).all()
+    # the synthetic mean handle time is 240 s before local noon, 300 s after
+    hour = t.dt.tz_convert("Africa/Casablanca").dt.hour
+    for am, true in ((True, 240.0), (False, 300.0)):
+        sel = (hour < 12) == am
+        w = f.loc[sel, "volume"]
+        assert (f.loc[sel, "aht_s"] * w).sum() / w.sum() == pytest.approx(true, rel=0.05)
+    assert "wrote" in stdout
+
+
+def test_forecast_of_naive_local_times_with_tz(tmp_path) -> None:
+    h = synthetic_history(1, 21, tz="Europe/Paris", start="2026-03-09", seed=22)
+    local = h["interval_start"].dt.tz_convert("Europe/Paris").dt.strftime("%Y-%m-%d %H:%M")
+    src = tmp_path / "naive.csv"
+    h[["volume"]].assign(interval_start=local).to_csv(src, index=False)
+    out = tmp_path / "f.csv"
+    code, _, stderr = run("forecast", str(src), "--horizon", "1d", "-o", str(out),
+                          "--tz", "Europe/Paris")
+    assert code == 0, stderr
+    f = pd.read_csv(out)
+    assert list(f.columns) == COLUMNS  # no aht_s in history -> none in the forecast
+    assert set(f["queue"]) == {"all"}
+    assert len(f) == 48
+
+
+def test_special_days_file_is_applied(history, tmp_path) -> None:
+    special = tmp_path / "special.csv"
+    special.write_text("date,multiplier,label\n2026-02-23,2.0,campaign\n")
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run("forecast", str(history), "--horizon", "1d", "-o", str(a),
+               "--tz", "Africa/Casablanca")[0] == 0
+    assert run("forecast", str(history), "--horizon", "1d", "-o", str(b),
+               "--tz", "Africa/Casablanca", "--special-days", str(special))[0] == 0
+    np.testing.assert_allclose(pd.read_csv(b)["volume"], 2 * pd.read_csv(a)["volume"])
+
+
+@pytest.mark.parametrize(("rows", "row", "column"), [
+    (["2026-03-02T08:00:00+00:00,5", "2026-03-02T08:30:00+00:00,-3"], 2, "volume"),
+    (["2026-03-02T08:00:00+00:00,5", "2026-03-02T08:00:00+00:00,4"], 2, "interval_start"),
+    (["2026-03-02T08:00:00+00:00,5", "not a time,4"], 2, "interval_start"),
+    (["2026-03-02T08:00:00+00:00,5", "2026-03-02T08:30:00+00:00,4",
+      "2026-03-02T09:00:00+00:00,4", "2026-03-02T09:15:00+00:00,4"], 4, "interval_start"),
+])
+def test_bad_history_names_the_row_and_writes_nothing(tmp_path, rows, row, column) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text("interval_start,volume\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "out.csv"
+    code, _, stderr = run("forecast", str(src), "--horizon", "1d", "-o", str(out))
+    assert code == 2
+    text = " ".join(stderr.split())
+    assert f"row {row}" in text and f"'{column}'" in text and "bad.csv" in text
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [src]
+
+
+def test_bad_options_exit_nonzero_without_output(history, tmp_path) -> None:
+    out = tmp_path / "out.csv"
+    for args in (["--horizon", "soon"], ["--tz", "Mars/Olympus"], ["--holidays", "XX"]):
+        code, _, stderr = run("forecast", str(history), "-o", str(out), *args)
+        assert code == 2, args
+        assert "error" in stderr
+    assert not out.exists()
+
+
+def test_backtest_prints_the_table_and_the_choice(history, tmp_path) -> None:
+    out = tmp_path / "acc.csv"
+    code, stdout, stderr = run("backtest", str(history), "--tz", "Africa/Casablanca",
+                               "--origins", "3", "--step-days", "1", "--min-train-days", "14",
+                               "-o", str(out))
+    assert code == 0, stderr
+    for name in ("rolling-origin backtest", "q000", "q001", "mstl", "WAPE", "chosen", "yes"):
+        assert name in stdout
+    acc = pd.read_csv(out)
+    assert set(acc["method"]) == {"historical_average", "seasonal_naive", "mstl",
+                                  "daily_profile"}
+    assert set(acc["queue"]) == {"q000", "q001"}
+    chosen = acc[acc["chosen"]]
+    assert chosen.groupby("queue")["method"].nunique().eq(1).all()  # one method per queue
+    assert set(chosen["horizon"]) == {"day 1", "days 2-7", "all"}
