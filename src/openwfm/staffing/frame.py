@@ -285,6 +285,9 @@ def staff_frame(df: pd.DataFrame, *, file: str | None = None,
     out["agents"] = res["agents"].astype(np.int64)
     for name in OUTPUT_COLUMNS[1:]:
         out[name] = res[name]
+    for name, values in res.items():  # extra columns of a solver (e.g. simulation CIs)
+        if name not in OUTPUT_COLUMNS:
+            out[name] = values
     if inp.has_shrinkage:
         out["scheduled"] = out["agents"] / (1.0 - inp.columns["shrinkage"])
     return out
