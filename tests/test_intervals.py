@@ -261,3 +261,23 @@ def test_roundtrip_property(tmp_path_factory, volumes, step_min):
     back = read_interval_csv(write_interval_csv(df, tmp / "x.csv", tz="Europe/Paris"))
     assert back.interval_s == step_min * 60
     pd.testing.assert_frame_equal(back.frame, df)
+
+
+def test_date_only_is_naive_not_an_offset(tmp_path):
+    # "2026-01-05" ends in "-05" but carries no offset: it is local midnight in `tz`
+    p = write(tmp_path, "interval_start,volume\n2026-01-05,100\n2026-01-06,90\n")
+    t = read_interval_csv(p, tz="America/New_York")
+    assert t.interval_s == 86400
+    assert t.frame["interval_start"].iloc[0] == utc("2026-01-05T00:00", "America/New_York")
+    raises_at(p, 1, "interval_start", "no UTC offset")
+
+
+def test_number_formats(tmp_path):
+    p = write(tmp_path, 'interval_start,volume,aht_s\n2026-01-05T08:00Z," 1,234 ",1:02:03\n'
+                        "2026-01-05T08:30Z,12.5,  90 \n")
+    f = read_interval_csv(p).frame
+    assert f["volume"].tolist() == [1234.0, 12.5]
+    assert f["aht_s"].tolist() == [3723.0, 90.0]
+    bad = write(tmp_path, "interval_start,volume\n2026-01-05T08:00Z,1\n2026-01-05T08:30Z,inf\n",
+                "inf.csv")
+    raises_at(bad, 2, "volume", "finite")

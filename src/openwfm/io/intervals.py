@@ -69,7 +69,8 @@ OTHER_NUMERIC_COLUMNS: tuple[str, ...] = (
 )
 DEFAULT_QUEUE = "all"
 
-_OFFSET_RE = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+# a UTC offset after a clock time (so that a date alone, "2026-01-05", is not "-05")
+_OFFSET_RE = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 _DURATION_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d*)?)$")
 
 
@@ -207,18 +208,26 @@ def parse_numbers(
     Empty cells become NaN unless `required`. Negative numbers are rejected. With
     `duration`, ``[H:]MM:SS`` is accepted as well as plain seconds.
     """
-    text = values.str.strip()
-    num = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    if duration:
-        parts = text.str.extract(_DURATION_RE)
-        hms = (
-            parts[0].astype(float).fillna(0.0) * 3600
-            + parts[1].astype(float) * 60
-            + parts[2].astype(float)
-        )
-        num = num.where(num.notna(), hms)
-    arr = num.to_numpy(dtype=float)
-    empty = (text == "").to_numpy()
+    # fast path: plain numbers; the rest (blanks, thousands separators, H:MM:SS, text) below
+    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
+    slow = np.isnan(arr)
+    empty = np.zeros(len(arr), dtype=bool)
+    text = values
+    if slow.any():
+        sub = values[slow].str.strip()
+        num = pd.to_numeric(sub.str.replace(",", "", regex=False), errors="coerce")
+        if duration:
+            parts = sub.str.extract(_DURATION_RE)
+            hms = (
+                parts[0].astype(float).fillna(0.0) * 3600
+                + parts[1].astype(float) * 60
+                + parts[2].astype(float)
+            )
+            num = num.where(num.notna(), hms)
+        arr[slow] = num.to_numpy(dtype=float)
+        empty[slow] = (sub == "").to_numpy()
+        text = values.copy()
+        text[slow] = sub
     bad = np.isnan(arr) & ~empty
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -349,7 +358,7 @@ def infer_interval_s(
     The inferred length is the most common step within a queue; every step must be a whole
     multiple of it. Raises `InputError` naming the first row whose step breaks the grid.
     """
-    frame = pd.DataFrame({"q": queues.to_numpy(), "t": starts.to_numpy()}, index=starts.index)
+    frame = pd.DataFrame({"q": queues.to_numpy(), "t": starts}, index=starts.index)
     frame = frame.sort_values(["q", "t"], kind="stable")
     step = frame.groupby("q")["t"].diff().dt.total_seconds()
     valid = step.dropna()
