@@ -281,3 +281,31 @@ def test_number_formats(tmp_path):
     bad = write(tmp_path, "interval_start,volume\n2026-01-05T08:00Z,1\n2026-01-05T08:30Z,inf\n",
                 "inf.csv")
     raises_at(bad, 2, "volume", "finite")
+
+
+def test_excel_workbook(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Interval", "Skill", "Calls Offered", "AHT"])
+    ws.append([datetime(2026, 1, 5, 8, 0), "fr", 10, 180.5])
+    ws.append([datetime(2026, 1, 5, 8, 30), "fr", 8, 170])
+    ws.append([None, None, None, None])
+    ws.append([datetime(2026, 1, 5, 9, 0), "fr", "abc", 170])
+    p = tmp_path / "acd.xlsx"
+    wb.save(p)
+    m = {"Interval": "interval_start", "Skill": "queue", "Calls Offered": "volume",
+         "AHT": "aht_s"}
+    raises_at(p, 4, "Calls Offered", "got 'abc'", tz="Africa/Casablanca", mapping=m)
+    ws.delete_rows(4, 2)
+    wb.save(p)
+    t = read_interval_csv(p, tz="Africa/Casablanca", mapping=m)
+    assert t.frame["interval_start"].tolist() == [utc("2026-01-05T08:00", "Africa/Casablanca"),
+                                                  utc("2026-01-05T08:30", "Africa/Casablanca")]
+    assert t.frame["aht_s"].tolist() == [180.5, 170.0]
+
+
+def test_not_a_workbook(tmp_path):
+    p = write(tmp_path, "interval_start,volume\n", "fake.xlsx")
+    raises_at(p, None, None, "cannot read the file")

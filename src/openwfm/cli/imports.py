@@ -199,7 +199,8 @@ def import_calls(
 
 @import_app.command("intervals", help=_INTERVALS_HELP)
 def import_intervals(
-    file: Path = typer.Argument(..., dir_okay=False, help="ACD interval report (CSV)."),
+    file: Path = typer.Argument(
+        ..., dir_okay=False, help="ACD interval report (CSV, TSV, semicolon-separated, .xlsx)."),
     out: Path = typer.Option(..., "-o", "--out", help="Interval CSV to write."),
     mapping: Path | None = typer.Option(
         None, "--map", "--mapping", exists=True, dir_okay=False,

@@ -171,24 +171,36 @@ def _sniff_sep(path: Path) -> str:
 
 
 def read_text_table(path: Path) -> pd.DataFrame:
-    """Read a CSV/TSV as text, keeping blank lines so that index i is data row i + 1."""
+    """Read a CSV/TSV (or an Excel sheet) as text; index i is data row i + 1.
+
+    Blank lines are kept while numbering, so a row number is the line number minus one
+    (the header). For ``.xlsx`` files, data row i is Excel row i + 1 of the first sheet.
+    """
     name = path.name
     try:
-        df = pd.read_csv(
-            path,
-            sep=_sniff_sep(path),
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            encoding="utf-8-sig",
-        )
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            df = pd.read_excel(path, dtype=str, keep_default_na=False, na_filter=False)
+            df = df.fillna("")
+        else:
+            df = pd.read_csv(
+                path,
+                sep=_sniff_sep(path),
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                encoding="utf-8-sig",
+            )
     except FileNotFoundError as exc:
         raise InputError("file not found", file=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise InputError("expected a file, got a folder", file=str(path)) from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError("the file is empty: expected a header row and data rows",
                          file=name) from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot parse the file as CSV: {exc}", file=name) from exc
+    except (ValueError, OSError) as exc:  # e.g. a .xlsx that is not a workbook
+        raise InputError(f"cannot read the file: {exc}", file=name) from exc
     df.columns = [str(c).strip() for c in df.columns]
     df = df.reset_index(drop=True)
     if df.empty or df.shape[1] == 0:
