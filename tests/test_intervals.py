@@ -309,3 +309,30 @@ def test_excel_workbook(tmp_path):
 def test_not_a_workbook(tmp_path):
     p = write(tmp_path, "interval_start,volume\n", "fake.xlsx")
     raises_at(p, None, None, "cannot read the file")
+
+
+@settings(max_examples=60, deadline=None)
+@given(zone=st.sampled_from(["America/New_York", "Europe/Paris", "Africa/Casablanca"]),
+       anchor=st.sampled_from(["2026-11-01 06:00", "2026-10-25 01:00", "2026-02-15 02:00",
+                               "2026-03-22 01:00", "2026-03-08 07:00", "2026-03-29 01:00"]),
+       shift_min=st.integers(-300, 300), periods=st.integers(2, 24),
+       step_min=st.sampled_from([15, 30, 60]))
+def test_naive_local_series_round_trip_property(tmp_path_factory, zone, anchor, shift_min,
+                                                 periods, step_min):
+    """A UTC grid written as naive local times reads back to the same instants, or is
+    refused naming a row whose local time happens twice but appears only once."""
+    start = pd.Timestamp(anchor, tz="UTC") + pd.Timedelta(minutes=shift_min)
+    start = start.floor(f"{step_min}min")
+    starts = pd.date_range(start, periods=periods, freq=f"{step_min}min")
+    local = starts.tz_convert(zone).strftime("%Y-%m-%d %H:%M")
+    p = tmp_path_factory.mktemp("dst") / "naive.csv"
+    p.write_text("interval_start,volume\n" + "".join(f"{t},1\n" for t in local))
+    try:
+        t = read_interval_csv(p, tz=zone)
+    except InputError as err:
+        assert "happens twice" in str(err)
+        row = err.location.row
+        assert row is not None and list(local).count(local[row - 1]) == 1
+        return
+    assert list(t.frame["interval_start"]) == list(starts)
+    assert t.interval_s == step_min * 60
