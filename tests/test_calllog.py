@@ -352,3 +352,18 @@ def test_generic_queued_flag_is_validated(tmp_path):
     with pytest.raises(InputError, match="true or false") as info:
         read_call_log(p, format="csv")
     assert (info.value.location.row, info.value.location.column) == (2, "queued")
+
+
+def test_bank_dst_gap_names_the_arrival_column(tmp_path):
+    # Jerusalem sprang forward on 1999-04-02 at 02:00: 02:30 did not exist. A call that did
+    # not queue arrives at its IVR exit, so the error names vru_exit
+    cols = HEADER.strip().split("\t")
+    row = GOOD.rstrip("\n").split("\t")
+    row[cols.index("date")] = "990402"
+    for c, v in [("vru_entry", "1:59:50"), ("vru_exit", "2:30:05"), ("q_start", "0:00:00"),
+                 ("q_exit", "0:00:00"), ("q_time", "0"), ("ser_start", "0:00:00"),
+                 ("ser_exit", "0:00:00"), ("outcome", "HANG"), ("ser_time", "0")]:
+        row[cols.index(c)] = v
+    with pytest.raises(InputError, match="does not exist or happens twice") as info:
+        read_call_log(bank_file(tmp_path, GOOD, "\t".join(row) + "\n"))
+    assert (info.value.location.row, info.value.location.column) == (2, "vru_exit")

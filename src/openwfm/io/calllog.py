@@ -214,18 +214,26 @@ def _read_bank(path: Path, tz: str) -> pd.DataFrame:
     base = date.to_numpy()
     zone_key = str(zone.key) if zone is not None else "UTC"
 
-    def to_utc(seconds: np.ndarray, column: str) -> pd.Series:
+    def to_utc(seconds: np.ndarray, column: str | np.ndarray,
+               used: np.ndarray | None = None) -> pd.Series:
+        """Localize date + seconds; rows not `used` get a harmless noon placeholder."""
+        if used is not None:
+            seconds = np.where(used, seconds, 12 * 3600)
         local = pd.Series(base + seconds.astype("timedelta64[s]"), index=df.index)
         out = local.dt.tz_localize(zone_key, ambiguous="NaT", nonexistent="NaT")
-        _bad(df, out.isna().to_numpy(), name, column,
-             f"local time '{{value}}' on that date does not exist or happens twice in "
-             f"{zone_key} (DST change): the instant is unknown")
-        return out.dt.tz_convert("UTC")
+        bad = out.isna().to_numpy()
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            col = str(np.broadcast_to(np.asarray(column), bad.shape)[first])
+            _bad(df, np.arange(len(bad)) == first, name, col,
+                 f"local time '{{value}}' on that date does not exist or happens twice in "
+                 f"{zone_key} (DST change): the instant is unknown")
+        out = out.dt.tz_convert("UTC")
+        return out if used is None else out.where(used)
 
-    arrival = to_utc(arrival_s, "q_start")
+    arrival = to_utc(arrival_s, np.where(queued, "q_start", "vru_exit"))
     vru_entry = to_utc(entry, "vru_entry")
-    service_start = to_utc(np.where(happened["ser_start"], secs["ser_start"], 0), "ser_start")
-    service_start = service_start.where(happened["ser_start"])
+    service_start = to_utc(secs["ser_start"], "ser_start", used=happened["ser_start"])
     wait_s = np.where(queued, nums["q_time"], 0.0)
     # served calls keep ser_time even without a recorded service start (50 AGENT rows of
     # February 1999 have ser_start 0:00:00 and ser_time 0); abandoned calls have none
