@@ -336,3 +336,17 @@ def test_naive_local_series_round_trip_property(tmp_path_factory, zone, anchor, 
         return
     assert list(t.frame["interval_start"]) == list(starts)
     assert t.interval_s == step_min * 60
+
+
+def test_fall_back_in_a_file_listed_newest_first(tmp_path):
+    rows = ["00:30", "01:00", "01:30", "01:00", "01:30", "02:00"]
+    expected = []
+    seen: set[str] = set()
+    for r in rows:
+        expected.append(utc(f"2026-11-01T{r}", "America/New_York", fold=int(r in seen)))
+        seen.add(r)
+    p = write(tmp_path, "interval_start,queue,volume\n"
+              + "".join(f"2026-11-01 {r},us,{i}\n" for i, r in reversed(list(enumerate(rows)))))
+    f = read_interval_csv(p, tz="America/New_York").frame
+    assert list(f["interval_start"]) == expected  # sorted by queue and time on output
+    assert list(f["volume"]) == [0, 1, 2, 3, 4, 5]

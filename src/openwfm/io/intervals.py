@@ -274,7 +274,8 @@ def parse_times(
     """Parse ISO 8601 text to UTC timestamps; naive text is local time in `tz`.
 
     Ambiguous naive times (fall-back overlap) are resolved per group in file order: the first
-    occurrence is the earlier instant, the second the later one. A single occurrence, any
+    occurrence is the earlier instant, the second the later one (the reverse when the group
+    is listed newest first). A single occurrence, any
     ambiguous time when not `resolve_ambiguous` (e.g. call logs, where two contacts may
     share a second), or a nonexistent time (spring-forward gap) raises `InputError` naming
     the row.
@@ -356,8 +357,15 @@ def _localize_into(
                 f"{b.tz_convert(key).strftime('%z')} for the second)",
                 file=file, row=int(idx) + 1, column=column,
             )
+        # a file listed newest first (per group: its last time is before its first) meets
+        # the later instant first
+        all_groups = (groups.reindex(local.index) if groups is not None
+                      else pd.Series("", index=local.index))
+        ends = pd.DataFrame({"g": all_groups.to_numpy(), "t": local.to_numpy()}).groupby("g")
+        descending = (ends["t"].last() < ends["t"].first()).to_dict()
+        newest_first = frame["g"].map(descending).to_numpy(dtype=bool)
         pos = local.index.get_indexer(amb.index)
-        is_dst[pos] = (occurrence == 0).to_numpy()
+        is_dst[pos] = (occurrence == 0).to_numpy() != newest_first
     resolved = dst_first.dt.tz_convert("UTC").where(is_dst, std_later.dt.tz_convert("UTC"))
     out[local.index] = resolved
 
@@ -384,7 +392,7 @@ def infer_interval_s(
         raise InputError(f"interval length must be > 0 s, got {interval_s}", file=file)
     off = (valid % interval_s) != 0
     if off.any():
-        idx = off[off].index[0]
+        idx = off[off].index.min()
         prev = frame["t"].shift(1)[idx]
         raise InputError(
             f"interval starts {valid[idx] / 60:g} min after the previous one of its queue "
