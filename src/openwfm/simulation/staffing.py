@@ -200,8 +200,9 @@ def adjust_multiskill(base: SimulationModel, start: NDArray[np.int64],
     """Find agents per queue and interval meeting each queue's simulated SL target when the
     agents of queues sharing a `pool` id (e.g. bilingual agents) can take each other's
     contacts; start from `start` (e.g. the per-queue Erlang answer), raise the cells below
-    target, then lower cells one agent at a time while every queue of that interval still
-    meets its target (common random numbers throughout).
+    target, then lower cells one agent at a time while every queue of that interval (and of
+    the next, which inherits its backlog) still meets its target, never retrying a refused
+    cell (common random numbers throughout; a local search, not a proven optimum).
 
     Parameters
     ----------
@@ -236,10 +237,13 @@ def adjust_multiskill(base: SimulationModel, start: NDArray[np.int64],
 
     sl, lo, hi = kpis(agents)
     agents, sl, lo, hi, steps = raise_until_met(agents, sl, lo, hi, steps)
-    # lower, in every interval at once, the queue with the most slack by one agent; keep the
-    # intervals where every queue still meets its target; re-simulate what was kept
+    # lower, in every interval at once, the queue with the most slack by one agent; keep it
+    # where that interval and the next still meet every target, re-simulate what was kept;
+    # a cell whose lowering was refused is not tried again (so the search ends)
+    frozen = np.zeros(agents.shape, dtype=bool)
+    nt = agents.shape[1]
     for _ in range(max_steps):
-        slack = np.where(busy & (agents > 0), sl - target, -np.inf)
+        slack = np.where(busy & (agents > 0) & ~frozen, sl - target, -np.inf)
         q_best = np.argmax(slack, axis=0)
         t_idx = np.flatnonzero(slack.max(axis=0) > 0)
         if t_idx.size == 0:
@@ -249,10 +253,12 @@ def adjust_multiskill(base: SimulationModel, start: NDArray[np.int64],
         steps += 1
         s2, _, _ = kpis(cand)
         ok_t = np.all((s2 >= target) | ~busy, axis=0)
-        accept = np.zeros(agents.shape[1], bool)
-        accept[t_idx] = ok_t[t_idx]
+        ok_next = np.append(ok_t[1:], True) if nt > 1 else ok_t
+        accept = np.zeros(nt, bool)
+        accept[t_idx] = ok_t[t_idx] & ok_next[t_idx]
+        frozen[q_best[t_idx[~accept[t_idx]]], t_idx[~accept[t_idx]]] = True
         if not accept.any():
-            break
+            continue
         agents = np.where(accept[None, :], cand, agents)
         sl, lo, hi = kpis(agents)
         agents, sl, lo, hi, steps = raise_until_met(agents, sl, lo, hi, steps)
