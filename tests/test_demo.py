@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from openwfm.demo import demo_history, demo_scenario
+from openwfm.demo import demo_actuals, demo_history, demo_scenario
 from openwfm.demo.history import generate_history, opening_mask, parse_history_model
 from openwfm.demo.roster import build_roster
 from openwfm.errors import InputError
@@ -301,6 +301,49 @@ def test_volumes_need_a_plausible_number_of_agents(scenario: Scenario,
         # and its seats hold the busiest interval's scheduled heads of those queues
         busiest = req[req["queue"].isin(queues)].groupby("interval_start")["agents"].sum()
         assert busiest.max() / (1 - scenario.shrinkage) <= site.seats, site.name
+
+
+# -------------------------------------------------------------------- plan-week actuals
+def test_actuals_fill_the_plan_window_right_after_the_history(
+        scenario: Scenario, history: pd.DataFrame) -> None:
+    actuals = demo_actuals(scenario)
+    plan = pd.date_range(pd.Timestamp(scenario.plan_start, tz=scenario.plan_tz),
+                         periods=scenario.plan_days * 96, freq="15min")
+    for q in scenario.queues:
+        t = actuals.loc[actuals["queue"] == q.id, "interval_start"]
+        assert t.tolist() == plan.tolist(), q.id
+    assert actuals["interval_start"].min() > history["interval_start"].max()
+    assert list(actuals.columns) == list(history.columns)
+    assert _digest(demo_actuals(scenario)) == _digest(actuals)
+
+
+def test_actuals_continue_the_history_and_its_holidays(scenario: Scenario,
+                                                       history: pd.DataFrame) -> None:
+    """The plan week is what the history predicts: the mean of the last 4 weeks at the same
+    local weekday and time is close on ordinary days (daily WAPE < 12 %, 15-minute WAPE
+    < 35 %: Poisson-gamma noise on small counts), and the Holy Week holidays of the Nordic
+    markets (Maundy Thursday NO, Good Friday) fall well below it."""
+    req = _typical_plan_week(scenario, history)  # volume = the 4-week local mean
+    merged = demo_actuals(scenario).merge(req[["interval_start", "queue", "volume"]],
+                                          on=["interval_start", "queue"],
+                                          suffixes=("", "_mean"))
+    ordinary, daily, holiday = [], [], {}
+    for q in scenario.queues:
+        m = _local(merged[merged["queue"] == q.id], q.tz)
+        hol = m["day"].isin(set(holidays.country_holidays(q.market, years=[2026])))
+        ordinary.append(m[~hol])
+        daily.append(m[~hol].groupby("day")[["volume", "volume_mean"]].sum())
+        weekday_hol = m[hol & (m["weekday"] < 5)]
+        if weekday_hol["volume_mean"].sum() > 50:
+            holiday[q.id] = weekday_hol["volume"].sum() / weekday_hol["volume_mean"].sum()
+
+    def wape(x: pd.DataFrame) -> float:
+        return float((x["volume"] - x["volume_mean"]).abs().sum() / x["volume"].sum())
+
+    assert wape(pd.concat(daily)) < 0.12
+    assert wape(pd.concat(ordinary)) < 0.35
+    assert set(holiday) == {"travel-sv-voice", "travel-no-voice"}
+    assert all(ratio < 0.75 for ratio in holiday.values()), holiday
 
 
 # ----------------------------------------------------------------------- bad [demo] input

@@ -47,7 +47,7 @@ import pandas as pd
 from openwfm.errors import InputError
 from openwfm.scenario import Scenario
 
-__all__ = ["HistoryModel", "QueueModel", "generate_history", "opening_mask",
+__all__ = ["HistoryModel", "QueueModel", "generate_actuals", "generate_history", "opening_mask",
            "parse_history_model"]
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -256,12 +256,11 @@ def parse_history_model(scenario: Scenario, file: str = "<demo>") -> HistoryMode
 
 
 def _queue_history(q: QueueModel, tz: str, market: str, model: HistoryModel,
-                   interval_s: int, end_utc: pd.Timestamp) -> pd.DataFrame:
+                   interval_s: int, last_day: date) -> pd.DataFrame:
     zone = ZoneInfo(tz)
     start = pd.Timestamp(datetime.combine(model.first_day, time(0), tzinfo=zone))
-    stop = pd.Timestamp(datetime.combine(model.last_day + timedelta(days=1), time(0),
-                                         tzinfo=zone))
-    utc = pd.date_range(start.tz_convert("UTC"), min(stop.tz_convert("UTC"), end_utc),
+    stop = pd.Timestamp(datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone))
+    utc = pd.date_range(start.tz_convert("UTC"), stop.tz_convert("UTC"),
                         freq=f"{interval_s}s", inclusive="left")
     wall = utc.tz_convert(zone).tz_localize(None).to_numpy()  # local wall clock
     day = wall.astype("datetime64[D]")
@@ -313,6 +312,28 @@ def _queue_history(q: QueueModel, tz: str, market: str, model: HistoryModel,
                          "aht_s": aht, "handled": handled, "abandoned": abandoned})
 
 
+def _plan_window(scenario: Scenario) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = pd.Timestamp(datetime.combine(scenario.plan_start, time(0),
+                                          tzinfo=ZoneInfo(scenario.plan_tz)))
+    return (start.tz_convert("UTC"),
+            (start + pd.Timedelta(days=scenario.plan_days)).tz_convert("UTC"))
+
+
+def _generate(scenario: Scenario, model: HistoryModel | None) -> pd.DataFrame:
+    """History and plan-week actuals in one draw, so that each is the same whether or not
+    the other is asked for."""
+    model = model or parse_history_model(scenario, str(scenario.source or "<demo>"))
+    by_id = {m.id: m for m in model.queues}
+    _, plan1 = _plan_window(scenario)
+    # local days through the one that holds the plan's end in every zone (+1 day)
+    last = max(model.last_day, (plan1 + pd.Timedelta(days=1)).date())
+    parts = [_queue_history(by_id[q.id], q.tz, q.market, model, scenario.interval_s, last)
+             for q in scenario.queues]
+    out = pd.concat(parts, ignore_index=True)
+    out["interval_start"] = out["interval_start"].astype("datetime64[ns, UTC]")
+    return out
+
+
 def generate_history(scenario: Scenario, model: HistoryModel | None = None) -> pd.DataFrame:
     """The interval table of `scenario`'s history from its ``[demo]`` model.
 
@@ -336,11 +357,33 @@ def generate_history(scenario: Scenario, model: HistoryModel | None = None) -> p
     'datetime64[ns, UTC]'
     """
     model = model or parse_history_model(scenario, str(scenario.source or "<demo>"))
-    plan0 = pd.Timestamp(datetime.combine(scenario.plan_start, time(0),
-                                          tzinfo=ZoneInfo(scenario.plan_tz))).tz_convert("UTC")
-    by_id = {m.id: m for m in model.queues}
-    parts = [_queue_history(by_id[q.id], q.tz, q.market, model, scenario.interval_s, plan0)
-             for q in scenario.queues]
-    out = pd.concat(parts, ignore_index=True)
-    out["interval_start"] = out["interval_start"].astype("datetime64[ns, UTC]")
-    return out
+    full = _generate(scenario, model)
+    plan0, _ = _plan_window(scenario)
+    t = full["interval_start"]
+    ends = {q.id: pd.Timestamp(datetime.combine(model.last_day + timedelta(days=1), time(0),
+                                                tzinfo=ZoneInfo(q.tz))).tz_convert("UTC")
+            for q in scenario.queues}
+    end = full["queue"].map(ends).astype("datetime64[ns, UTC]")
+    keep = (t < end) & (t < plan0)
+    return full[keep.to_numpy()].reset_index(drop=True)
+
+
+def generate_actuals(scenario: Scenario, model: HistoryModel | None = None) -> pd.DataFrame:
+    """What "really happened" in the plan week: the same model continued past the history.
+
+    The same columns as `generate_history`, for the UTC intervals of the plan window
+    (``plan_days`` from ``plan_start`` 00:00 in ``plan_tz``). Use it to score a forecast or
+    to replay a schedule against realized traffic; never to plan.
+
+    Examples
+    --------
+    >>> from openwfm.demo import demo_scenario
+    >>> s = demo_scenario()
+    >>> a = generate_actuals(s)
+    >>> len(a) == len(s.queues) * s.plan_days * 86400 // s.interval_s
+    True
+    """
+    full = _generate(scenario, model)
+    plan0, plan1 = _plan_window(scenario)
+    t = full["interval_start"]
+    return full[((t >= plan0) & (t < plan1)).to_numpy()].reset_index(drop=True)
