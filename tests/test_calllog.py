@@ -297,7 +297,7 @@ def test_grid_across_new_york_fall_back():
 
 def test_aggregate_rejects_bad_options():
     c = toy(["2026-01-05 09:09"], ["served"], [1.0], [1.0], ["a"])
-    with pytest.raises(InputError, match="divide a day"):
+    with pytest.raises(InputError, match="divide an hour"):
         aggregate_intervals(c, interval_s=7 * 60)
     with pytest.raises(InputError, match="missing column"):
         aggregate_intervals(c.drop(columns="wait_s"))
@@ -367,3 +367,19 @@ def test_bank_dst_gap_names_the_arrival_column(tmp_path):
     with pytest.raises(InputError, match="does not exist or happens twice") as info:
         read_call_log(bank_file(tmp_path, GOOD, "\t".join(row) + "\n"))
     assert (info.value.location.row, info.value.location.column) == (2, "vru_exit")
+
+
+def test_short_abandons_are_a_named_option(calls):
+    base = aggregate_intervals(calls, interval_s=3600, tz="Asia/Jerusalem")
+    assert "short_abandoned" not in base.columns
+    agg = aggregate_intervals(calls, interval_s=3600, tz="Asia/Jerusalem", short_abandon_s=5)
+    aband = calls["outcome"] == "abandoned"
+    short = int((aband & (calls["wait_s"] < 5)).sum())
+    assert agg["short_abandoned"].sum() == short > 0
+    assert agg["abandoned"].sum() == 5_904 - short
+    assert agg["volume"].sum() == base["volume"].sum() - short
+    assert (agg["handled"] == base["handled"]).all()
+    ok = agg["volume"] > 0
+    assert (agg.loc[ok, "service_level"] >= base.loc[ok, "service_level"]).all()
+    with pytest.raises(InputError, match="short_abandon_s"):
+        aggregate_intervals(calls, short_abandon_s=-1)

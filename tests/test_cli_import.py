@@ -172,3 +172,17 @@ def test_import_intervals_errors(tmp_path, body, args, needle):
     assert code == 2
     assert needle in " ".join(err.split())
     assert not out.exists()
+
+
+def test_short_abandon_option(tmp_path):
+    src = tmp_path / "log.csv"
+    src.write_text("arrival,outcome,wait_s,handle_s\n"
+                   "2026-01-05T08:00:00Z,abandoned,2,\n2026-01-05T08:01:00Z,abandoned,30,\n"
+                   "2026-01-05T08:02:00Z,served,5,100\n")
+    out = tmp_path / "o.csv"
+    code, stdout, err = run("import", "calls", str(src), "--format", "csv", "-o", str(out),
+                            "--short-abandon", "5")
+    assert code == 0, err
+    f = read_interval_csv(out, interval_s=1800).frame
+    assert f[["volume", "abandoned", "short_abandoned"]].iloc[0].tolist() == [2.0, 1.0, 1.0]
+    assert "50.0%" in stdout  # SL: 1 answered within 20 s of 2 offered

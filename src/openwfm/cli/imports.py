@@ -114,6 +114,10 @@ def import_calls(
     mapping: Path | None = typer.Option(
         None, "--map", "--mapping", exists=True, dir_okay=False,
         help="TOML/JSON mapping 'vendor column' = 'openwfm column' (csv format)."),
+    short_abandon: float | None = typer.Option(
+        None, "--short-abandon", min=0.0,
+        help="Leave abandons with a wait below this many seconds out of offered and "
+             "abandoned (counted in short_abandoned). Default: every abandon is offered."),
     calls_out: Path | None = typer.Option(
         None, "--calls-out", help="Also write the normalized call log (UTC) as CSV."),
     patience_out: Path | None = typer.Option(
@@ -141,7 +145,7 @@ def import_calls(
     with console.status(f"reading {file.name} ..."):
         calls = read_call_log(file, tz=zone, format=log_format.value, mapping=mapping)
         agg = aggregate_intervals(calls, interval_s=interval_s, answer_within_s=answer_within,
-                                  tz=zone or "UTC")
+                                  tz=zone or "UTC", short_abandon_s=short_abandon)
         curves = None
         if patience_out is not None:
             groups = [*calls.groupby("queue", sort=True), ("all", calls)]
@@ -171,10 +175,12 @@ def import_calls(
         table.add_column(col, justify=just, no_wrap=True)
 
     def add(name: str, sub: pd.DataFrame, style: str | None = None) -> None:
+        est = estimate_patience(sub)  # patience uses every abandon, short ones included
+        if short_abandon is not None:
+            sub = sub[~((sub["outcome"] == "abandoned") & (sub["wait_s"] < short_abandon))]
         served = sub["outcome"] == "served"
         offered = int((sub["outcome"] != "other").sum())
         within = int((served & (sub["wait_s"] <= answer_within)).sum())
-        est = estimate_patience(sub)
         patience = _fmt_s(est.mean_s) if est.abandons else "-"
         ci = f"{_fmt_s(est.ci_low_s)}–{_fmt_s(est.ci_high_s)}" if est.abandons else ""
         table.add_row(

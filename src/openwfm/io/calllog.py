@@ -380,6 +380,7 @@ def aggregate_intervals(
     interval_s: int = 1800,
     answer_within_s: float = 20.0,
     tz: str = "UTC",
+    short_abandon_s: float | None = None,
 ) -> pd.DataFrame:
     """Aggregate a call log into an interval table on a complete grid per queue.
 
@@ -394,12 +395,17 @@ def aggregate_intervals(
     calls : pandas.DataFrame
         A call log (see `read_call_log`).
     interval_s : int
-        Interval length in seconds; must divide a day (e.g. 900, 1800, 3600).
+        Interval length in seconds; must divide an hour (e.g. 900, 1800, 3600), so that
+        local boundaries stay aligned across DST and Ramadan changes.
     answer_within_s : float
         Service-level threshold: a served contact with ``wait_s <= answer_within_s`` counts
         in ``answered_within``.
     tz : str
         IANA zone whose local clock the interval boundaries follow.
+    short_abandon_s : float, optional
+        If given, abandons with ``wait_s < short_abandon_s`` ("short abandons", e.g. callers
+        who hang up within 5 s) are left out of ``volume`` and ``abandoned`` and counted in
+        an extra column ``short_abandoned``. Default: every abandon is offered.
 
     Returns
     -------
@@ -433,9 +439,12 @@ def aggregate_intervals(
     """
     _check_calls(calls)
     interval_s = int(interval_s)
-    if interval_s <= 0 or 86400 % interval_s:
-        raise InputError(f"interval length must divide a day (e.g. 900, 1800, 3600 s), "
+    if interval_s <= 0 or 3600 % interval_s:
+        raise InputError(f"interval length must divide an hour (e.g. 900, 1800, 3600 s), "
                          f"got {interval_s} s", column="interval_s")
+    if short_abandon_s is not None and not short_abandon_s >= 0:
+        raise InputError(f"short_abandon_s must be >= 0, got {short_abandon_s}",
+                         column="short_abandon_s")
     if not answer_within_s >= 0:
         raise InputError(f"answer_within_s must be >= 0, got {answer_within_s}",
                          column="answer_within_s")
@@ -476,6 +485,10 @@ def aggregate_intervals(
     def total(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.bincount(cell[mask], weights=values[mask], minlength=size)
 
+    short = np.zeros(len(outcome), dtype=bool)
+    if short_abandon_s is not None:
+        short = abandoned & (wait < short_abandon_s)
+        abandoned = abandoned & ~short
     handled = count(served)
     n_aban = count(abandoned)
     volume = handled + n_aban
@@ -500,6 +513,8 @@ def aggregate_intervals(
         "agents_observed": agents_obs,
         "busy_agents": busy,
     })
+    if short_abandon_s is not None:
+        out.insert(out.columns.get_loc("other") + 1, "short_abandoned", count(short))
     return out
 
 

@@ -54,7 +54,9 @@ __all__ = [
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("interval_start", "volume")
 #: Numeric columns that are counts of contacts (>= 0).
-COUNT_COLUMNS: tuple[str, ...] = ("volume", "handled", "abandoned", "other", "answered_within")
+COUNT_COLUMNS: tuple[str, ...] = (
+    "volume", "handled", "abandoned", "other", "short_abandoned", "answered_within",
+)
 #: Numeric columns that are durations in seconds (>= 0); ``[H:]MM:SS`` is accepted.
 DURATION_COLUMNS: tuple[str, ...] = ("aht_s", "asa_s", "wait_s", "patience_s", "interval_s")
 #: Other numeric columns (>= 0).
