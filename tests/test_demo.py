@@ -33,6 +33,11 @@ def history(scenario: Scenario) -> pd.DataFrame:
     return demo_history(scenario)
 
 
+@pytest.fixture(scope="module")
+def actuals(scenario: Scenario) -> pd.DataFrame:
+    return demo_actuals(scenario)
+
+
 def _digest(df: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes()
                           ).hexdigest()
@@ -163,30 +168,35 @@ def test_nothing_reads_the_clock() -> None:
 
 
 @pytest.mark.parametrize(("queue", "tz", "switch"), [
-    ("ride-en-voice", "America/New_York", "2026-03-08"),  # US DST
-    ("bank-ma-voice", "Africa/Casablanca", "2026-02-15"),  # Ramadan: UTC+1 -> UTC+0
-    ("bank-ma-voice", "Africa/Casablanca", "2026-03-22"),  # after Ramadan: back to UTC+1
+    ("ride-en-voice", "America/New_York", "2026-03-08 07:00"),  # US DST: UTC-5 -> UTC-4
+    ("bank-ma-voice", "Africa/Casablanca", "2026-02-15 02:00"),  # Ramadan: UTC+1 -> UTC+0
+    ("bank-ma-voice", "Africa/Casablanca", "2026-03-22 02:00"),  # after: back to UTC+1
+    ("telco-fr-voice", "Europe/Paris", "2026-03-29 01:00"),  # EU DST (then the plan week)
 ])
-def test_daily_shape_follows_the_customers_clock(history: pd.DataFrame, queue: str, tz: str,
+def test_daily_shape_follows_the_customers_clock(history: pd.DataFrame,
+                                                 actuals: pd.DataFrame, queue: str, tz: str,
                                                  switch: str) -> None:
-    h = _local(history[history["queue"] == queue], tz)
+    both = pd.concat([history, actuals], ignore_index=True)
+    h = _local(both[both["queue"] == queue], tz)
     h["utc_hour"] = h["interval_start"].dt.hour
     t = pd.Timestamp(switch, tz="UTC")
+    shift_h = round((t.tz_convert(tz).utcoffset() - (t - pd.Timedelta(hours=1))
+                     .tz_convert(tz).utcoffset()).total_seconds() / 3600)
+    assert abs(shift_h) == 1
     before = h[(h["interval_start"] < t) & (h["interval_start"] >= t - pd.Timedelta(days=28))]
     after = h[(h["interval_start"] >= t) & (h["interval_start"] < t + pd.Timedelta(days=28))]
-    local_before = before.groupby("minute")["volume"].mean()
-    local_after = after.groupby("minute")["volume"].mean()
-    # the local profile keeps its shape (correlation) and its peak hour
+    # the local hourly profile keeps its shape and its peak hour ...
+    local_before = before.groupby("hour")["volume"].mean()
+    local_after = after.groupby("hour")["volume"].mean()
     common = local_before.index.intersection(local_after.index)
-    assert np.corrcoef(local_before[common], local_after[common])[0, 1] > 0.97
-    hourly_before = before.groupby("hour")["volume"].mean()
-    hourly_after = after.groupby("hour")["volume"].mean()
-    assert hourly_before.idxmax() == hourly_after.idxmax()
-    # while the UTC profile moves by the offset change (one hour)
-    utc_before = before.groupby("utc_hour")["volume"].mean()
-    utc_after = after.groupby("utc_hour")["volume"].mean()
-    lag = [np.corrcoef(utc_before, np.roll(utc_after.to_numpy(), k))[0, 1] for k in (-1, 0, 1)]
-    assert int(np.argmax(lag)) != 1
+    assert np.corrcoef(local_before[common], local_after[common])[0, 1] > 0.98
+    assert local_before.idxmax() == local_after.idxmax()
+    # ... while the UTC profile moves by the offset change: earlier when clocks go forward
+    utc_before = before.groupby("utc_hour")["volume"].mean().reindex(range(24), fill_value=0)
+    utc_after = after.groupby("utc_hour")["volume"].mean().reindex(range(24), fill_value=0)
+    fit = {k: np.corrcoef(utc_before, np.roll(utc_after.to_numpy(), k))[0, 1]
+           for k in (-1, 0, 1)}
+    assert max(fit, key=fit.get) == shift_h, fit
 
 
 def test_ramadan_offset_moves_the_utc_opening(history: pd.DataFrame) -> None:
