@@ -85,6 +85,10 @@ def stage_placeholder_forecast(ctx: PlanContext) -> None:
     ctx.write_csv(ctx.forecast, "forecast.csv")
 
 
+def _or_nan(x: float | None) -> float:
+    return float("nan") if x is None else float(x)
+
+
 def stage_staffing(ctx: PlanContext) -> None:
     """Staff every queue and interval of the forecast with the queue's service goal."""
     from openwfm.staffing import staff_frame
@@ -103,13 +107,13 @@ def stage_staffing(ctx: PlanContext) -> None:
                     "volume": f["volume"].to_numpy(),
                     "aht_s": f["aht_s"].to_numpy(),
                     "interval_s": ctx.scenario.interval_s,
-                    "patience_s": q.patience_s,
+                    "patience_s": _or_nan(q.patience_s),
                     "sl_target": q.goal.sl_target,
                     "sl_seconds": q.goal.answer_within_s,
                     "concurrency": q.concurrency,
-                    "max_occupancy": q.goal.max_occupancy,
-                    "max_asa_s": q.goal.max_asa_s,
-                    "max_abandon": q.goal.max_abandon if q.patience_s is not None else None,
+                    "max_occupancy": _or_nan(q.goal.max_occupancy),
+                    "max_asa_s": _or_nan(q.goal.max_asa_s),
+                    "max_abandon": _or_nan(q.goal.max_abandon if q.patience_s else None),
                     "shrinkage": ctx.scenario.shrinkage,
                 }
             )
