@@ -289,9 +289,14 @@ def _typical_plan_week(scenario: Scenario, history: pd.DataFrame) -> pd.DataFram
     return staff_frame(pd.concat(rows, ignore_index=True))
 
 
+@pytest.fixture(scope="module")
+def plan_week(scenario: Scenario, history: pd.DataFrame) -> pd.DataFrame:
+    return _typical_plan_week(scenario, history)
+
+
 def test_volumes_need_a_plausible_number_of_agents(scenario: Scenario,
-                                                   history: pd.DataFrame) -> None:
-    req = _typical_plan_week(scenario, history)
+                                                   plan_week: pd.DataFrame) -> None:
+    req = plan_week
     peaks = req.groupby("queue")["agents"].max()
     assert 150 <= peaks.sum() <= 220, peaks.to_dict()  # each queue at its own peak
     simultaneous = req.groupby("interval_start")["agents"].sum().max()
@@ -328,12 +333,12 @@ def test_actuals_fill_the_plan_window_right_after_the_history(
 
 
 def test_actuals_continue_the_history_and_its_holidays(scenario: Scenario,
-                                                       history: pd.DataFrame) -> None:
+                                                       plan_week: pd.DataFrame) -> None:
     """The plan week is what the history predicts: the mean of the last 4 weeks at the same
     local weekday and time is close on ordinary days (daily WAPE < 12 %, 15-minute WAPE
     < 35 %: Poisson-gamma noise on small counts), and the Holy Week holidays of the Nordic
     markets (Maundy Thursday NO, Good Friday) fall well below it."""
-    req = _typical_plan_week(scenario, history)  # volume = the 4-week local mean
+    req = plan_week  # volume = the 4-week local mean
     merged = demo_actuals(scenario).merge(req[["interval_start", "queue", "volume"]],
                                           on=["interval_start", "queue"],
                                           suffixes=("", "_mean"))
