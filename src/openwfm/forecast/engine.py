@@ -387,7 +387,7 @@ def forecast_queues(
     with_aht = "aht_s" in history.columns and history["aht_s"].notna().any()
 
     items: list[tuple[Any, ...]] = []
-    for queue, g in history.groupby("queue", sort=True):
+    for queue, g in history.groupby("queue", sort=True, observed=True):
         qtz = check_tz(tz.get(str(queue), "UTC") if isinstance(tz, Mapping) else tz)
         qm = market.get(str(queue)) if isinstance(market, Mapping) else market
         st = _Settings(interval_s=interval, tz=qtz, market=qm, special=tuple(special_days),
