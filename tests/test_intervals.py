@@ -350,3 +350,36 @@ def test_fall_back_in_a_file_listed_newest_first(tmp_path):
     f = read_interval_csv(p, tz="America/New_York").frame
     assert list(f["interval_start"]) == expected  # sorted by queue and time on output
     assert list(f["volume"]) == [0, 1, 2, 3, 4, 5]
+
+
+AVAYA_MAP = {"Date": "date", "Interval": "interval_start", "Split/Skill": "queue",
+             "ACD Calls": "handled", "Calls Offered": "volume", "Avg ACD Time": "aht_s"}
+
+
+def test_avaya_style_date_and_time_range_columns(tmp_path):
+    body = "".join(f"2026-11-01,{t},us_es,{i},{i + 1},2:{i:02d}\n" for i, t in enumerate(
+        ["12:30 AM-1:00 AM", "1:00 AM-1:30 AM", "1:30 AM-2:00 AM", "1:00 AM-1:30 AM",
+         "1:30 AM-2:00 AM", "2:00 AM-2:30 AM", "12:00 PM-12:30 PM"]))
+    p = write(tmp_path, "Date,Interval,Split/Skill,ACD Calls,Calls Offered,Avg ACD Time\n"
+              + body)
+    f = read_interval_csv(p, tz="America/New_York", mapping=AVAYA_MAP).frame
+    assert "date" not in f.columns
+    local = ["00:30", "01:00", "01:30", "01:00", "01:30", "02:00", "12:00"]
+    folds = [0, 0, 0, 1, 1, 0, 0]
+    assert list(f["interval_start"]) == [utc(f"2026-11-01T{t}", "America/New_York", fold)
+                                         for t, fold in zip(local, folds, strict=True)]
+    assert f["aht_s"].tolist() == [120.0 + i for i in range(7)]
+
+
+@pytest.mark.parametrize(
+    ("date", "time", "column", "match"),
+    [("2026-03-08", "2:30 AM-3:00 AM", "Interval", "does not exist"),
+     ("2026-03-08", "13:00 PM", "Interval", "time of day"),
+     ("08/03/2026", "9:00 AM", "Date", "YYYY-MM-DD"),
+     ("2026-03-08 09:00", "9:00 AM", "Date", "YYYY-MM-DD")],
+)
+def test_avaya_style_errors(tmp_path, date, time, column, match):
+    p = write(tmp_path, "Date,Interval,Split/Skill,ACD Calls,Calls Offered,Avg ACD Time\n"
+                        "2026-03-08,1:00 AM-1:30 AM,us,1,1,100\n"
+                        f"{date},{time},us,1,1,100\n")
+    raises_at(p, 2, column, match, tz="America/New_York", mapping=AVAYA_MAP)

@@ -372,6 +372,52 @@ def _localize_into(
     out[local.index] = resolved
 
 
+_TIME_OF_DAY_RE = re.compile(
+    r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?(?:\s*[-–]\s*.*)?$"
+)
+
+
+def combine_date_time(
+    dates: pd.Series, times: pd.Series, *, file: str, date_column: str, time_column: str
+) -> pd.Series:
+    """Join a date column and a time-of-day column into naive ISO 8601 text.
+
+    Times may be ``HH:MM[:SS]``, 12-hour with AM/PM, or a range whose start is taken
+    (``8:00 AM-8:30 AM``, as in Avaya CMS interval reports).
+
+    Examples
+    --------
+    >>> combine_date_time(pd.Series(["2026-03-08", "2026-03-08"]),
+    ...                   pd.Series(["1:30 AM-2:00 AM", "12:15 PM"]), file="f.csv",
+    ...                   date_column="Date", time_column="Interval").tolist()
+    ['2026-03-08T01:30:00', '2026-03-08T12:15:00']
+    """
+    d = pd.to_datetime(dates.str.strip(), format="ISO8601", errors="coerce")
+    has_clock = dates.str.contains(":", regex=False).to_numpy(dtype=bool)
+    bad = (d.isna().to_numpy() | has_clock | (d.dt.normalize() != d).to_numpy())
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"expected a date YYYY-MM-DD, got '{dates.iloc[i]}'", file=file,
+                         row=int(dates.index[i]) + 1, column=date_column)
+    parts = times.str.strip().str.extract(_TIME_OF_DAY_RE)
+    h = pd.to_numeric(parts[0], errors="coerce")
+    m = pd.to_numeric(parts[1], errors="coerce")
+    sec = pd.to_numeric(parts[2], errors="coerce").fillna(0)
+    ampm = parts[3].str.lower().str.replace(".", "", regex=False)
+    twelve = ampm.notna()
+    bad = (h.isna() | (m > 59) | (sec > 59) | (twelve & ((h < 1) | (h > 12)))
+           | (~twelve & (h > 23))).to_numpy(dtype=bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"expected a time of day such as 08:30 or 8:30 AM, got "
+                         f"'{times.iloc[i]}'", file=file, row=int(times.index[i]) + 1,
+                         column=time_column)
+    h = h.where(~twelve, (h % 12) + np.where(ampm == "pm", 12, 0))
+    clock = (h.astype(int).astype(str).str.zfill(2) + ":" + m.astype(int).astype(str).str.zfill(2)
+             + ":" + sec.astype(int).astype(str).str.zfill(2))
+    return d.dt.strftime("%Y-%m-%d") + "T" + clock
+
+
 def infer_interval_s(
     starts: pd.Series, queues: pd.Series, *, file: str, column: str, interval_s: int | None
 ) -> int:
@@ -499,12 +545,17 @@ def read_interval_csv(
                              row=int(idx) + 1, column=colname("queue", "queue"))
     else:
         queue = pd.Series(DEFAULT_QUEUE, index=df.index)
-    starts = parse_times(df["interval_start"], tz=zone, file=name,
+    start_text = df["interval_start"]
+    if "date" in df.columns:
+        start_text = combine_date_time(df["date"], df["interval_start"], file=name,
+                                       date_column=colname("date", "date"),
+                                       time_column=colname("interval_start", "interval_start"))
+    starts = parse_times(start_text, tz=zone, file=name,
                          column=colname("interval_start", "interval_start"), groups=queue)
     out = pd.DataFrame({"interval_start": starts, "queue": queue.astype(str)}, index=df.index)
     numeric = COUNT_COLUMNS + DURATION_COLUMNS + OTHER_NUMERIC_COLUMNS
     for col in df.columns:
-        if col in ("interval_start", "queue"):
+        if col in ("interval_start", "queue", "date"):
             continue
         if col in numeric:
             out[col] = parse_numbers(df[col], file=name, column=colname(col, col),
