@@ -12,13 +12,17 @@ Definitions (the same in the docs and in ``openwfm staff --help``):
   **offered**; abandoned contacts are failures, answered with zero wait are successes.
 - ``asa_s`` = mean wait of **answered** contacts (zero waits included).
 - ``p_wait`` = probability that an arriving contact waits at all (all agents busy).
-- ``p_abandon`` = probability that an arriving contact abandons (0 without patience).
+- ``p_abandon`` = probability that an arriving contact abandons (NaN without patience:
+  Erlang C has no abandonment).
 - ``occupancy`` = mean busy agents / agents.
 
-Numerics. Erlang B comes from the forward recurrence ``B(k) = a B(k-1) / (k + a B(k-1))``,
-which is a contraction; it is started ``8 sqrt(a)`` steps below ``min(n, a)`` from the fluid
-value ``1 - k/a`` (the start error is damped by about ``exp(-32)``), so the cost is
-``O(sqrt(a) + (n - a)+)`` instead of ``O(n)``. Erlang A needs the scaled lower incomplete
+Numerics. Erlang B comes from the forward recurrence of its inverse,
+``1/B(k) = 1 + (k/a) / B(k-1)`` (one multiply-add per step), which is a contraction below
+the traffic; it is started ``8 sqrt(a)`` steps below ``min(n, a)`` from the fluid value
+``1/B = 1 / (1 - k/a)`` (the start error is damped by about ``exp(-32)``), so the cost is
+``O(sqrt(a) + (n - a)+)`` instead of ``O(n)``. The Erlang C solver then steps ``n`` upwards
+from ``floor(a) + 1`` with one recurrence step and one division per agent.
+Erlang A needs the scaled lower incomplete
 gamma ``G(s, z) = e^z z^-s gamma(s, z)``, computed in log space by its power series
 (``z < s + 1``) or by the Legendre continued fraction for ``Gamma(s, z)`` with a Stirling
 remainder (``z >= s + 1``), so nothing overflows up to 20,000 Erlangs and beyond.
@@ -88,26 +92,34 @@ _SQRT2PI_LOG = 0.5 * math.log(2.0 * math.pi)
 
 
 # ----------------------------------------------------------------------------- scalar kernels
-@nb.njit(cache=True, fastmath=False)
-def _erlang_b_start(n: int, a: float) -> tuple[int, float]:
-    """A start index k0 <= n and an approximation of B(k0, a) whose error the forward
-    recurrence damps below double precision by the time it reaches n."""
-    if a <= 0.0:
-        return n, (1.0 if n == 0 else 0.0)
+@nb.njit(cache=True)
+def _inv_erlang_b_start(n: int, a: float) -> tuple[int, float]:
+    """A start index k0 <= n and an approximation of 1 / B(k0, a) whose error the forward
+    recurrence damps below double precision by the time it reaches n (a > 0)."""
     m = min(float(n), a) - _START_SIGMAS * math.sqrt(a) - 1.0
-    k0 = int(m) if m > 0.0 else 0
-    b0 = 1.0 if k0 == 0 else 1.0 - k0 / a
-    return k0, b0
+    if m <= 0.0:
+        return 0, 1.0
+    k0 = int(m)
+    return k0, a / (a - k0)  # the fluid value 1 / (1 - k0 / a)
+
+
+@nb.njit(cache=True)
+def _inv_erlang_b(n: int, a: float) -> float:
+    """1 / B(n, a) by the recurrence R(k) = 1 + (k / a) R(k - 1): one multiply-add per step
+    (a contraction with factor k / a below the traffic); +inf when it overflows (B ~ 0)."""
+    if a <= 0.0:
+        return 1.0 if n == 0 else math.inf
+    k, r = _inv_erlang_b_start(n, a)
+    inv_a = 1.0 / a
+    while k < n:
+        k += 1
+        r = 1.0 + k * inv_a * r
+    return r
 
 
 @nb.njit(cache=True)
 def _erlang_b(n: int, a: float) -> float:
-    k, b = _erlang_b_start(n, a)
-    while k < n:
-        k += 1
-        ab = a * b
-        b = ab / (k + ab)
-    return b
+    return 1.0 / _inv_erlang_b(n, a)
 
 
 @nb.njit(cache=True)
@@ -255,24 +267,32 @@ def _meets(n, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ) -> bool:
 
 @nb.njit(cache=True)
 def _solve_erlang_c(a, aht, t, sl_target, max_asa, max_occ) -> int:
-    """Smallest n > a meeting the targets under Erlang C, stepping the B recurrence."""
+    """Smallest n > a meeting the targets under Erlang C, stepping R = 1 / B upwards.
+
+    With R = 1 / B: C = n / (R (n - a) + a), SL = 1 - C exp(-(n - a) t / aht); the
+    exponential is updated by one multiplication per step.
+    """
     n = math.floor(a) + 1
     if not math.isnan(max_occ) and max_occ > 0.0:
         n = max(n, math.ceil(a / max_occ - 1e-9))  # a lower bound; the loop checks
-    b = _erlang_b(n, a)
+    r = _inv_erlang_b(n, a)
+    inv_a = 1.0 / a
+    q = math.exp(-t / aht)
+    e = math.exp(-(n - a) * t / aht)
+    check_asa = not math.isnan(max_asa)
+    check_occ = not math.isnan(max_occ)
     while True:
-        c = n * b / (n - a * (1.0 - b))
-        sl = 1.0 - c * math.exp(-(n - a) * t / aht)
-        ok = sl >= sl_target
-        if ok and not math.isnan(max_asa):
+        c = n / (r * (n - a) + a)
+        ok = 1.0 - c * e >= sl_target
+        if ok and check_asa:
             ok = c * aht / (n - a) <= max_asa
-        if ok and not math.isnan(max_occ):
+        if ok and check_occ:
             ok = a / n <= max_occ
         if ok:
             return n
         n += 1
-        ab = a * b
-        b = ab / (n + ab)
+        r = 1.0 + n * inv_a * r
+        e *= q
 
 
 @nb.njit(cache=True)
@@ -286,16 +306,14 @@ def _solve_row(a, aht, t, pat, sl_target, max_asa, max_ab, max_occ) -> int:
     # Start from the Erlang C answer (usually within a few agents), then step / bisect.
     g = _solve_erlang_c(a, aht, t, sl_target, max_asa, max_occ)
     if _meets(g, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ):
+        # exponential search downwards: hi feasible, lo infeasible (n = 0 always is)
         hi = g
-        lo = -1
-        for _ in range(4):
-            if hi == 0:
-                return 0
-            if _meets(hi - 1, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ):
-                hi -= 1
-            else:
-                return hi
-        lo = 0  # n = 0 never meets an SL target > 0 with traffic > 0
+        step = 1
+        lo = max(hi - step, 0)
+        while lo > 0 and _meets(lo, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ):
+            hi = lo
+            step *= 2
+            lo = max(hi - step, 0)
     else:
         lo = g
         step = 1
