@@ -383,3 +383,12 @@ def test_avaya_style_errors(tmp_path, date, time, column, match):
                         "2026-03-08,1:00 AM-1:30 AM,us,1,1,100\n"
                         f"{date},{time},us,1,1,100\n")
     raises_at(p, 2, column, match, tz="America/New_York", mapping=AVAYA_MAP)
+
+
+def test_service_level_percent(tmp_path):
+    p = write(tmp_path, "interval_start,volume,service_level\n2026-01-05T08:00Z,10,85%\n"
+                        "2026-01-05T08:30Z,10,0.9\n2026-01-05T09:00Z,10,\n")
+    assert read_interval_csv(p).frame["service_level"].tolist()[:2] == [0.85, 0.9]
+    bad = write(tmp_path, "interval_start,volume,SL\n2026-01-05T08:00Z,10,0.8\n"
+                          "2026-01-05T08:30Z,10,85\n", "sl.csv")
+    raises_at(bad, 2, "SL", "fraction between 0 and 1", mapping={"SL": "service_level"})

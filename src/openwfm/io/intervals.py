@@ -215,12 +215,14 @@ def read_text_table(path: Path) -> pd.DataFrame:
 
 
 def parse_numbers(
-    values: pd.Series, *, file: str, column: str, duration: bool = False, required: bool = False
+    values: pd.Series, *, file: str, column: str, duration: bool = False, required: bool = False,
+    percent: bool = False,
 ) -> np.ndarray:
     """Parse a text column to float; errors name the first bad row (index + 1).
 
     Empty cells become NaN unless `required`. Negative numbers are rejected. With
-    `duration`, ``[H:]MM:SS`` is accepted as well as plain seconds.
+    `duration`, ``[H:]MM:SS`` is accepted as well as plain seconds; with `percent`,
+    ``85%`` reads as 0.85.
     """
     # fast path: plain numbers; the rest (blanks, thousands separators, H:MM:SS, text) below
     arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
@@ -238,6 +240,10 @@ def parse_numbers(
                 + parts[2].astype(float)
             )
             num = num.where(num.notna(), hms)
+        if percent:
+            pct = sub.str.fullmatch(r"[\d.]+\s*%")
+            value = pd.to_numeric(sub.str.rstrip("%").str.strip(), errors="coerce") / 100
+            num = num.where(~pct, value)
         arr[slow] = num.to_numpy(dtype=float)
         empty[slow] = (sub == "").to_numpy()
         text = values.copy()
@@ -261,6 +267,11 @@ def parse_numbers(
         i = int(np.flatnonzero(neg)[0])
         raise InputError(f"expected a number >= 0, got '{text.iloc[i]}'", file=file,
                          row=int(values.index[i]) + 1, column=column)
+    if percent and (arr > 1).any():
+        i = int(np.flatnonzero(arr > 1)[0])
+        raise InputError(f"expected a fraction between 0 and 1 (0.85 or 85%), got "
+                         f"'{text.iloc[i]}'", file=file, row=int(values.index[i]) + 1,
+                         column=column)
     return arr
 
 
@@ -560,7 +571,8 @@ def read_interval_csv(
         if col in numeric:
             out[col] = parse_numbers(df[col], file=name, column=colname(col, col),
                                      duration=col in DURATION_COLUMNS,
-                                     required=col == "volume")
+                                     required=col == "volume",
+                                     percent=col == "service_level")
         else:
             out[col] = df[col]
     dup = out.duplicated(["queue", "interval_start"], keep="first")
