@@ -295,6 +295,27 @@ def test_aht_follows_its_hour_of_day_formula(scenario: Scenario,
     np.testing.assert_allclose(observed.to_numpy(), expected, rtol=0.05)
 
 
+@pytest.mark.parametrize("queue", ["ride-en-voice", "ride-en-chat", "telco-fr-voice"])
+def test_counts_are_overdispersed_as_the_model_says(scenario: Scenario,
+                                                    history: pd.DataFrame,
+                                                    queue: str) -> None:
+    """Across the weeks, an interval's count N has Var N = E N + c (E N)^2 with
+    c = (1 + 1/dispersion)(1 + day_cv^2) - 1 (Poisson-gamma mixing times a gamma day
+    effect; Poisson alone would give c = 0). The pooled estimate of c over all local
+    weekday x time cells with a mean above 5 is within [0.75 c, 1.35 c] (the slow trend
+    adds a little)."""
+    model = parse_history_model(scenario)
+    q = scenario.queue(queue)
+    h = _local(history[history["queue"] == queue], q.tz)
+    h = h[~h["day"].isin(set(holidays.country_holidays(q.market, years=[2025, 2026])))]
+    g = h.groupby(["weekday", "minute"])["volume"]
+    mean, var = g.mean(), g.var()
+    ok = mean > 5
+    c_hat = (var - mean)[ok].sum() / (mean[ok] ** 2).sum()
+    c = (1 + 1 / model.dispersion) * (1 + model.day_cv**2) - 1
+    assert 0.75 * c <= c_hat <= 1.35 * c, (c_hat, c)
+
+
 def _typical_plan_week(scenario: Scenario, history: pd.DataFrame) -> pd.DataFrame:
     """The plan week's UTC intervals, each with the mean of the last 4 weeks at the same
     local weekday and time of its queue (a placeholder forecast), staffed with each queue's
