@@ -43,6 +43,10 @@ A ``[capacity]`` section looks like this (every key but ``skills`` has a default
     growth_yearly = 0.05
     seasonality = [1.1, 1.0, 1.0, 0.95, 0.95, 0.9, 0.85, 0.9, 1.0, 1.05, 1.1, 1.2]
 
+    [[capacity.new_queues]]         # a client still to launch: keys as in [[queues]]
+    id = "ride-us-voice"; client = "RideNow"; channel = "voice"; language = "en"
+    market = "US"; tz = "America/New_York"; patience_s = 150
+
     [[capacity.launches]]
     queue = "ride-us-voice"
     start_week = 4
@@ -55,7 +59,7 @@ A ``[capacity]`` section looks like this (every key but ``skills`` has a default
 
     [[capacity.scenarios]]
     name = "attrition 7%"
-    attrition_monthly = 0.07        # also: volume_factor,
+    attrition_monthly = 0.07        # also: volume_factor, seats = { site = seats },
                                     #  skill_sites = { skill = { site = share } }
 """
 
@@ -68,7 +72,7 @@ from pathlib import Path
 from typing import Any
 
 from openwfm.errors import InputError
-from openwfm.scenario import Scenario
+from openwfm.scenario import Queue, Scenario, _parse_queue
 
 MAX_WEEKS = 104
 
@@ -146,6 +150,9 @@ class QueueDrivers:
     open_hours: tuple[float, float] = (8.0, 20.0)
     """Used only when the history has no rows for the queue: a flat pattern over these
     local hours, 7 days a week."""
+    pattern_from: str | None = None
+    """Take the intraday pattern (and the handle time, unless ``aht_s``) from this queue's
+    history: for a new client shaped like an existing one."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,8 @@ class ScenarioVariant:
     attrition_monthly: float | None = None
     volume_factor: float | None = None
     skill_sites: dict[str, dict[str, float]] = field(default_factory=dict)
+    seats: dict[str, int] = field(default_factory=dict)
+    """Seats per site (e.g. a new floor)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +216,8 @@ class CapacityInputs:
     reach (0 = no hard floor, only the penalty)."""
     volume_factor: float = 1.0
     scenarios: tuple[ScenarioVariant, ...] = ()
+    new_queues: tuple[Queue, ...] = ()
+    """Queues that exist only in the long-term plan (clients still to launch)."""
 
     def week_starts(self) -> list[date]:
         return [self.start + timedelta(weeks=w) for w in range(self.weeks)]
@@ -219,8 +230,10 @@ class CapacityInputs:
         skills = tuple(
             replace(k, site_shares=dict(v.skill_sites[k.name])) if k.name in v.skill_sites
             else k for k in self.skills)
+        sites = tuple(replace(s, seats=v.seats[s.name]) if s.name in v.seats else s
+                      for s in self.sites)
         return replace(
-            self, skills=skills,
+            self, skills=skills, sites=sites,
             attrition_monthly=(self.attrition_monthly if v.attrition_monthly is None
                                else v.attrition_monthly),
             volume_factor=self.volume_factor * (1.0 if v.volume_factor is None
@@ -419,7 +432,15 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
         raise InputError(f"capacity.hiring: class_min {hiring.class_min} > class_max "
                          f"{hiring.class_max}", file=file, column="class_min")
 
-    queue_ids = {q.id for q in scenario.queues}
+    new_queues = tuple(_parse_queue(t, file, i) for i, t in
+                       enumerate(section.get("new_queues", [])))
+    queue_by_id = {q.id: q for q in scenario.queues}
+    for q in new_queues:
+        if q.id in queue_by_id:
+            raise InputError(f"capacity.new_queues: queue {q.id!r} already exists in the "
+                             "scenario", file=file, column="id")
+        queue_by_id[q.id] = q
+    queue_ids = set(queue_by_id)
     skills = []
     raw_skills = section.get("skills", [])
     if not raw_skills:
@@ -440,7 +461,7 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
         for q in qs:
             if q not in queue_ids:
                 raise InputError(f"{where}: unknown queue {q!r}", file=file, column="queues")
-        langs = tuple(sorted({scenario.queue(q).language for q in qs}))
+        langs = tuple(sorted({queue_by_id[q].language for q in qs}))
         skills.append(SkillGroup(name=name, queues=tuple(qs),
                                  site_shares=_shares(t.get("sites"), scen_sites, file, where,
                                                      "sites"),
@@ -462,6 +483,10 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
             raise InputError(f"{where}: seasonality must be 12 monthly factors >= 0",
                              file=file, column="seasonality")
         oh = t.get("open_hours", [8, 20])
+        pf = t.get("pattern_from")
+        if pf is not None and pf not in queue_ids:
+            raise InputError(f"{where}: pattern_from names unknown queue {pf!r}", file=file,
+                             column="pattern_from")
         drivers.append(QueueDrivers(
             queue=q,
             weekly_volume=_num(t, "weekly_volume", 0.0, file, where) if "weekly_volume" in t
@@ -470,6 +495,7 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
             seasonality=tuple(float(x) for x in seas),
             aht_s=_num(t, "aht_s", 0.0, file, where, 1.0) if "aht_s" in t else None,
             open_hours=(float(oh[0]), float(oh[1])),
+            pattern_from=pf,
         ))
     for qid in drv_tables:
         if qid not in grouped:
@@ -554,6 +580,11 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
             if k not in skill_names:
                 raise InputError(f"{where}: unknown skill group {k!r} in skill_sites",
                                  file=file, column="skill_sites")
+        seats_raw = t.get("seats", {})
+        for site in seats_raw:
+            if site not in scen_sites:
+                raise InputError(f"{where}: unknown site {site!r} in seats", file=file,
+                                 column="seats")
         scenarios.append(ScenarioVariant(
             name=str(t.get("name", f"scenario {i + 1}")),
             attrition_monthly=(_num(t, "attrition_monthly", None, file, where, 0.0, 0.99)
@@ -562,6 +593,7 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
                            if "volume_factor" in t else None),
             skill_sites={k: _shares(v, scen_sites, file, where, "skill_sites")
                          for k, v in ss.items()},
+            seats={k: _int(seats_raw, k, None, file, where) for k in seats_raw},
         ))
 
     return CapacityInputs(
@@ -582,4 +614,5 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
         over_penalty_per_fte_week=_num(section, "over_penalty_per_fte_week", 100.0, file, w),
         min_coverage=_num(section, "min_coverage", 0.0, file, w, 0.0, 1.0),
         scenarios=tuple(scenarios),
+        new_queues=new_queues,
     )

@@ -10,7 +10,10 @@ For each queue and week ``w`` of the horizon:
    interval volumes ``V_w * p_i``; the staffing engine (`openwfm.staffing.staff_frame`,
    Erlang C / A, chat, email by channel) gives the productive agents ``N_{w,i}`` that meet
    the queue's service goal in every interval.
-3. Productive agent-hours ``H_w = sum_i N_{w,i} * interval_s / 3600``.
+3. Productive agent-hours ``H_w = sum_i N_{w,i} * interval_s / 3600``. ``H`` is computed
+   exactly at weekly volume levels at most 2% apart (every distinct week when that is not
+   fewer) and linearly interpolated in between (`volume_levels`); email queues use hourly
+   slots (their deadline is hours long).
 4. ``FTE_w = H_w / (fte_hours * (1 - shrinkage) * scheduling_efficiency)``: shrinkage is
    the share of paid time not available for contacts (breaks, training, absence, ...),
    scheduling efficiency the share of scheduled productive time that covers requirement.
@@ -162,8 +165,98 @@ def _default_staff(df: pd.DataFrame) -> pd.DataFrame:
     return staff_frame(df)
 
 
+def volume_levels(vol_w: np.ndarray, grid_step: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The weekly volumes to staff exactly, and each week's interpolation weights on them.
+
+    With ``grid_step=None`` (or when the grid would not be smaller) every distinct weekly
+    volume is a level (exact). Otherwise the levels are the points ``(1 + grid_step) ** k``
+    (integer ``k``) that bracket the positive weekly volumes -- one fixed grid, so that
+    scenarios share levels -- and a week's agent-hours are interpolated linearly in volume
+    between its two levels. Zero-volume weeks need no staffing.
+
+    Examples
+    --------
+    >>> lv, w = volume_levels(np.array([0.0, 100.0, 100.0, 121.0]), None)
+    >>> lv.tolist(), w.tolist()
+    ([100.0, 121.0], [[0.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> v = 1.1 ** np.array([48.0, 48.25, 48.5, 49.0, 49.25])
+    >>> lv, w = volume_levels(v, 0.1)
+    >>> (np.log(lv) / np.log(1.1)).round(6).tolist(), bool(np.allclose(w @ lv, v))
+    ([48.0, 49.0, 50.0], True)
+    """
+    vol_w = np.asarray(vol_w, dtype=float)
+    pos = vol_w > 0
+    if not pos.any():
+        return np.zeros(0), np.zeros((len(vol_w), 0))
+    distinct = np.unique(vol_w[pos])
+    if grid_step is not None:
+        r = np.log1p(grid_step)
+        k_lo = int(np.floor(np.log(distinct[0]) / r + 1e-9))
+        k_hi = int(np.ceil(np.log(distinct[-1]) / r - 1e-9))
+        k_hi = max(k_hi, k_lo + 1)
+    if grid_step is None or k_hi - k_lo + 1 >= len(distinct):
+        return distinct, (vol_w[:, None] == distinct[None, :]).astype(float)
+    levels = np.exp(np.arange(k_lo, k_hi + 1) * r)
+    w = np.zeros((len(vol_w), len(levels)))
+    for i in np.flatnonzero(pos):
+        v = vol_w[i]
+        k = int(np.clip(np.searchsorted(levels, v, side="right") - 1, 0, len(levels) - 2))
+        f = (v - levels[k]) / (levels[k + 1] - levels[k])
+        w[i, k], w[i, k + 1] = 1.0 - f, f
+    keep = w.any(axis=0)
+    return levels[keep], w[:, keep]
+
+
+def _staff_levels(levels: np.ndarray, shares: np.ndarray, aht_s: float, q: Queue,
+                  interval_s: int, staff: StaffFn,
+                  cache: dict[tuple[object, ...], tuple[float, float]] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Agent-hours and peak agents of a representative week at each weekly volume level.
+
+    Voice and chat rows are staffed interval by interval (zero-volume intervals need no
+    one). Email rows form one backlog group per level over the whole week, in slot order,
+    on hourly slots when `interval_s` divides an hour (the deadline is hours long, so the
+    finer grid changes little and costs four times the work). `cache` keeps results by
+    queue, pattern, handle time and level across calls (scenarios share levels).
+    """
+    if not len(levels):
+        return np.zeros(0), np.zeros(0)
+    email = q.channel.value == "email"
+    if email and 3600 % interval_s == 0 and interval_s < 3600:
+        shares = shares.reshape(-1, 3600 // interval_s).sum(axis=1)
+        interval_s = 3600
+    key = (q, float(aht_s), interval_s, hash(shares.tobytes()))
+    cache = {} if cache is None else cache
+    todo = [lv for lv in levels if (*key, float(lv)) not in cache]
+    if todo:
+        slot_vol = np.asarray(todo)[:, None] * shares[None, :]
+        n_lv, n_slots = slot_vol.shape
+        mask = np.ones_like(slot_vol, dtype=bool) if email else slot_vol > 0
+        agents = np.zeros_like(slot_vol)
+        frame = pd.DataFrame({
+            "queue": np.repeat([f"{q.id}@{i}" for i in range(n_lv)], n_slots)[mask.ravel()],
+            "volume": slot_vol[mask],
+            "aht_s": aht_s,
+            "interval_s": interval_s,
+            "patience_s": q.patience_s,
+            "sl_target": q.goal.sl_target,
+            "sl_seconds": q.goal.answer_within_s,
+            "channel": q.channel.value,
+            "concurrency": q.concurrency,
+            "max_occupancy": q.goal.max_occupancy,
+        })
+        agents[mask] = staff(frame)["agents"].to_numpy(dtype=float)
+        for lv, hours, peak in zip(todo, agents.sum(axis=1) * interval_s / 3600.0,
+                                   agents.max(axis=1), strict=True):
+            cache[(*key, float(lv))] = (float(hours), float(peak))
+    got = np.array([cache[(*key, float(lv))] for lv in levels])
+    return got[:, 0], got[:, 1]
+
+
 def required_fte(inp: CapacityInputs, scenario: Scenario, history: pd.DataFrame | None,
-                 staff: StaffFn | None = None) -> Requirement:
+                 staff: StaffFn | None = None, grid_step: float | None = 0.02,
+                 cache: dict[tuple[object, ...], tuple[float, float]] | None = None,
+                 ) -> Requirement:
     """Required FTE per queue and week, and per (site, skill, week).
 
     Parameters
@@ -176,6 +269,11 @@ def required_fte(inp: CapacityInputs, scenario: Scenario, history: pd.DataFrame 
         intraday pattern, the base weekly volume and AHT when the inputs do not give them.
     staff : callable, optional
         The staffing engine; default `openwfm.staffing.staff_frame`.
+    grid_step : float or None
+        Staff exactly at weekly volume levels at most this far apart (relative) and
+        interpolate the weeks between (see `volume_levels`); None staffs every week.
+    cache : dict, optional
+        Staffed levels kept across calls (pass the same dict to scenarios).
 
     Raises
     ------
@@ -186,40 +284,31 @@ def required_fte(inp: CapacityInputs, scenario: Scenario, history: pd.DataFrame 
     file = str(scenario.source) if scenario.source else "<scenario>"
     starts = inp.week_starts()
     interval_s = scenario.interval_s
-    n_slots = slots_per_week(interval_s)
     rows = []
+    queues = {q.id: q for q in (*scenario.queues, *inp.new_queues)}
     for drv in inp.drivers:
-        q = scenario.queue(drv.queue)
+        q = queues[drv.queue]
         shares, aht, hist_weekly = intraday_pattern(history, q, interval_s, drv)
+        if drv.pattern_from is not None:
+            src = queues[drv.pattern_from]
+            shares, src_aht, _ = intraday_pattern(history, src, interval_s, drv)
+            aht = drv.aht_s if drv.aht_s is not None else src_aht
         launches = [la for la in inp.launches if la.queue == q.id]
         base = drv.weekly_volume if drv.weekly_volume is not None else hist_weekly
         vol_w = weekly_volume(base, drv, launches, starts, inp.volume_factor)
         if not np.isfinite(aht) and vol_w.sum() > 0:
             raise InputError(f"capacity.queues ({q.id}): no history to take the handle time "
                              "from; give 'aht_s'", file=file, column="aht_s")
-        slot_vol = vol_w[:, None] * shares[None, :]
-        mask = slot_vol > 0
-        agents = np.zeros_like(slot_vol)
-        if mask.any():
-            frame = pd.DataFrame({
-                "volume": slot_vol[mask],
-                "aht_s": aht,
-                "interval_s": interval_s,
-                "patience_s": q.patience_s,
-                "sl_target": q.goal.sl_target,
-                "sl_seconds": q.goal.answer_within_s,
-                "channel": q.channel.value,
-                "concurrency": q.concurrency,
-                "max_occupancy": q.goal.max_occupancy,
-            })
-            agents[mask] = staff(frame)["agents"].to_numpy(dtype=float)
-        hours = agents.sum(axis=1) * interval_s / 3600.0
+        levels, weights = volume_levels(vol_w, grid_step)
+        hours_l, peak_l = _staff_levels(levels, shares, aht, q, interval_s, staff, cache)
+        hours = weights @ hours_l
+        peak = weights @ peak_l
         fte = fte_from_agent_hours(hours, inp.fte_hours, inp.shrinkage,
                                    inp.scheduling_efficiency)
         rows.append(pd.DataFrame({
             "week": np.arange(inp.weeks), "week_start": pd.to_datetime(starts),
             "queue": q.id, "volume": vol_w, "aht_s": aht, "agent_hours": hours,
-            "peak_agents": agents.max(axis=1) if n_slots else 0.0, "fte": fte}))
+            "peak_agents": peak, "fte": fte}))
     by_queue = pd.concat(rows, ignore_index=True)
     return Requirement(by_queue=by_queue, sites=tuple(s.name for s in inp.sites),
                        skills=tuple(k.name for k in inp.skills),

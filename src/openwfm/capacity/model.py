@@ -14,7 +14,8 @@ Constraints:
 - ``cover:{site}:{skill}:w{t}``:
   ``base[j,k,t] + sum_s productive[t-s] * x[j,k,s] + under - over = required[j,k,t]``;
 - ``hires:{site}:{language}:w{s}``: the classes of a site that need a language stay
-  within the labour market's weekly limit (0 forbids the language at that site);
+  within what the labour market yields between two class starts (``max_hires_per_week *
+  class_every_weeks``; 0 forbids the language at that site);
 - ``seats:{site}:w{t}``: ``sum_k base + sum_{k,s} seats[t-s] * x <= seat_headcount``
   (see `openwfm.capacity.config.SiteCapacity.seat_headcount`);
 - ``coverage:{site}:{skill}:w{t}`` (only when ``min_coverage > 0``, for weeks a class
@@ -161,7 +162,8 @@ def build_model(problem: CapacityProblem) -> CapacityModel:
                 for s in range(lead, n_t, hp.class_every_weeks):
                     cap = hp.class_max
                     for lang in skill.languages:
-                        cap = min(cap, site.max_hires_per_week.get(lang, np.inf))
+                        cap = min(cap, site.max_hires_per_week.get(lang, np.inf)
+                                  * hp.class_every_weeks)
                     i_class[j, k, s] = add(f"x:{site.name}:{skill.name}:w{s}", per_head[j, s], 0.0,
                                       float(np.floor(cap)), 1)
                     if hp.class_min > 0:
@@ -221,7 +223,8 @@ def build_model(problem: CapacityProblem) -> CapacityModel:
             for s in range(n_t):
                 e = [(i_class[j, k, s], 1.0) for k in ks if i_class[j, k, s] >= 0]
                 if len(e) > 1:  # a single class is already bounded by the limit
-                    row(f"hires:{site.name}:{lang}:w{s}", e, -np.inf, float(limit))
+                    row(f"hires:{site.name}:{lang}:w{s}", e, -np.inf,
+                        float(limit) * hp.class_every_weeks)
         seat_curve = curves[j].seats
         cap = site.seat_headcount
         for t in range(n_t):
@@ -329,9 +332,131 @@ def _explain_infeasible(model: CapacityModel) -> InfeasibleError:
         f"{inp.hiring.training_weeks} of training", rule="min_coverage")
 
 
+def _carry_round(model: CapacityModel, x_lp: np.ndarray, threshold: float) -> np.ndarray:
+    """Accumulate the LP's classes in time order; form a class (at least ``class_min``,
+    at most what the seat and hiring rows still allow) once the total reaches
+    `threshold`."""
+    hp = model.problem.inputs.hiring
+    n_j, n_k, n_t = model.i_class.shape
+    limit_rows = np.concatenate([model.rows("seats:"), model.rows("hires:")]).astype(int)
+    slack = np.full(model.a.shape[0], np.inf)
+    slack[limit_rows] = model.row_ub[limit_rows]
+    cols = model.a.tocsc()
+    carried = np.zeros_like(x_lp)
+    carry = np.zeros((n_j, n_k))
+    for s in range(n_t):  # in time order, so a class only takes the room that is left
+        for j in range(n_j):
+            for k in range(n_k):
+                i = model.i_class[j, k, s]
+                if i < 0:
+                    continue
+                carry[j, k] = min(carry[j, k] + x_lp[i], float(hp.class_max))
+                if carry[j, k] < threshold - 1e-7:
+                    continue
+                rows = cols.indices[cols.indptr[i]:cols.indptr[i + 1]]
+                coef = cols.data[cols.indptr[i]:cols.indptr[i + 1]]
+                lim = [slack[r] / c for r, c in zip(rows, coef, strict=True)
+                       if c > 0 and np.isfinite(slack[r])]
+                room = np.floor(min([model.var_ub[i], *lim]) + 1e-9)
+                size = min(float(max(round(carry[j, k]), 1)), room)
+                size = max(size, float(hp.class_min)) if size > 0 else 0.0
+                if size > room or size <= 0:
+                    continue
+                carried[i] = size
+                carry[j, k] -= size
+                for r, c in zip(rows, coef, strict=True):
+                    slack[r] -= c * size
+    return carried
+
+
+def rounded_start(model: CapacityModel, x_lp: np.ndarray) -> np.ndarray | None:
+    """A feasible integer plan from an LP solution, to start the MIP search from.
+
+    Per site and skill, the LP's class sizes are accumulated week by week and a class is
+    formed when the running total reaches a threshold (``class_min`` times 1, 1/2 or 1/4:
+    hiring a little early is cheaper than short), capped by what seats and hiring limits
+    still allow; the LP's classes rounded down (those below ``class_min`` dropped)
+    are the fallback, feasible for every seat and hiring row. ``under``/``over`` take the
+    remaining gap; the cheaper feasible candidate is returned (None if neither is, which
+    only a hard ``min_coverage`` floor can cause).
+    """
+    hp = model.problem.inputs.hiring
+    candidates = [_carry_round(model, x_lp, max(hp.class_min * f, 0.5))
+                  for f in (1.0, 0.5, 0.25)]
+    # rounding down keeps every seat and hiring row (their coefficients are >= 0)
+    cls = model.i_class[model.i_class >= 0]
+    floored = np.zeros_like(x_lp)
+    down = np.floor(x_lp[cls] + 1e-7)
+    floored[cls] = np.where(down >= hp.class_min, down, 0.0)
+    best, best_obj = None, np.inf
+    cover = model.rows("cover:")
+    for x in (*candidates, floored):
+        opened = model.i_open >= 0
+        if opened.any():
+            x[model.i_open[opened]] = (x[model.i_class[opened]] > 0).astype(float)
+        resid = model.row_ub[cover] - model.a[cover] @ x
+        x[model.i_under.ravel()] = np.maximum(resid, 0.0)
+        x[model.i_over.ravel()] = np.maximum(-resid, 0.0)
+        ax = model.a @ x
+        ok = (np.all(ax <= model.row_ub + 1e-6) and np.all(ax >= model.row_lb - 1e-6)
+              and np.all(x <= model.var_ub + 1e-6))
+        if ok and float(model.c @ x) < best_obj:
+            best, best_obj = x, float(model.c @ x)
+    return best
+
+
+@dataclass(frozen=True)
+class _Highs:
+    status: str
+    x: np.ndarray | None
+    objective: float
+    dual_bound: float
+    gap: float
+
+
+def _highs(model: CapacityModel, time_limit_s: float, mip_rel_gap: float,
+           start: np.ndarray | None) -> _Highs:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(model.c)
+    lp.num_row_ = model.a.shape[0]
+    lp.col_cost_ = model.c
+    lp.col_lower_ = model.var_lb
+    lp.col_upper_ = np.where(np.isinf(model.var_ub), inf, model.var_ub)
+    lp.row_lower_ = np.where(np.isinf(model.row_lb), -inf, model.row_lb)
+    lp.row_upper_ = np.where(np.isinf(model.row_ub), inf, model.row_ub)
+    a = model.a.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                       for i in model.integrality]
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus()).lower()
+    info = h.getInfo()
+    has_x = info.primal_solution_status == highspy.kSolutionStatusFeasible
+    return _Highs(status=status, x=np.array(h.getSolution().col_value) if has_x else None,
+                  objective=float(info.objective_function_value),
+                  dual_bound=float(info.mip_dual_bound), gap=float(info.mip_gap))
+
+
 def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
-          mip_rel_gap: float = 1e-4) -> CapacityPlan:
-    """Solve the MIP and its LP relaxation with HiGHS and decode the plan.
+          mip_rel_gap: float = 5e-3) -> CapacityPlan:
+    """Solve the LP relaxation, round it into a first integer plan, then solve the MIP with
+    HiGHS from there; decode the plan.
 
     Raises
     ------
@@ -343,17 +468,19 @@ def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
     lp = _milp(model, False, time_limit_s, mip_rel_gap)
     if lp.status == 2:
         raise _explain_infeasible(model)
-    res = _milp(model, True, time_limit_s, mip_rel_gap)
+    if lp.x is None:
+        raise InfeasibleError(f"HiGHS could not solve the LP relaxation: {lp.message}",
+                              rule="solver")
+    res = _highs(model, time_limit_s, mip_rel_gap, rounded_start(model, lp.x))
     solve_s = time.perf_counter() - t0
     if res.x is None:
-        if res.status == 2:
+        if "infeasible" in res.status:
             raise _explain_infeasible(model)
-        raise InfeasibleError(f"HiGHS found no integer plan: {res.message}", rule="solver")
-    status = SolveStatus.OPTIMAL if res.status == 0 else SolveStatus.TIME_LIMIT
-    return decode(model, np.round(res.x, 9), objective=float(res.fun), lp_bound=float(lp.fun),
-                  mip_dual_bound=float(getattr(res, "mip_dual_bound", np.nan)),
-                  mip_gap=float(getattr(res, "mip_gap", np.nan)), status=status,
-                  solve_s=solve_s)
+        raise InfeasibleError(f"HiGHS found no integer plan: {res.status}", rule="solver")
+    status = SolveStatus.OPTIMAL if res.status == "optimal" else SolveStatus.TIME_LIMIT
+    return decode(model, np.round(res.x, 9), objective=res.objective,
+                  lp_bound=float(lp.fun), mip_dual_bound=res.dual_bound, mip_gap=res.gap,
+                  status=status, solve_s=solve_s)
 
 
 def decode(model: CapacityModel, x: np.ndarray, *, objective: float, lp_bound: float,
@@ -474,7 +601,7 @@ def _limits(model: CapacityModel, x: np.ndarray, weekly: pd.DataFrame,
 
 
 def plan_capacity(problem: CapacityProblem, *, time_limit_s: float = 60.0,
-                  mip_rel_gap: float = 1e-4) -> CapacityPlan:
+                  mip_rel_gap: float = 5e-3) -> CapacityPlan:
     """`build_model` then `solve`."""
     return solve(build_model(problem), time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
 
