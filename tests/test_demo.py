@@ -15,6 +15,8 @@ import holidays
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openwfm.demo import demo_actuals, demo_history, demo_scenario
 from openwfm.demo.history import generate_history, opening_mask, parse_history_model
@@ -442,3 +444,35 @@ def test_unknown_queue_and_missing_model_are_rejected(scenario: Scenario) -> Non
 def test_opening_mask_rejects_reversed_windows() -> None:
     with pytest.raises(InputError, match="from < to"):
         opening_mask(["Mon 18:00-08:00"], 900)
+
+
+@given(d0=st.integers(0, 6), span=st.integers(0, 6), h0=st.integers(0, 23),
+       length_q=st.integers(1, 96), interval_s=st.sampled_from([900, 1800, 3600]))
+@settings(max_examples=60, deadline=None)
+def test_opening_mask_counts_the_window(d0: int, span: int, h0: int, length_q: int,
+                                        interval_s: int) -> None:
+    """A window 'D0-D1 HH:MM-HH:MM' opens exactly the slots whose start lies in it."""
+    d1 = min(6, d0 + span)
+    t0 = h0 * 3600
+    t1 = min(86400, t0 + length_q * 900)
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    to = "24:00" if t1 == 86400 else f"{t1 // 3600:02d}:{t1 % 3600 // 60:02d}"
+    mask = opening_mask([f"{days[d0]}-{days[d1]} {h0:02d}:00-{to}"], interval_s)
+    starts = np.arange(86400 // interval_s) * interval_s
+    per_day = int(((starts >= t0) & (starts < t1)).sum())
+    assert mask.sum(axis=1).tolist() == [per_day if d0 <= d <= d1 else 0 for d in range(7)]
+
+
+def test_bad_roster_and_profile_input_is_named(scenario: Scenario) -> None:
+    bad = _with_demo(scenario, lambda d: d["roster"][0].update(site="Lisbon"))
+    with pytest.raises(InputError, match="unknown site 'Lisbon'") as err:
+        build_roster(bad)
+    assert err.value.location.column == "site"
+    bad = _with_demo(scenario, lambda d: d["roster"][0].update(skills=["nope"]))
+    with pytest.raises(InputError, match="nope") as err:
+        build_roster(bad)
+    assert err.value.location.column == "skills"
+    bad = _with_demo(scenario, lambda d: d["profiles"]["business"].update(hourly=[1.0] * 23))
+    with pytest.raises(InputError, match="list of 24 numbers") as err:
+        parse_history_model(bad)
+    assert err.value.location.column == "hourly"
