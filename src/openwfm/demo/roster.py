@@ -109,7 +109,10 @@ def build_roster(scenario: Scenario, seed: int | None = None) -> pd.DataFrame:
         hours = _group_value(g, "contract_hours", None, file, where, 1, 80)
         lo = _group_value(g, "min_shift_h", 4.0, file, where, 1, 16)
         hi = _group_value(g, "max_shift_h", 9.0, file, where, lo, 16)
-        night = bool(g.get("night_ok", True))
+        night = g.get("night_ok", True)
+        if not isinstance(night, bool):
+            raise InputError(f"{where}: night_ok must be true or false, got {night!r}",
+                             file=file, column="night_ok")
         first, last = _NAMES.get(site.country, _NAMES["MA"])
         rng = rngs.setdefault(site.name, np.random.default_rng(
             [seed, zlib.crc32(site.name.encode())]))
