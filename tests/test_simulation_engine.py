@@ -183,3 +183,22 @@ def test_dask_local_cluster_identical() -> None:
         remote = simulate(m, replications=3, seed=5, backend="dask", client=client).log
     np.testing.assert_array_equal(local.wait_s, remote.wait_s)
     np.testing.assert_array_equal(local.replication, remote.replication)
+
+
+def test_work_segment_with_queue_restricts_the_agent() -> None:
+    """x works 0-100 s on queue w only, then 100-300 s on all skills: a v contact arriving
+    at 10 s waits until 100 s; a w contact is taken at once; the log names agent x."""
+    seg = pd.DataFrame({"agent_id": ["x", "x"], "site": "Manila", "activity": "work",
+                        "queue": ["w", ""],
+                        "start": ORIGIN + pd.to_timedelta([0, 100], unit="s"),
+                        "end": ORIGIN + pd.to_timedelta([100, 300], unit="s")})
+    qs = [QueueSpec("v", handle=Deterministic()), QueueSpec("w", handle=Deterministic())]
+    m = model_from_segments(qs, np.zeros((2, 1)), np.full((2, 1), 20.0), seg,
+                            {"x": ["v", "w"]}, interval_s=300, origin=ORIGIN)
+    m = m.with_(arrivals_s=np.array([10.0, 20.0]), arrival_queue=np.array([0, 1]))
+    f = frame(m)
+    assert f.wait_s.tolist() == [90, 0]
+    assert f.agent.tolist() == ["x", "x"]
+    with pytest.raises(InputError, match=r"row 1.*queue"):
+        model_from_segments(qs, np.zeros((2, 1)), np.ones((2, 1)), seg.assign(queue=["z", ""]),
+                            {"x": ["v"]}, interval_s=300, origin=ORIGIN, file="s.csv")

@@ -225,10 +225,11 @@ def model_from_segments(
 ) -> SimulationModel:
     """Agents following a schedule (segments table of ``docs/architecture.md``).
 
-    Only ``activity == "work"`` segments make an agent available. A work segment with a
-    `queue` restricts the agent to that queue for its duration is *not* modelled: the agent
-    takes every queue of `skills[agent_id]` (in that preference order), which is what a
-    skills-based router does.
+    Only ``activity == "work"`` segments make an agent available; the agent takes every
+    queue of `skills[agent_id]`, in that preference order. A work segment with a `queue`
+    (not empty) restricts the agent to that queue for its duration: it is simulated as a
+    second identity of the same agent (same id in the log) holding only that skill; at the
+    switch the contact in hand is finished while the other identity may already take one.
 
     Raises
     ------
@@ -257,6 +258,27 @@ def model_from_segments(
         for r, s in enumerate(sk):
             rank[a, qidx[s]] = r
     work = segments[segments["activity"] == "work"]
+    work_rows = np.flatnonzero((segments["activity"] == "work").to_numpy()) + 1
+    restricted = np.zeros(len(work), dtype=bool)
+    if "queue" in work.columns:
+        wq = work["queue"]
+        restricted = (wq.notna() & (wq.astype(str).str.strip() != "")).to_numpy()
+    ids_l = list(ids)
+    rank_l = list(rank)
+    virtual: dict[tuple[str, str], int] = {}
+    seg_owner = [None] * len(work)
+    for i in np.flatnonzero(restricted):
+        aid, q = str(work["agent_id"].iloc[i]), str(work["queue"].iloc[i]).strip()
+        if q not in qidx:
+            raise InputError(f"unknown queue {q!r}; expected one of {sorted(qidx)}",
+                             file=file, row=int(work_rows[i]), column="queue")
+        if (aid, q) not in virtual:
+            virtual[(aid, q)] = len(ids_l)
+            ids_l.append(aid)
+            row_rank = np.full(len(queues), -1, dtype=np.int64)
+            row_rank[qidx[q]] = 0
+            rank_l.append(row_rank)
+        seg_owner[i] = virtual[(aid, q)]
     start = (pd.to_datetime(work["start"], utc=True) - origin).dt.total_seconds().to_numpy()
     end = (pd.to_datetime(work["end"], utc=True) - origin).dt.total_seconds().to_numpy()
     if np.any(end < start):
@@ -265,7 +287,8 @@ def model_from_segments(
                          row=int(np.flatnonzero((segments["activity"] == "work").to_numpy())[row])
                          + 1, column="end")
     pos = {aid: i for i, aid in enumerate(ids)}
-    agent = np.array([pos[a] for a in work["agent_id"].astype(str)], dtype=np.int64)
+    agent = np.array([pos[a] if o is None else o for a, o in
+                      zip(work["agent_id"].astype(str), seg_owner, strict=True)], dtype=np.int64)
     # merge touching/overlapping segments of the same agent
     order = np.lexsort((start, agent))
     agent, start, end = agent[order], start[order], end[order]
@@ -283,8 +306,8 @@ def model_from_segments(
         queues=tuple(queues),
         volume=np.asarray(volume, dtype=float),
         aht_s=np.asarray(aht_s, dtype=float),
-        agent_ids=ids,
-        skill_rank=rank,
+        agent_ids=tuple(ids_l),
+        skill_rank=np.asarray(rank_l, dtype=np.int64).reshape(len(ids_l), len(queues)),
         seg_agent=np.asarray(keep_a, dtype=np.int64),
         seg_start_s=np.asarray(keep_s, dtype=float),
         seg_end_s=np.asarray(keep_e, dtype=float),
