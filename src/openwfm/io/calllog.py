@@ -55,6 +55,7 @@ from openwfm.io.intervals import (
     parse_numbers,
     parse_times,
     read_text_table,
+    strip_text,
 )
 
 __all__ = [
@@ -197,7 +198,7 @@ def _read_bank(path: Path, tz: str) -> pd.DataFrame:
     for c in ("vru_exit", "q_start", "q_exit", "ser_start", "ser_exit"):
         next_day = happened[c] & (entry - secs[c] > 12 * 3600)
         secs[c] = np.where(next_day, secs[c] + 86400, secs[c])
-    outcome_raw = df["outcome"].str.strip()
+    outcome_raw = strip_text(df["outcome"])
     outcome = outcome_raw.map(_BANK_OUTCOMES)
     _bad(df, outcome.isna().to_numpy(), name, "outcome",
          "expected AGENT, HANG or PHANTOM, got '{value}'")
@@ -205,7 +206,7 @@ def _read_bank(path: Path, tz: str) -> pd.DataFrame:
             for c in ("priority", "q_time", "ser_time")}
     _bad(df, nums["priority"] != np.round(nums["priority"]), name, "priority",
          "expected an integer priority, got '{value}'")
-    queue = df["type"].str.strip()
+    queue = strip_text(df["type"])
     _bad(df, (queue == "").to_numpy(), name, "type", "expected a service type, got an empty cell")
     served = (outcome == "served").to_numpy()
     queued = happened["q_start"]
@@ -239,7 +240,7 @@ def _read_bank(path: Path, tz: str) -> pd.DataFrame:
     # February 1999 have ser_start 0:00:00 and ser_time 0); abandoned calls have none
     handle_s = np.where(served | (happened["ser_start"] & (outcome == "other")),
                         nums["ser_time"], np.nan)
-    agent = df["server"].str.strip()
+    agent = strip_text(df["server"])
     agent = agent.where(~agent.isin(_NO_AGENT), None)
     out = pd.DataFrame({
         "arrival": arrival,
@@ -284,7 +285,7 @@ def _read_generic(path: Path, tz: str | None,
     col = original.get
     arrival = parse_times(df["arrival"], tz=zone, file=name, column=col("arrival", "arrival"),
                           resolve_ambiguous=False)
-    words = df["outcome"].str.strip().str.lower()
+    words = strip_text(df["outcome"], lower=True)
     outcome = words.map(_OUTCOME_WORDS)
     if outcome.isna().any():
         idx = outcome[outcome.isna()].index[0]
@@ -306,7 +307,7 @@ def _read_generic(path: Path, tz: str | None,
     else:
         handle_s = np.full(len(df), np.nan)
     if "queue" in df.columns:
-        queue = df["queue"].str.strip()
+        queue = strip_text(df["queue"])
         empty = (queue == "").to_numpy()
         if empty.any():
             idx = df.index[np.flatnonzero(empty)[0]]
@@ -314,7 +315,7 @@ def _read_generic(path: Path, tz: str | None,
                              row=int(idx) + 1, column=col("queue", "queue"))
     else:
         queue = pd.Series(DEFAULT_QUEUE, index=df.index)
-    agent = (df["agent"].str.strip() if "agent" in df.columns
+    agent = (strip_text(df["agent"]) if "agent" in df.columns
              else pd.Series("", index=df.index))
     agent = agent.where(agent != "", None).where(served, None)
     if "priority" in df.columns:
@@ -340,7 +341,7 @@ def _read_generic(path: Path, tz: str | None,
             service_start[given] = parsed
     queued = (wait_s > 0) | (outcome == "abandoned").to_numpy()
     if "queued" in df.columns:
-        flag = df["queued"].str.strip().str.lower().map(_BOOLEAN_WORDS)
+        flag = strip_text(df["queued"], lower=True).map(_BOOLEAN_WORDS)
         if flag.isna().any():
             idx = flag[flag.isna()].index[0]
             raise InputError(f"expected true or false, got '{df['queued'][idx]}'", file=name,

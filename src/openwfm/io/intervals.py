@@ -72,7 +72,9 @@ OTHER_NUMERIC_COLUMNS: tuple[str, ...] = (
 DEFAULT_QUEUE = "all"
 
 # a UTC offset after a clock time (so that a date alone, "2026-01-05", is not "-05")
-_OFFSET_RE = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+_OFFSET_RE = re.compile(
+    r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)\s*$"
+)
 _DURATION_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d*)?)$")
 
 
@@ -172,6 +174,20 @@ def _sniff_sep(path: Path) -> str:
     return max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
 
 
+def strip_text(values: pd.Series, *, lower: bool = False) -> pd.Series:
+    """Strip whitespace (and lower-case); fast for columns with few distinct values.
+
+    Examples
+    --------
+    >>> strip_text(pd.Series([" fr ", "fr", "nl "])).tolist()
+    ['fr', 'fr', 'nl']
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    stripped = np.array([str(u).strip().lower() if lower else str(u).strip()
+                         for u in uniques], dtype=object)
+    return pd.Series(stripped[codes], index=values.index, dtype=object)
+
+
 def read_text_table(path: Path) -> pd.DataFrame:
     """Read a CSV/TSV (or an Excel sheet) as text; index i is data row i + 1.
 
@@ -207,8 +223,9 @@ def read_text_table(path: Path) -> pd.DataFrame:
     df = df.reset_index(drop=True)
     if df.empty or df.shape[1] == 0:
         return df
-    # blank lines: every cell empty (checked in full only where the first cell is empty)
-    candidates = df.index[df.iloc[:, 0].str.strip() == ""]
+    # blank lines: every cell empty (checked in full only where the first cell is empty;
+    # a line of spaces is not blank and fails where its values are parsed)
+    candidates = df.index[df.iloc[:, 0] == ""]
     sub = df.loc[candidates]
     blank = candidates[(sub.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()]
     return df.drop(index=blank)
@@ -293,7 +310,7 @@ def parse_times(
     share a second), or a nonexistent time (spring-forward gap) raises `InputError` naming
     the row.
     """
-    text = values.str.strip()
+    text = values  # the C parsers below ignore surrounding whitespace
     rows = values.index.to_numpy()
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     has_offset = text.str.contains(_OFFSET_RE)
@@ -403,7 +420,7 @@ def combine_date_time(
     ...                   date_column="Date", time_column="Interval").tolist()
     ['2026-03-08T01:30:00', '2026-03-08T12:15:00']
     """
-    d = pd.to_datetime(dates.str.strip(), format="ISO8601", errors="coerce")
+    d = pd.to_datetime(dates, format="ISO8601", errors="coerce")
     has_clock = dates.str.contains(":", regex=False).to_numpy(dtype=bool)
     bad = (d.isna().to_numpy() | has_clock | (d.dt.normalize() != d).to_numpy())
     if bad.any():
@@ -548,7 +565,7 @@ def read_interval_csv(
         raise InputError("no data rows", file=name)
     colname = original.get
     if "queue" in df.columns:
-        queue = df["queue"].str.strip()
+        queue = strip_text(df["queue"])
         empty = queue == ""
         if empty.any():
             idx = empty[empty].index[0]
