@@ -172,12 +172,15 @@ def test_backends_identical_for_same_seed() -> None:
     assert len(d) != len(a) or not np.array_equal(d.wait_s, a.wait_s)
 
 
-def test_dask_local_cluster_identical() -> None:
+@pytest.mark.parametrize("processes", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_dask_local_cluster_identical(processes: bool) -> None:
+    """Replications on a real distributed.LocalCluster (worker threads in this process, or
+    two worker processes: slow, mostly their start-up) give the local log exactly."""
     distributed = pytest.importorskip("distributed")
     m = single_queue_model(arrival_rate_per_s=0.2, aht_s=60, agents=15, horizon_s=3600,
                            patience_s=60)
     local = simulate(m, replications=3, seed=5, backend="serial").log
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         remote = simulate(m, replications=3, seed=5, backend="dask", client=client).log
