@@ -36,3 +36,19 @@ def test_successful_dir_replaces_whole(tmp_path: Path) -> None:
     with atomic_dir(target) as tmp:
         (tmp / "b.csv").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["b.csv"]
+
+
+def test_outputs_have_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "f.csv") as tmp:
+            tmp.write_text("x")
+        with atomic_dir(tmp_path / "d") as tmp:
+            (tmp / "a").write_text("x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "f.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
