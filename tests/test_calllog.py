@@ -158,6 +158,8 @@ def bank_file(tmp_path: Path, *rows: str) -> Path:
 @pytest.mark.parametrize(
     ("field", "value", "match"),
     [("vru_entry", "7:61:00", "H:MM:SS"), ("q_exit", "25:00:00", "within a day"),
+     ("q_start", "8:09", "H:MM:SS"), ("ser_exit", "8:1O:00", "H:MM:SS"),
+     ("ser_start", "108:09:27", "H:MM:SS"),
      ("date", "990230", "yymmdd"), ("outcome", "BUSY", "AGENT, HANG or PHANTOM"),
      ("priority", "1.5", "integer priority"), ("q_time", "abc", "expected a number"),
      ("ser_time", "-4", ">= 0"), ("type", "", "service type"),

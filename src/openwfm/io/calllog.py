@@ -162,13 +162,29 @@ def _bad(df: pd.DataFrame, mask: np.ndarray | pd.Series, file: str, column: str,
 
 
 def _clock_seconds(df: pd.DataFrame, column: str, file: str) -> np.ndarray:
-    text = df[column].str.strip()
-    shape_ok = text.str.fullmatch(r"\d{1,2}:\d{2}:\d{2}").to_numpy(dtype=bool)
-    _bad(df, ~shape_ok, file, column, "expected a clock time H:MM:SS, got '{value}'")
-    seconds = pd.to_timedelta(text, errors="coerce").dt.total_seconds().to_numpy()
-    _bad(df, np.isnan(seconds) | (seconds >= 86400) | (text.str[-5:-3] > "59").to_numpy(),
-         file, column, "expected a clock time H:MM:SS within a day, got '{value}'")
-    return seconds.astype(np.int64)
+    """Seconds since midnight of ``H:MM:SS`` / ``HH:MM:SS`` text, parsed as code points."""
+    raw = df[column].to_numpy(dtype=str).astype("U9")
+    cp = raw.view(np.int32).reshape(len(raw), 9)
+    length = (cp != 0).sum(axis=1)
+    long = length == 8
+    digit = cp - ord("0")
+
+    def at(short_pos: int) -> np.ndarray:  # the character at a position of H:MM:SS
+        return np.where(long, digit[:, short_pos + 1], digit[:, short_pos])
+
+    colon = ord(":") - ord("0")
+    digits = [at(p) for p in (2, 3, 5, 6)]
+    h_tens = np.where(long, digit[:, 0], 0)
+    h_ones = at(0)
+    ok = (((length == 7) | long) & (at(1) == colon) & (at(4) == colon)
+          & np.all([(d >= 0) & (d <= 9) for d in [h_tens, h_ones, *digits]], axis=0))
+    _bad(df, ~ok, file, column, "expected a clock time H:MM:SS, got '{value}'")
+    h = h_tens * 10 + h_ones
+    m = digits[0] * 10 + digits[1]
+    sec = digits[2] * 10 + digits[3]
+    _bad(df, (h > 23) | (m > 59) | (sec > 59), file, column,
+         "expected a clock time H:MM:SS within a day, got '{value}'")
+    return (h * 3600 + m * 60 + sec).astype(np.int64)
 
 
 def _read_bank(path: Path, tz: str) -> pd.DataFrame:
