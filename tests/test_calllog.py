@@ -385,3 +385,30 @@ def test_short_abandons_are_a_named_option(calls):
     assert (agg.loc[ok, "service_level"] >= base.loc[ok, "service_level"]).all()
     with pytest.raises(InputError, match="short_abandon_s"):
         aggregate_intervals(calls, short_abandon_s=-1)
+
+
+def test_agents_and_busy_time_match_a_brute_force_count(calls, agg):
+    """Every (queue, interval): distinct serving agents and busy seconds, by plain loops."""
+    origin = agg["interval_start"].min()
+    n = agg.groupby("queue").size().iloc[0]
+    agents: dict[tuple[str, int], set[str]] = {}
+    busy: dict[tuple[str, int], float] = {}
+    served = calls[calls["outcome"] == "served"]
+    start = served["service_start"].fillna(
+        served["arrival"] + pd.to_timedelta(served["wait_s"], unit="s"))
+    for q, a, s0, d in zip(served["queue"], served["agent"],
+                           (start - origin).dt.total_seconds(), served["handle_s"],
+                           strict=True):
+        s1 = s0 + d
+        k = max(int(s0 // 1800), 0)
+        while k < n and (k * 1800 < s1 or (d == 0 and k == int(s0 // 1800))):
+            lo, hi = max(s0, k * 1800.0), min(s1, (k + 1) * 1800.0)
+            busy[(q, k)] = busy.get((q, k), 0.0) + max(hi - lo, 0.0)
+            if a is not None:
+                agents.setdefault((q, k), set()).add(a)
+            k += 1
+    idx = ((agg["interval_start"] - origin) // pd.Timedelta("30min")).to_numpy()
+    for q, k, n_agents, b in zip(agg["queue"], idx, agg["agents_observed"],
+                                 agg["busy_agents"], strict=True):
+        assert n_agents == len(agents.get((q, k), ())), (q, k)
+        assert b * 1800 == pytest.approx(busy.get((q, k), 0.0), abs=1e-6), (q, k)
