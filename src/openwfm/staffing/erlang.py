@@ -188,11 +188,12 @@ def _answered_wait_given_wait(x: float, y: float) -> float:
     harmonic = 0.0
     j = 0
     while True:
-        harmonic += 1.0 / (x + j + 1.0)
+        inv = 1.0 / (x + j + 1.0)
+        harmonic += inv
         total += w
-        acc += w * x / (x + j + 1.0) * harmonic
+        acc += w * x * inv * harmonic
         j += 1
-        w *= y / (x + j)
+        w *= y * inv  # w_j = w_{j-1} y / (x + j)
         if total > 1e250:
             w *= 1e-250
             total *= 1e-250
@@ -253,16 +254,29 @@ def _metrics_row(n: int, a: float, aht: float, t: float, pat: float, want_asa: b
 
 
 @nb.njit(cache=True)
-def _meets(n, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ) -> bool:
+def _log_margin(limit: float, value: float) -> float:
+    """log(limit / value): >= 0 iff value <= limit; nearly linear in n for queue tails."""
+    if math.isnan(value):
+        return -50.0
+    if value <= 0.0:
+        return 50.0
+    return math.log(limit / value)
+
+
+@nb.njit(cache=True)
+def _slack(n, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ) -> float:
+    """The smallest margin over the targets, each as a log ratio (SL via 1 - SL); n meets
+    them all iff it is >= 0. Every margin is increasing in n, so the slack is too."""
     want_asa = not math.isnan(max_asa)
     sl, asa_s, _pw, pab, occ = _metrics_row(n, a, aht, t, pat, want_asa)
-    if not sl >= sl_target:  # NaN-safe
-        return False
-    if want_asa and not asa_s <= max_asa:
-        return False
-    if not math.isnan(max_ab) and pat > 0.0 and math.isfinite(pat) and not pab <= max_ab:
-        return False
-    return math.isnan(max_occ) or occ <= max_occ
+    slack = _log_margin(1.0 - sl_target, 1.0 - sl) if not math.isnan(sl) else -50.0
+    if want_asa:
+        slack = min(slack, _log_margin(max_asa, asa_s))
+    if not math.isnan(max_ab) and pat > 0.0 and math.isfinite(pat):
+        slack = min(slack, _log_margin(max_ab, pab))
+    if not math.isnan(max_occ):
+        slack = min(slack, _log_margin(max_occ, occ))
+    return slack
 
 
 @nb.njit(cache=True)
@@ -302,32 +316,63 @@ def _solve_row(a, aht, t, pat, sl_target, max_asa, max_ab, max_occ) -> int:
     erlang_a = pat > 0.0 and math.isfinite(pat)
     if not erlang_a:
         return _solve_erlang_c(a, aht, t, sl_target, max_asa, max_occ)
-    # Erlang A: every measure is monotone in n, so the feasible set is {n >= n*}.
-    # Start from the Erlang C answer (usually within a few agents), then step / bisect.
-    g = _solve_erlang_c(a, aht, t, sl_target, max_asa, max_occ)
-    if _meets(g, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ):
-        # exponential search downwards: hi feasible, lo infeasible (n = 0 always is)
-        hi = g
+    # Erlang A: every measure is monotone in n, so the feasible set is {n >= n*} and the
+    # slack is increasing. Start from the Erlang C answer (Erlang A usually needs a few
+    # agents less) and find a bracket [lo infeasible, hi feasible] by secant steps on the
+    # log-margin slack (nearly linear in n); then shrink the bracket by cycles of
+    # interpolation, a check of the neighbour, and bisection (so it always converges).
+    args = (a, aht, t, pat, sl_target, max_asa, max_ab, max_occ)
+    hi = _solve_erlang_c(a, aht, t, sl_target, max_asa, max_occ)
+    s_hi = _slack(hi, *args)
+    if s_hi >= 0.0:
+        x_prev, s_prev = -1, 0.0
         step = 1
-        lo = max(hi - step, 0)
-        while lo > 0 and _meets(lo, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ):
-            hi = lo
-            step *= 2
-            lo = max(hi - step, 0)
+        tries = 0
+        while True:
+            p = hi - 1
+            if x_prev >= 0 and s_prev > s_hi:
+                est = hi - s_hi * (x_prev - hi) / (s_prev - s_hi)
+                p = min(p, math.floor(est))
+            if tries >= 2:  # the secant keeps landing above n*: at least double the step
+                p = min(p, hi - step)
+            if p <= 0:
+                lo, s_lo = 0, _slack(0, *args)
+                break
+            s_p = _slack(p, *args)
+            if s_p < 0.0:
+                lo, s_lo = p, s_p
+                break
+            tries += 1
+            step = 2 * (hi - p)
+            x_prev, s_prev = hi, s_hi
+            hi, s_hi = p, s_p
     else:
-        lo = g
+        lo, s_lo = hi, s_hi
         step = 1
-        hi = g + 1
-        while not _meets(hi, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ):
-            lo = hi
+        while True:
+            hi = lo + step
+            s_hi = _slack(hi, *args)
+            if s_hi >= 0.0:
+                break
+            lo, s_lo = hi, s_hi
             step *= 2
-            hi = g + step
+    mode = 0
+    last_feasible = True
     while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _meets(mid, a, aht, t, pat, sl_target, max_asa, max_ab, max_occ):
-            hi = mid
+        if mode == 0 and s_hi > s_lo:  # interpolate the root
+            p = math.ceil(lo + (hi - lo) * (-s_lo) / (s_hi - s_lo))
+        elif mode == 1:  # check the neighbour of the last probe
+            p = hi - 1 if last_feasible else lo + 1
         else:
-            lo = mid
+            p = (lo + hi) // 2
+        p = min(max(p, lo + 1), hi - 1)
+        s_p = _slack(p, *args)
+        last_feasible = s_p >= 0.0
+        if last_feasible:
+            hi, s_hi = p, s_p
+        else:
+            lo, s_lo = p, s_p
+        mode = (mode + 1) % 3
     return hi
 
 
