@@ -61,30 +61,6 @@ def plan_intervals(scenario: Scenario) -> pd.DatetimeIndex:
     )
 
 
-def stage_placeholder_forecast(ctx: PlanContext) -> None:
-    """Placeholder forecast: mean of the last 4 same-weekday, same-local-time intervals."""
-    idx = plan_intervals(ctx.scenario)
-    out = []
-    for q in ctx.scenario.queues:
-        h = ctx.history[ctx.history["queue"] == q.id]
-        local = h["interval_start"].dt.tz_convert(q.tz)
-        key = pd.DataFrame({"dow": local.dt.dayofweek, "tod": local.dt.hour * 60 + local.dt.minute})
-        cut = h["interval_start"] >= h["interval_start"].max() - pd.Timedelta(days=28)
-        prof = (
-            pd.concat([key, h[["volume", "aht_s"]]], axis=1)[cut.to_numpy()]
-            .groupby(["dow", "tod"])
-            .mean()
-        )
-        fl = idx.tz_convert(q.tz)
-        keys = pd.MultiIndex.from_arrays([fl.dayofweek, fl.hour * 60 + fl.minute])
-        vals = prof.reindex(keys)
-        out.append(pd.DataFrame({"interval_start": idx, "queue": q.id,
-                                 "volume": vals["volume"].fillna(0.0).to_numpy(),
-                                 "aht_s": vals["aht_s"].fillna(prof["aht_s"].mean()).to_numpy()}))
-    ctx.forecast = pd.concat(out, ignore_index=True)
-    ctx.write_csv(ctx.forecast, "forecast.csv")
-
-
 def _or_nan(x: float | None) -> float:
     return float("nan") if x is None else float(x)
 
@@ -153,10 +129,11 @@ def run_plan(
 
 def default_stages() -> list[tuple[str, Stage]]:
     """The stages of a full planning run, in order (each domain adds its own here)."""
+    from openwfm.forecast.stage import stage_forecast
     from openwfm.simulation.stage import stage_simulate
 
     return [
-        ("forecast", stage_placeholder_forecast),
+        ("forecast", stage_forecast),
         ("staffing", stage_staffing),
         ("simulate", stage_simulate),
     ]

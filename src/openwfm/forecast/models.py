@@ -57,6 +57,8 @@ __all__ = [
 MSTL_WINDOW_DAYS = 28
 #: Fewest days of history MSTL needs (two weekly cycles).
 MSTL_MIN_DAYS = 14
+#: Most intervals per day MSTL fits on (30 minutes); finer grids are summed, then split back.
+MSTL_MAX_SLOTS = 48
 #: Weeks of history the daily-profile model learns weekday factors and profiles from.
 PROFILE_WEEKS = 26
 #: Weeks of history the daily-profile level looks at, and its half-life in days.
@@ -130,7 +132,9 @@ def mstl(
     """statsforecast MSTL (daily + weekly seasonality) on the last `MSTL_WINDOW_DAYS` days.
 
     Gaps are filled with the historical average before fitting; closed intervals stay
-    near zero through the seasonal components and the result is clipped at zero.
+    near zero through the seasonal components and the result is clipped at zero. Grids finer
+    than 30 minutes are fitted on 30-minute sums (speed: the cost of the weekly loess grows
+    with the period) and split back by the historical-average shares within each half hour.
     Returns None with fewer than `MSTL_MIN_DAYS` days.
 
     Examples
@@ -149,20 +153,31 @@ def mstl(
         return None
     window = history[-MSTL_WINDOW_DAYS:]
     wd = weekdays[-MSTL_WINDOW_DAYS:]
+    ha = historical_average(history, weekdays, np.arange(7))
     if np.isnan(window).any():
-        fill = historical_average(history, weekdays, wd)
-        window = np.where(np.isnan(window), fill, window)
-    y = window.ravel()
+        window = np.where(np.isnan(window), ha[wd], window)
+    # finer than 30 minutes: fit on 30-minute sums, split back by the historical shares
+    k = slots // MSTL_MAX_SLOTS if slots > MSTL_MAX_SLOTS and slots % MSTL_MAX_SLOTS == 0 else 1
+    coarse = window.reshape(len(window), slots // k, k).sum(axis=2)
+    y = coarse.ravel()
+    h = len(future_weekdays)
     if not np.any(y):
-        return np.zeros((len(future_weekdays), slots))
+        return np.zeros((h, slots))
+    period = slots // k
     model = MSTL(
-        season_length=[slots, 7 * slots],
+        season_length=[period, 7 * period],
         trend_forecaster=SimpleExponentialSmoothingOptimized(),
         # loess jumps: the same decomposition within noise, several times faster
         stl_kwargs={"trend_jump": 50, "low_pass_jump": 10, "seasonal_jump": 1},
     )
-    out = model.forecast(y=y, h=len(future_weekdays) * slots)["mean"]
-    return np.clip(np.asarray(out, dtype=float).reshape(len(future_weekdays), slots), 0, None)
+    out = np.asarray(model.forecast(y=y, h=h * period)["mean"], dtype=float)
+    out = np.clip(out, 0, None).reshape(h, period)
+    if k == 1:
+        return out
+    blocks = ha.reshape(7, period, k)
+    sums = blocks.sum(axis=2, keepdims=True)
+    share = np.divide(blocks, sums, out=np.full(blocks.shape, 1.0 / k), where=sums > 0)
+    return (out[:, :, None] * share[future_weekdays]).reshape(h, slots)
 
 
 def daily_profile(

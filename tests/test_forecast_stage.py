@@ -1,0 +1,68 @@
+"""The forecast stage of the planning run, on a slice of the demo contact center."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from openwfm.demo import demo_actuals, demo_history, demo_scenario
+from openwfm.pipeline import PlanContext, default_stages, plan_intervals
+from openwfm.report import Report
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory) -> PlanContext:
+    from openwfm.forecast.stage import stage_forecast
+
+    full = demo_scenario()
+    keep = ("ride-en-voice", "bank-ma-voice", "insure-fr-voice")
+    sc = dataclasses.replace(full, queues=tuple(q for q in full.queues if q.id in keep))
+    c = PlanContext(scenario=sc, history=demo_history(full), out_dir=tmp_path_factory.mktemp("o"),
+                    report=Report("t"))
+    stage_forecast(c)
+    return c
+
+
+def test_default_stages_use_the_real_forecast() -> None:
+    from openwfm.forecast.stage import stage_forecast
+
+    assert dict(default_stages())["forecast"] is stage_forecast
+
+
+def test_forecast_covers_every_plan_interval_and_queue(ctx) -> None:
+    f = ctx.forecast
+    idx = plan_intervals(ctx.scenario)
+    assert len(f) == len(idx) * len(ctx.scenario.queues)
+    for q in ctx.scenario.queues:
+        assert (f.loc[f["queue"] == q.id, "interval_start"].to_numpy() == idx.to_numpy()).all()
+    cols = ["volume", "volume_lo_80", "volume_hi_80", "volume_lo_95", "volume_hi_95", "aht_s"]
+    assert not f[cols].isna().any().any()
+    assert (f["volume_lo_95"] <= f["volume_lo_80"]).all()
+    assert (f["volume_lo_80"] <= f["volume"]).all() and (f["volume"] <= f["volume_hi_80"]).all()
+    assert (f["volume_hi_80"] <= f["volume_hi_95"]).all()
+    assert (ctx.out_dir / "forecast.csv").exists()
+    assert (ctx.out_dir / "forecast_backtest.csv").exists()
+
+
+def test_forecast_is_close_to_what_happened(ctx) -> None:
+    a = demo_actuals(demo_scenario())
+    m = ctx.forecast.merge(a[["interval_start", "queue", "volume"]],
+                           on=["interval_start", "queue"], suffixes=("", "_actual"))
+    for _q, g in m.groupby("queue"):
+        assert g["volume"].sum() == pytest.approx(g["volume_actual"].sum(), rel=0.1)
+        wape = np.abs(g["volume"] - g["volume_actual"]).sum() / g["volume_actual"].sum()
+        assert wape < 0.4
+    open_ = m[(m["volume"] > 0) | (m["volume_actual"] > 0)]
+    assert 0.7 <= open_["volume_actual"].between(open_["volume_lo_80"],
+                                                 open_["volume_hi_80"]).mean() <= 0.9
+
+
+def test_report_sections_and_summary(ctx) -> None:
+    titles = [s.title for s in ctx.report.sections]
+    assert any("prediction bands" in t for t in titles)
+    assert any("backtest" in t for t in titles)
+    body = "".join(s.body_html for s in ctx.report.sections)
+    assert "WAPE" in body and "historical_average" in body and "plotly" in body.lower()
+    assert [w for st, w, _ in ctx.summary if st == "forecast"]
