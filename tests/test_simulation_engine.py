@@ -205,3 +205,10 @@ def test_work_segment_with_queue_restricts_the_agent() -> None:
     with pytest.raises(InputError, match=r"row 1.*queue"):
         model_from_segments(qs, np.zeros((2, 1)), np.ones((2, 1)), seg.assign(queue=["z", ""]),
                             {"x": ["v"]}, interval_s=300, origin=ORIGIN, file="s.csv")
+
+
+def test_no_new_contact_at_the_instant_a_shift_ends() -> None:
+    """Shift ends at 30 s exactly when the first contact ends: the second is not taken."""
+    m = toy([QueueSpec("v", handle=Deterministic())], [[0]], [(0, 0, 30)], [0, 1], [0, 0],
+            horizon=100)
+    assert frame(m).outcome.tolist() == ["served", "unserved"]

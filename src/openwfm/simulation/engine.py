@@ -19,6 +19,8 @@ what it holds and takes nothing new.
 Replications are seeded with ``np.random.SeedSequence(seed).spawn(R)``: replication r gets
 the same random numbers whichever backend runs it ("serial", "threads" -- the loop releases
 the GIL, so threads use all cores --, "processes", or "dask" on a `distributed.Client`).
+Events at the same instant are taken in this order: log-on/log-off, completions, arrivals
+(an agent whose shift ends when its contact ends takes no new one).
 """
 
 from __future__ import annotations
@@ -114,9 +116,9 @@ def _event_loop(arr_t, arr_q, arr_h, arr_p, q_load, q_ptr, q_agents, a_ptr, a_qu
         te = ev_t[ie] if ie < ne else inf
         tc = ht[0] if hn > 0 else inf
         a = -1
-        if tc <= te and tc <= ta:
-            if tc == inf:
-                break
+        if ta == inf and te == inf and tc == inf:
+            break
+        if tc < te and tc <= ta:  # on ties: shift events, then completions, then arrivals
             t = tc
             c = hc[0]
             hn = _heap_pop(ht, hc, hn)
