@@ -412,3 +412,10 @@ def test_agents_and_busy_time_match_a_brute_force_count(calls, agg):
                                  agg["busy_agents"], strict=True):
         assert n_agents == len(agents.get((q, k), ())), (q, k)
         assert b * 1800 == pytest.approx(busy.get((q, k), 0.0), abs=1e-6), (q, k)
+
+
+def test_absurd_span_is_refused_not_allocated():
+    c = toy(["1900-01-01 09:00", "2026-01-05 09:00"], ["served"] * 2, [0.0] * 2, [1.0] * 2,
+            ["a", "b"], queue=["q1", "q2"])
+    with pytest.raises(InputError, match="too large a grid"):
+        aggregate_intervals(c, interval_s=900)
