@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 
 from openwfm.report import Section, figure_html, table_html
 from openwfm.scenario import Scenario
 
-__all__ = ["staffing_sections", "staffing_summary"]
+__all__ = ["requirement_figure", "staffing_sections", "staffing_summary"]
 
 
 def staffing_summary(requirement: pd.DataFrame, scenario: Scenario | None = None) -> pd.DataFrame:
@@ -44,32 +42,38 @@ def staffing_summary(requirement: pd.DataFrame, scenario: Scenario | None = None
     return out.drop(columns="_sl_vol")
 
 
-def _chart(q: pd.DataFrame, queue_id: str, tz: str) -> str:
+def requirement_figure(q: pd.DataFrame, queue_id: str, tz: str):  # -> plotly Figure
+    """Agents (and scheduled agents) per interval of one queue. The x axis is UTC (always
+    increasing, also when the local clock goes back); the hover gives the queue's local
+    time with its UTC offset, so DST and Morocco's Ramadan change show as they happen."""
     import plotly.graph_objects as go
 
-    local = q["interval_start"].dt.tz_convert(tz)
-    x = local.dt.tz_localize(None)
-    utc = q["interval_start"].dt.strftime("%Y-%m-%d %H:%M UTC")
+    start = q["interval_start"]
+    local = start.dt.tz_convert(tz)
+    offset = local.map(lambda ts: ts.strftime("%z"))
+    hover = (local.dt.strftime("%a %d %b %H:%M") + " local (UTC" + offset.str[:3] + ":"
+             + offset.str[3:] + ")").to_numpy()
     fig = go.Figure()
     traces = [("agents", "productive agents")]
     if "scheduled" in q and q["scheduled"].notna().any():
         traces.append(("scheduled", "scheduled (after shrinkage)"))
     for col, label in traces:
         fig.add_trace(go.Scatter(
-            x=x, y=q[col], name=label, mode="lines", line_shape="hv", customdata=utc,
-            hovertemplate=f"%{{x|%a %d %b %H:%M}} {html.escape(tz)}<br>%{{customdata}}"
-                          f"<br>{label}: %{{y:.1f}}<extra></extra>"))
+            x=start.dt.tz_localize(None), y=q[col], name=label, mode="lines", line_shape="hv",
+            customdata=hover,
+            hovertemplate=f"%{{customdata}}<br>%{{x|%d %b %H:%M}} UTC<br>{label}: "
+                          "%{y:.1f}<extra></extra>"))
     fig.update_layout(height=300, margin=dict(l=40, r=10, t=30, b=30),
                       title=f"{queue_id}: agents required per interval",
-                      xaxis_title=f"local time ({tz})", yaxis_title="agents",
+                      xaxis_title=f"UTC (hover: local time, {tz})", yaxis_title="agents",
                       legend=dict(orientation="h", y=-0.25))
-    return figure_html(fig)
+    return fig
 
 
 def staffing_sections(requirement: pd.DataFrame, scenario: Scenario) -> list[Section]:
     """The staffing part of the report: a summary table (one row per queue) and, per queue,
-    a chart of agents and scheduled agents per interval in the queue's local time (the UTC
-    time is on hover)."""
+    a chart of agents and scheduled agents per interval (UTC axis, the queue's local time
+    on hover; see `requirement_figure`)."""
     summary = staffing_summary(requirement, scenario)
     names = {"volume": "volume", "peak_agents": "peak agents", "agent_hours": "agent-hours",
              "scheduled_hours": "scheduled hours", "service_level": "service level"}
@@ -84,6 +88,7 @@ def staffing_sections(requirement: pd.DataFrame, scenario: Scenario) -> list[Sec
     zones = {q.id: q.tz for q in scenario.queues}
     for queue_id, q in requirement.sort_values("interval_start").groupby("queue", sort=True):
         tz = zones.get(str(queue_id), "UTC")
-        sections.append(Section(f"Staffing requirement: {queue_id}",
-                                _chart(q, str(queue_id), tz), stage="staffing"))
+        fig = requirement_figure(q, str(queue_id), tz)
+        sections.append(Section(f"Staffing requirement: {queue_id}", figure_html(fig),
+                                stage="staffing"))
     return sections

@@ -1,0 +1,78 @@
+"""Staffing report sections and the pipeline's staffing stage on a two-queue toy."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from openwfm.pipeline import PlanContext, stage_staffing
+from openwfm.report import Report
+from openwfm.scenario import Channel, Queue, Scenario, ServiceGoal
+from openwfm.staffing.report import requirement_figure, staffing_summary
+
+
+def _scenario() -> Scenario:
+    queues = (
+        Queue("ma-voice", "bank", Channel.VOICE, "fr", "MA", ServiceGoal(0.8, 20.0),
+              patience_s=120.0, tz="Africa/Casablanca"),
+        Queue("fr-mail", "telco", Channel.EMAIL, "fr", "FR", ServiceGoal(0.9, 4 * 3600.0),
+              tz="Europe/Paris"),
+    )
+    return Scenario(name="toy", interval_s=1800, sites=(), queues=queues, agents=(),
+                    plan_start=date(2026, 2, 14), plan_days=2, shrinkage=0.25)
+
+
+def _forecast() -> pd.DataFrame:
+    # 14-16 Feb 2026 UTC: Morocco leaves UTC+1 for UTC+0 (Ramadan) on Sunday 15 Feb 03:00
+    idx = pd.date_range("2026-02-14", periods=96, freq="30min", tz="UTC")
+    rows = [pd.DataFrame({"interval_start": idx, "queue": q, "volume": v, "aht_s": 240.0})
+            for q, v in (("ma-voice", np.linspace(0, 120, 96)), ("fr-mail", 20.0))]
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_stage_staffing_fills_requirement_report_and_summary(tmp_path) -> None:
+    ctx = PlanContext(scenario=_scenario(), history=pd.DataFrame(), out_dir=tmp_path,
+                      report=Report("t"), forecast=_forecast())
+    stage_staffing(ctx)
+    req = ctx.requirement
+    assert req is not None and len(req) == 192 and (tmp_path / "requirement.csv").exists()
+    voice = req[req["queue"] == "ma-voice"]
+    assert voice["agents"].iloc[0] == 0 and voice["p_abandon"].notna().all()
+    assert voice["scheduled"].to_numpy() == pytest.approx(voice["agents"].to_numpy() / 0.75)
+    mail = req[req["queue"] == "fr-mail"]
+    assert (mail["agents"] == mail["agents"].iloc[0]).all()  # one level per email queue
+    titles = [s.title for s in ctx.report.sections]
+    assert titles == ["Staffing requirement: summary", "Staffing requirement: fr-mail",
+                      "Staffing requirement: ma-voice"]
+    assert {what for stage, what, _ in ctx.summary if stage == "staffing"} >= {
+        "agent-hours required (productive)", "service level if staffed as required"}
+
+
+def test_chart_hover_is_in_the_queue_local_time_across_the_ramadan_change() -> None:
+    req = _forecast()
+    req["agents"] = 1
+    q = req[req["queue"] == "ma-voice"]
+    fig = requirement_figure(q, "ma-voice", "Africa/Casablanca")
+    hover = dict(zip(pd.DatetimeIndex(fig.data[0].x).strftime("%d %H:%M"),
+                     fig.data[0].customdata, strict=True))
+    # Casablanca goes from UTC+1 to UTC+0 at 15 Feb 2026 02:00 UTC (03:00 -> 02:00 local)
+    assert hover["15 01:30"] == "Sun 15 Feb 02:30 local (UTC+01:00)"
+    assert hover["15 02:00"] == "Sun 15 Feb 02:00 local (UTC+00:00)"
+    assert hover["14 23:00"] == "Sun 15 Feb 00:00 local (UTC+01:00)"
+    assert pd.DatetimeIndex(fig.data[0].x).is_monotonic_increasing  # no loop back
+    assert len(fig.data) == 1  # no scheduled column, no scheduled trace
+    assert "Africa/Casablanca" in fig.layout.xaxis.title.text
+
+
+def test_summary_table_values() -> None:
+    req = pd.DataFrame({"queue": ["a", "a", "b"], "volume": [100.0, 300.0, 0.0],
+                        "agents": [14, 30, 0], "service_level": [0.9, 0.8, 1.0],
+                        "scheduled": [20.0, 40.0, 0.0], "interval_s": [1800, 1800, 900]})
+    s = staffing_summary(req).set_index("queue")
+    assert s.loc["a", "peak_agents"] == 30 and s.loc["a", "agent_hours"] == 22.0
+    assert s.loc["a", "scheduled_hours"] == 30.0
+    assert s.loc["a", "service_level"] == pytest.approx(0.825)
+    assert s.loc["b", "service_level"] == 1.0
