@@ -418,4 +418,4 @@ def test_absurd_span_is_refused_not_allocated():
     c = toy(["1900-01-01 09:00", "2026-01-05 09:00"], ["served"] * 2, [0.0] * 2, [1.0] * 2,
             ["a", "b"], queue=["q1", "q2"])
     with pytest.raises(InputError, match="too large a grid"):
-        aggregate_intervals(c, interval_s=900)
+        aggregate_intervals(c, interval_s=300)

@@ -481,7 +481,7 @@ def aggregate_intervals(
     origin = first - (local_first - origin_local)
     n_int = int((arrival.max() - origin) // step) + 1
     n_queues = calls["queue"].nunique()
-    if n_int * n_queues > 20_000_000:
+    if n_int * n_queues > 10_000_000:
         raise InputError(
             f"the log spans {first:%Y-%m-%d} to {arrival.max():%Y-%m-%d}: "
             f"{n_int:,} intervals x {n_queues} queues is too large a grid; check the dates "
