@@ -129,6 +129,7 @@ def run_plan(
 
 def default_stages() -> list[tuple[str, Stage]]:
     """The stages of a full planning run, in order (each domain adds its own here)."""
+    from openwfm.capacity.run import stage_capacity
     from openwfm.forecast.stage import stage_forecast
     from openwfm.simulation.stage import stage_simulate
 
@@ -136,4 +137,5 @@ def default_stages() -> list[tuple[str, Stage]]:
         ("forecast", stage_forecast),
         ("staffing", stage_staffing),
         ("simulate", stage_simulate),
+        ("capacity", stage_capacity),
     ]

@@ -11,7 +11,7 @@ For each queue and week ``w`` of the horizon:
    Erlang C / A, chat, email by channel) gives the productive agents ``N_{w,i}`` that meet
    the queue's service goal in every interval.
 3. Productive agent-hours ``H_w = sum_i N_{w,i} * interval_s / 3600``. ``H`` is computed
-   exactly at weekly volume levels at most 2% apart (every distinct week when that is not
+   exactly at weekly volume levels at most 3% apart (every distinct week when that is not
    fewer) and linearly interpolated in between (`volume_levels`); email queues use hourly
    slots (their deadline is hours long).
 4. ``FTE_w = H_w / (fte_hours * (1 - shrinkage) * scheduling_efficiency)``: shrinkage is
@@ -254,7 +254,7 @@ def _staff_levels(levels: np.ndarray, shares: np.ndarray, aht_s: float, q: Queue
 
 
 def required_fte(inp: CapacityInputs, scenario: Scenario, history: pd.DataFrame | None,
-                 staff: StaffFn | None = None, grid_step: float | None = 0.02,
+                 staff: StaffFn | None = None, grid_step: float | None = 0.03,
                  cache: dict[tuple[object, ...], tuple[float, float]] | None = None,
                  ) -> Requirement:
     """Required FTE per queue and week, and per (site, skill, week).

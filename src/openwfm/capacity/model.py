@@ -26,8 +26,9 @@ Objective (minimised): for each hire, hiring + training cost plus the wages
 ``under_penalty_per_fte_week * under + over_penalty_per_fte_week * over``.
 Wages of the current headcount are a constant (reported, not optimised: no lay-offs).
 
-Solved with HiGHS (`scipy.optimize.milp`); the LP relaxation is solved too, so the plan
-reports its objective, the LP bound and HiGHS's own MIP gap.
+Solved with HiGHS: the LP relaxation through `scipy.optimize.milp`, the MIP through `highspy`
+starting from the LP solution rounded (`rounded_start`); the plan
+reports its objective, the LP bound and the MIP gap to the best proven bound.
 
 References
 ----------
@@ -275,6 +276,8 @@ class CapacityPlan:
     ``sites``: per site and week: the same summed, plus ``seats_used`` (headcount on
     production seats), ``seat_capacity`` (headcount the seats host), ``wage_cost``,
     ``hiring_cost``, ``cost``.
+    ``mip_dual_bound``: the best proven lower bound (HiGHS's dual bound or the LP
+    relaxation, whichever is higher); ``mip_gap`` = (objective - that bound) / objective.
     ``hires``: one row per class: site, skill, languages, ``recruit_from_week``,
     ``start_week`` (training), ``productive_week`` (nesting starts), ``full_week``, size.
     """
@@ -478,8 +481,11 @@ def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
             raise _explain_infeasible(model)
         raise InfeasibleError(f"HiGHS found no integer plan: {res.status}", rule="solver")
     status = SolveStatus.OPTIMAL if res.status == "optimal" else SolveStatus.TIME_LIMIT
+    # both the LP relaxation and HiGHS's dual bound are valid lower bounds: take the best
+    bound = max(float(lp.fun), res.dual_bound if np.isfinite(res.dual_bound) else -np.inf)
+    gap = (res.objective - bound) / max(abs(res.objective), 1e-9)
     return decode(model, np.round(res.x, 9), objective=res.objective,
-                  lp_bound=float(lp.fun), mip_dual_bound=res.dual_bound, mip_gap=res.gap,
+                  lp_bound=float(lp.fun), mip_dual_bound=bound, mip_gap=max(gap, 0.0),
                   status=status, solve_s=solve_s)
 
 

@@ -32,11 +32,14 @@ class ScenarioOutcome:
 def plan_variant(inputs: CapacityInputs, variant: ScenarioVariant | None, scenario: Scenario,
                  history: pd.DataFrame | None, base_requirement: Requirement | None = None, *,
                  staff: StaffFn | None = None, time_limit_s: float = 20.0,
-                 mip_rel_gap: float = 5e-3) -> ScenarioOutcome:
+                 mip_rel_gap: float = 5e-3,
+                 cache: dict[tuple[object, ...], tuple[float, float]] | None = None,
+                 ) -> ScenarioOutcome:
     """Plan `inputs` with `variant` applied (``None`` = the base plan).
 
     The required FTE of `base_requirement` is reused when the variant leaves the volume
-    alone (only the site split is redone); otherwise it is recomputed.
+    alone (only the site split is redone); otherwise it is recomputed (`cache` keeps the
+    staffed volume levels between calls).
     """
     inp = inputs if variant is None else inputs.variant(variant)
     if base_requirement is not None and inp.volume_factor == inputs.volume_factor:
@@ -44,7 +47,7 @@ def plan_variant(inputs: CapacityInputs, variant: ScenarioVariant | None, scenar
                           skills=base_requirement.skills,
                           fte=split_by_site(inp, base_requirement.by_queue))
     else:
-        req = required_fte(inp, scenario, history, staff)
+        req = required_fte(inp, scenario, history, staff, cache=cache)
     plan = solve(build_model(make_problem(inp, req)), time_limit_s=time_limit_s,
                  mip_rel_gap=mip_rel_gap)
     return ScenarioOutcome(name="base" if variant is None else variant.name, inputs=inp,
