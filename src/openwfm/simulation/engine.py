@@ -316,9 +316,9 @@ def run_replications(
         reps = [replicate(model, s, tables) for s in seeds]
     elif backend == "threads":
         tables = routing_tables(model)
-        replicate(model, seeds[0], tables)  # compile/load once before the threads start
+        first = replicate(model, seeds[0], tables)  # loads the compiled loop once
         with ThreadPoolExecutor(max_workers=workers) as ex:
-            reps = list(ex.map(lambda s: replicate(model, s, tables), seeds))
+            reps = [first, *ex.map(lambda s: replicate(model, s, tables), seeds[1:])]
     elif backend == "processes":
         with ProcessPoolExecutor(max_workers=workers) as ex:
             reps = list(ex.map(_one, [(model, s) for s in seeds]))
