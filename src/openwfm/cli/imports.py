@@ -107,7 +107,8 @@ def import_calls(
         None, "--tz",
         help="IANA zone of the log's local times and of the interval grid (default: "
              "Asia/Jerusalem for anonymous_bank, UTC for csv)."),
-    interval: str = typer.Option("30m", "--interval", help="Interval length: 15m, 30m, 1h."),
+    interval: str = typer.Option(
+        "30m", "--interval", help="Interval length dividing an hour: 15m, 30m, 1h."),
     answer_within: float = typer.Option(
         20.0, "--answer-within", min=0.0,
         help="Service-level threshold in seconds: answered with wait <= this counts."),
