@@ -96,6 +96,35 @@ def _figure(iv: pd.DataFrame) -> str:
     return figure_html(fig)
 
 
+def _heatmap(iv: pd.DataFrame) -> str:
+    """Simulated SL minus target per day and time of day (UTC), one queue at a time."""
+    import plotly.graph_objects as go
+
+    from openwfm.report import figure_html
+
+    fig = go.Figure()
+    queues = list(dict.fromkeys(iv["queue"]))
+    for i, q in enumerate(queues):
+        d = iv[iv["queue"] == q]
+        gap = (d["service_level"] - d["sl_target"]).where(d["offered"] > 0)
+        grid = pd.DataFrame({"day": d["interval_start"].dt.strftime("%a %d %b"),
+                             "tod": d["interval_start"].dt.strftime("%H:%M"), "gap": gap})
+        z = grid.pivot_table(index="day", columns="tod", values="gap", sort=False,
+                             dropna=False)
+        fig.add_trace(go.Heatmap(z=z.to_numpy(), x=list(z.columns), y=list(z.index),
+                                 zmin=-0.3, zmax=0.3, colorscale="RdYlGn", visible=i == 0,
+                                 colorbar={"title": "SL - target"}, name=q,
+                                 hovertemplate="%{y} %{x} UTC: %{z:+.3f}<extra></extra>"))
+    buttons = [{"label": q, "method": "update",
+                "args": [{"visible": [j == i for j in range(len(queues))]},
+                         {"title": f"{q}: simulated service level minus target (red: below)"}]}
+               for i, q in enumerate(queues)]
+    fig.update_layout(updatemenus=[{"buttons": buttons, "x": 1.0, "y": 1.18}],
+                      title=f"{queues[0]}: simulated service level minus target (red: below)"
+                      if queues else "", height=360, yaxis={"autorange": "reversed"})
+    return figure_html(fig)
+
+
 def _rows_html(df: pd.DataFrame, cols: list[str], bad: pd.Series) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     rows = []
@@ -141,6 +170,7 @@ def simulation_sections(res: SimulationResult, iv: pd.DataFrame, qk: pd.DataFram
                + _rows_html(worst, icols, worst["service_level_hi"] < worst["sl_target"]))
     return [
         Section("Simulation: does the plan hold?", intro + summary, stage="simulate"),
-        Section("Simulation: service level per interval", _figure(iv), stage="simulate"),
+        Section("Simulation: service level per interval", _figure(iv) + _heatmap(iv),
+                stage="simulate"),
         Section("Simulation: where the plan fails", failing, stage="simulate"),
     ]
