@@ -140,3 +140,31 @@ def test_aht_profile_varies_by_hour() -> None:
     got = aht_profile(hs, n, np.arange(28) % 7, np.arange(7), 1)
     # each hour is shrunk toward the overall mean by k / (n_hour + k): well under 0.2 %
     np.testing.assert_allclose(got, np.tile(true, (7, 1)), rtol=2e-3)
+
+
+def test_mstl_matches_statsforecast_mstl() -> None:
+    # the reference: statsforecast's MSTL model (statsmodels' default 5 inner STL passes)
+    from statsforecast.models import MSTL, SimpleExponentialSmoothingOptimized
+
+    rng = np.random.default_rng(7)
+    y, wd = _deterministic(35, level=3000.0)
+    y = rng.poisson(y + 2.0).astype(float)
+    ours = mstl(y, wd, wd[:14])
+    ref = MSTL(season_length=[SLOTS, 7 * SLOTS],
+               trend_forecaster=SimpleExponentialSmoothingOptimized()).forecast(
+        y=y[-28:].ravel(), h=14 * SLOTS)["mean"].reshape(14, SLOTS)
+    ref = np.clip(ref, 0, None)
+    assert np.abs(ours - ref).sum() / ref.sum() < 0.02
+
+
+def test_mstl_on_a_15_minute_grid_splits_half_hours_by_history() -> None:
+    y30, wd = _deterministic(28, level=4000.0)
+    y15 = np.repeat(y30 / 2, 2, axis=1)
+    y15[:, 1::2] *= 1.5  # second quarter of each half hour is busier
+    y15[:, 0::2] *= 0.5
+    got = mstl(y15, wd, wd[:7])
+    assert got.shape == (7, 2 * SLOTS)
+    open_ = y15[:7] > 1
+    np.testing.assert_allclose(got[:, 1::2][open_[:, 1::2]] / got[:, 0::2][open_[:, 0::2]], 3.0,
+                               rtol=1e-9)
+    assert np.abs(got - y15[:7]).sum() / y15[:7].sum() < 0.02
