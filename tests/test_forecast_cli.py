@@ -127,7 +127,8 @@ def test_bad_options_exit_nonzero_without_output(history, tmp_path) -> None:
 def test_backtest_prints_the_table_and_the_choice(history, tmp_path) -> None:
     out = tmp_path / "acc.csv"
     code, stdout, stderr = run("backtest", str(history), "--tz", "Africa/Casablanca",
-                               "--origins", "3", "--step-days", "1", "--min-train-days", "14",
+                               "--origins", "3", "--step-days", "1", "--min-train-days", "15",
+                               "--horizon-days", "5",
                                "-o", str(out))
     assert code == 0, stderr
     for name in ("rolling-origin backtest", "q000", "q001", "mstl", "WAPE", "chosen", "yes"):
@@ -139,3 +140,4 @@ def test_backtest_prints_the_table_and_the_choice(history, tmp_path) -> None:
     chosen = acc[acc["chosen"]]
     assert chosen.groupby("queue")["method"].nunique().eq(1).all()  # one method per queue
     assert set(chosen["horizon"]) == {"day 1", "days 2-7", "all"}
+    assert set(acc["n"]) >= {2 * 48}  # day 1 of two origins

@@ -97,8 +97,8 @@ def test_mstl_recovers_a_double_seasonal_pattern() -> None:
     np.testing.assert_allclose(got, y[:7], atol=0.02 * y.max())
 
 
-def test_mstl_needs_two_weeks() -> None:
-    y, wd = _deterministic(13)
+def test_mstl_needs_more_than_two_weeks() -> None:
+    y, wd = _deterministic(14)
     assert mstl(y, wd, np.arange(7)) is None
 
 

@@ -63,8 +63,8 @@ __all__ = [
 
 #: Days of history MSTL fits on (4 weeks: 4 weekly cycles, fast enough for 1,000 queues).
 MSTL_WINDOW_DAYS = 28
-#: Fewest days of history MSTL needs (two weekly cycles).
-MSTL_MIN_DAYS = 14
+#: Fewest days of history MSTL needs (more than two weekly cycles).
+MSTL_MIN_DAYS = 15
 #: Most intervals per day MSTL fits on (30 minutes); finer grids are summed, then split back.
 MSTL_MAX_SLOTS = 48
 #: Weeks of history the daily-profile model learns weekday factors and profiles from.
