@@ -19,8 +19,12 @@ def capacity(
                                      help="Horizon in weeks (default: \\[capacity] weeks, 78)."),
     scenarios: bool = typer.Option(False, "--scenarios",
                                    help="Also plan every \\[\\[capacity.scenarios]] and compare."),
-    time_limit_s: float = typer.Option(20.0, "--time-limit", help="Solver limit per plan (s)."),
-    mip_gap: float = typer.Option(5e-3, "--mip-gap", help="Relative MIP gap to stop at."),
+    time_limit_s: float = typer.Option(10.0, "--time-limit", help="Solver limit per plan (s)."),
+    mip_gap: float = typer.Option(1e-2, "--mip-gap", help="Relative MIP gap to stop at."),
+    history_file: Path | None = typer.Option(
+        None, "--history", exists=True, dir_okay=False,
+        help="Interval history CSV (intraday pattern, base volume, AHT); default: the "
+             "scenario's history file, or the generated history of a \\[demo] scenario."),
 ) -> None:
     """Long-term capacity plan: required FTE per site and skill group for up to 104 weeks,
     available FTE (headcount, attrition, hiring classes through training and nesting,
@@ -43,11 +47,16 @@ def capacity(
 
     scenario = load_scenario(scenario_file)
     history = None
-    if scenario.history_path is not None:
+    path = history_file or scenario.history_path
+    if path is not None:
         from openwfm.io.intervals import read_interval_csv
 
-        history = read_interval_csv(scenario.history_path, tz=scenario.plan_tz,
+        history = read_interval_csv(path, tz=scenario.plan_tz,
                                     interval_s=scenario.interval_s).frame
+    elif "demo" in scenario.extra:
+        from openwfm.demo import demo_history
+
+        history = demo_history(scenario)
     with console.status("planning capacity ..."):
         result = run_capacity(scenario, history, weeks=weeks, scenarios=scenarios,
                               time_limit_s=time_limit_s, mip_rel_gap=mip_gap)
@@ -61,14 +70,14 @@ def capacity(
     console.print(table)
     if result.comparison is not None:
         cmp = Table(title="scenarios (differences vs base)")
-        cols = ["scenario", "total_cost", "cost_vs_base", "hires", "hires_vs_base",
-                "under_fte_weeks", "under_vs_base", "peak_seat_use"]
+        cols = ["scenario", "cost", "hires", "under FTE-weeks", "peak seats"]
         for c in cols:
             cmp.add_column(c, justify="left" if c == "scenario" else "right")
         for _, r in result.comparison.iterrows():
-            cmp.add_row(str(r["scenario"]), f"{r['total_cost']:,.0f}",
-                        f"{r['cost_vs_base']:+,.0f}", f"{int(r['hires'])}",
-                        f"{int(r['hires_vs_base']):+d}", f"{r['under_fte_weeks']:,.1f}",
-                        f"{r['under_vs_base']:+,.1f}", f"{r['peak_seat_use']:.0%}")
+            cmp.add_row(str(r["scenario"]),
+                        f"{r['total_cost']:,.0f} ({r['cost_vs_base']:+,.0f})",
+                        f"{int(r['hires'])} ({int(r['hires_vs_base']):+d})",
+                        f"{r['under_fte_weeks']:,.0f} ({r['under_vs_base']:+,.0f})",
+                        f"{r['peak_seat_use']:.0%}")
         console.print(cmp)
     console.print(f"wrote {out}/")
