@@ -86,6 +86,7 @@ def staff(
         df = pd.read_csv(in_csv, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV: {exc}", file=name) from exc
+    df.columns = [str(c).strip() for c in df.columns]
     result = staff_frame(df, file=name, solver=solver_for(method, replications, seed))
     with atomic_path(out) as tmp:
         result.to_csv(tmp, index=False)
