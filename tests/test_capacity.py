@@ -461,3 +461,35 @@ def test_bad_csv_rows_name_file_row_and_column(tmp_path):
     _, inp = load({"skills": SKILLS, "headcount": "hc2.csv"}, tmp_path)
     assert inp.headcount == {("Manila", "en"): 5.0}
     assert math.isclose(inp.sites[1].seat_headcount, 80 * 2 * 7 / 5)
+
+
+def test_volume_grid_interpolation_stays_close_to_staffing_every_week():
+    """Agent-hours interpolated between volume levels 3% apart vs every week staffed
+    exactly (Erlang C through the staffing engine) on a 10x ramp-up. The flat pattern is
+    the worst case: the exact hours are a staircase (one more agent in all 168 open
+    half-hours at once = 84 h), so the interpolation is within one step of it and within
+    1% on average."""
+    pytest.importorskip("openwfm.staffing")
+    sc, inp = load({"weeks": 104, "skills": SKILLS,
+                    "queues": [{"id": "fr", "weekly_volume": 0, "aht_s": 300},
+                               {"id": "en", "weekly_volume": 0, "aht_s": 300,
+                                "open_hours": [8, 20]}],
+                    "launches": [{"queue": "en", "start_week": 0, "ramp_weeks": 103,
+                                  "weekly_volume": 20000, "ramp_from": 0.1}]})
+    grid = required_fte(inp, sc, None, grid_step=0.03).by_queue
+    exact = required_fte(inp, sc, None, grid_step=None).by_queue
+    g, e = (d[d["queue"] == "en"]["agent_hours"].to_numpy() for d in (grid, exact))
+    from openwfm.capacity.demand import volume_levels
+
+    vol = exact[exact["queue"] == "en"]["volume"].to_numpy()
+    assert len(volume_levels(vol, 0.03)[0]) < len(np.unique(vol))  # the grid is in use
+    assert np.max(np.abs(g - e)) <= 84.0
+    assert np.mean(np.abs(g - e) / e) < 0.01
+
+
+def test_seat_scenario_changes_the_seats_only():
+    inp = one_site(8, seats=11, shifts=1.0, workdays=7.0)
+    more = inp.variant(ScenarioVariant("new floor", seats={"A": 20}))
+    assert more.sites[0].seats == 20 and inp.sites[0].seats == 11
+    plan = solve(build_model(make_problem(more, np.full((1, 1, 8), 12.0))))
+    assert plan.total_hires == 2  # the hand-computed plan without the seat limit
