@@ -253,8 +253,10 @@ def model_from_segments(
         sk = [s for s in skills.get(aid, ()) if s in qidx]
         if not sk:
             row = int(np.flatnonzero((segments["agent_id"].astype(str) == aid).to_numpy())[0])
-            raise InputError(f"agent {aid!r} has no skill among the simulated queues",
-                             file=file, row=row + 1, column="agent_id")
+            why = ("is not one of the scenario's agents" if aid not in skills
+                   else "has no skill among the simulated queues")
+            raise InputError(f"agent {aid!r} {why}", file=file, row=row + 1,
+                             column="agent_id")
         for r, s in enumerate(sk):
             rank[a, qidx[s]] = r
     work = segments[segments["activity"] == "work"]
