@@ -218,6 +218,8 @@ class CapacityInputs:
     scenarios: tuple[ScenarioVariant, ...] = ()
     new_queues: tuple[Queue, ...] = ()
     """Queues that exist only in the long-term plan (clients still to launch)."""
+    source: str | None = None
+    """The file the inputs came from (for error messages)."""
 
     def week_starts(self) -> list[date]:
         return [self.start + timedelta(weeks=w) for w in range(self.weeks)]
@@ -615,4 +617,5 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
         min_coverage=_num(section, "min_coverage", 0.0, file, w, 0.0, 1.0),
         scenarios=tuple(scenarios),
         new_queues=new_queues,
+        source=file,
     )

@@ -84,7 +84,7 @@ def make_problem(inp: CapacityInputs, requirement: Requirement | np.ndarray) -> 
     if len(neg):
         j, k, t = neg[0]
         raise InputError(f"transfers move more {base.skills[k]} FTE out of {base.sites[j]} "
-                         f"than it has in week {t}", column="transfers")
+                         f"than it has in week {t}", file=inp.source, column="transfers")
     return CapacityProblem(inputs=inp, sites=base.sites, skills=base.skills, required=req,
                            base=base.fte)
 
@@ -126,6 +126,29 @@ def build_model(problem: CapacityProblem) -> CapacityModel:
     ------
     InfeasibleError
         ``rule="seats:{site}"`` when the current headcount alone exceeds a site's seats.
+
+    Examples
+    --------
+    One site, 10 FTE on staff, 12 required for 8 weeks, no attrition; a class recruited in
+    week 0 trains in week 1, nests at 0.5 in week 2. Hiring 2 in week 1 leaves 2 + 2 + 1
+    FTE-weeks short (3 000 each) and costs 2 x 400 x 7 weeks of wages: 20 600.
+
+    >>> from datetime import date
+    >>> import numpy as np
+    >>> from openwfm.capacity.config import (CapacityInputs, HiringPolicy, SiteCapacity,
+    ...     SkillGroup)
+    >>> inp = CapacityInputs(start=date(2026, 1, 5), weeks=8,
+    ...     sites=(SiteCapacity("A", seats=100, hourly_cost=10.0),),
+    ...     skills=(SkillGroup("k", ("q",), {"A": 1.0}, ("fr",)),),
+    ...     hiring=HiringPolicy(lead_time_weeks=1, training_weeks=1,
+    ...                         nesting_productivity=(0.5,), class_max=10),
+    ...     drivers=(), headcount={("A", "k"): 10.0}, attrition_monthly=0.0)
+    >>> model = build_model(make_problem(inp, np.full((1, 1, 8), 12.0)))
+    >>> len(model.rows("cover:")), model.row_names[0]
+    (8, 'cover:A:k:w0')
+    >>> plan = solve(model)
+    >>> round(plan.objective), plan.hires[["start_week", "size"]].values.tolist()
+    (20600, [[1, 2]])
     """
     inp = problem.inputs
     n_j, n_k, n_t = problem.required.shape
