@@ -81,28 +81,34 @@ def figures(result: CapacityResult) -> dict[str, object]:
 
     s = result.plan.sites
     names = list(dict.fromkeys(s["site"]))
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+    site_color = {site: palette[i % len(palette)] for i, site in enumerate(names)}
+    series = (("required_fte", "required FTE", "#1f77b4", None),
+              ("available_fte", "available FTE (productive)", "#d62728", None),
+              ("headcount", "headcount (paid)", "#7f7f7f", "dot"))
     fte = make_subplots(rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names)
     for i, site in enumerate(names, start=1):
         g = s[s["site"] == site]
-        for col, label in (("required_fte", "required FTE"), ("available_fte",
-                                                               "available FTE (productive)"),
-                           ("headcount", "headcount (paid)")):
+        for col, label, color, dash in series:
             fte.add_trace(go.Scatter(x=g["week_start"], y=g[col], name=label,
                                      legendgroup=label, showlegend=i == 1,
-                                     line={"dash": "dot"} if col == "headcount" else {}),
+                                     line={"color": color, "dash": dash}),
                           row=i, col=1)
     fte.update_layout(title="Required vs available FTE per site", height=260 * len(names))
-    hires = go.Figure([go.Bar(x=g["week_start"], y=g["class_start"], name=site)
+    hires = go.Figure([go.Bar(x=g["week_start"], y=g["class_start"], name=site,
+                              marker_color=site_color[site])
                        for site, g in s.groupby("site", sort=False)])
     hires.update_layout(barmode="stack", title="Hires per week (class starts) per site",
                         yaxis_title="people")
     seats = go.Figure()
     for site, g in s.groupby("site", sort=False):
-        seats.add_trace(go.Scatter(x=g["week_start"], y=g["seats_used"], name=f"{site} used"))
+        seats.add_trace(go.Scatter(x=g["week_start"], y=g["seats_used"], name=f"{site} used",
+                                   line={"color": site_color[site]}))
         seats.add_trace(go.Scatter(x=g["week_start"], y=g["seat_capacity"],
-                                   name=f"{site} capacity", line={"dash": "dash"}))
-    seats.update_layout(title="Seats: headcount on production seats vs what the seats host",
-                        yaxis_title="headcount")
+                                   name=f"{site} capacity",
+                                   line={"color": site_color[site], "dash": "dash"}))
+    seats.update_layout(title="Seats: FTE on production seats vs what the seats host "
+                              "(seats x shifts/day x 7 / workdays)", yaxis_title="FTE")
     return {"fte": fte, "hires": hires, "seats": seats}
 
 
