@@ -21,7 +21,7 @@ def bank() -> pd.DataFrame:
 
 
 def test_automatic_choice_beats_the_historical_average(bank) -> None:
-    cfg = BacktestConfig(horizon_days=7, n_origins=8, step_days=1, min_train_days=14)
+    cfg = BacktestConfig(horizon_days=7, n_origins=7, step_days=1, min_train_days=15)
     r = forecast_queues(bank, horizon="7d", interval_s=1800, tz=TZ, market="IL", backtest=cfg)
     overall = r.accuracy[r.accuracy["horizon"] == "all"].set_index(["queue", "method"])
     volume = bank.groupby("queue")["volume"].sum()
@@ -33,6 +33,8 @@ def test_automatic_choice_beats_the_historical_average(bank) -> None:
     w = volume / volume.sum()
     assert (pd.Series(chosen) * w).sum() < (pd.Series(average) * w).sum()  # and beats it
     assert chosen["PS"] < average["PS"]  # the main queue (64 % of the calls)
+    assert set(overall.index.get_level_values("method")) == {
+        "seasonal_naive", "historical_average", "mstl", "daily_profile"}
 
 
 def test_bands_cover_the_held_out_last_week(bank) -> None:
