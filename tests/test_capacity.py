@@ -493,3 +493,24 @@ def test_seat_scenario_changes_the_seats_only():
     assert more.sites[0].seats == 20 and inp.sites[0].seats == 11
     plan = solve(build_model(make_problem(more, np.full((1, 1, 8), 12.0))))
     assert plan.total_hires == 2  # the hand-computed plan without the seat limit
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(a_m=st.floats(0.0, 0.2), training=st.integers(0, 6),
+       nesting=st.lists(st.floats(0.0, 1.0), max_size=5), weeks=st.integers(1, 40),
+       seated=st.booleans())
+def test_cohort_invariants(a_m, training, nesting, weeks, seated):
+    hp = HiringPolicy(training_weeks=training, nesting_productivity=tuple(nesting))
+    c = cohort_curves(weeks, weekly_attrition(a_m), hp, trainees_use_seats=seated)
+    assert np.all(np.diff(c.headcount) <= 1e-12)  # nobody joins a class later
+    assert np.all(c.productive <= c.headcount + 1e-12)
+    assert np.all(c.productive >= 0) and np.all(c.seats <= c.headcount + 1e-12)
+    assert np.all(c.in_training + c.in_nesting <= c.headcount + 1e-12)
+    assert np.all(c.in_training[training:] == 0) and np.all(c.in_nesting[:training] == 0)
+    assert np.all(c.productive[:training] == 0)
+    full = training + len(nesting)
+    np.testing.assert_allclose(c.productive[full:], c.headcount[full:])
