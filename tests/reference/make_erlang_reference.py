@@ -142,6 +142,15 @@ def main() -> None:
                              "patience_s": pat_s, **{k: fmt(v) for k, v in m.items()},
                              "required_agents_sl80_20s": req or ""})
         print("erlang_a", a_s, flush=True)
+    # heavily overloaded, very patient queues (few agents): the long-queue regime
+    for a_s in ["500", "20000"]:
+        a, aht, t, pat = mp.mpf(a_s), mp.mpf("180"), mp.mpf("20"), mp.mpf("1000000")
+        for n in (1, int(float(a)) // 2, int(float(a)) - 1):
+            m = erlang_a_metrics(n, a, aht, t, pat)
+            rows.append({"source": SOURCE, "model": "erlang_a", "agents": n,
+                         "traffic_erl": a_s, "aht_s": "180", "answer_within_s": "20",
+                         "patience_s": "1000000", **{k: fmt(v) for k, v in m.items()},
+                         "required_agents_sl80_20s": ""})
     with OUT.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()

@@ -89,6 +89,8 @@ __all__ = [
 _START_SIGMAS = 8.0
 _EPS = 1e-17
 _SQRT2PI_LOG = 0.5 * math.log(2.0 * math.pi)
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
+_SUM_LIMIT = 20_000.0  # queue lengths to sum over before switching to quadrature
 
 
 # ----------------------------------------------------------------------------- scalar kernels
@@ -149,7 +151,16 @@ def _log_scaled_lower_gamma(s: float, z: float) -> float:
             if term < _EPS * total:
                 break
         return math.log(total)
-    # Gamma(s, z) = e^-z z^s h by Lentz's continued fraction (Numerical Recipes 6.2)
+    dd, rest = _log_g_cf_parts(s, z)
+    return dd + rest
+
+
+@nb.njit(cache=True)
+def _log_g_cf_parts(s: float, z: float) -> tuple[float, float]:
+    """log G(s, z) = D + R for z >= s + 1, split into the large part
+    D = (z - s) - s log(z / s) and the O(log s) rest R = lgamma(s) - (s ln s - s)
+    + log(1 - Q(s, z)), with Q = Gamma(s, z) / Gamma(s) from Lentz's continued fraction
+    (Numerical Recipes 6.2): Gamma(s, z) = e^-z z^s h."""
     tiny = 1e-300
     b = z + 1.0 - s
     c = 1.0 / tiny
@@ -171,11 +182,10 @@ def _log_scaled_lower_gamma(s: float, z: float) -> float:
         h *= delta
         if abs(delta - 1.0) < 1e-16 or i > 100000:
             break
-    # log Gamma(s) + z - s ln z = S(s) + D with D = (z - s) - s log(z / s)
-    rest = _log_stirling_rest(s)
+    stirling = _log_stirling_rest(s)
     dd = (z - s) - s * math.log1p((z - s) / s)
-    log_q = math.log(h) - dd - rest  # log Gamma(s, z) / Gamma(s)
-    return rest + dd + math.log1p(-math.exp(log_q))
+    log_q = math.log(h) - dd - stirling  # log Gamma(s, z) / Gamma(s)
+    return dd, stirling + math.log1p(-math.exp(log_q))
 
 
 @nb.njit(cache=True)
@@ -201,6 +211,45 @@ def _answered_wait_given_wait(x: float, y: float) -> float:
         if x + j > y and w < 1e-18 * total:
             break
     return acc / total
+
+
+@nb.njit(cache=True)
+def _overloaded_integrals(x: float, y: float, th: float) -> tuple[float, float]:
+    """For heavily overloaded queues (y - x large, where the sum over queue lengths would be
+    long and the SL difference would cancel): given that a contact waits,
+    (P(served within th / theta), theta E[wait; served]) as integrals
+    (1 / G(x, y)) int f(v) exp(phi(v)) dv, phi(v) = -(x + 1) v + y (1 - e^-v), f = 1 or v.
+    phi peaks at v* = log(y / (x + 1)) with width 1 / sqrt(x + 1), and
+    phi(v* + u) - phi(v*) = -(x + 1) (u + expm1(-u)) without cancellation; composite
+    16-point Gauss-Legendre over v* +- 40 widths (the rest is below exp(-800))."""
+    peak = math.log(y / (x + 1.0))
+    width = 1.0 / math.sqrt(x + 1.0)
+    lo = max(0.0, peak - 40.0 * width)
+    hi = peak + 40.0 * width
+    _dd, rest = _log_g_cf_parts(x, y)
+    # phi(v*) - log G(x, y), with the large parts cancelled analytically
+    scale = math.exp(x * math.log1p(1.0 / x) - math.log(y / (x + 1.0)) - 1.0 - rest)
+    panels = 64
+    h = (hi - lo) / panels
+    within = 0.0
+    wait = 0.0
+    cut = min(th, hi)
+    for k in range(panels):
+        mid = lo + (k + 0.5) * h
+        for i in range(_GL_NODES.shape[0]):
+            v = mid + 0.5 * h * _GL_NODES[i]
+            u = v - peak
+            f = _GL_WEIGHTS[i] * math.exp(-(x + 1.0) * (u + math.expm1(-u)))
+            wait += v * f
+        if lo + k * h < cut:  # the within-threshold part, on its own panels
+            a_, b_ = lo + k * h, min(lo + (k + 1) * h, cut)
+            m_, hh = 0.5 * (a_ + b_), b_ - a_
+            part = 0.0
+            for i in range(_GL_NODES.shape[0]):
+                u = m_ + 0.5 * hh * _GL_NODES[i] - peak
+                part += _GL_WEIGHTS[i] * math.exp(-(x + 1.0) * (u + math.expm1(-u)))
+            within += 0.5 * hh * part
+    return within * scale, 0.5 * h * wait * scale
 
 
 @nb.njit(cache=True)
@@ -231,7 +280,11 @@ def _metrics_row(n: int, a: float, aht: float, t: float, pat: float, want_asa: b
         pw = 1.0 / (1.0 + r)
     served_busy = (x / y) * (-math.expm1(-log_a))
     pab = pw * (1.0 - served_busy)
-    if t > 0.0:
+    overloaded = y - x > _SUM_LIMIT
+    scaled_wait = 0.0
+    if overloaded:
+        within_busy, scaled_wait = _overloaded_integrals(x, y, t / pat)
+    elif t > 0.0:
         th = t / pat
         c = math.exp(-th)
         log_tail = -(x + 1.0) * th - y * math.expm1(-th) + _log_scaled_lower_gamma(x + 1.0, y * c)
@@ -248,7 +301,8 @@ def _metrics_row(n: int, a: float, aht: float, t: float, pat: float, want_asa: b
         if pw <= 0.0:
             asa_s = 0.0
         elif served > 0.0:
-            asa_s = pw * _answered_wait_given_wait(x, y) * pat / served
+            scaled = scaled_wait if overloaded else _answered_wait_given_wait(x, y)
+            asa_s = pw * scaled * pat / served
     occ = a * (1.0 - pab) / n
     return sl, asa_s, pw, pab, occ
 
