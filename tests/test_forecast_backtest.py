@@ -113,3 +113,13 @@ def test_forecast_bands_on_synthetic_history_cover_held_out_weeks() -> None:
     cover95 = m["volume_act"].between(m["volume_lo_95"], m["volume_hi_95"]).mean()
     assert 0.75 <= cover80 <= 0.90
     assert 0.91 <= cover95 <= 0.99
+
+
+def test_too_short_for_a_backtest_falls_back_to_the_average() -> None:
+    h = synthetic_history(1, 3, seed=14)  # Monday .. Wednesday only
+    r = forecast_queues(h, horizon="1d")
+    assert r.chosen == {"q000": Method.HISTORICAL_AVERAGE}
+    assert r.accuracy.empty
+    # Thursday was never seen: it borrows the mean of the three days seen
+    assert r.frame["volume"].sum() == pytest.approx(h["volume"].sum() / 3)
+    assert (r.frame["volume_hi_95"] >= r.frame["volume"]).all()

@@ -96,6 +96,8 @@ def historical_average(
 ) -> np.ndarray:
     """Mean of all observed values of the same weekday and interval (0 where never seen).
 
+    A weekday absent from history (less than a week of data) gets the mean of all days.
+
     Examples
     --------
     >>> h = np.array([[1.0, 2.0], [10.0, 20.0], [3.0, np.nan]])
@@ -104,11 +106,12 @@ def historical_average(
     """
     slots = history.shape[1]
     table = np.zeros((7, slots))
-    for w, rows in enumerate(_by_weekday(history, weekdays)):
-        if len(rows):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                table[w] = np.nan_to_num(np.nanmean(rows, axis=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pooled = np.nan_to_num(np.nanmean(history, axis=0)) if len(history) else table[0]
+        for w, rows in enumerate(_by_weekday(history, weekdays)):
+            # a weekday not yet in history (less than a week of it) borrows every day's mean
+            table[w] = np.nan_to_num(np.nanmean(rows, axis=0)) if len(rows) else pooled
     return table[future_weekdays]
 
 
@@ -283,19 +286,20 @@ AHT_SHRINK = 30.0
 
 
 def closed_mask(history: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
-    """``(7, slots)``: True where the weekday's interval had no contact in `CLOSED_WEEKS`.
+    """``(7, slots)``: True where the weekday's interval had no contact in `CLOSED_WEEKS` weeks.
 
     Closed periods (nights, weekends) are then forecast as exactly zero by every method.
 
     Examples
     --------
     >>> h = np.array([[0.0, 5.0], [0.0, np.nan]])
-    >>> closed_mask(h, np.array([0, 1]))[:2].tolist()
-    [[True, False], [True, True]]
+    >>> closed_mask(h, np.array([0, 1]))[:3].tolist()
+    [[True, False], [True, True], [True, False]]
     """
     recent = history[-7 * CLOSED_WEEKS:]
     wd = weekdays[-7 * CLOSED_WEEKS:]
-    out = np.ones((7, history.shape[1]), dtype=bool)
+    every = ~(np.nan_to_num(recent) > 0).any(axis=0)
+    out = np.tile(every, (7, 1))  # a weekday not yet in history: closed where every day is
     for w in range(7):
         rows = recent[wd == w]
         if len(rows):
