@@ -51,7 +51,8 @@ def test_agrees_with_mpmath_to_1e9(mp_ref: pd.DataFrame, column: str) -> None:
     # probabilities: 1e-9 absolute. ASA is in seconds and reaches 1e7 s in the overloaded
     # rows, where double precision itself is ~1e-9 s: there 1e-9 relative.
     tol = TOL * np.maximum(1.0, np.abs(ref[fin])) if column == "asa_s" else TOL
-    np.testing.assert_allclose(got[fin], ref[fin], rtol=0, atol=tol)
+    err = np.abs(got[fin] - ref[fin])
+    assert (err <= tol).all(), (column, float(err.max()))
     if column == "p_abandon":  # no abandonment model without patience
         assert np.isnan(got[mp_ref["model"] == "erlang_c"]).all()
 
