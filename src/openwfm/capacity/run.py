@@ -162,6 +162,30 @@ def summary_lines(result: CapacityResult) -> list[tuple[str, str]]:
     return out
 
 
+def hires_by_quarter(hires: pd.DataFrame) -> pd.DataFrame:
+    """People starting training per site, skill group and calendar quarter.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> h = pd.DataFrame({"site": ["A", "A", "B"], "skill": ["k", "k", "k"],
+    ...                   "start_date": [date(2026, 4, 6), date(2026, 7, 6), date(2026, 4, 20)],
+    ...                   "size": [8, 6, 10]})
+    >>> hires_by_quarter(h).to_dict("records")
+    [{'site': 'A', 'skill': 'k', '2026Q2': 8, '2026Q3': 6, 'total': 14}, \
+{'site': 'B', 'skill': 'k', '2026Q2': 10, '2026Q3': 0, 'total': 10}]
+    """
+    if not len(hires):
+        return pd.DataFrame(columns=["site", "skill", "total"])
+    q = pd.PeriodIndex(pd.to_datetime(hires["start_date"]), freq="Q").astype(str)
+    t = hires.assign(quarter=q).pivot_table(index=["site", "skill"], columns="quarter",
+                                            values="size", aggfunc="sum", fill_value=0,
+                                            sort=False)
+    t["total"] = t.sum(axis=1)
+    t.columns.name = None
+    return t.reset_index()
+
+
 def capacity_sections(result: CapacityResult) -> list[Section]:
     """Report sections: required vs available per site, hires, seats, scenarios."""
     figs = figures(result)
@@ -182,7 +206,10 @@ def capacity_sections(result: CapacityResult) -> list[Section]:
                 intro + f"<ul>{lines}</ul>" + figure_html(figs["fte"])
                 + table_html(site_tot, float_format="{:,.1f}"), stage="capacity"),
         Section("Capacity: hiring plan (classes per site and week)",
-                figure_html(figs["hires"]) + table_html(p.hires, max_rows=100),
+                figure_html(figs["hires"])
+                + "<p>People starting training, per quarter (every class with its weeks: "
+                  "capacity/hiring_plan.csv).</p>"
+                + table_html(hires_by_quarter(p.hires), float_format="{:,.0f}"),
                 stage="capacity"),
         Section("Capacity: seats", figure_html(figs["seats"]), stage="capacity"),
     ]
