@@ -514,3 +514,13 @@ def test_cohort_invariants(a_m, training, nesting, weeks, seated):
     assert np.all(c.productive[:training] == 0)
     full = training + len(nesting)
     np.testing.assert_allclose(c.productive[full:], c.headcount[full:])
+
+
+def test_hard_coverage_floor_blocked_by_the_labour_market_names_it():
+    # 10 on staff, 14 required; French recruits: 1 a week at A -> a floor of 95% is out of
+    # reach within the market, reachable with classes of up to 10
+    inp = one_site(8, min_coverage=0.95,
+                   sites=(SiteCapacity("A", 100, 10.0, max_hires_per_week={"fr": 1}),))
+    with pytest.raises(InfeasibleError) as e:
+        solve(build_model(make_problem(inp, np.full((1, 1, 8), 14.0))))
+    assert e.value.rule == "hires:A"

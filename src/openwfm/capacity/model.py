@@ -326,11 +326,15 @@ def _milp(model: CapacityModel, integral: bool, time_limit_s: float, mip_rel_gap
     keep = np.ones(len(model.row_names), dtype=bool)
     ub = model.var_ub.copy()
     if drop_prefix is not None:
-        keep[model.rows(drop_prefix)] = False
+        keep[model.rows(drop_prefix + ":")] = False
         if drop_prefix == "coverage":
             ub[model.i_under.ravel()] = np.inf
         if drop_prefix.startswith("class_max"):
             ub[model.i_class[model.i_class >= 0]] = np.inf
+        if drop_prefix.startswith("hires:"):  # the labour market also caps single classes
+            j = [s.name for s in model.problem.inputs.sites].index(drop_prefix.split(":")[1])
+            idx = model.i_class[j][model.i_class[j] >= 0]
+            ub[idx] = float(model.problem.inputs.hiring.class_max)
     cons = LinearConstraint(model.a[keep], model.row_lb[keep], model.row_ub[keep])
     return milp(model.c, integrality=model.integrality if integral else None,
                 bounds=Bounds(model.var_lb, ub), constraints=cons,
@@ -343,7 +347,7 @@ def _explain_infeasible(model: CapacityModel) -> InfeasibleError:
     candidates = [f"seats:{s.name}" for s in inp.sites] + [
         f"hires:{s.name}" for s in inp.sites] + ["class_max"]
     for prefix in candidates:
-        if len(model.rows(prefix)) == 0 and prefix != "class_max":
+        if len(model.rows(prefix + ":")) == 0 and prefix.startswith("seats"):
             continue
         if _milp(model, False, 30.0, 1e-4, prefix).status == 0:
             what = {"seats": "the seats of", "hires": "the labour-market hiring limits of",
