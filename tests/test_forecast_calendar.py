@@ -129,19 +129,43 @@ def test_a_past_holiday_does_not_drag_the_weekday_down() -> None:
     assert naive.frame["volume"].sum() < r.frame["volume"].sum()
 
 
-def test_a_future_holiday_gets_the_holiday_pattern() -> None:
+def test_a_future_holiday_gets_the_past_holiday_ratio() -> None:
     tz = "Europe/Paris"
-    # history has Easter Monday, 2026-05-01 and 2026-05-08 (FR holidays) at a low level
+    # history has Easter Monday, 2026-05-01 and 2026-05-08 (FR holidays) at half volume
     h = synthetic_history(1, 41, tz=tz, start="2026-04-01", seed=8, level=(80, 80))
     loc = h["interval_start"].dt.tz_convert(tz)
     hol = loc.dt.date.isin([date(2026, 4, 6), date(2026, 5, 1), date(2026, 5, 8)])
-    h.loc[hol, "volume"] = np.where(loc[hol].dt.hour == 10, 3.0, 0.0)
-    # forecast over Ascension (Thursday 2026-05-14)
+    normal = forecast_queues(h[~hol], horizon="7d", tz=tz, methods=HA).frame
+    h.loc[hol, "volume"] = np.round(h.loc[hol, "volume"] * 0.5)
+    # the ratio the engine must learn: holiday volume / same-weekday average (non-holidays)
+    day = pd.to_datetime(loc.dt.date)
+    keyed = h.assign(dow=day.dt.dayofweek, tod=loc.dt.hour * 60 + loc.dt.minute)
+    avg = keyed[~hol].groupby(["dow", "tod"])["volume"].mean()
+    expected = avg.reindex(pd.MultiIndex.from_frame(keyed.loc[hol, ["dow", "tod"]])).sum()
+    ratio = h.loc[hol, "volume"].sum() / expected
+    assert 0.4 < ratio < 0.6
+    # forecast over Ascension (Thursday 2026-05-14): the Thursday forecast times the ratio
     r = forecast_queues(h, horizon="7d", tz=tz, market="FR", methods=HA)
+    f, n = _local(r.frame, tz), _local(normal, tz)
+    asc, asc_n = f["day"] == date(2026, 5, 14), n["day"] == date(2026, 5, 14)
+    np.testing.assert_allclose(f.loc[asc, "volume"].to_numpy(),
+                               ratio * n.loc[asc_n, "volume"].to_numpy(), rtol=1e-9)
+    other = f["day"] == date(2026, 5, 15)
+    np.testing.assert_allclose(f.loc[other, "volume"].to_numpy(),
+                               n.loc[n["day"] == date(2026, 5, 15), "volume"].to_numpy())
+
+
+def test_a_queue_closed_on_holidays_forecasts_zero_on_the_next_one() -> None:
+    tz = "Europe/Paris"
+    h = synthetic_history(1, 41, tz=tz, start="2026-04-01", seed=9, level=(80, 80))
+    loc = h["interval_start"].dt.tz_convert(tz)
+    hol = loc.dt.date.isin([date(2026, 4, 6), date(2026, 5, 1), date(2026, 5, 8)])
+    h.loc[hol, "volume"] = 0.0
+    r = forecast_queues(h, horizon="7d", tz=tz, market="FR")
     f = _local(r.frame, tz)
-    asc = f[f["day"] == date(2026, 5, 14)]
-    assert asc["volume"].sum() == pytest.approx(3.0 * 2)
-    assert f[f["day"] == date(2026, 5, 15)]["volume"].sum() > 100
+    cols = ["volume", "volume_lo_80", "volume_hi_80", "volume_lo_95", "volume_hi_95"]
+    assert (f.loc[f["day"] == date(2026, 5, 14), cols] == 0).all().all()
+    assert f.loc[f["day"] == date(2026, 5, 15), "volume"].sum() > 100
 
 
 def test_special_days_multiplier_and_exclude() -> None:

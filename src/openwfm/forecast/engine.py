@@ -15,9 +15,11 @@ Per queue:
    removed from learning; special-day multipliers are divided out;
 2. a rolling-origin backtest scores every candidate method (`openwfm.forecast.backtest`) and
    the lowest overall WAPE wins (never worse than the historical average on the backtest);
-3. the winner forecasts from the end of history (or `start`) to `end`; a future holiday
-   gets the mean of past holidays, or the quietest weekday's historical average when
-   history has none; multipliers of future special days apply; closed intervals are zero;
+3. the winner forecasts from the end of history (or `start`) to `end`; on a future holiday
+   its forecast is multiplied by the holiday ratio (volume of the past holidays in history /
+   what their weekdays' averages predicted; 0 for a queue closed on holidays), or replaced
+   by the quietest weekday's historical average when history has no holiday; multipliers of
+   future special days apply; closed intervals are zero;
 4. the 80 % and 95 % bands come from the winner's backtest residuals;
 5. AHT (when history has ``aht_s``) is a handled-weighted weekday x interval profile shrunk
    toward the hour of day (`openwfm.forecast.models.aht_profile`).
@@ -30,7 +32,6 @@ intraday arrivals at a call center. Management Science 54(2), 253-265.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -223,7 +224,6 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
         [], dtype="datetime64[D]")
     special = special_for(queue, st.special)
     past_hol = np.isin(days, hol_np)
-    holiday_rows = y[past_hol & ~np.isnan(y).all(axis=1)]
     train = y.copy()
     train[past_hol] = np.nan
     fut_mult = np.ones(len(future))
@@ -252,18 +252,16 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
 
     fut_hol = np.isin(future, hol_np)
     if fut_hol.any():
-        if len(holiday_rows):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                hol_row = np.nan_to_num(np.nanmean(holiday_rows, axis=0))
-        else:
+        ratio = _holiday_ratio(y[past_hol], wd[past_hol], train, wd)
+        if ratio is not None:
+            fc[fut_hol] = fc[fut_hol] * ratio
+        else:  # no holiday in history: the quietest weekday's average
             ha = historical_average(train, wd, np.arange(7))
             totals = np.where(np.bincount(wd, minlength=7) > 0, ha.sum(axis=1), np.inf)
-            hol_row = ha[int(np.argmin(totals))]
-        fc[fut_hol] = hol_row
+            fc[fut_hol] = ha[int(np.argmin(totals))]
     fc = fc * fut_mult[:, None]
-    closed = closed_mask(train, wd)[fwd] & ~fut_hol[:, None]
-    closed |= (fc <= 0) & fut_hol[:, None]
+    closed = closed_mask(train, wd)[fwd]
+    closed[fut_hol] = fc[fut_hol] <= 0
     lo95, lo80, hi80, hi95 = bands(fc, q, closed)
 
     # map future UTC intervals onto the grid
@@ -288,6 +286,22 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
     acc["chosen"] = acc["method"] == method.value
     return QueueForecast(queue=queue, method=method, frame=frame, accuracy=acc,
                          band_quantiles=q)
+
+
+def _holiday_ratio(rows: np.ndarray, row_wd: np.ndarray, train: np.ndarray,
+                   wd: np.ndarray) -> float | None:
+    """Volume of past holidays / what their weekday's average predicted (None: no data).
+
+    Summed over the intervals observed on those holidays, so the ratio is volume-weighted.
+    """
+    if len(rows) == 0:
+        return None
+    expected = historical_average(train, wd, row_wd)
+    seen = ~np.isnan(rows)
+    exp_sum = float(expected[seen].sum())
+    if not seen.any() or exp_sum <= 0:
+        return None
+    return float(rows[seen].sum()) / exp_sum
 
 
 def _forecast_batch(batch: list[tuple[Any, ...]]) -> list[QueueForecast]:
