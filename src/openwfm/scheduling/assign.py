@@ -1,0 +1,237 @@
+"""Stage 2: give the stage-1 shifts to named agents under the labour rules (OR-Tools CP-SAT).
+
+One CP-SAT model per group (agents of one site with the same skills; groups share nothing
+once stage 1 has fixed each group's shifts). Each labour rule is one builder function
+``rule_<name>(ctx)`` adding its constraints, so a rule can be switched off to explain an
+infeasible group (`openwfm.scheduling.explain`).
+
+Hard rules: one shift per local day, minimum rest, weekly paid hours in the contract range
+(and under the legal maximum), days off, consecutive days off, maximum consecutive days,
+availability, night work only for ``night_ok`` agents, shift length within the agent's
+``min_shift_h``/``max_shift_h``. Soft: deviation from stage-1 counts (weighted by hours),
+fairness (the most nights and the most weekend shifts any agent of the group gets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from openwfm.scenario import Agent
+from openwfm.scheduling.model import Group, SchedulingProblem, ShiftType
+
+SCALE = 10
+
+
+@dataclass
+class GroupModel:
+    """A CP-SAT model for one group, built rule by rule (inspectable in tests)."""
+
+    problem: SchedulingProblem
+    group: Group
+    types: list[int]
+    """Candidate shift type indices."""
+    z: dict[tuple[int, int], cp_model.IntVar]
+    """(agent position, shift type index) -> assigned."""
+    model: cp_model.CpModel
+    objective: list
+
+
+def _st(ctx: GroupModel, s: int) -> ShiftType:
+    return ctx.problem.shift_types[s]
+
+
+def _agent_ok(problem: SchedulingProblem, a: Agent, st: ShiftType) -> bool:
+    if not a.min_shift_h * 60 <= st.length <= a.max_shift_h * 60:
+        return False
+    if st.night_min > 0 and not a.night_ok:
+        return False
+    return all(st.end <= s or st.start >= e for s, e in problem.unavailable.get(a.id, ()))
+
+
+def _days(ctx: GroupModel, i: int) -> list[list[cp_model.IntVar]]:
+    out: list[list[cp_model.IntVar]] = [[] for _ in range(ctx.problem.days)]
+    for s in ctx.types:
+        if (i, s) in ctx.z and _st(ctx, s).day < ctx.problem.days:
+            out[_st(ctx, s).day].append(ctx.z[i, s])
+    return out
+
+
+def _work_days(ctx: GroupModel, i: int) -> list[cp_model.LinearExpr]:
+    return [sum(v) if v else 0 for v in _days(ctx, i)]
+
+
+def rule_one_shift_per_day(ctx: GroupModel) -> None:
+    """At most one shift starts on each local day."""
+    for i in range(len(ctx.group.agents)):
+        for vs in _days(ctx, i):
+            if len(vs) > 1:
+                ctx.model.AddAtMostOne(vs)
+
+
+def rule_min_rest(ctx: GroupModel) -> None:
+    """Shifts of one agent, each extended by the minimum rest, never overlap."""
+    rest = round(ctx.problem.packs[ctx.group.site].min_rest_h * 60)
+    for i in range(len(ctx.group.agents)):
+        ivs = [ctx.model.NewOptionalFixedSizeIntervalVar(
+            _st(ctx, s).start, _st(ctx, s).length + rest, ctx.z[i, s], f"iv{i}_{s}")
+            for s in ctx.types if (i, s) in ctx.z]
+        if len(ivs) > 1:
+            ctx.model.AddNoOverlap(ivs)
+
+
+def rule_weekly_hours(ctx: GroupModel) -> None:
+    """Paid hours in [contract - tolerance, min(contract, legal weekly max)]."""
+    pack = ctx.problem.packs[ctx.group.site]
+    tol = ctx.problem.config.contract_tolerance_h * 60
+    for i, a in enumerate(ctx.group.agents):
+        hi = min(a.contract_hours, pack.max_weekly_h) * 60
+        lo = max(0.0, hi - tol)
+        expr = sum(_st(ctx, s).paid_min * ctx.z[i, s] for s in ctx.types if (i, s) in ctx.z)
+        ctx.model.Add(expr <= int(np.floor(hi)))
+        ctx.model.Add(expr >= int(np.ceil(lo)))
+
+
+def rule_days_off(ctx: GroupModel) -> None:
+    """At least `min_days_off` local days without a shift start."""
+    pack = ctx.problem.packs[ctx.group.site]
+    for i in range(len(ctx.group.agents)):
+        ctx.model.Add(sum(_work_days(ctx, i)) <= ctx.problem.days - pack.min_days_off)
+
+
+def rule_consecutive_days_off(ctx: GroupModel) -> None:
+    """Some run of `min_consecutive_days_off` consecutive local days is free of shifts."""
+    k = ctx.problem.packs[ctx.group.site].min_consecutive_days_off
+    if k < 2:
+        return
+    for i in range(len(ctx.group.agents)):
+        work = _work_days(ctx, i)
+        runs = []
+        for d in range(len(work) - k + 1):
+            r = ctx.model.NewBoolVar(f"off{i}_{d}")
+            for j in range(d, d + k):
+                ctx.model.Add(work[j] == 0).OnlyEnforceIf(r)
+            runs.append(r)
+        ctx.model.AddBoolOr(runs)
+
+
+def rule_max_consecutive_days(ctx: GroupModel) -> None:
+    """No more than `max_consecutive_days` consecutive local days with a shift."""
+    m = ctx.problem.packs[ctx.group.site].max_consecutive_days
+    for i in range(len(ctx.group.agents)):
+        work = _work_days(ctx, i)
+        for d in range(len(work) - m):
+            ctx.model.Add(sum(work[d:d + m + 1]) <= m)
+
+
+def rule_seats(ctx: GroupModel) -> None:
+    """Agents of the group on duty at once <= its share of the site's seats (seats x group
+    agents / site agents, rounded down), so the site total never exceeds its seats."""
+    site = ctx.problem.scenario.site(ctx.group.site)
+    n_site = sum(len(g.agents) for g in ctx.problem.groups if g.site == site.name)
+    cap = site.seats * len(ctx.group.agents) // max(1, n_site)
+    if cap >= len(ctx.group.agents):
+        return
+    ivs = [ctx.model.NewOptionalFixedSizeIntervalVar(_st(ctx, s).start, _st(ctx, s).length,
+                                                     v, f"seat{i}_{s}")
+           for (i, s), v in ctx.z.items()]
+    ctx.model.AddCumulative(ivs, [1] * len(ivs), cap)
+
+
+HARD_RULES: dict[str, Callable[[GroupModel], None]] = {
+    "one_shift_per_day": rule_one_shift_per_day,
+    "min_rest": rule_min_rest,
+    "weekly_hours": rule_weekly_hours,
+    "days_off": rule_days_off,
+    "consecutive_days_off": rule_consecutive_days_off,
+    "max_consecutive_days": rule_max_consecutive_days,
+    "seats": rule_seats,
+}
+
+
+def soft_follow_counts(ctx: GroupModel, counts: dict[int, float]) -> None:
+    """Penalise deviating from the stage-1 count of each shift type (per shift-hour)."""
+    n = len(ctx.group.agents)
+    for s in ctx.types:
+        target = round(counts.get(s, 0.0) * SCALE)
+        dev = ctx.model.NewIntVar(0, SCALE * n + target, f"dev{s}")
+        assigned = sum(ctx.z[i, s] for i in range(n) if (i, s) in ctx.z)
+        ctx.model.Add(SCALE * assigned - target <= dev)
+        ctx.model.Add(target - SCALE * assigned <= dev)
+        ctx.objective.append(max(1, round(_st(ctx, s).length / 60)) * 10 * dev)
+
+
+def soft_fairness(ctx: GroupModel) -> None:
+    """Penalise the largest number of night shifts and of weekend shifts of any agent."""
+    w = round(ctx.problem.config.fairness_weight * 100)
+    if w <= 0:
+        return
+    n = len(ctx.group.agents)
+    for name, pred in (("nights", lambda st: st.night_min >= 120),
+                       ("weekends", lambda st: st.weekend)):
+        if not any(pred(_st(ctx, s)) for s in ctx.types):
+            continue
+        top = ctx.model.NewIntVar(0, 7, f"max_{name}")
+        for i in range(n):
+            ctx.model.Add(sum(ctx.z[i, s] for s in ctx.types
+                              if (i, s) in ctx.z and pred(_st(ctx, s))) <= top)
+        ctx.objective.append(w * top)
+
+
+def candidate_types(problem: SchedulingProblem, g: int, counts: dict[int, float]) -> list[int]:
+    """Shift types with a stage-1 count, and the same UTC start time and length on the
+    other days (room for the rest and days-off rules)."""
+    used = {s for s, c in counts.items() if c > 1e-6}
+    key = {(st.site, st.start % 1440, st.length) for s, st in enumerate(problem.shift_types)
+           if s in used}
+    site = problem.groups[g].site
+    return [s for s, st in enumerate(problem.shift_types)
+            if st.site == site and (s in used or (st.site, st.start % 1440, st.length) in key)]
+
+
+def build_group_model(problem: SchedulingProblem, g: int, counts: dict[int, float],
+                      *, skip: frozenset[str] = frozenset()) -> GroupModel:
+    """Build the CP-SAT model of group `g` (rules in `skip` left out, for explain)."""
+    group = problem.groups[g]
+    types = candidate_types(problem, g, counts)
+    model = cp_model.CpModel()
+    z = {(i, s): model.NewBoolVar(f"z{i}_{s}") for i, a in enumerate(group.agents)
+         for s in types if _agent_ok(problem, a, problem.shift_types[s])}
+    ctx = GroupModel(problem, group, types, z, model, [])
+    for name, rule in HARD_RULES.items():
+        if name not in skip:
+            rule(ctx)
+    soft_follow_counts(ctx, counts)
+    soft_fairness(ctx)
+    model.Minimize(sum(ctx.objective))
+    return ctx
+
+
+@dataclass(frozen=True)
+class GroupAssignment:
+    """Stage-2 result of one group."""
+
+    shifts: tuple[tuple[str, int], ...]
+    """(agent id, shift type index) pairs."""
+    status: str
+    objective: float
+    bound: float
+
+
+def solve_group(ctx: GroupModel, *, time_limit_s: float, seed: int = 0,
+                num_workers: int = 1) -> GroupAssignment:
+    """Solve a group model; status is CP-SAT's (OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN)."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit_s)
+    solver.parameters.random_seed = seed
+    solver.parameters.num_workers = num_workers
+    status = solver.Solve(ctx.model)
+    name = solver.StatusName(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return GroupAssignment((), name, float("nan"), float("nan"))
+    shifts = tuple((ctx.group.agents[i].id, s) for (i, s), v in ctx.z.items()
+                   if solver.BooleanValue(v))
+    return GroupAssignment(shifts, name, solver.ObjectiveValue(), solver.BestObjectiveBound())

@@ -1,0 +1,286 @@
+"""Independent rule checker: re-checks every hard rule from the schedule segments alone.
+
+It reads only the segments table (``agent_id, site, activity, start, end[, queue]``) and the
+scenario/config: never a solver variable. A shift is the union of an agent's contiguous
+segments. Each rule is one function returning its violations, with a stable name:
+
+``segments``, ``overlap``, ``skills``, ``shift_length``, ``daily_hours``, ``breaks``,
+``min_rest``, ``one_shift_per_day``, ``weekly_hours``, ``days_off``,
+``consecutive_days_off``, ``max_consecutive_days``, ``night_ok``, ``availability``,
+``seats``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from openwfm.scheduling.synthetic import toy_scenario, flat_requirement
+>>> from openwfm.scheduling.model import build_problem
+>>> sc = toy_scenario(n_agents=1)
+>>> p = build_problem(sc, flat_requirement(sc, 0.0))
+>>> seg = pd.DataFrame({"agent_id": ["a1"], "site": ["Casablanca"], "activity": ["work"],
+...                     "start": [pd.Timestamp("2026-03-30 08:00", tz="UTC")],
+...                     "end": [pd.Timestamp("2026-03-30 20:00", tz="UTC")]})
+>>> sorted({v.rule for v in check_schedule(p, seg).violations})
+['breaks', 'daily_hours', 'shift_length', 'weekly_hours']
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from openwfm.scheduling.model import SchedulingProblem
+
+ACTIVITIES = ("work", "break", "meal")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which, who, when, by how much (in the rule's unit)."""
+
+    rule: str
+    agent_id: str | None
+    at: pd.Timestamp | None
+    amount: float
+    message: str
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """All violations of a schedule; ``ok`` when there are none."""
+
+    violations: tuple[Violation, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(v.rule for v in self.violations))
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([v.__dict__ for v in self.violations],
+                            columns=["rule", "agent_id", "at", "amount", "message"])
+
+
+@dataclass(frozen=True)
+class _Shift:
+    agent_id: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    parts: tuple[tuple[str, pd.Timestamp, pd.Timestamp], ...]
+
+    @property
+    def minutes(self) -> float:
+        return (self.end - self.start).total_seconds() / 60
+
+
+def shifts_from_segments(segments: pd.DataFrame) -> list[_Shift]:
+    """Group each agent's contiguous segments into shifts."""
+    out = []
+    seg = segments.sort_values(["agent_id", "start"])
+    for aid, df in seg.groupby("agent_id", sort=True):
+        parts: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
+        for act, s, e in zip(df["activity"], df["start"], df["end"], strict=True):
+            if parts and s != parts[-1][2]:
+                out.append(_Shift(str(aid), parts[0][1], parts[-1][2], tuple(parts)))
+                parts = []
+            parts.append((str(act), s, e))
+        if parts:
+            out.append(_Shift(str(aid), parts[0][1], parts[-1][2], tuple(parts)))
+    return out
+
+
+def _unpaid_min(problem: SchedulingProblem, sh: _Shift) -> float:
+    unpaid = {b.activity.value for b in problem.config.breaks if not b.paid}
+    return sum((e - s).total_seconds() / 60 for a, s, e in sh.parts if a in unpaid)
+
+
+def _local_day(problem: SchedulingProblem, site: str, ts: pd.Timestamp) -> int:
+    zone = problem.scenario.site(site).tz
+    d: date = ts.tz_convert(zone).date()
+    return (d - problem.scenario.plan_start).days
+
+
+def check_segments(problem: SchedulingProblem, seg: pd.DataFrame) -> list[Violation]:
+    v = []
+    for i, (act, s, e) in enumerate(zip(seg["activity"], seg["start"], seg["end"],
+                                        strict=True)):
+        if act not in ACTIVITIES or not e > s:
+            v.append(Violation("segments", str(seg["agent_id"].iloc[i]), s, 1.0,
+                               f"row {i + 1}: activity {act!r}, start < end expected"))
+    return v
+
+
+def check_overlap(problem: SchedulingProblem, seg: pd.DataFrame) -> list[Violation]:
+    v = []
+    for aid, df in seg.sort_values(["agent_id", "start"]).groupby("agent_id"):
+        prev_end = df["end"].shift()
+        bad = df["start"] < prev_end
+        for s, pe in zip(df["start"][bad], prev_end[bad], strict=True):
+            v.append(Violation("overlap", str(aid), s, (pe - s).total_seconds() / 60,
+                               "segments overlap"))
+    return v
+
+
+def check_skills(problem: SchedulingProblem, seg: pd.DataFrame) -> list[Violation]:
+    if "queue" not in seg.columns:
+        return []
+    skills = {a.id: set(a.skills) for a in problem.scenario.agents}
+    v = []
+    for aid, q, s in zip(seg["agent_id"], seg["queue"], seg["start"], strict=True):
+        if isinstance(q, str) and q and q not in skills.get(aid, set()):
+            v.append(Violation("skills", aid, s, 1.0, f"queue {q} is not a skill of {aid}"))
+    return v
+
+
+def check_agents_known(problem: SchedulingProblem, seg: pd.DataFrame) -> list[Violation]:
+    agents = {a.id: a.site for a in problem.scenario.agents}
+    return [Violation("segments", aid, None, 1.0, f"unknown agent {aid} or wrong site {site}")
+            for aid, site in set(zip(seg["agent_id"], seg["site"], strict=True))
+            if agents.get(aid) != site]
+
+
+def check_shifts(problem: SchedulingProblem, shifts: list[_Shift]) -> list[Violation]:
+    """Per-shift rules: length, paid hours per day, breaks, night work, availability."""
+    agents = {a.id: a for a in problem.scenario.agents}
+    lengths = {round(x * 60) for tpl in problem.config.shifts for x in tpl.lengths_h}
+    v = []
+    for sh in shifts:
+        a = agents[sh.agent_id]
+        pack = problem.packs[a.site]
+        m = sh.minutes
+        if not a.min_shift_h * 60 <= m <= a.max_shift_h * 60 or round(m) not in lengths:
+            v.append(Violation("shift_length", a.id, sh.start, m / 60,
+                               f"shift of {m / 60:g} h: allowed {sorted(x / 60 for x in lengths)}"
+                               f" within [{a.min_shift_h:g}, {a.max_shift_h:g}] h"))
+        paid = m - _unpaid_min(problem, sh)
+        if paid > pack.max_daily_h * 60 + 1e-6:
+            v.append(Violation("daily_hours", a.id, sh.start, (paid - pack.max_daily_h * 60) / 60,
+                               f"{paid / 60:g} paid h > {pack.max_daily_h:g} h ({pack.name})"))
+        pauses = [(act, (s - sh.start).total_seconds() / 60, (e - sh.start).total_seconds() / 60)
+                  for act, s, e in sh.parts if act != "work"]
+        used: set[int] = set()
+        for b in problem.config.breaks:
+            if not b.applies(round(m)):
+                continue
+            lo, hi = b.window_min(round(m))
+            hit = next((k for k, (act, s, e) in enumerate(pauses) if k not in used
+                        and act == b.activity.value and abs(e - s - b.minutes) < 1e-6
+                        and s >= lo - 1e-6 and e <= hi + 1e-6), None)
+            if hit is None:
+                v.append(Violation("breaks", a.id, sh.start, b.minutes,
+                                   f"no {b.minutes}-min {b.activity.value} '{b.name}' within "
+                                   f"{lo / 60:g}-{hi / 60:g} h of the shift"))
+            else:
+                used.add(hit)
+        for k in sorted(set(range(len(pauses))) - used):
+            v.append(Violation("breaks", a.id, sh.start, pauses[k][2] - pauses[k][1],
+                               f"{pauses[k][0]} not required by any break rule"))
+        if not a.night_ok:
+            zone = problem.scenario.site(a.site).tz
+            mins = pd.date_range(sh.start, sh.end, freq="1min", inclusive="left").tz_convert(zone)
+            tod = mins.hour * 60 + mins.minute
+            ns, ne = round(pack.night_start_h * 60), round(pack.night_end_h * 60)
+            night = int(((tod >= ns) | (tod < ne)).sum() if ns > ne else
+                        ((tod >= ns) & (tod < ne)).sum())
+            if night:
+                v.append(Violation("night_ok", a.id, sh.start, night / 60,
+                                   f"{night} min of night work for an agent without night_ok"))
+        for s, e in problem.unavailable.get(a.id, ()):
+            us, ue = problem.ts(s), problem.ts(e)
+            if sh.start < ue and us < sh.end:
+                v.append(Violation("availability", a.id, sh.start, 1.0,
+                                   f"works while unavailable {us} - {ue}"))
+    return v
+
+
+def check_agent_weeks(problem: SchedulingProblem, shifts: list[_Shift]) -> list[Violation]:
+    """Per-agent rules over the plan: rest, one per day, weekly hours, days off (runs)."""
+    {a.id: a for a in problem.scenario.agents}
+    by_agent: dict[str, list[_Shift]] = {}
+    for sh in shifts:
+        by_agent.setdefault(sh.agent_id, []).append(sh)
+    tol = problem.config.contract_tolerance_h
+    v = []
+    for a in problem.scenario.agents:
+        mine = sorted(by_agent.get(a.id, []), key=lambda x: x.start)
+        pack = problem.packs[a.site]
+        for p, q in itertools.pairwise(mine):
+            rest = (q.start - p.end).total_seconds() / 3600
+            if rest < pack.min_rest_h - 1e-9:
+                v.append(Violation("min_rest", a.id, q.start, pack.min_rest_h - rest,
+                                   f"{rest:g} h rest < {pack.min_rest_h:g} h"))
+        days = [_local_day(problem, a.site, sh.start) for sh in mine]
+        for d, n in Counter(days).items():
+            if n > 1:
+                v.append(Violation("one_shift_per_day", a.id, None, n - 1,
+                                   f"{n} shifts start on local day {d}"))
+        paid = sum(sh.minutes - _unpaid_min(problem, sh) for sh in mine) / 60
+        hi = min(a.contract_hours, pack.max_weekly_h)
+        if paid > hi + 1e-6:
+            v.append(Violation("weekly_hours", a.id, None, paid - hi,
+                               f"{paid:g} paid h > {hi:g} h (contract {a.contract_hours:g}, "
+                               f"legal {pack.max_weekly_h:g} {pack.name})"))
+        if paid < hi - tol - 1e-6:
+            v.append(Violation("weekly_hours", a.id, None, hi - tol - paid,
+                               f"{paid:g} paid h < {hi - tol:g} h (contract minus tolerance)"))
+        n_days = problem.days
+        work = np.zeros(n_days, dtype=bool)
+        for d in days:
+            if 0 <= d < n_days:
+                work[d] = True
+        off = n_days - int(work.sum())
+        if off < pack.min_days_off:
+            v.append(Violation("days_off", a.id, None, pack.min_days_off - off,
+                               f"{off} days off < {pack.min_days_off}"))
+        k = pack.min_consecutive_days_off
+        if k >= 2 and n_days >= k and not any(not work[d:d + k].any()
+                                              for d in range(n_days - k + 1)):
+            v.append(Violation("consecutive_days_off", a.id, None, 1.0,
+                               f"no {k} consecutive days off"))
+        run = best = 0
+        for w in work:
+            run = run + 1 if w else 0
+            best = max(best, run)
+        if best > pack.max_consecutive_days:
+            v.append(Violation("max_consecutive_days", a.id, None,
+                               best - pack.max_consecutive_days,
+                               f"{best} consecutive working days > {pack.max_consecutive_days}"))
+    return v
+
+
+def check_seats(problem: SchedulingProblem, seg: pd.DataFrame) -> list[Violation]:
+    """Agents on duty (any activity) at a site never exceed its seats."""
+    v = []
+    for site in problem.scenario.sites:
+        df = seg[seg["site"] == site.name]
+        if df.empty:
+            continue
+        ev = pd.concat([pd.Series(1, index=df["start"]), pd.Series(-1, index=df["end"])])
+        ev = ev.groupby(level=0).sum().sort_index()
+        # an agent's contiguous segments end and start at the same instant: net 0 there
+        level = ev.cumsum()
+        peak = int(level.max())
+        if peak > site.seats:
+            v.append(Violation("seats", None, level.idxmax(), peak - site.seats,
+                               f"{peak} agents on duty at {site.name} > {site.seats} seats"))
+    return v
+
+
+def check_schedule(problem: SchedulingProblem, segments: pd.DataFrame) -> RuleCheck:
+    """Re-check every hard rule on `segments`; returns all violations."""
+    v = check_segments(problem, segments) + check_agents_known(problem, segments)
+    if v:
+        return RuleCheck(tuple(v))
+    shifts = shifts_from_segments(segments)
+    v += check_overlap(problem, segments)
+    v += check_skills(problem, segments)
+    v += check_shifts(problem, shifts)
+    v += check_agent_weeks(problem, shifts)
+    v += check_seats(problem, segments)
+    return RuleCheck(tuple(v))

@@ -1,0 +1,437 @@
+"""The scheduling problem: configuration (``[scheduling]`` in the scenario), shift types, groups.
+
+Times inside the scheduler are integer minutes from the problem's ``origin`` (the UTC start
+of the first requirement interval). Shift starts are generated in each site's local time
+(so DST and Morocco's Ramadan offset move them correctly in UTC), then converted.
+
+Scenario TOML section (all keys optional)::
+
+    [scheduling]
+    time_limit_s = 30            # whole solve
+    seed = 0
+    num_workers = 1
+    understaffing_cost_per_hour = 60.0   # per missing agent-hour (first piece)
+    fairness_weight = 1.0
+    contract_tolerance_h = 2.0   # weekly paid hours in [contract - tol, contract]
+    hard_coverage = false
+    availability = "availability.csv"    # agent_id,start,end (local ISO): unavailable
+
+    [[scheduling.shifts]]
+    name = "day"; start_step_min = 30; earliest = "00:00"; latest = "23:30"
+    lengths_h = [8.5, 9.0]; days = [0, 1, 2, 3, 4, 5, 6]   # Monday = 0
+
+    [[scheduling.breaks]]
+    name = "break1"; activity = "break"; minutes = 15; window_h = [1.0, 3.0]
+    [[scheduling.breaks]]
+    name = "meal"; activity = "meal"; minutes = 60; window_h = [3.0, 5.0]; paid = false
+    [[scheduling.breaks]]
+    name = "break2"; activity = "break"; minutes = 15; window_h = [3.0, 1.0]; anchor = "end"
+
+    [scheduling.rule_packs]
+    CO = [{effective_from = "2026-07-15", max_weekly_h = 42}]
+
+A break window is ``[a, b]`` hours after the shift start (``anchor = "start"``) or before
+its end (``anchor = "end"``, then ``a`` >= ``b``); the break lies wholly inside it.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from openwfm.errors import InputError
+from openwfm.scenario import Agent, Scenario
+from openwfm.scheduling.rules import RulePack, parse_rule_packs, rule_pack_for
+
+
+class Activity(StrEnum):
+    """What an agent does in a schedule segment."""
+
+    WORK = "work"
+    BREAK = "break"
+    MEAL = "meal"
+
+
+@dataclass(frozen=True)
+class ShiftTemplate:
+    """Allowed shifts: starts every `start_step_min` local minutes in [earliest, latest]."""
+
+    name: str = "any"
+    start_step_min: int = 30
+    earliest_min: int = 0
+    latest_min: int = 24 * 60 - 30
+    lengths_h: tuple[float, ...] = (8.5, 9.0)
+    days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+
+
+@dataclass(frozen=True)
+class BreakRule:
+    """A break or meal each shift of at least `min_shift_h` hours takes inside its window."""
+
+    name: str
+    activity: Activity = Activity.BREAK
+    minutes: int = 15
+    window_h: tuple[float, float] = (1.0, 3.0)
+    anchor: str = "start"
+    paid: bool = True
+    min_shift_h: float = 6.0
+
+    def window_min(self, length_min: int) -> tuple[int, int]:
+        """Window [earliest start, latest end] in minutes from the shift start."""
+        a, b = (round(x * 60) for x in self.window_h)
+        if self.anchor == "end":
+            a, b = length_min - a, length_min - b
+        return max(0, a), min(length_min, b)
+
+    def applies(self, length_min: int) -> bool:
+        return length_min >= round(self.min_shift_h * 60)
+
+
+@dataclass(frozen=True)
+class SchedulingConfig:
+    """Everything in ``[scheduling]`` (see the module docstring)."""
+
+    shifts: tuple[ShiftTemplate, ...] = (ShiftTemplate(),)
+    breaks: tuple[BreakRule, ...] = (
+        BreakRule("break1", Activity.BREAK, 15, (1.0, 3.0)),
+        BreakRule("meal", Activity.MEAL, 60, (3.0, 5.5), paid=False),
+        BreakRule("break2", Activity.BREAK, 15, (3.0, 1.0), anchor="end"),
+    )
+    rule_packs: dict[str, tuple[RulePack, ...]] = field(default_factory=dict)
+    time_limit_s: float = 30.0
+    seed: int = 0
+    num_workers: int = 1
+    understaffing_cost_per_hour: float = 60.0
+    fairness_weight: float = 1.0
+    contract_tolerance_h: float = 2.0
+    hard_coverage: bool = False
+    availability: tuple[tuple[str, datetime, datetime], ...] = ()
+
+
+def _hhmm(value: Any, file: str, column: str) -> int:
+    try:
+        t = time.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InputError(f"expected a time HH:MM, got {value!r}", file=file,
+                         column=column) from exc
+    return t.hour * 60 + t.minute
+
+
+def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
+                 base: Path | None = None) -> SchedulingConfig:
+    """Parse the ``[scheduling]`` table (``Scenario.extra["scheduling"]``).
+
+    Examples
+    --------
+    >>> cfg = parse_config({"time_limit_s": 5, "shifts": [{"lengths_h": [8]}]})
+    >>> cfg.time_limit_s, cfg.shifts[0].lengths_h
+    (5.0, (8.0,))
+    """
+    known = {"shifts", "breaks", "rule_packs", "time_limit_s", "seed", "num_workers",
+             "understaffing_cost_per_hour", "fairness_weight", "contract_tolerance_h",
+             "hard_coverage", "availability"}
+    bad = set(raw) - known
+    if bad:
+        raise InputError(f"[scheduling]: unknown keys {sorted(bad)}; expected {sorted(known)}",
+                         file=file, column=sorted(bad)[0])
+    shifts = []
+    for i, t in enumerate(raw.get("shifts", [])):
+        col = f"scheduling.shifts[{i}]"
+        try:
+            lengths = tuple(float(x) for x in t.get("lengths_h", [8.5, 9.0]))
+            step = int(t.get("start_step_min", 30))
+            days = tuple(int(d) for d in t.get("days", range(7)))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{col}: bad number ({exc})", file=file, column=col) from exc
+        if step <= 0 or any(not 1 <= x <= 16 for x in lengths) or any(
+                not 0 <= d <= 6 for d in days):
+            raise InputError(f"{col}: expected start_step_min > 0, lengths_h in [1, 16], "
+                             "days in 0..6 (Monday = 0)", file=file, column=col)
+        shifts.append(ShiftTemplate(
+            name=str(t.get("name", f"shift{i}")), start_step_min=step,
+            earliest_min=_hhmm(t.get("earliest", "00:00"), file, col + ".earliest"),
+            latest_min=_hhmm(t.get("latest", "23:30"), file, col + ".latest"),
+            lengths_h=lengths, days=days))
+    breaks = []
+    for i, b in enumerate(raw.get("breaks", [])):
+        col = f"scheduling.breaks[{i}]"
+        try:
+            act = Activity(str(b.get("activity", "break")))
+            w = tuple(float(x) for x in b.get("window_h", [1.0, 3.0]))
+            minutes = int(b.get("minutes", 15))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{col}: expected activity break|meal, window_h [a, b], minutes",
+                             file=file, column=col) from exc
+        anchor = str(b.get("anchor", "start"))
+        if act is Activity.WORK or len(w) != 2 or anchor not in {"start", "end"}:
+            raise InputError(f"{col}: expected activity break|meal, window_h [a, b], "
+                             "anchor start|end", file=file, column=col)
+        breaks.append(BreakRule(str(b.get("name", f"break{i}")), act, minutes,
+                                (w[0], w[1]), anchor, bool(b.get("paid", act != "meal")),
+                                float(b.get("min_shift_h", 6.0))))
+    defaults = SchedulingConfig()
+    avail: list[tuple[str, datetime, datetime]] = []
+    if "availability" in raw:
+        avail = read_availability((base or Path(".")) / str(raw["availability"]))
+    return SchedulingConfig(
+        shifts=tuple(shifts) or defaults.shifts,
+        breaks=tuple(breaks) if "breaks" in raw else defaults.breaks,
+        rule_packs=parse_rule_packs(raw.get("rule_packs", {}), file),
+        time_limit_s=float(raw.get("time_limit_s", defaults.time_limit_s)),
+        seed=int(raw.get("seed", 0)),
+        num_workers=int(raw.get("num_workers", 1)),
+        understaffing_cost_per_hour=float(raw.get("understaffing_cost_per_hour", 60.0)),
+        fairness_weight=float(raw.get("fairness_weight", 1.0)),
+        contract_tolerance_h=float(raw.get("contract_tolerance_h", 2.0)),
+        hard_coverage=bool(raw.get("hard_coverage", False)),
+        availability=tuple(avail),
+    )
+
+
+def read_availability(path: Path) -> list[tuple[str, datetime, datetime]]:
+    """Read ``agent_id,start,end`` rows: the agent is unavailable in [start, end).
+
+    ``start``/``end`` are ISO datetimes, local to the agent's site when naive (resolved when
+    the problem is built) or with an explicit offset.
+    """
+    out = []
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            for row, rec in enumerate(csv.DictReader(fh), start=1):
+                for col in ("agent_id", "start", "end"):
+                    if not (rec.get(col) or "").strip():
+                        raise InputError(f"missing value for '{col}'", file=str(path), row=row,
+                                         column=col)
+                try:
+                    s = datetime.fromisoformat(rec["start"].strip())
+                    e = datetime.fromisoformat(rec["end"].strip())
+                except ValueError as exc:
+                    raise InputError("expected ISO datetimes like 2026-03-30T08:00",
+                                     file=str(path), row=row, column="start") from exc
+                if e <= s:
+                    raise InputError("end must be after start", file=str(path), row=row,
+                                     column="end")
+                out.append((rec["agent_id"].strip(), s, e))
+    except FileNotFoundError as exc:
+        raise InputError("availability file not found", file=str(path)) from exc
+    return out
+
+
+@dataclass(frozen=True)
+class ShiftType:
+    """One concrete shift: site, local day index, UTC start (minutes from origin), length."""
+
+    site: str
+    day: int
+    start: int
+    length: int
+    paid_min: int
+    night_min: int
+    weekend: bool
+    cost: float
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+
+@dataclass(frozen=True)
+class Group:
+    """Agents of one site with the same skills: interchangeable in stage 1."""
+
+    site: str
+    skills: tuple[str, ...]
+    agents: tuple[Agent, ...]
+
+
+@dataclass(frozen=True)
+class SchedulingProblem:
+    """A built problem: requirement matrix, shift types, groups, packs. Build with
+    `build_problem`; it is read-only input to `openwfm.scheduling.solve.solve_schedule`."""
+
+    scenario: Scenario
+    config: SchedulingConfig
+    origin: pd.Timestamp
+    interval_min: int
+    n_intervals: int
+    queues: tuple[str, ...]
+    required: np.ndarray
+    """[queue, interval] productive agents required."""
+    shift_types: tuple[ShiftType, ...]
+    groups: tuple[Group, ...]
+    packs: dict[str, RulePack]
+    """Site name -> rule pack in force at the plan start."""
+    unavailable: dict[str, tuple[tuple[int, int], ...]]
+    """Agent id -> unavailable [start, end) minutes from origin."""
+    days: int
+
+    @property
+    def times(self) -> pd.DatetimeIndex:
+        return pd.date_range(self.origin, periods=self.n_intervals,
+                             freq=f"{self.interval_min}min")
+
+    def ts(self, minute: int | np.ndarray) -> pd.Timestamp:
+        return self.origin + pd.to_timedelta(minute, unit="min")
+
+
+def requirement_matrix(requirement: pd.DataFrame, queues: tuple[str, ...],
+                       *, interval_s: int, file: str = "<requirement>"
+                       ) -> tuple[pd.Timestamp, np.ndarray]:
+    """Pivot a requirement table into ``(origin, [queue, interval] agents)``.
+
+    Raises `InputError` naming the row/column for unknown queues, negative or missing agents,
+    intervals off the grid.
+    """
+    for col in ("interval_start", "queue", "agents"):
+        if col not in requirement.columns:
+            raise InputError(f"missing column '{col}'", file=file, column=col)
+    ts = pd.to_datetime(requirement["interval_start"], utc=True)
+    agents = pd.to_numeric(requirement["agents"], errors="coerce")
+    bad = agents.isna() | (agents < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+        raise InputError(f"expected a number >= 0, got {requirement['agents'].iloc[row - 1]!r}",
+                         file=file, row=row, column="agents")
+    qidx = {q: i for i, q in enumerate(queues)}
+    qi = requirement["queue"].astype(str).map(qidx)
+    if qi.isna().any():
+        row = int(np.flatnonzero(qi.isna().to_numpy())[0]) + 1
+        raise InputError(f"unknown queue {requirement['queue'].iloc[row - 1]!r}; expected one "
+                         f"of the scenario's queues", file=file, row=row, column="queue")
+    origin = ts.min()
+    off_s = (ts - origin).dt.total_seconds().to_numpy()
+    if (off_s % interval_s).any():
+        row = int(np.flatnonzero(off_s % interval_s)[0]) + 1
+        raise InputError(f"interval_start not on the {interval_s} s grid", file=file, row=row,
+                         column="interval_start")
+    ti = (off_s // interval_s).astype(int)
+    mat = np.zeros((len(queues), int(ti.max()) + 1))
+    np.add.at(mat, (qi.to_numpy(dtype=int), ti), agents.to_numpy(dtype=float))
+    return origin, mat
+
+
+def _night_minutes(local_start: datetime, length_min: int, pack: RulePack) -> int:
+    """Minutes of [local_start, +length) falling in the pack's night window (local clock)."""
+    mins = local_start.hour * 60 + local_start.minute + np.arange(length_min)
+    tod = mins % 1440
+    ns, ne = round(pack.night_start_h * 60), round(pack.night_end_h * 60)
+    night = (tod >= ns) | (tod < ne) if ns > ne else (tod >= ns) & (tod < ne)
+    return int(night.sum())
+
+
+def _unpaid(config: SchedulingConfig, length: int) -> int:
+    return sum(b.minutes for b in config.breaks if not b.paid and b.applies(length))
+
+
+def build_shift_types(scenario: Scenario, config: SchedulingConfig, origin: pd.Timestamp,
+                      n_intervals: int, interval_min: int,
+                      packs: dict[str, RulePack]) -> tuple[ShiftType, ...]:
+    """All shifts the templates allow, per site and local day of the plan, in UTC minutes.
+
+    Shifts whose UTC start is off the interval grid, that start after the horizon ends, or
+    whose paid hours exceed the site's daily maximum are left out.
+    """
+    horizon = n_intervals * interval_min
+    out: dict[tuple[str, int, int], ShiftType] = {}
+    for site in scenario.sites:
+        zone = ZoneInfo(site.tz)
+        pack = packs[site.name]
+        for d in range(scenario.plan_days):
+            day = scenario.plan_start + timedelta(days=d)
+            for tpl in config.shifts:
+                if day.weekday() not in tpl.days:
+                    continue
+                for m in range(tpl.earliest_min, tpl.latest_min + 1, tpl.start_step_min):
+                    local = datetime.combine(day, time(m // 60, m % 60), tzinfo=zone)
+                    # a non-existent local time (DST gap) is skipped
+                    if local.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(
+                            tzinfo=None) != local.replace(tzinfo=None):
+                        continue
+                    start = (pd.Timestamp(local).tz_convert("UTC") - origin).total_seconds()
+                    start_min = int(start // 60)
+                    if start % 60 or start_min % interval_min or not (
+                            -24 * 60 < start_min < horizon):
+                        continue
+                    for lh in tpl.lengths_h:
+                        length = round(lh * 60)
+                        paid = length - _unpaid(config, length)
+                        if paid > pack.max_daily_h * 60 + 1e-9 or start_min + length <= 0:
+                            continue
+                        night = _night_minutes(local, length, pack)
+                        cost = site.cost_per_hour * (paid + pack.night_premium * night) / 60
+                        key = (site.name, start_min, length)
+                        out.setdefault(key, ShiftType(site.name, d, start_min, length, paid,
+                                                      night, day.weekday() >= 5, cost))
+    return tuple(sorted(out.values(), key=lambda s: (s.site, s.start, s.length)))
+
+
+def build_problem(scenario: Scenario, requirement: pd.DataFrame,
+                  config: SchedulingConfig | None = None, *,
+                  requirement_file: str = "<requirement>") -> SchedulingProblem:
+    """Build the scheduling problem for `scenario` and a requirement table.
+
+    Examples
+    --------
+    >>> from openwfm.scheduling.synthetic import toy_scenario, flat_requirement
+    >>> sc = toy_scenario(n_agents=3)
+    >>> p = build_problem(sc, flat_requirement(sc, agents=1.0))
+    >>> p.required.shape, len(p.groups) >= 1
+    ((1, 672), True)
+    """
+    if config is None:
+        raw = scenario.extra.get("scheduling", {})
+        src = scenario.source
+        config = parse_config(raw, file=str(src) if src else "<scenario>",
+                              base=src.parent if src else None)
+    queues = tuple(q.id for q in scenario.queues)
+    origin, req = requirement_matrix(requirement, queues, interval_s=scenario.interval_s,
+                                     file=requirement_file)
+    interval_min = scenario.interval_s // 60
+    plan0 = pd.Timestamp(datetime.combine(scenario.plan_start, time(0),
+                                          tzinfo=ZoneInfo(scenario.plan_tz))).tz_convert("UTC")
+    if origin > plan0:  # pad the front so the horizon starts at the plan start
+        pad = int((origin - plan0).total_seconds() // scenario.interval_s)
+        req = np.concatenate([np.zeros((len(queues), pad)), req], axis=1)
+        origin = plan0
+    packs = {s.name: rule_pack_for(s.rules or s.country, scenario.plan_start,
+                                   config.rule_packs or None) for s in scenario.sites}
+    types = build_shift_types(scenario, config, origin, req.shape[1], interval_min, packs)
+    groups: dict[tuple[str, tuple[str, ...]], list[Agent]] = {}
+    for a in scenario.agents:
+        groups.setdefault((a.site, tuple(sorted(a.skills))), []).append(a)
+    unavailable: dict[str, list[tuple[int, int]]] = {}
+    by_id = {a.id: a for a in scenario.agents}
+    for aid, s, e in config.availability:
+        if aid not in by_id:
+            raise InputError(f"unknown agent {aid!r} in availability", column="agent_id")
+        zone = scenario.site(by_id[aid].site).zone
+        s_utc, e_utc = (pd.Timestamp(x if x.tzinfo else x.replace(tzinfo=zone)).tz_convert("UTC")
+                        for x in (s, e))
+        unavailable.setdefault(aid, []).append(
+            (int((s_utc - origin).total_seconds() // 60), int((e_utc - origin).total_seconds()
+                                                             // 60)))
+    return SchedulingProblem(
+        scenario=scenario, config=config, origin=origin, interval_min=interval_min,
+        n_intervals=req.shape[1], queues=queues, required=req, shift_types=types,
+        groups=tuple(Group(k[0], k[1], tuple(v)) for k, v in sorted(groups.items())),
+        packs=packs, unavailable={k: tuple(v) for k, v in unavailable.items()},
+        days=scenario.plan_days)
+
+
+def local_day_index(problem: SchedulingProblem, site: str, minute: int) -> int:
+    """Index of the local plan day (0 = plan_start) containing `minute` at `site`."""
+    zone = problem.scenario.site(site).zone
+    local = (problem.origin + pd.Timedelta(minutes=int(minute))).tz_convert(zone)
+    return (local.date() - problem.scenario.plan_start).days
+
+
+def plan_date(problem: SchedulingProblem, day: int) -> date:
+    return problem.scenario.plan_start + timedelta(days=day)

@@ -1,0 +1,213 @@
+"""Solve a scheduling problem: stage 1 (HiGHS) -> stage 2 (CP-SAT) -> stage 3 (breaks).
+
+The final schedule is evaluated from its segments alone: shift cost (paid hours x site
+cost + night premium) plus the shortfall penalty of the best split of productive agents
+between queues (`cover.flow_coverage`). The gap is measured against the stage-1 LP bound.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from openwfm.scheduling.assign import build_group_model, solve_group
+from openwfm.scheduling.breaks import place_breaks
+from openwfm.scheduling.check import RuleCheck, check_schedule
+from openwfm.scheduling.cover import build_cover_model, flow_coverage, solve_cover
+from openwfm.scheduling.explain import diagnose_group, precheck
+from openwfm.scheduling.model import SchedulingProblem
+
+
+@dataclass(frozen=True)
+class ScheduleResult:
+    """A solved schedule with its evaluation.
+
+    Attributes
+    ----------
+    segments : DataFrame
+        ``agent_id, site, activity, start, end[, queue]`` (UTC), see docs/architecture.md.
+    shifts : DataFrame
+        One row per shift: UTC and local start/end, paid hours, breaks.
+    coverage : DataFrame
+        ``interval_start, queue, required, scheduled, shortfall`` per queue and interval.
+    cost : float
+        Shift cost (paid hours x site cost per hour, plus night premium).
+    penalty : float
+        Shortfall penalty (convex piecewise-linear, see `cover.shortfall_penalty`).
+    objective : float
+        ``cost + penalty``.
+    lp_bound : float
+        Objective of the stage-1 LP relaxation.
+    gap : float
+        ``(objective - lp_bound) / objective``.
+    status : str
+        ``"ok"`` when every group was solved, else what stopped short.
+    stages : tuple
+        ``(stage, status)`` pairs from the solvers.
+    check : RuleCheck
+        The independent rule check of `segments`.
+    timings_s : tuple
+        ``(stage, seconds)`` pairs.
+    """
+
+    segments: pd.DataFrame
+    shifts: pd.DataFrame
+    coverage: pd.DataFrame
+    cost: float
+    penalty: float
+    objective: float
+    lp_bound: float
+    gap: float
+    status: str
+    stages: tuple[tuple[str, str], ...]
+    check: RuleCheck
+    timings_s: tuple[tuple[str, float], ...]
+
+
+def productive_supply(problem: SchedulingProblem, segments: pd.DataFrame) -> np.ndarray:
+    """Productive agents per (group, interval) from the work segments (interval fractions)."""
+    im = problem.interval_min
+    T = problem.n_intervals
+    gi = {a.id: g for g, grp in enumerate(problem.groups) for a in grp.agents}
+    supply = np.zeros((len(problem.groups), T))
+    work = segments[segments["activity"] == "work"]
+    if work.empty:
+        return supply
+    s = ((work["start"] - problem.origin).dt.total_seconds() // 60).to_numpy(dtype=int)
+    e = ((work["end"] - problem.origin).dt.total_seconds() // 60).to_numpy(dtype=int)
+    g = work["agent_id"].map(gi).to_numpy(dtype=int)
+    # minute-level difference array per group, then interval means
+    minutes = np.zeros((len(problem.groups), T * im + 1))
+    s_c, e_c = np.clip(s, 0, T * im), np.clip(e, 0, T * im)
+    np.add.at(minutes, (g, s_c), 1.0)
+    np.add.at(minutes, (g, e_c), -1.0)
+    per_min = np.cumsum(minutes, axis=1)[:, :T * im]
+    supply[:] = per_min.reshape(len(problem.groups), T, im).mean(axis=2)
+    return supply
+
+
+def shift_cost(problem: SchedulingProblem, shifts: list[tuple[str, int]]) -> float:
+    return float(sum(problem.shift_types[s].cost for _, s in shifts))
+
+
+def _segments(problem: SchedulingProblem, shifts: list[tuple[str, int]],
+              breaks: dict[tuple[str, int], list[tuple[str, str, int, int]]]
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    agents = {a.id: a for a in problem.scenario.agents}
+    seg_rows, shift_rows = [], []
+    for aid, s in sorted(shifts, key=lambda x: (x[0], problem.shift_types[x[1]].start)):
+        st = problem.shift_types[s]
+        a = agents[aid]
+        queue = a.skills[0] if len(a.skills) == 1 else None
+        cursor = st.start
+        for _name, act, bs, be in breaks.get((aid, s), []):
+            if bs > cursor:
+                seg_rows.append((aid, a.site, "work", cursor, bs, queue))
+            seg_rows.append((aid, a.site, act, bs, be, None))
+            cursor = be
+        if st.end > cursor:
+            seg_rows.append((aid, a.site, "work", cursor, st.end, queue))
+        zone = problem.scenario.site(a.site).tz
+        start, end = problem.ts(st.start), problem.ts(st.end)
+        shift_rows.append({
+            "agent_id": aid, "site": a.site, "tz": zone,
+            "start_utc": start, "end_utc": end,
+            "start_local": start.tz_convert(zone).isoformat(),
+            "end_local": end.tz_convert(zone).isoformat(),
+            "paid_h": st.paid_min / 60, "night_h": st.night_min / 60,
+            "cost": round(st.cost, 4),
+            "breaks": "; ".join(f"{act} {problem.ts(bs).tz_convert(zone):%H:%M}-"
+                                f"{problem.ts(be).tz_convert(zone):%H:%M}"
+                                for _n, act, bs, be in breaks.get((aid, s), [])),
+        })
+    seg = pd.DataFrame(seg_rows, columns=["agent_id", "site", "activity", "start", "end",
+                                          "queue"])
+    seg["start"] = problem.origin + pd.to_timedelta(seg["start"].astype("int64"), unit="min")
+    seg["end"] = problem.origin + pd.to_timedelta(seg["end"].astype("int64"), unit="min")
+    seg["start"] = seg["start"].astype("datetime64[ns, UTC]")
+    seg["end"] = seg["end"].astype("datetime64[ns, UTC]")
+    return seg, pd.DataFrame(shift_rows)
+
+
+def evaluate(problem: SchedulingProblem, segments: pd.DataFrame, cost: float
+             ) -> tuple[pd.DataFrame, float]:
+    """Coverage table and shortfall penalty of a schedule, from its segments."""
+    cov, penalty = flow_coverage(problem, productive_supply(problem, segments))
+    times = problem.times
+    Q = len(problem.queues)
+    table = pd.DataFrame({
+        "interval_start": np.tile(times, Q),
+        "queue": np.repeat(problem.queues, problem.n_intervals),
+        "required": problem.required.ravel(),
+        "scheduled": np.round(cov.ravel(), 6),
+    })
+    table["shortfall"] = np.maximum(table["required"] - table["scheduled"], 0.0).round(6)
+    del cost
+    return table, penalty
+
+
+def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = None
+                   ) -> ScheduleResult:
+    """Solve `problem` (pre-checks, three stages, evaluation, rule check).
+
+    Raises `InfeasibleError` naming the rule or requirement when the input cannot be met.
+
+    Examples
+    --------
+    >>> from openwfm.scheduling.synthetic import toy_scenario, flat_requirement
+    >>> from openwfm.scheduling.model import build_problem, parse_config
+    >>> sc = toy_scenario(n_agents=2)
+    >>> cfg = parse_config({"time_limit_s": 10, "shifts": [{"start_step_min": 60,
+    ...                                                     "lengths_h": [9]}]})
+    >>> r = solve_schedule(build_problem(sc, flat_requirement(sc, 1.0), cfg))
+    >>> r.check.ok, sorted(set(r.segments["activity"]))
+    (True, ['break', 'meal', 'work'])
+    """
+    cfg = problem.config
+    budget = cfg.time_limit_s if time_limit_s is None else time_limit_s
+    t_start = time.perf_counter()
+    timings = []
+    precheck(problem)
+    t = time.perf_counter()
+    model = build_cover_model(problem)
+    sol = solve_cover(model, time_limit_s=0.6 * budget, seed=cfg.seed)
+    timings.append(("stage1_cover", time.perf_counter() - t))
+    stages = [("stage1_cover", sol.status)]
+    t = time.perf_counter()
+    shifts: list[tuple[str, int]] = []
+    statuses = []
+    n_total = max(1, len(problem.scenario.agents))
+    for g, grp in enumerate(problem.groups):
+        counts = {s: c for (gg, s), c in sol.counts.items() if gg == g}
+        remaining = max(1.0, budget - (time.perf_counter() - t_start))
+        share = remaining * len(grp.agents) / n_total
+        ctx = build_group_model(problem, g, counts)
+        res = solve_group(ctx, time_limit_s=max(0.5, share), seed=cfg.seed,
+                          num_workers=cfg.num_workers)
+        n_total -= len(grp.agents)
+        if res.status in ("INFEASIBLE", "MODEL_INVALID") or (
+                res.status == "UNKNOWN" and not res.shifts):
+            diagnose_group(problem, g, counts, res.status)
+        statuses.append(res.status)
+        shifts.extend(res.shifts)
+    timings.append(("stage2_assign", time.perf_counter() - t))
+    stages.append(("stage2_assign", "OPTIMAL" if all(s == "OPTIMAL" for s in statuses)
+                   else "FEASIBLE"))
+    t = time.perf_counter()
+    brk = place_breaks(problem, shifts)
+    segments, shift_table = _segments(problem, shifts, brk)
+    timings.append(("stage3_breaks", time.perf_counter() - t))
+    t = time.perf_counter()
+    cost = shift_cost(problem, shifts)
+    coverage, penalty = evaluate(problem, segments, cost)
+    check = check_schedule(problem, segments)
+    timings.append(("evaluate_check", time.perf_counter() - t))
+    objective = cost + penalty
+    gap = (objective - sol.lp_bound) / objective if objective > 0 else 0.0
+    return ScheduleResult(
+        segments=segments, shifts=shift_table, coverage=coverage, cost=cost, penalty=penalty,
+        objective=objective, lp_bound=sol.lp_bound, gap=gap, status="ok",
+        stages=tuple(stages), check=check, timings_s=tuple(timings))
