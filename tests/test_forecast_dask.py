@@ -44,3 +44,10 @@ def test_dask_local_cluster_processes_equals_local(history) -> None:
 def test_dask_backend_needs_a_client(history) -> None:
     with pytest.raises(ValueError, match="Client"):
         forecast_queues(history, horizon="1d", backend="dask")
+
+
+def test_local_processes_equal_one_process(history) -> None:
+    one = forecast_queues(history, horizon="3d", tz="Asia/Manila")
+    two = forecast_queues(history, horizon="3d", tz="Asia/Manila", n_jobs=2, batch_size=2)
+    pd.testing.assert_frame_equal(two.frame, one.frame)
+    pd.testing.assert_frame_equal(two.accuracy, one.accuracy)

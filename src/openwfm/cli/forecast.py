@@ -50,6 +50,7 @@ def forecast(
     mapping: Path | None = typer.Option(None, "--mapping", exists=True, dir_okay=False,
                                         help="TOML/JSON vendor-column -> openwfm-column map."),
     interval_s: int | None = typer.Option(None, "--interval-s", help="Interval length (s)."),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Processes (queues are independent)."),
 ) -> None:
     """Forecast contacts offered (and AHT) per queue and interval, with 80 % and 95 % bands.
 
@@ -68,7 +69,8 @@ def forecast(
     table, special = _load(history, tz, mapping, interval_s, special_days)
     with console.status("backtesting and forecasting ..."):
         result = forecast_queues(table.frame, horizon=h, interval_s=table.interval_s,
-                                 tz=tz or "UTC", market=holidays, special_days=special)
+                                 tz=tz or "UTC", market=holidays, special_days=special,
+                                 n_jobs=jobs)
     write_interval_csv(result.frame, out)
     chosen = ", ".join(f"{q}: {m.value}" for q, m in result.chosen.items())
     console.print(f"wrote {out}: {len(result.frame):,} rows, {len(result.chosen)} queue(s) "
@@ -91,6 +93,7 @@ def backtest(
     mapping: Path | None = typer.Option(None, "--mapping", exists=True, dir_okay=False,
                                         help="TOML/JSON vendor-column -> openwfm-column map."),
     out: Path | None = typer.Option(None, "-o", "--out", help="Also write the table as CSV."),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Processes (queues are independent)."),
 ) -> None:
     """Rolling-origin backtest: accuracy per method and queue, and the chosen method.
 
@@ -108,7 +111,8 @@ def backtest(
     with console.status("backtesting ..."):
         result = forecast_queues(table.frame, horizon=f"{horizon_days}d",
                                  interval_s=table.interval_s, tz=tz or "UTC",
-                                 market=holidays, special_days=special, backtest=cfg)
+                                 market=holidays, special_days=special, backtest=cfg,
+                                 n_jobs=jobs)
     acc = result.accuracy
     if acc.empty:
         console.print("[yellow]not enough history for a backtest with these settings[/]")
