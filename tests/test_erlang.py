@@ -208,7 +208,9 @@ def test_erlang_a_tends_to_erlang_c(a, aht, t, target) -> None:
         m = erlang.metrics(n, a, aht, t, pat)
         gaps.append(abs(float(m.service_level - c.service_level))
                     + abs(float(m.p_wait - c.p_wait)))
-    assert gaps[1] <= gaps[0] + 1e-12 and gaps[1] < 1e-4
+    # the gap shrinks like 1/patience, and like 1/sqrt(patience) as the load nears 1
+    # (critically loaded queues): 100 times the patience cuts it at least 5-fold
+    assert gaps[1] <= 0.2 * gaps[0] + 1e-10
 
 
 @settings(max_examples=60, deadline=None)
