@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from openwfm.pipeline import PlanContext, default_stages
 from openwfm.report import Report
@@ -71,3 +72,32 @@ def test_schedule_segments_are_simulated(tmp_path: Path) -> None:
     ref = ctx_for(tmp_path, [4, 4, 4, 4])
     stage_simulate(ref)
     np.testing.assert_array_equal(res.log.wait_s, ref.results["simulate"].log.wait_s)
+
+
+@pytest.mark.slow
+def test_segments_from_the_scheduler_are_simulated(tmp_path: Path) -> None:
+    """Integration with openwfm.scheduling: a solved toy schedule (shifts, breaks, meals,
+    work segments tagged with a queue) is simulated; nobody starts a contact off shift."""
+    from openwfm.scheduling.model import build_problem, parse_config
+    from openwfm.scheduling.solve import solve_schedule
+    from openwfm.scheduling.synthetic import flat_requirement, toy_scenario
+
+    sc = toy_scenario(n_agents=3)
+    req = flat_requirement(sc, 1.0)
+    cfg = parse_config({"time_limit_s": 10, "shifts": [{"start_step_min": 60,
+                                                        "lengths_h": [9]}]})
+    seg = solve_schedule(build_problem(sc, req, cfg)).segments
+    fc = req[["interval_start", "queue"]].assign(volume=1.0, aht_s=300.0)
+    ctx = PlanContext(scenario=sc, history=fc, out_dir=tmp_path, report=Report("t"),
+                      forecast=fc, requirement=req, segments=seg)
+    stage_simulate(ctx)
+    assert dict((w, v) for s, w, v in ctx.summary)["what was simulated"] == "schedule"
+    log = ctx.results["simulate"].log.to_frame()
+    served = log[log.outcome == "served"]
+    assert len(served) > 0
+    # arrival + wait in float seconds: allow 1 ms of rounding at a segment's first instant
+    start = served.arrival + pd.to_timedelta(served.wait_s, unit="s") + pd.Timedelta("1ms")
+    work = seg[seg.activity == "work"]
+    for aid, s in zip(served.agent, start, strict=True):
+        w = work[work.agent_id == aid]
+        assert ((w.start <= s) & (s < w.end)).any()
