@@ -147,7 +147,8 @@ queues (IN, PE: a few calls a day) are noise-dominated: WAPE above 1 means the t
 half-hour has 0 or 1 calls.
 
 **Prediction bands.** The 80 % and 95 % bands come from the chosen method's backtest
-residuals, standardized as (actual - forecast) / sqrt(forecast + 1), with empirical
+residuals, standardized as (actual - forecast) / sqrt(forecast + 1 + phi forecast^2) with
+an overdispersion phi fitted to the same residuals, with empirical
 quantiles per horizon bucket, widened to at least the Poisson quantiles of the forecast
 rate. Held-out check: forecast the last 7 days from the first 21 (bands calibrated on a
 backtest of the first 21 days only, 8 origins), coverage over open intervals:

@@ -123,3 +123,21 @@ def test_too_short_for_a_backtest_falls_back_to_the_average() -> None:
     # Thursday was never seen: it borrows the mean of the three days seen
     assert r.frame["volume"].sum() == pytest.approx(h["volume"].sum() / 3)
     assert (r.frame["volume_hi_95"] >= r.frame["volume"]).all()
+
+
+def test_overdispersion_recovers_a_known_gamma_mixing() -> None:
+    from openwfm.forecast.backtest import overdispersion
+
+    rng = np.random.default_rng(15)
+    f = rng.uniform(5, 100, size=(40, 7, 48))
+    y = rng.poisson(f * rng.gamma(10.0, 0.1, size=f.shape)).astype(float)  # Var = f + f^2/10
+    assert overdispersion(y, f) == pytest.approx(0.1, rel=0.1)
+    assert overdispersion(rng.poisson(f).astype(float), f) < 0.005  # Poisson: phi ~ 0
+    # with phi, the bands keep their coverage at every level
+    q = band_quantiles(y, f, 0.1)
+    fut = rng.uniform(5, 100, size=(300, 48))
+    obs = rng.poisson(fut * rng.gamma(10.0, 0.1, size=fut.shape))
+    lo95, lo80, hi80, hi95 = bands(fut, q, phi=0.1)
+    for sel in (fut < 30, fut > 70):
+        assert 0.78 <= ((obs >= lo80) & (obs <= hi80))[sel].mean() <= 0.85
+        assert 0.94 <= ((obs >= lo95) & (obs <= hi95))[sel].mean() <= 0.97

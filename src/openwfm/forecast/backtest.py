@@ -11,9 +11,10 @@ Selection: the method with the lowest overall WAPE. The historical average is al
 candidate, so the chosen method is never worse than it on the backtest (a property of the
 argmin, tested).
 
-Prediction bands: standardized backtest residuals ``z = (actual - forecast) / sqrt(forecast
-+ 1)`` (Poisson-like scale) of the chosen method, pooled per horizon bucket; the band of a
-future interval is ``forecast + q_p(z) * sqrt(forecast + 1)`` with the empirical quantiles
+Prediction bands: standardized backtest residuals ``z = (actual - forecast) / s(forecast)``
+of the chosen method, with ``s(f) = sqrt(f + 1 + phi f^2)`` (Poisson plus an overdispersion
+``phi`` fitted to the same residuals, see `overdispersion`), pooled per horizon bucket; the
+band of a future interval is ``forecast + q_p(z) * s(forecast)`` with the empirical quantiles
 ``p`` = 0.025, 0.10, 0.90, 0.975, widened to at least the Poisson quantiles of the forecast
 rate, clipped at zero and made to contain the point forecast. The bands are thus calibrated
 on the backtest by construction; their coverage on data held out is tested on the bank
@@ -45,6 +46,7 @@ __all__ = [
     "BacktestConfig",
     "band_quantiles",
     "bands",
+    "overdispersion",
     "rolling_origins",
     "run_backtest",
     "select_method",
@@ -232,11 +234,42 @@ def select_method(accuracy: pd.DataFrame) -> Method:
     return Method(best[1])
 
 
-def band_quantiles(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+def overdispersion(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Least-squares ``phi`` of the variance model ``Var(actual) = f + phi * f**2``.
+
+    Poisson arrivals have ``phi = 0``; a rate that itself is uncertain (day-to-day level
+    shocks, forecast error growing with the level) gives ``phi > 0``, as in a negative
+    binomial. Fitted on the backtest residuals of open intervals: ``phi = sum f^2 ((y - f)^2
+    - f) / sum f^4``, floored at 0.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> f = np.full((10, 7, 48), 50.0)
+    >>> y = rng.poisson(f * rng.gamma(25.0, 1 / 25.0, size=f.shape)).astype(float)
+    >>> round(overdispersion(y, f), 2)  # the gamma mixing has variance 1/25
+    0.04
+    """
+    use = ~np.isnan(actual) & ((forecast > 0) | (actual > 0))
+    if not use.any():
+        return 0.0
+    f, y = forecast[use], actual[use]
+    den = float(np.sum(f**4))
+    if den <= 0:
+        return 0.0
+    return max(float(np.sum(f**2 * ((y - f) ** 2 - f))) / den, 0.0)
+
+
+def _scale(forecast: np.ndarray, phi: float) -> np.ndarray:
+    return np.sqrt(forecast + 1.0 + phi * forecast**2)
+
+
+def band_quantiles(actual: np.ndarray, forecast: np.ndarray, phi: float = 0.0) -> np.ndarray:
     """Quantiles of standardized residuals per horizon bucket.
 
     Returns a ``(len(HORIZON_BUCKETS), 4)`` array of the `BAND_PROBS` quantiles of
-    ``(actual - forecast) / sqrt(forecast + 1)``; buckets with fewer than `MIN_RESIDUALS`
+    ``(actual - forecast) / sqrt(forecast + 1 + phi * forecast**2)`` (`overdispersion`);
+    buckets with fewer than `MIN_RESIDUALS`
     residuals use the residuals of every bucket; no residuals at all gives the Poisson-like
     normal quantiles.
 
@@ -256,7 +289,7 @@ def band_quantiles(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
     day = np.broadcast_to(np.arange(1, h + 1)[None, :, None], actual.shape)
     bucket = _bucket_of(day)
     use = ~np.isnan(actual) & ((forecast > 0) | (actual > 0))
-    z = (actual - forecast) / np.sqrt(forecast + 1.0)
+    z = (actual - forecast) / _scale(forecast, phi)
     if use.sum() >= MIN_RESIDUALS // 4:
         out[:] = np.quantile(z[use], BAND_PROBS)
     for i in range(len(HORIZON_BUCKETS)):
@@ -274,11 +307,15 @@ def band_quantiles(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
 
 
 def bands(
-    forecast: np.ndarray, quantiles: np.ndarray, closed: np.ndarray | None = None
+    forecast: np.ndarray,
+    quantiles: np.ndarray,
+    closed: np.ndarray | None = None,
+    phi: float = 0.0,
 ) -> tuple[np.ndarray, ...]:
     """``(lo95, lo80, hi80, hi95)`` around a ``(days, slots)`` point forecast.
 
-    Each band is the wider of the empirical band ``forecast + q * sqrt(forecast + 1)`` and
+    Each band is the wider of the empirical band ``forecast + q * sqrt(forecast + 1 +
+    phi * forecast**2)`` (`band_quantiles` with the same `phi`) and
     the Poisson band of the forecast rate (arrivals are at least Poisson-variable given the
     rate, which matters for sparse queues). Closed intervals (`closed` True) get zero bands.
     The bands are ordered ``0 <= lo95 <= lo80 <= forecast <= hi80 <= hi95``.
@@ -294,7 +331,7 @@ def bands(
 
     day = np.arange(1, forecast.shape[0] + 1)
     q = quantiles[_bucket_of(day)]  # (days, 4)
-    s = np.sqrt(forecast + 1.0)
+    s = _scale(forecast, phi)
     out = []
     for i, p in enumerate(BAND_PROBS):
         emp = forecast + q[:, i:i + 1] * s

@@ -45,6 +45,7 @@ from openwfm.forecast.backtest import (
     BacktestConfig,
     band_quantiles,
     bands,
+    overdispersion,
     run_backtest,
     select_method,
 )
@@ -113,6 +114,8 @@ class QueueForecast:
         Backtest accuracy per method and horizon bucket.
     band_quantiles : numpy.ndarray
         Standardized residual quantiles per horizon bucket (see `band_quantiles`).
+    overdispersion : float
+        ``phi`` of the residual variance model ``f + phi f^2`` (see `overdispersion`).
     """
 
     queue: str
@@ -120,6 +123,7 @@ class QueueForecast:
     frame: pd.DataFrame
     accuracy: pd.DataFrame
     band_quantiles: np.ndarray
+    overdispersion: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,8 +251,11 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
         method = Method.HISTORICAL_AVERAGE
         fc = predict(method, train, wd, fwd)
     assert fc is not None
-    q = band_quantiles(bt.actual, bt.forecasts[method]) if method in bt.forecasts else (
-        band_quantiles(np.empty((0, 1, slots)), np.empty((0, 1, slots))))
+    if method in bt.forecasts:
+        phi = overdispersion(bt.actual, bt.forecasts[method])
+        q = band_quantiles(bt.actual, bt.forecasts[method], phi)
+    else:
+        phi, q = 0.0, band_quantiles(np.empty((0, 1, slots)), np.empty((0, 1, slots)))
 
     fut_hol = np.isin(future, hol_np)
     if fut_hol.any():
@@ -262,7 +269,7 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
     fc = fc * fut_mult[:, None]
     closed = closed_mask(train, wd)[fwd]
     closed[fut_hol] = fc[fut_hol] <= 0
-    lo95, lo80, hi80, hi95 = bands(fc, q, closed)
+    lo95, lo80, hi80, hi95 = bands(fc, q, closed, phi)
 
     # map future UTC intervals onto the grid
     out_times = pd.date_range(start, end, freq=f"{interval}s", inclusive="left")
@@ -285,7 +292,7 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
     acc.insert(0, "queue", queue)
     acc["chosen"] = acc["method"] == method.value
     return QueueForecast(queue=queue, method=method, frame=frame, accuracy=acc,
-                         band_quantiles=q)
+                         band_quantiles=q, overdispersion=phi)
 
 
 def _holiday_ratio(rows: np.ndarray, row_wd: np.ndarray, train: np.ndarray,
