@@ -11,6 +11,7 @@ from openwfm.cli import demo as _demo  # noqa: F401
 from openwfm.cli import forecast as _forecast  # noqa: F401
 from openwfm.cli import imports as _imports  # noqa: F401
 from openwfm.cli import runs as _runs  # noqa: F401
+from openwfm.cli import schedule as _schedule  # noqa: F401
 from openwfm.cli import simulate as _simulate  # noqa: F401
 from openwfm.cli import staff as _staff  # noqa: F401
 from openwfm.cli.app import app, main

@@ -127,12 +127,30 @@ def rule_max_consecutive_days(ctx: GroupModel) -> None:
             ctx.model.Add(sum(work[d:d + m + 1]) <= m)
 
 
+def seat_caps(problem: SchedulingProblem, site_name: str) -> dict[int, int]:
+    """Split a site's seats between its groups in proportion to their agents (largest
+    remainders; groups with no share yet first), so the caps sum to at most the seats."""
+    site = problem.scenario.site(site_name)
+    gs = [g for g, grp in enumerate(problem.groups) if grp.site == site_name]
+    n = {g: len(problem.groups[g].agents) for g in gs}
+    total = sum(n.values())
+    share = {g: site.seats * n[g] / max(1, total) for g in gs}
+    caps = {g: min(n[g], int(share[g])) for g in gs}
+    left = site.seats - sum(caps.values())
+    for g in sorted(gs, key=lambda g: (caps[g] > 0, -(share[g] - caps[g]))):
+        if left <= 0:
+            break
+        if caps[g] < n[g]:
+            caps[g] += 1
+            left -= 1
+    return caps
+
+
 def rule_seats(ctx: GroupModel) -> None:
-    """Agents of the group on duty at once <= its share of the site's seats (seats x group
-    agents / site agents, rounded down), so the site total never exceeds its seats."""
-    site = ctx.problem.scenario.site(ctx.group.site)
-    n_site = sum(len(g.agents) for g in ctx.problem.groups if g.site == site.name)
-    cap = site.seats * len(ctx.group.agents) // max(1, n_site)
+    """Agents of the group on duty at once <= its share of the site's seats (`seat_caps`),
+    so the site total never exceeds its seats."""
+    g = ctx.problem.groups.index(ctx.group)
+    cap = seat_caps(ctx.problem, ctx.group.site)[g]
     if cap >= len(ctx.group.agents):
         return
     ivs = [ctx.model.NewOptionalFixedSizeIntervalVar(_st(ctx, s).start, _st(ctx, s).length,

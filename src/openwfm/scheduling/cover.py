@@ -47,9 +47,8 @@ def piece_widths(required: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> piece_widths(np.array([5.0, 30.0]))
-    array([[ 1. ,  1. ,  inf],
-           [ 3. ,  4.5,  inf]])
+    >>> piece_widths(np.array([5.0, 30.0])).tolist()
+    [[1.0, 1.0, inf], [3.0, 4.5, inf]]
     """
     r = np.asarray(required, dtype=float)
     return np.stack([np.maximum(1.0, 0.1 * r), np.maximum(1.0, 0.15 * r),
@@ -202,6 +201,8 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
     demand_t = [np.flatnonzero(req[q] > 0) for q in range(Q)]
     f_cols: list[tuple[int, int, np.ndarray]] = []
     for g, grp in enumerate(problem.groups):
+        if len(grp.skills) == 1:  # one skill: productive agents go straight to the queue
+            continue
         for qn in grp.skills:
             q = qidx[qn]
             f_cols.append((g, q, np.arange(ncol, ncol + len(demand_t[q]))))
@@ -224,8 +225,13 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
     t = np.arange(T)
     prod_row = add_rows(G * T, 0.0, 0.0, "productive_sum")
     duty_row = add_rows(G * T, 0.0, 0.0, "on_duty_sum")
+    n_site = {site.name: sum(len(g.agents) for g in problem.groups if g.site == site.name)
+              for site in problem.scenario.sites}
+    seats_bind = {site.name: n_site[site.name] > site.seats for site in problem.scenario.sites}
     for base, colmat in ((prod_row, prod_col), (duty_row, duty_col)):
         for g in range(G):
+            if colmat is duty_col and not seats_bind[problem.groups[g].site]:
+                continue
             put(base + g * T + t, colmat[g], 1.0)
             put(base + g * T + t[1:], colmat[g, :-1], -1.0)
     cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -236,10 +242,14 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
                                 duty_profile(problem, st.length))
         prod, duty = cache[st.length]
         for base, prof in ((prod_row, prod), (duty_row, duty)):
+            if base == duty_row and not seats_bind[st.site]:
+                continue
             tt, dd = _deltas(prof, st.start // im, T)
             put(base + g * T + tt, j, -dd)
     # supply: sum_q f[g,q,t] <= prod[g,t] where the group's skills have demand
     for g, grp in enumerate(problem.groups):
+        if len(grp.skills) == 1:
+            continue
         ts = np.unique(np.concatenate([demand_t[qidx[q]] for q in grp.skills]))
         start = add_rows(len(ts), -np.inf, 0.0, f"supply:g{g}")
         rowmap = np.full(T, -1)
@@ -250,6 +260,8 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
                 put(rowmap[demand_t[q]], fc, 1.0)
     # seats: sum of on-duty agents of a site's groups <= seats
     for site in problem.scenario.sites:
+        if not seats_bind[site.name]:
+            continue  # fewer agents than seats: the rule cannot bind
         start = add_rows(T, -np.inf, float(site.seats), f"seats:{site.name}")
         for g, grp in enumerate(problem.groups):
             if grp.site == site.name:
@@ -263,6 +275,10 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
             put(cover_start[q] + np.arange(k), uc, 1.0)
     for _g, q, fc in f_cols:
         put(cover_start[q] + np.arange(len(fc)), fc, 1.0)
+    for g, grp in enumerate(problem.groups):
+        if len(grp.skills) == 1:
+            q = qidx[grp.skills[0]]
+            put(cover_start[q] + np.arange(len(demand_t[q])), prod_col[g, demand_t[q]], 1.0)
     # group rows: per local day (all agents, night-capable agents), paid hours, shifts
     x_g = np.array([g for g, _ in x_index], dtype=int)
     x_day = np.array([problem.shift_types[s].day for _, s in x_index], dtype=int)
@@ -337,7 +353,7 @@ def solve_cover(model: CoverModel, *, time_limit_s: float = 30.0, mip_rel_gap: f
                 integer: bool | None = None, seed: int = 0) -> CoverSolution:
     """Solve the LP relaxation (the bound), then, for small models, the MILP with HiGHS.
 
-    With ``integer=None`` the MILP is solved when there are at most 3 000 shift variables;
+    With ``integer=None`` the MILP is solved when there are at most 300 shift variables;
     above that the LP's fractional counts go to stage 2, which rounds them while assigning
     named agents (the LP is then the only bound).
 
@@ -352,7 +368,7 @@ def solve_cover(model: CoverModel, *, time_limit_s: float = 30.0, mip_rel_gap: f
         rule = "coverage_model" if "nfeasible" in lp_status else "time_limit"
         raise InfeasibleError(f"stage-1 LP: {lp_status}", rule=rule)
     if integer is None:
-        integer = nx <= 3000
+        integer = nx <= 300
     if integer:
         mip = milp(model.c, constraints=LinearConstraint(model.a, model.lb, model.ub),
                    bounds=Bounds(model.var_lb, model.var_ub), integrality=model.integrality,

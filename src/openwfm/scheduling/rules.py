@@ -10,8 +10,9 @@ Built-in packs (override or extend them in the scenario's ``[scheduling.rule_pac
 - ``MA`` (Morocco, Code du travail art. 184): 44 h per week.
 - ``CO`` (Colombia, Law 2101/2021): 47 h from 2023-07-15, 46 h from 2024-07-15,
   44 h from 2025-07-15, 42 h from 2026-07-15.
-- ``PH`` (Philippines, Labor Code art. 83 and 86): 8 h per day (48 h per week), night shift
-  differential of 10 % for work between 22:00 and 06:00 local time.
+- ``PH`` (Philippines, Labor Code art. 83, 86 and 91): 8 h per day (48 h per week, one
+  rest day after six working days), night shift differential of 10 % for work between
+  22:00 and 06:00 local time.
 
 Every pack also carries the scheduling rules used across the group: minimum rest between
 shifts (11 h), days off per week (2), of which consecutive (2), maximum consecutive working
@@ -21,7 +22,7 @@ References
 ----------
 Morocco, Loi 65-99 (Code du travail), art. 184. Colombia, Ley 2101 de 2021, art. 3.
 Philippines, Presidential Decree 442 (Labor Code), art. 83 (normal hours) and art. 86
-(night shift differential).
+(night shift differential), art. 91 (weekly rest day).
 
 Examples
 --------
@@ -88,7 +89,8 @@ BUILTIN_PACKS: dict[str, tuple[RulePack, ...]] = {
         RulePack("CO", date(2025, 7, 15), max_weekly_h=44.0),
         RulePack("CO", date(2026, 7, 15), max_weekly_h=42.0),
     ),
-    "PH": (RulePack("PH", max_weekly_h=48.0, max_daily_h=8.0, night_premium=0.10),),
+    "PH": (RulePack("PH", max_weekly_h=48.0, max_daily_h=8.0, min_days_off=1,
+                    min_consecutive_days_off=1, night_premium=0.10),),
 }
 _DEFAULT = RulePack("default")
 

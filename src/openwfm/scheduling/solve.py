@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from openwfm.errors import InfeasibleError
 from openwfm.scheduling.assign import build_group_model, solve_group
 from openwfm.scheduling.breaks import place_breaks
 from openwfm.scheduling.check import RuleCheck, check_schedule
@@ -185,12 +186,18 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
         remaining = max(1.0, budget - (time.perf_counter() - t_start))
         share = remaining * len(grp.agents) / n_total
         ctx = build_group_model(problem, g, counts)
-        res = solve_group(ctx, time_limit_s=max(0.5, share), seed=cfg.seed,
+        res = solve_group(ctx, time_limit_s=max(2.0, share), seed=cfg.seed,
                           num_workers=cfg.num_workers)
         n_total -= len(grp.agents)
-        if res.status in ("INFEASIBLE", "MODEL_INVALID") or (
-                res.status == "UNKNOWN" and not res.shifts):
+        if res.status == "UNKNOWN":  # no solution in time: one longer try
+            res = solve_group(ctx, time_limit_s=10.0, seed=cfg.seed,
+                              num_workers=cfg.num_workers)
+        if res.status in ("INFEASIBLE", "MODEL_INVALID"):
             diagnose_group(problem, g, counts, res.status)
+        if not res.shifts and any(c > 0 for c in counts.values()):
+            raise InfeasibleError(f"group {grp.site}/{'+'.join(grp.skills)}: no assignment "
+                                  f"found in time (CP-SAT {res.status}); raise time_limit_s",
+                                  rule="time_limit")
         statuses.append(res.status)
         shifts.extend(res.shifts)
     timings.append(("stage2_assign", time.perf_counter() - t))

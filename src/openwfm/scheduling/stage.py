@@ -1,0 +1,113 @@
+"""The pipeline's schedule stage and the files/report sections a schedule produces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from openwfm.scheduling.model import SchedulingProblem, build_problem
+from openwfm.scheduling.solve import ScheduleResult, solve_schedule
+
+if TYPE_CHECKING:
+    from openwfm.pipeline import PlanContext
+    from openwfm.report import Section
+
+
+def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
+                           folder: Path) -> list[Path]:
+    """Write segments.csv, shifts.csv, coverage.csv, rule_check.csv, schedule_summary.csv
+    and ``ics/<agent>.ics`` into `folder` (the caller makes it atomic)."""
+    from openwfm.io.ical import write_calendars
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, df in (("segments.csv", result.segments), ("shifts.csv", result.shifts),
+                     ("coverage.csv", result.coverage),
+                     ("rule_check.csv", result.check.to_frame()),
+                     ("schedule_summary.csv", summary_frame(result))):
+        df.to_csv(folder / name, index=False)
+        paths.append(folder / name)
+    tz = {a.id: problem.scenario.site(a.site).tz for a in problem.scenario.agents}
+    write_calendars(result.segments, tz, folder / "ics")
+    return paths
+
+
+def summary_frame(result: ScheduleResult) -> pd.DataFrame:
+    """One row per figure: status, cost, penalty, objective, bound, gap, violations."""
+    cov = result.coverage
+    req_h = float(cov["required"].sum())
+    items = [("status", result.status), *[(f"solver_{k}", v) for k, v in result.stages],
+             ("shift_cost", round(result.cost, 2)), ("shortfall_penalty", round(result.penalty, 2)),
+             ("objective", round(result.objective, 2)), ("lp_bound", round(result.lp_bound, 2)),
+             ("gap", round(result.gap, 5)),
+             ("coverage_share", round(1 - float(cov["shortfall"].sum()) / req_h, 5)
+              if req_h else 1.0),
+             ("violations", len(result.check.violations)),
+             *[(f"seconds_{k}", round(v, 2)) for k, v in result.timings_s]]
+    return pd.DataFrame(items, columns=["what", "value"])
+
+
+def schedule_sections(problem: SchedulingProblem, result: ScheduleResult,
+                      max_agents_per_site: int = 40) -> list[Section]:
+    """Report sections: coverage vs requirement per queue, a Gantt per site, the summary."""
+    import plotly.express as px
+    import plotly.graph_objects as go
+
+    from openwfm.report import Section, figure_html, table_html
+
+    out = [Section("Schedule: summary", table_html(summary_frame(result)), "schedule")]
+    fig = go.Figure()
+    for i, q in enumerate(problem.queues):
+        c = result.coverage[result.coverage["queue"] == q]
+        vis = True if i == 0 else "legendonly"
+        fig.add_scatter(x=c["interval_start"], y=c["required"], name=f"{q} required",
+                        line={"dash": "dot"}, visible=vis)
+        fig.add_scatter(x=c["interval_start"], y=c["scheduled"], name=f"{q} scheduled",
+                        line={"shape": "hv"}, visible=vis)
+    fig.update_layout(height=420, xaxis_title="interval start (UTC)",
+                      yaxis_title="productive agents", margin={"t": 30})
+    out.append(Section("Schedule: coverage vs requirement per queue (click the legend)",
+                       figure_html(fig), "schedule"))
+    seg = result.segments
+    for site in problem.scenario.sites:
+        s = seg[seg["site"] == site.name]
+        if s.empty:
+            continue
+        keep = sorted(s["agent_id"].unique())[:max_agents_per_site]
+        s = s[s["agent_id"].isin(keep)].copy()
+        s["start_local"] = s["start"].dt.tz_convert(site.tz).dt.tz_localize(None)
+        s["end_local"] = s["end"].dt.tz_convert(site.tz).dt.tz_localize(None)
+        g = px.timeline(s, x_start="start_local", x_end="end_local", y="agent_id",
+                        color="activity", color_discrete_map={"work": "#4c78a8",
+                                                              "break": "#f58518",
+                                                              "meal": "#e45756"})
+        g.update_yaxes(autorange="reversed")
+        g.update_layout(height=max(300, 16 * len(keep)), margin={"t": 30},
+                        xaxis_title=f"local time ({site.tz})")
+        out.append(Section(f"Schedule: {site.name} timeline (first {len(keep)} agents)",
+                           figure_html(g), "schedule"))
+    return out
+
+
+def stage_schedule(ctx: PlanContext) -> None:
+    """Schedule the scenario's agents for the planned week from ``ctx.requirement``."""
+    assert ctx.requirement is not None, "the staffing stage runs first"
+    problem = build_problem(ctx.scenario, ctx.requirement)
+    result = solve_schedule(problem)
+    ctx.segments = result.segments
+    ctx.results["schedule"] = result
+    write_schedule_outputs(problem, result, Path(ctx.out_dir) / "schedule")
+    for section in schedule_sections(problem, result):
+        ctx.report.add(section)
+    cov = result.coverage
+    req_h = float(cov["required"].sum())
+    ctx.summary.extend([
+        ("schedule", "status / violations", f"{result.status} / {len(result.check.violations)}"),
+        ("schedule", "cost / objective",
+         f"{result.cost:,.0f} / {result.objective:,.0f}"),
+        ("schedule", "LP bound / gap", f"{result.lp_bound:,.0f} / {result.gap:.2%}"),
+        ("schedule", "requirement covered",
+         f"{1 - float(cov['shortfall'].sum()) / req_h:.1%}" if req_h else "n/a"),
+    ])
