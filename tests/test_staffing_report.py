@@ -11,7 +11,11 @@ import pytest
 from openwfm.pipeline import PlanContext, stage_staffing
 from openwfm.report import Report
 from openwfm.scenario import Channel, Queue, Scenario, ServiceGoal
-from openwfm.staffing.report import requirement_figure, staffing_summary
+from openwfm.staffing.report import (
+    requirement_figure,
+    requirement_selector_figure,
+    staffing_summary,
+)
 
 
 def _scenario() -> Scenario:
@@ -45,8 +49,8 @@ def test_stage_staffing_fills_requirement_report_and_summary(tmp_path) -> None:
     mail = req[req["queue"] == "fr-mail"]
     assert (mail["agents"] == mail["agents"].iloc[0]).all()  # one level per email queue
     titles = [s.title for s in ctx.report.sections]
-    assert titles == ["Staffing requirement: summary", "Staffing requirement: fr-mail",
-                      "Staffing requirement: ma-voice"]
+    assert titles == ["Staffing requirement: summary",
+                      "Staffing requirement per queue and interval"]  # one chart, a menu
     assert {what for stage, what, _ in ctx.summary if stage == "staffing"} >= {
         "agent-hours required (productive)", "service level if staffed as required"}
 
@@ -76,3 +80,25 @@ def test_summary_table_values() -> None:
     assert s.loc["a", "scheduled_hours"] == 30.0
     assert s.loc["a", "service_level"] == pytest.approx(0.825)
     assert s.loc["b", "service_level"] == 1.0
+
+
+def test_one_chart_with_a_queue_menu_showing_each_queue_alone() -> None:
+    req = _forecast()
+    req["agents"] = np.where(req["queue"] == "ma-voice", 7, 3)
+    req["scheduled"] = req["agents"] / 0.75
+    fig = requirement_selector_figure(req, {"ma-voice": "Africa/Casablanca",
+                                            "fr-mail": "Europe/Paris"})
+    menu = fig.layout.updatemenus[0]
+    assert [b.label for b in menu.buttons] == ["fr-mail", "ma-voice"]
+    assert len(fig.data) == 4  # agents + scheduled per queue
+    for button, agents in zip(menu.buttons, (3, 7), strict=True):
+        shown = [t for t, v in zip(fig.data, button.args[0]["visible"], strict=True) if v]
+        assert [t.name for t in shown] == ["productive agents", "scheduled (after shrinkage)"]
+        assert set(shown[0].y) == {agents}
+        assert shown[1].y == pytest.approx(np.full(96, agents / 0.75))
+    assert [t.visible for t in fig.data] == [True, True, False, False]
+    voice = fig.data[2]  # hover in Casablanca time across the Ramadan change
+    hover = dict(zip(pd.DatetimeIndex(voice.x).strftime("%d %H:%M"), voice.customdata,
+                     strict=True))
+    assert hover["15 02:00"] == "Sun 15 Feb 02:00 local (UTC+00:00)"
+    assert "Africa/Casablanca" in menu.buttons[1].args[1]["xaxis.title.text"]
