@@ -1,20 +1,49 @@
-"""Shared fixtures: the real data folder, and a throw-away PostgreSQL server."""
+"""Shared fixtures: the real data folder, the `openwfm` command runner, and a throw-away
+PostgreSQL server."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BANK_LOG = SHARED_DATA / "anonymous_bank_1999_02.tsv"
+
+
+def run_openwfm(*args: str) -> tuple[int, str, str]:
+    """Run the `openwfm` entry point in-process, with its error boundary (`cli.main`), as
+    `openwfm ARGS...`; return (exit code, stdout, stderr)."""
+    from openwfm.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = sys.argv
+    sys.argv = ["openwfm", *args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = argv
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="session")
+def cli() -> Callable[..., tuple[int, str, str]]:
+    """`cli("staff", "in.csv", "-o", "out.csv")` -> (exit code, stdout, stderr)."""
+    return run_openwfm
 
 
 def _free_port() -> int:

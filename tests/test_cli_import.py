@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from openwfm.cli import main
 from openwfm.io.calllog import read_call_log
 from openwfm.io.intervals import read_interval_csv
 from openwfm.io.patience import kaplan_meier_patience
@@ -18,28 +14,12 @@ from openwfm.io.patience import kaplan_meier_patience
 BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "anonymous_bank_1999_02.tsv"
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    """Run the `openwfm` entry point (with its error boundary); return code, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    argv = sys.argv
-    sys.argv = ["openwfm", *args]
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = argv
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.fixture(scope="module")
-def bank_run(tmp_path_factory) -> tuple[Path, Path, Path, str]:
+def bank_run(cli, tmp_path_factory) -> tuple[Path, Path, Path, str]:
     assert BANK.exists(), f"shared data missing: {BANK}"
     d = tmp_path_factory.mktemp("bank")
     out, calls_out, km = d / "bank_intervals.csv", d / "calls.csv", d / "km.csv"
-    code, stdout, stderr = run("import", "calls", str(BANK), "-o", str(out),
+    code, stdout, stderr = cli("import", "calls", str(BANK), "-o", str(out),
                                "--calls-out", str(calls_out), "--patience-out", str(km))
     assert code == 0, stderr
     return out, calls_out, km, stdout
@@ -76,11 +56,11 @@ def test_import_calls_on_the_bank(bank_run):
     assert calls["outcome"].value_counts()["abandoned"] == 5_904
 
 
-def test_import_calls_interval_and_threshold(tmp_path):
+def test_import_calls_interval_and_threshold(cli, tmp_path):
     part = tmp_path / "bank_part.tsv"
     part.write_text("".join(BANK.read_text().splitlines(keepends=True)[:4001]))
     out = tmp_path / "h.csv"
-    code, _, err = run("import", "calls", str(part), "-o", str(out), "--interval", "1h",
+    code, _, err = cli("import", "calls", str(part), "-o", str(out), "--interval", "1h",
                        "--answer-within", "30", "--tz", "Asia/Jerusalem")
     assert code == 0, err
     t = read_interval_csv(out)
@@ -91,7 +71,7 @@ def test_import_calls_interval_and_threshold(tmp_path):
     assert t.frame["answered_within"].sum() == (served & (calls["wait_s"] <= 30)).sum()
 
 
-def test_bad_call_log_exits_2_and_writes_nothing(tmp_path):
+def test_bad_call_log_exits_2_and_writes_nothing(cli, tmp_path):
     lines = BANK.read_text().splitlines(keepends=True)[:6]
     cols = lines[0].rstrip("\n").split("\t")
     bad = lines[4].rstrip("\n").split("\t")
@@ -101,14 +81,14 @@ def test_bad_call_log_exits_2_and_writes_nothing(tmp_path):
     src.write_text("".join(lines))
     out = tmp_path / "out.csv"
     out.write_text("previous")
-    code, _, err = run("import", "calls", str(src), "-o", str(out))
+    code, _, err = cli("import", "calls", str(src), "-o", str(out))
     assert code == 2
     assert "bank.tsv" in err and "row 4" in err and "'q_time'" in err and "'12s'" in err
     assert out.read_text() == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bank.tsv", "out.csv"]
 
 
-def test_generic_call_log_with_map(tmp_path):
+def test_generic_call_log_with_map(cli, tmp_path):
     src = tmp_path / "log.csv"
     src.write_text("Start,Skill,Result,Queue Time,Talk,Agent\n"
                    "2026-02-14 09:05:00,fr_voice,Answered,10,300,amina\n"
@@ -118,7 +98,7 @@ def test_generic_call_log_with_map(tmp_path):
     mp.write_text('Start = "arrival"\nSkill = "queue"\nResult = "outcome"\n'
                   '"Queue Time" = "wait_s"\nTalk = "handle_s"\nAgent = "agent"\n')
     out = tmp_path / "iv.csv"
-    code, _, err = run("import", "calls", str(src), "--format", "csv", "--map", str(mp),
+    code, _, err = cli("import", "calls", str(src), "--format", "csv", "--map", str(mp),
                        "--tz", "Africa/Casablanca", "-o", str(out))
     assert code == 0, err
     f = read_interval_csv(out).frame
@@ -132,7 +112,7 @@ def test_generic_call_log_with_map(tmp_path):
         "30min") + 1
 
 
-def test_import_intervals_with_map_and_tz(tmp_path):
+def test_import_intervals_with_map_and_tz(cli, tmp_path):
     src = tmp_path / "acd.csv"
     src.write_text("Interval;Skill;Calls Offered;AHT\n"
                    "2026-10-25 01:30;fr;10;180\n2026-10-25 02:00;fr;8;170\n"
@@ -142,7 +122,7 @@ def test_import_intervals_with_map_and_tz(tmp_path):
     mp.write_text('[columns]\nInterval = "interval_start"\nSkill = "queue"\n'
                   '"Calls Offered" = "volume"\nAHT = "aht_s"\n')
     out = tmp_path / "out.csv"
-    code, stdout, err = run("import", "intervals", str(src), "--map", str(mp), "--tz",
+    code, stdout, err = cli("import", "intervals", str(src), "--map", str(mp), "--tz",
                             "Europe/Paris", "-o", str(out))
     assert code == 0, err
     text = out.read_text().splitlines()
@@ -164,26 +144,26 @@ def test_import_intervals_with_map_and_tz(tmp_path):
       "row 2, column 'Calls Offered'"),
      ("Interval;Calls Offered\n2026-01-05 08:00;1\n", ["--interval", "7x"], "--interval")],
 )
-def test_import_intervals_errors(tmp_path, body, args, needle):
+def test_import_intervals_errors(cli, tmp_path, body, args, needle):
     src = tmp_path / "acd.csv"
     src.write_text(body)
     mp = tmp_path / "map.json"
     mp.write_text('{"Interval": "interval_start", "Calls Offered": "volume"}')
     out = tmp_path / "out.csv"
-    code, _, err = run("import", "intervals", str(src), "--map", str(mp), "--tz",
+    code, _, err = cli("import", "intervals", str(src), "--map", str(mp), "--tz",
                        "Europe/Paris", "-o", str(out), *args)
     assert code == 2
     assert needle in " ".join(err.split())
     assert not out.exists()
 
 
-def test_short_abandon_option(tmp_path):
+def test_short_abandon_option(cli, tmp_path):
     src = tmp_path / "log.csv"
     src.write_text("arrival,outcome,wait_s,handle_s\n"
                    "2026-01-05T08:00:00Z,abandoned,2,\n2026-01-05T08:01:00Z,abandoned,30,\n"
                    "2026-01-05T08:02:00Z,served,5,100\n")
     out = tmp_path / "o.csv"
-    code, stdout, err = run("import", "calls", str(src), "--format", "csv", "-o", str(out),
+    code, stdout, err = cli("import", "calls", str(src), "--format", "csv", "-o", str(out),
                             "--short-abandon", "5")
     assert code == 0, err
     f = read_interval_csv(out, interval_s=1800).frame

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from openwfm.cli import main
 from openwfm.forecast.synthetic import synthetic_history
 
 COLUMNS = ["interval_start", "queue", "volume", "volume_lo_80", "volume_hi_80",
            "volume_lo_95", "volume_hi_95"]
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    """Run the `openwfm` entry point (with its error boundary); return code, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    argv = sys.argv
-    sys.argv = ["openwfm", *args]
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = argv
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +27,9 @@ def history(tmp_path_factory) -> Path:
     return p
 
 
-def test_forecast_writes_one_row_per_queue_and_future_interval(history, tmp_path) -> None:
+def test_forecast_writes_one_row_per_queue_and_future_interval(cli, history, tmp_path) -> None:
     out = tmp_path / "forecast.csv"
-    code, stdout, stderr = run("forecast", str(history), "--horizon", "2d", "-o", str(out),
+    code, stdout, stderr = cli("forecast", str(history), "--horizon", "2d", "-o", str(out),
                                "--tz", "Africa/Casablanca", "--holidays", "MA")
     assert code == 0, stderr
     f = pd.read_csv(out)
@@ -70,13 +50,13 @@ def test_forecast_writes_one_row_per_queue_and_future_interval(history, tmp_path
     assert "wrote" in stdout
 
 
-def test_forecast_of_naive_local_times_with_tz(tmp_path) -> None:
+def test_forecast_of_naive_local_times_with_tz(cli, tmp_path) -> None:
     h = synthetic_history(1, 21, tz="Europe/Paris", start="2026-03-09", seed=22)
     local = h["interval_start"].dt.tz_convert("Europe/Paris").dt.strftime("%Y-%m-%d %H:%M")
     src = tmp_path / "naive.csv"
     h[["volume"]].assign(interval_start=local).to_csv(src, index=False)
     out = tmp_path / "f.csv"
-    code, _, stderr = run("forecast", str(src), "--horizon", "1d", "-o", str(out),
+    code, _, stderr = cli("forecast", str(src), "--horizon", "1d", "-o", str(out),
                           "--tz", "Europe/Paris")
     assert code == 0, stderr
     f = pd.read_csv(out)
@@ -85,13 +65,13 @@ def test_forecast_of_naive_local_times_with_tz(tmp_path) -> None:
     assert len(f) == 48
 
 
-def test_special_days_file_is_applied(history, tmp_path) -> None:
+def test_special_days_file_is_applied(cli, history, tmp_path) -> None:
     special = tmp_path / "special.csv"
     special.write_text("date,multiplier,label\n2026-02-23,2.0,campaign\n")
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    assert run("forecast", str(history), "--horizon", "1d", "-o", str(a),
+    assert cli("forecast", str(history), "--horizon", "1d", "-o", str(a),
                "--tz", "Africa/Casablanca")[0] == 0
-    assert run("forecast", str(history), "--horizon", "1d", "-o", str(b),
+    assert cli("forecast", str(history), "--horizon", "1d", "-o", str(b),
                "--tz", "Africa/Casablanca", "--special-days", str(special))[0] == 0
     np.testing.assert_allclose(pd.read_csv(b)["volume"], 2 * pd.read_csv(a)["volume"])
 
@@ -103,11 +83,11 @@ def test_special_days_file_is_applied(history, tmp_path) -> None:
     (["2026-03-02T08:00:00+00:00,5", "2026-03-02T08:30:00+00:00,4",
       "2026-03-02T09:00:00+00:00,4", "2026-03-02T09:15:00+00:00,4"], 4, "interval_start"),
 ])
-def test_bad_history_names_the_row_and_writes_nothing(tmp_path, rows, row, column) -> None:
+def test_bad_history_names_the_row_and_writes_nothing(cli, tmp_path, rows, row, column) -> None:
     src = tmp_path / "bad.csv"
     src.write_text("interval_start,volume\n" + "\n".join(rows) + "\n")
     out = tmp_path / "out.csv"
-    code, _, stderr = run("forecast", str(src), "--horizon", "1d", "-o", str(out))
+    code, _, stderr = cli("forecast", str(src), "--horizon", "1d", "-o", str(out))
     assert code == 2
     text = " ".join(stderr.split())
     assert f"row {row}" in text and f"'{column}'" in text and "bad.csv" in text
@@ -115,18 +95,18 @@ def test_bad_history_names_the_row_and_writes_nothing(tmp_path, rows, row, colum
     assert list(tmp_path.iterdir()) == [src]
 
 
-def test_bad_options_exit_nonzero_without_output(history, tmp_path) -> None:
+def test_bad_options_exit_nonzero_without_output(cli, history, tmp_path) -> None:
     out = tmp_path / "out.csv"
     for args in (["--horizon", "soon"], ["--tz", "Mars/Olympus"], ["--holidays", "XX"]):
-        code, _, stderr = run("forecast", str(history), "-o", str(out), *args)
+        code, _, stderr = cli("forecast", str(history), "-o", str(out), *args)
         assert code == 2, args
         assert "error" in stderr
     assert not out.exists()
 
 
-def test_backtest_prints_the_table_and_the_choice(history, tmp_path) -> None:
+def test_backtest_prints_the_table_and_the_choice(cli, history, tmp_path) -> None:
     out = tmp_path / "acc.csv"
-    code, stdout, stderr = run("backtest", str(history), "--tz", "Africa/Casablanca",
+    code, stdout, stderr = cli("backtest", str(history), "--tz", "Africa/Casablanca",
                                "--origins", "3", "--step-days", "1", "--min-train-days", "15",
                                "--horizon-days", "5",
                                "-o", str(out))
