@@ -171,9 +171,13 @@ def run_backtest(
     methods: Sequence[Method],
     config: BacktestConfig,
 ) -> Backtest:
-    """Forecast from every rolling origin with every method.
+    """Forecast from every rolling origin with every method, on common origins.
 
-    A method that cannot run at some origin (too little history) is left out.
+    A method that cannot run at an origin (too little history: MSTL needs more than two
+    weekly cycles) makes that origin too short for a fair comparison: the origins kept are
+    those where every method that runs at the latest origin runs, so all candidates are
+    scored on the same intervals (and the chosen one is never worse than the historical
+    average on them). A method that cannot run even at the latest origin is left out.
 
     Examples
     --------
@@ -187,18 +191,21 @@ def run_backtest(
     n_days = history.shape[0]
     origins = rolling_origins(n_days, config)
     hd = config.horizon_days
-    actual = np.stack([history[o:o + hd] for o in origins]) if origins else np.empty(
-        (0, hd, history.shape[1]))
-    forecasts: dict[Method, np.ndarray] = {}
+    runs: dict[Method, dict[int, np.ndarray]] = {}
     for method in methods:
-        outs = []
-        for o in origins:
+        outs: dict[int, np.ndarray] = {}
+        for o in reversed(origins):  # latest first: a method short of history stops early
             f = predict(method, history[:o], weekdays[:o], weekdays[o:o + hd])
             if f is None:
                 break
-            outs.append(f)
-        if origins and len(outs) == len(origins):
-            forecasts[method] = np.stack(outs)
+            outs[o] = f
+        if origins and origins[-1] in outs:
+            runs[method] = outs
+    if runs:
+        origins = [o for o in origins if all(o in outs for outs in runs.values())]
+    actual = np.stack([history[o:o + hd] for o in origins]) if origins else np.empty(
+        (0, hd, history.shape[1]))
+    forecasts = {m: np.stack([outs[o] for o in origins]) for m, outs in runs.items()}
     scale = np.array([_naive_scale(history[:o]) for o in origins])
     return Backtest(origins=tuple(origins), actual=actual, forecasts=forecasts, scale=scale)
 
