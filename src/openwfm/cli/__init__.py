@@ -14,6 +14,8 @@ from openwfm.cli import runs as _runs  # noqa: F401
 from openwfm.cli import schedule as _schedule  # noqa: F401
 from openwfm.cli import simulate as _simulate  # noqa: F401
 from openwfm.cli import staff as _staff  # noqa: F401
-from openwfm.cli.app import app, main
+from openwfm.cli.app import app, main, summarize_commands
+
+summarize_commands(app)  # one line per command in `openwfm --help`
 
 __all__ = ["app", "main"]

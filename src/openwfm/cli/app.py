@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
@@ -27,6 +28,45 @@ app = typer.Typer(
 
 console = Console(stderr=False)
 err_console = Console(stderr=True)
+
+
+def one_line_summary(text: str, width: int = 90) -> str:
+    """The first sentence of a command's help, without parenthesised details, cut to `width`
+    characters at a word boundary: the line shown for the command in `openwfm --help`.
+
+    Examples
+    --------
+    >>> one_line_summary("Simulate SCENARIO (TOML) with FORECAST (CSV). Writes OUT/.")
+    'Simulate SCENARIO with FORECAST.'
+    >>> one_line_summary("Plan the demo center: forecast, staffing, schedule", width=30)
+    'Plan the demo center.'
+    """
+    first = text.strip().split("\n\n")[0]
+    while True:  # drop innermost parentheses, then outer ones
+        shorter = re.sub(r"\s*\([^()]*\)", "", first)
+        if shorter == first:
+            break
+        first = shorter
+    first = " ".join(first.split())
+    sentence = re.split(r"(?<=[.;])\s", first, maxsplit=1)[0].rstrip(".;")
+    if len(sentence) + 1 > width and ":" in sentence:
+        sentence = sentence.split(":", 1)[0]
+    if len(sentence) + 1 > width:
+        sentence = sentence[: width - 2].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+        return sentence
+    return sentence + "."
+
+
+def summarize_commands(application: typer.Typer) -> None:
+    """Give every registered command without a `short_help` a one-line summary made from
+    its help (`one_line_summary`), so `openwfm --help` lists one line per command; the
+    full help stays on `openwfm COMMAND --help`."""
+    for info in [*application.registered_commands, *application.registered_groups]:
+        if info.short_help:
+            continue
+        text = info.help or (info.callback.__doc__ if info.callback else None) or ""
+        if text:
+            info.short_help = one_line_summary(text)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from rich.table import Table
 from openwfm.cli.app import app, console
 
 
-@app.command()
+@app.command(short_help="Long-term capacity plan: required vs available FTE, hiring plan (HiGHS).")
 def capacity(
     scenario_file: Path = typer.Argument(..., help="Scenario TOML with a \\[capacity] section."),
     out: Path = typer.Option(Path("openwfm-capacity"), "-o", "--out",

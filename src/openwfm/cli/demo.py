@@ -11,7 +11,7 @@ from rich.table import Table
 from openwfm.cli.app import app, console
 
 
-@app.command()
+@app.command(short_help="Plan the embedded demo contact center end to end: CSVs and report.html.")
 def demo(
     out: Path = typer.Option(Path("openwfm-demo-output"), "-o", "--out",
                              help="Output folder (replaced as a whole when the run succeeds)."),

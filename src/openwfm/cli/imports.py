@@ -28,7 +28,8 @@ import_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-app.add_typer(import_app, name="import")
+app.add_typer(import_app, name="import", short_help=(
+    "Import ACD data (call-by-call log or interval CSV) into an interval table."))
 
 
 class LogFormat(enum.StrEnum):

@@ -62,7 +62,8 @@ HELP = "\n\n".join([
 ])
 
 
-@app.command(help=HELP)
+@app.command(help=HELP, short_help="Agents required (or metrics of given agents) per queue and "
+             "interval: Erlang C/A, chat, email.")
 def staff(
     in_csv: Path = typer.Argument(..., metavar="IN.csv", help="Input CSV, one row per "
                                   "queue and interval."),
