@@ -31,8 +31,8 @@ def _read_csv(path: Path):
 
 
 @app.command(short_help=(
-    "Simulate a forecast with a schedule or a staffing table: KPIs per queue and interval "
-    "with 95% CIs, and the contact log."), help=(
+    "Simulate a forecast with a schedule or staffing: KPIs with 95% CIs and the contact log."),
+    help=(
     "Simulate the contact center of SCENARIO (TOML) with the volumes and AHT of FORECAST "
     "(interval CSV: interval_start UTC ISO 8601, queue, volume, aht_s) and either the agents "
     "of a schedule (--schedule: agent_id, site, activity work/break/meal, start, end UTC) or "
