@@ -152,6 +152,7 @@ def test_zero_traffic_needs_no_agent() -> None:
     r = erlang.required_agents([0.0, 0.0], 180, 0.8, 20, [np.nan, 300])
     assert r.agents.tolist() == [0, 0]
     assert r.service_level.tolist() == [1.0, 1.0] and r.occupancy.tolist() == [0.0, 0.0]
+    assert np.isnan(r.p_abandon[0]) and r.p_abandon[1] == 0.0  # no patience: no p_abandon
 
 
 def test_erlang_a_can_staff_below_traffic() -> None:

@@ -257,8 +257,8 @@ def _metrics_row(n: int, a: float, aht: float, t: float, pat: float, want_asa: b
     """(service_level, asa_s, p_wait, p_abandon, occupancy) for n agents, one row."""
     nan = math.nan
     erlang_a = pat > 0.0 and math.isfinite(pat)
-    if a <= 0.0:
-        return 1.0, 0.0, 0.0, 0.0, 0.0
+    if a <= 0.0:  # no traffic: nothing waits; p_abandon stays NaN without patience
+        return 1.0, 0.0, 0.0, (0.0 if erlang_a else nan), 0.0
     if n <= 0:
         return 0.0, nan, 1.0, (1.0 if erlang_a else nan), 1.0
     b = _erlang_b(n, a)
