@@ -53,23 +53,32 @@ def test_bands_cover_the_held_out_last_week(bank) -> None:
     m = m[(m["volume"] > 0) | (m["volume_actual"] > 0)]
     cover80 = m["volume_actual"].between(m["volume_lo_80"], m["volume_hi_80"]).mean()
     cover95 = m["volume_actual"].between(m["volume_lo_95"], m["volume_hi_95"]).mean()
-    # measured 0.806 and 0.898 (docs/forecast-accuracy.md); nominal 0.80 and 0.95
-    assert 0.72 <= cover80 <= 0.88
-    assert 0.85 <= cover95 <= 0.99
-    # a weekday and local time that never had a call (closed: most night hours, Friday
-    # afternoon, Saturday day) is forecast as exactly zero, bands included
+    # measured 0.844 and 0.944 (docs/forecast-accuracy.md); nominal 0.80 and 0.95. Before
+    # sparse quiet intervals stopped being called closed: 0.806 and 0.898.
+    assert 0.76 <= cover80 <= 0.90
+    assert 0.91 <= cover95 <= 0.99
+    # the sparse queues (a few calls a day) are the test of the closed rule: an open
+    # interval that merely had no call yet must keep a band (it was 0.63 before)
+    pe = m[m["queue"] == "PE"]
+    assert pe["volume_actual"].between(pe["volume_lo_95"], pe["volume_hi_95"]).mean() >= 0.9
+
+    # a weekday and local time with no call in it nor within an hour of it (closed: most
+    # night hours, Friday afternoon, Saturday day) is forecast as exactly zero, bands included
     def key(df: pd.DataFrame) -> pd.DataFrame:
         t = df["interval_start"].dt.tz_convert(TZ)
         return pd.DataFrame({"queue": df["queue"], "dow": t.dt.dayofweek,
-                             "tod": t.dt.hour * 60 + t.dt.minute})
+                             "slot": t.dt.hour * 2 + t.dt.minute // 30})
 
     past = bank[bank["interval_start"] < cut]
     seen = past.groupby(list(key(past).to_dict("series").values()))["volume"].sum()
     k = key(f)
-    never = seen.reindex(pd.MultiIndex.from_frame(k)).fillna(0).to_numpy() == 0
-    assert never.sum() > 500
+    near = sum(seen.reindex(pd.MultiIndex.from_arrays(
+        [k["queue"], k["dow"], (k["slot"] + d).clip(0, 47)])).fillna(0).to_numpy()
+        for d in (-2, -1, 0, 1, 2))
+    silent = near == 0
+    assert silent.sum() > 500
     cols = ["volume", "volume_lo_80", "volume_hi_80", "volume_lo_95", "volume_hi_95"]
-    assert (f.loc[never, cols] == 0).all().all()
+    assert (f.loc[silent, cols] == 0).all().all()
     hour = f["interval_start"].dt.tz_convert(TZ).dt.hour
     # AHT is forecast, varies by hour of day, and is plausible (mean service 176 s)
     ps = f[(f["queue"] == "PS") & (f["volume"] > 0)]

@@ -168,3 +168,19 @@ def test_mstl_on_a_15_minute_grid_splits_half_hours_by_history() -> None:
     np.testing.assert_allclose(got[:, 1::2][open_[:, 1::2]] / got[:, 0::2][open_[:, 0::2]], 3.0,
                                rtol=1e-9)
     assert np.abs(got - y15[:7]).sum() / y15[:7].sum() < 0.02
+
+
+def test_a_sparse_open_interval_is_not_called_closed() -> None:
+    # 3 weeks, open 08:00-18:00 every day, nights closed; a sparse queue (0.3 contacts per
+    # half hour: most cells see no contact in 3 weeks) and a busy one (30 per half hour)
+    rng = np.random.default_rng(17)
+    open_slots = np.zeros(48, dtype=bool)
+    open_slots[16:36] = True
+    wd = np.arange(21) % 7
+    for rate in (0.3, 30.0):
+        y = rng.poisson(np.where(open_slots, rate, 0.0), size=(21, 48)).astype(float)
+        closed = closed_mask(y, wd)
+        assert closed[:, :14].all() and closed[:, 38:].all()  # nights (2 h from opening)
+        assert not closed[:, 17:35].any()  # open hours (inner) are open, however quiet
+        if rate > 1:
+            assert (closed == ~open_slots).all()  # busy: the opening edges are exact

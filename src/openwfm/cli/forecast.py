@@ -57,10 +57,11 @@ def forecast(
     Writes one row per future interval and queue, from the end of history to the horizon:
     interval_start (ISO 8601, UTC), queue, volume (point forecast of contacts offered),
     volume_lo_80, volume_hi_80, volume_lo_95, volume_hi_95, and aht_s (mean handle time of
-    handled contacts) when the history has it. Closed periods (never a contact on that
-    weekday and time in the last 8 weeks) are forecast as 0. The method of each queue is
-    chosen by a rolling-origin backtest (lowest WAPE; never worse than the historical
-    average); bands come from its backtest errors.
+    handled contacts) when the history has it. Closed periods (no contact on that
+    weekday and time in the last 8 weeks, nor within an hour of it, or a significant
+    silence next to busy intervals) are written with 0 and zero bands, never left out.
+    The method of each queue is chosen by a rolling-origin backtest (lowest WAPE; never
+    worse than the historical average); bands come from its backtest errors.
     """
     from openwfm.forecast.engine import forecast_queues, parse_horizon
     from openwfm.io.intervals import write_interval_csv

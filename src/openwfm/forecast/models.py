@@ -281,30 +281,68 @@ METHODS: dict[Method, Forecaster] = {
 
 #: Weeks of history that decide whether a weekday's interval is closed.
 CLOSED_WEEKS = 8
+#: Neighbourhood (seconds each side) whose rate tells a closed interval from a quiet one.
+CLOSED_NEIGHBOUR_S = 3600
+#: Expected contacts (observations x neighbour rate) above which silence means closed.
+CLOSED_EVIDENCE = 3.0
 #: Shrinkage (in handled contacts) of an AHT cell toward its hour, and an hour toward the mean.
 AHT_SHRINK = 30.0
 
 
 def closed_mask(history: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
-    """``(7, slots)``: True where the weekday's interval had no contact in `CLOSED_WEEKS` weeks.
+    """``(7, slots)``: True where the weekday's interval is closed.
 
-    Closed periods (nights, weekends) are then forecast as exactly zero by every method.
+    An interval of a weekday is closed when it had no contact in the last `CLOSED_WEEKS`
+    weeks **and** that silence is significant: the same weekday's intervals within
+    `CLOSED_NEIGHBOUR_S` of it had no contact either (nights, a closed day), or they had
+    so many that ``n`` silent observations of a Poisson rate as high as theirs (``n *
+    rate >= CLOSED_EVIDENCE``, i.e. probability ``exp(-3)`` ~ 5 %) are unlikely (the edge
+    of the opening hours). A sparse queue's open interval that merely happened to be
+    quiet (a rate of 0.2 contacts seen 3 times) is thus not called closed. Closed
+    periods are forecast as exactly zero, bands included, by every method.
 
     Examples
     --------
-    >>> h = np.array([[0.0, 5.0], [0.0, np.nan]])
-    >>> closed_mask(h, np.array([0, 1]))[:3].tolist()
-    [[True, False], [True, True], [True, False]]
+    Intervals of 4 hours: night, opening edge, open. Busy neighbours make the silent
+    edge closed; quiet ones (a sparse queue) leave it open.
+
+    >>> busy = np.array([[0.0, 0.0, 20.0, 25.0, 20.0, 0.0]] * 2)
+    >>> closed_mask(busy, np.array([0, 0]))[0].tolist()
+    [True, True, False, False, False, True]
+    >>> sparse = np.array([[0.0, 0.0, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]])
+    >>> closed_mask(sparse, np.array([0, 0]))[0].tolist()
+    [True, False, False, False, False, True]
     """
     recent = history[-7 * CLOSED_WEEKS:]
     wd = weekdays[-7 * CLOSED_WEEKS:]
-    every = ~(np.nan_to_num(recent) > 0).any(axis=0)
-    out = np.tile(every, (7, 1))  # a weekday not yet in history: closed where every day is
+    slots = history.shape[1]
+    k = max(1, int(CLOSED_NEIGHBOUR_S * slots // 86400))
+    # a weekday not yet in history: judged on every day pooled
+    out = np.tile(_closed_cells(recent, k), (7, 1))
     for w in range(7):
         rows = recent[wd == w]
         if len(rows):
-            out[w] = ~(np.nan_to_num(rows) > 0).any(axis=0)
+            out[w] = _closed_cells(rows, k)
     return out
+
+
+def _closed_cells(rows: np.ndarray, k: int) -> np.ndarray:
+    """Closed cells of one weekday's rows (see `closed_mask`); ``k`` neighbours a side."""
+    seen = ~np.isnan(rows)
+    total = np.where(seen, rows, 0.0).sum(axis=0)
+    n = seen.sum(axis=0).astype(float)
+    near_total = _window_sum(total, k) - total
+    near_n = _window_sum(n, k) - n
+    rate = np.divide(near_total, near_n, out=np.zeros_like(total), where=near_n > 0)
+    silent = ~(total > 0)
+    return silent & ((rate <= 0) | (n * rate >= CLOSED_EVIDENCE))
+
+
+def _window_sum(x: np.ndarray, k: int) -> np.ndarray:
+    """Sum of ``x[i - k .. i + k]`` (clipped at the ends of the day)."""
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    i = np.arange(len(x))
+    return c[np.minimum(i + k + 1, len(x))] - c[np.maximum(i - k, 0)]
 
 
 def predict(
