@@ -131,11 +131,13 @@ def default_stages() -> list[tuple[str, Stage]]:
     """The stages of a full planning run, in order (each domain adds its own here)."""
     from openwfm.capacity.run import stage_capacity
     from openwfm.forecast.stage import stage_forecast
+    from openwfm.scheduling.stage import stage_schedule
     from openwfm.simulation.stage import stage_simulate
 
     return [
         ("forecast", stage_forecast),
         ("staffing", stage_staffing),
+        ("schedule", stage_schedule),
         ("simulate", stage_simulate),
         ("capacity", stage_capacity),
     ]
