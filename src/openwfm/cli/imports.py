@@ -215,7 +215,7 @@ def import_intervals(
         None, "--map", "--mapping", exists=True, dir_okay=False,
         help="TOML/JSON mapping 'vendor column' = 'openwfm column', e.g. "
              "\"Calls Offered\" = \"volume\", \"AHT\" = \"aht_s\", \"Interval\" = "
-             "\"interval_start\", \"Date\" = \"date\" (top level or under [columns])."),
+             "\"interval_start\", \"Date\" = \"date\" (top level or under \\[columns])."),
     tz: str | None = typer.Option(
         None, "--tz", help="IANA zone of naive (offset-less) interval starts."),
     interval: str | None = typer.Option(
