@@ -121,3 +121,11 @@ def test_backtest_prints_the_table_and_the_choice(cli, history, tmp_path) -> Non
     assert chosen.groupby("queue")["method"].nunique().eq(1).all()  # one method per queue
     assert set(chosen["horizon"]) == {"day 1", "days 2-7", "all"}
     assert set(acc["n"]) >= {2 * 48}  # day 1 of two origins
+    # every number is printed whole (no cell cut to fit 80 columns), and the choice is named
+    assert "\u2026" not in stdout
+    for _, row in acc[acc["horizon"] == "all"].iterrows():
+        assert f"{row['bias']:+.3f}" in stdout and f"{row['wape']:.3f}" in stdout
+    names = ", ".join(f"{q} {m}" for q, m in zip(chosen.drop_duplicates("queue")["queue"],
+                                                 chosen.drop_duplicates("queue")["method"],
+                                                 strict=True))
+    assert f"chosen method: {names}" in " ".join(stdout.split())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich import box
+from rich.measure import Measurement
 from rich.table import Table
 
 from openwfm.cli.app import app, console
@@ -129,13 +131,15 @@ def print_accuracy(acc) -> None:
     if acc.empty:
         return
     horizons = [h for h in dict.fromkeys(acc["horizon"]) if h != "all"] + ["all"]
-    table = Table(title="rolling-origin backtest")
-    table.add_column("queue", no_wrap=True)
+    table = Table(title="rolling-origin backtest", box=box.SIMPLE_HEAD, pad_edge=False)
+    # names and numbers are never cut: the table is printed at least as wide as they need
+    queue_w = int(acc["queue"].astype(str).str.len().max())
+    table.add_column("queue", no_wrap=True, min_width=max(queue_w, 5))
     table.add_column("method", no_wrap=True, min_width=18)
     for h in horizons:
-        table.add_column(f"WAPE {h}", justify="right")
-    table.add_column("MASE", justify="right")
-    table.add_column("bias", justify="right")
+        table.add_column(f"WAPE\n{h}", justify="right", no_wrap=True, min_width=max(len(h), 5))
+    table.add_column("MASE", justify="right", no_wrap=True, min_width=4)
+    table.add_column("bias", justify="right", no_wrap=True, min_width=6)
     table.add_column("chosen", no_wrap=True, min_width=6)
     for (queue, method), g in acc.groupby(["queue", "method"], sort=False):
         by_h = g.set_index("horizon")
@@ -143,4 +147,8 @@ def print_accuracy(acc) -> None:
         chosen = bool(g["chosen"].iloc[0])
         table.add_row(str(queue), str(method), *cells, f"{by_h.loc['all', 'mase']:.2f}",
                       f"{by_h.loc['all', 'bias']:+.3f}", "[bold green]yes[/]" if chosen else "")
-    console.print(table)
+    need = Measurement.get(console, console.options, table).minimum
+    console.print(table, width=max(console.width, need), crop=False)
+    chosen = acc[acc["chosen"]].drop_duplicates("queue")
+    console.print("chosen method: " + ", ".join(
+        f"{q} {m}" for q, m in zip(chosen["queue"], chosen["method"], strict=True)))
