@@ -242,9 +242,81 @@ def build_group_model(problem: SchedulingProblem, g: int, counts: dict[int, floa
     soft_follow_counts(ctx, counts)
     soft_fairness(ctx)
     model.Minimize(sum(ctx.objective))
-    for v in z.values():  # the empty schedule meets every hard rule: a sure first solution
-        model.AddHint(v, False)
+    hint = greedy_hint(ctx, counts, skip)
+    for key, v in z.items():  # a greedy schedule meeting every hard rule: a first solution
+        model.AddHint(v, key in hint)
     return ctx
+
+
+def greedy_hint(ctx: GroupModel, counts: dict[int, float],
+                skip: frozenset[str] = frozenset()) -> set[tuple[int, int]]:
+    """A greedy assignment meeting every hard rule (the solver's starting point): each
+    agent in turn takes the shift types with the most stage-1 count left that fit."""
+    p = ctx.problem
+    pack = p.packs[ctx.group.site]
+    rest = round(pack.min_rest_h * 60)
+    tol = p.config.contract_tolerance_h * 60
+    left = {s: counts.get(s, 0.0) for s in ctx.types}
+    cap = None
+    if "seats" not in skip:
+        parent = next(g for g, grp in enumerate(p.groups)
+                      if grp.site == ctx.group.site and grp.skills == ctx.group.skills)
+        n_parent = len(p.groups[parent].agents)
+        cap = seat_caps(p, ctx.group.site)[parent] * len(ctx.group.agents) // n_parent
+    im = p.interval_min
+    busy = np.zeros(p.n_intervals + 200, dtype=int)
+    off = 200 // 2
+    hint: set[tuple[int, int]] = set()
+    for i, a in enumerate(ctx.group.agents):
+        hi = min(a.contract_hours, pack.max_weekly_h) * 60
+        lo = max(0.0, hi - tol)
+        taken: list[ShiftType] = []
+        paid = 0
+        days = np.zeros(p.days, dtype=bool)
+        mine = [s for s in ctx.types if (i, s) in ctx.z]
+
+        def fits(s: int, days: np.ndarray, taken: list[ShiftType], paid: int, hi: float = hi
+                 ) -> tuple[np.ndarray, int, int] | None:
+            st = p.shift_types[s]
+            if paid + st.paid_min > hi or st.day >= p.days or days[st.day]:
+                return None
+            if any(st.start < o.end + rest and o.start < st.end + rest for o in taken):
+                return None
+            d2 = days.copy()
+            d2[st.day] = True
+            if d2.sum() > p.days - pack.min_days_off:
+                return None
+            run = best = 0
+            for w in d2:
+                run = run + 1 if w else 0
+                best = max(best, run)
+            if best > pack.max_consecutive_days:
+                return None
+            k = pack.min_consecutive_days_off
+            if k >= 2 and not any(not d2[d:d + k].any() for d in range(p.days - k + 1)):
+                return None
+            t0 = max(0, st.start // im + off)
+            t1 = max(t0, min(len(busy), -(-st.end // im) + off))
+            if cap is not None and (busy[t0:t1] + 1 > cap).any():
+                return None
+            return d2, t0, t1
+
+        while paid < lo:
+            anchor = taken[0].start % 1440 if taken else None
+            order = sorted(mine, key=lambda s: (p.shift_types[s].start % 1440 != anchor,
+                                                -left[s]))
+            pick = next(((s, f) for s in order if (f := fits(s, days, taken, paid))), None)
+            if pick is None:
+                break
+            s, (d2, t0, t1) = pick
+            st = p.shift_types[s]
+            busy[t0:t1] += 1
+            taken.append(st)
+            days = d2
+            paid += st.paid_min
+            left[s] -= 1
+            hint.add((i, s))
+    return hint
 
 
 @dataclass(frozen=True)
