@@ -129,3 +129,17 @@ def test_backtest_prints_the_table_and_the_choice(cli, history, tmp_path) -> Non
                                                  chosen.drop_duplicates("queue")["method"],
                                                  strict=True))
     assert f"chosen method: {names}" in " ".join(stdout.split())
+
+
+def test_too_short_history_names_the_file_and_writes_nothing(cli, tmp_path) -> None:
+    src = tmp_path / "short.csv"
+    src.write_text("interval_start,volume\n2026-03-02T08:00:00+00:00,5\n"
+                   "2026-03-02T08:30:00+00:00,6\n")
+    out = tmp_path / "out.csv"
+    for cmd in (["forecast", str(src), "--horizon", "1d", "-o", str(out)],
+                ["backtest", str(src), "-o", str(out)]):
+        code, _, stderr = cli(*cmd)
+        assert code == 2, cmd
+        text = " ".join(stderr.split())
+        assert "short.csv" in text and "'interval_start'" in text and "full" in text
+    assert list(tmp_path.iterdir()) == [src]

@@ -40,6 +40,21 @@ def _load(history: Path, tz: str | None, mapping: Path | None, interval_s: int |
     return table, special
 
 
+def _run(path: Path, **kwargs):
+    """`forecast_queues` on the loaded table; an input error without a file names HISTORY."""
+    from openwfm.errors import InputError
+    from openwfm.forecast.engine import forecast_queues
+
+    try:
+        return forecast_queues(**kwargs)
+    except InputError as exc:
+        loc = exc.location
+        if loc.file is not None:
+            raise
+        raise InputError(exc.message, file=str(path), row=loc.row,
+                         column=loc.column) from exc
+
+
 @app.command()
 def forecast(
     history: Path = typer.Argument(..., exists=True, dir_okay=False, help=_HISTORY_HELP),
@@ -65,15 +80,14 @@ def forecast(
     The method of each queue is chosen by a rolling-origin backtest (lowest WAPE; never
     worse than the historical average); bands come from its backtest errors.
     """
-    from openwfm.forecast.engine import forecast_queues, parse_horizon
+    from openwfm.forecast.engine import parse_horizon
     from openwfm.io.intervals import write_interval_csv
 
     h = parse_horizon(horizon)
     table, special = _load(history, tz, mapping, interval_s, special_days)
     with console.status("backtesting and forecasting ..."):
-        result = forecast_queues(table.frame, horizon=h, interval_s=table.interval_s,
-                                 tz=tz or "UTC", market=holidays, special_days=special,
-                                 n_jobs=jobs)
+        result = _run(history, history=table.frame, horizon=h, interval_s=table.interval_s,
+                      tz=tz or "UTC", market=holidays, special_days=special, n_jobs=jobs)
     write_interval_csv(result.frame, out)
     chosen = ", ".join(f"{q}: {m.value}" for q, m in result.chosen.items())
     console.print(f"wrote {out}: {len(result.frame):,} rows, {len(result.chosen)} queue(s) "
@@ -105,17 +119,15 @@ def backtest(
     sum actual (> 0: over-forecast). The chosen method has the lowest overall WAPE.
     """
     from openwfm.forecast.backtest import BacktestConfig
-    from openwfm.forecast.engine import forecast_queues
     from openwfm.io.atomic import atomic_path
 
     table, special = _load(history, tz, mapping, None, special_days)
     cfg = BacktestConfig(horizon_days=horizon_days, n_origins=origins, step_days=step_days,
                          min_train_days=min_train_days)
     with console.status("backtesting ..."):
-        result = forecast_queues(table.frame, horizon=f"{horizon_days}d",
-                                 interval_s=table.interval_s, tz=tz or "UTC",
-                                 market=holidays, special_days=special, backtest=cfg,
-                                 n_jobs=jobs)
+        result = _run(history, history=table.frame, horizon=f"{horizon_days}d",
+                      interval_s=table.interval_s, tz=tz or "UTC", market=holidays,
+                      special_days=special, backtest=cfg, n_jobs=jobs)
     acc = result.accuracy
     if acc.empty:
         console.print("[yellow]not enough history for a backtest with these settings[/]")
