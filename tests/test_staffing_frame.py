@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from openwfm.errors import InputError
-from openwfm.staffing import erlang, staff_frame
+from openwfm.staffing import email, erlang, staff_frame
 
 
 def test_solves_and_passes_other_columns_through() -> None:
@@ -82,6 +82,40 @@ def test_email_rows_use_the_backlog_model_per_queue() -> None:
     # m1: 200 items in the 08:00 hour need 2 agents (1 answers only half within 30 min)
     assert out["agents"].tolist() == [2, 2, 1, 1]
     assert out["service_level"].tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_email_level_is_per_queue_and_local_day() -> None:
+    # two Paris days of an email queue: 400 items on Monday, 40 on Tuesday (30-min rows)
+    start = pd.date_range("2026-03-29T22:00Z", periods=96, freq="30min")  # Mon-Tue, Paris
+    volume = np.where(np.arange(96) < 48, 400 / 48, 40 / 48)
+    df = pd.DataFrame({"interval_start": start.strftime("%Y-%m-%dT%H:%MZ"), "queue": "mail",
+                       "channel": "email", "volume": volume, "aht_s": 360.0,
+                       "sl_target": 0.9, "sl_seconds": 4 * 3600.0, "tz": "Europe/Paris"})
+    out = staff_frame(df)
+    for day in (slice(0, 48), slice(48, 96)):  # each day alone, as backlog_required_agents
+        r = email.backlog_required_agents(volume[day], 360.0, 1800.0, 0.9, deadline_s=14400)
+        assert (out["agents"].to_numpy()[day] == r.agents).all()
+    assert out["agents"].iloc[0] > out["agents"].iloc[-1]
+    # without tz the days are UTC days: rows 0-3 (Sunday UTC), 4-51, 52-95
+    utc = staff_frame(df.drop(columns="tz"))["agents"].to_numpy()
+    for day in (slice(0, 4), slice(4, 52), slice(52, 96)):
+        r = email.backlog_required_agents(volume[day], 360.0, 1800.0, 0.9, deadline_s=14400)
+        assert (utc[day] == r.agents).all()
+    # evaluating given agents runs the backlog across the days (one run per queue)
+    given = df.assign(agents=1)
+    run = email.backlog_metrics(volume, 360.0, 1800.0, np.ones(96), deadline_s=14400)
+    assert staff_frame(given)["service_level"].to_numpy() == pytest.approx(
+        run.interval_service_level)
+
+
+def test_email_bad_zone_names_row_and_column() -> None:
+    df = pd.DataFrame({"interval_start": ["2026-03-01T08:00Z"] * 2, "queue": ["a", "b"],
+                       "channel": "email", "volume": 5, "aht_s": 60,
+                       "tz": ["Europe/Paris", "Mars/Olympus"]})
+    with pytest.raises(InputError) as err:
+        staff_frame(df, file="in.csv")
+    loc = err.value.location
+    assert (loc.file, loc.row, loc.column) == ("in.csv", 2, "tz")
 
 
 @pytest.mark.parametrize(

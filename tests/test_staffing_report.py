@@ -47,7 +47,11 @@ def test_stage_staffing_fills_requirement_report_and_summary(tmp_path) -> None:
     assert voice["agents"].iloc[0] == 0 and voice["p_abandon"].notna().all()
     assert voice["scheduled"].to_numpy() == pytest.approx(voice["agents"].to_numpy() / 0.75)
     mail = req[req["queue"] == "fr-mail"]
-    assert (mail["agents"] == mail["agents"].iloc[0]).all()  # one level per email queue
+    local_day = pd.to_datetime(mail["interval_start"], utc=True).dt.tz_convert(
+        "Europe/Paris").dt.date
+    levels = mail.groupby(local_day)["agents"].agg(["min", "max"])
+    assert (levels["min"] == levels["max"]).all()  # one level per local day
+    assert (mail["tz"] == "Europe/Paris").all()
     titles = [s.title for s in ctx.report.sections]
     assert titles == ["Staffing requirement: summary",
                       "Staffing requirement per queue and interval"]  # one chart, a menu

@@ -91,6 +91,7 @@ def stage_staffing(ctx: PlanContext) -> None:
                     "max_asa_s": _or_nan(q.goal.max_asa_s),
                     "max_abandon": _or_nan(q.goal.max_abandon if q.patience_s else None),
                     "shrinkage": ctx.scenario.shrinkage,
+                    "tz": q.tz,  # email levels are per local day of the queue
                 }
             )
         )

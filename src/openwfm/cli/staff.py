@@ -40,7 +40,8 @@ HELP = "\n\n".join([
     'Erlang C, given = Erlang A), sl_target (0.8), sl_seconds (20; for email the response'
     ' deadline), channel (voice | chat | email), concurrency (chats per agent, 1), '
     'max_occupancy, max_asa_s, max_abandon, shrinkage, agents (present = evaluate these '
-    'agents instead of solving). Other columns (interval_start, queue, ...) pass through '
+    'agents instead of solving), tz (IANA zone; email levels are per local day). Other '
+    'columns (interval_start, queue, ...) pass through '
     'unchanged.',
     'Output adds: agents (the smallest integer meeting every target), service_level, '
     'asa_s, p_wait, p_abandon (empty without patience), occupancy, and scheduled = agents'
@@ -50,7 +51,8 @@ HELP = "\n\n".join([
     'probability an arriving contact waits; p_abandon = probability it abandons; '
     'occupancy = mean busy agents / agents. Voice: Erlang C / Erlang A (M/M/n+M); chat: '
     'each agent is `concurrency` slots (aht_s measured under concurrency); email: fluid '
-    'FIFO backlog over the rows of each queue, one level of agents per queue.',
+    'FIFO backlog over the rows of each queue, one level of agents per queue and local '
+    'day.',
     '--method simulation: each voice/chat row is simulated as its own queue in steady '
     'state (discrete-event, exponential handle times and patience, --replications '
     'replications seeded by --seed); with agents it evaluates them, without it starts from '

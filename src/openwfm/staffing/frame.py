@@ -19,6 +19,7 @@ column              default    meaning
 ``max_abandon``     empty      maximum abandon probability, in (0, 1) (needs patience_s)
 ``shrinkage``       empty      fraction of paid time not productive, in [0, 1)
 ``agents``          absent     if present: evaluate these agents instead of solving
+``tz``              UTC        IANA zone of the queue; email levels are per local day
 ==================  =========  =============================================================
 
 Output: the input rows and columns, plus ``agents`` (required, or the given ones),
@@ -30,7 +31,11 @@ Voice rows use Erlang C / Erlang A (`openwfm.staffing.erlang`), chat rows the sl
 `openwfm.staffing.chat`, email rows the backlog model of `openwfm.staffing.email`, grouped
 by ``queue`` (all email rows are one queue when there is no ``queue`` column) in
 ``interval_start`` order (row order when absent). For email, ``asa_s`` is the mean response
-time and the requirement is one level per queue.
+time and the requirement is one level per queue and **local day** (the date of
+``interval_start`` in the row's ``tz``, UTC when absent; one level per queue without
+``interval_start``): each day's level is the smallest that answers that day's items within
+the deadline, agents working on at that level after the day's last row. Evaluating given
+``agents`` runs the backlog over all rows of a queue (work carries across days).
 
 Examples
 --------
@@ -46,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -166,6 +172,29 @@ def _numeric(df: pd.DataFrame, name: str, spec: _Spec, file: str | None) -> NDAr
     return parsed
 
 
+def _local_days(df: pd.DataFrame, idx: NDArray[np.int64],
+                file: str | None) -> NDArray[np.object_]:
+    """The local date of ``interval_start`` of rows `idx` in each row's ``tz`` (UTC when
+    the column is absent or the cell empty)."""
+    start = pd.Series(pd.to_datetime(df["interval_start"].iloc[idx], utc=True).to_numpy(),
+                      dtype="datetime64[ns, UTC]")
+    if "tz" not in df.columns:
+        return start.dt.date.to_numpy(dtype=object)
+    raw = df["tz"].iloc[idx].reset_index(drop=True)
+    zones = raw.astype(str).str.strip().where(~_is_blank(raw), "UTC").to_numpy(dtype=object)
+    days = np.empty(len(idx), dtype=object)
+    for zone in pd.unique(zones):
+        rows = zones == zone
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            i = int(idx[np.argmax(rows)])
+            raise InputError(f"expected an IANA time zone (e.g. Europe/Paris), got {zone!r}",
+                             file=file, row=i + 1, column="tz") from exc
+        days[rows] = start[rows].dt.tz_convert(tz).dt.date.to_numpy(dtype=object)
+    return days
+
+
 def parse_staff_input(df: pd.DataFrame, *, file: str | None = None) -> StaffInput:
     """Validate a staffing table; raise `InputError` naming the file, row and column.
 
@@ -209,11 +238,21 @@ def parse_staff_input(df: pd.DataFrame, *, file: str | None = None) -> StaffInpu
             except (ValueError, TypeError) as exc:
                 raise InputError(f"interval_start of an email row is not a time: {exc}",
                                  file=file, column="interval_start") from exc
+        days = (None if order_key is None or "agents" in df.columns
+                else _local_days(df, idx, file))
         for key in pd.unique(keys):
-            members = idx[keys == key]
-            if order_key is not None:
-                members = members[np.argsort(order_key[keys == key], kind="stable")]
-            groups.append(members)
+            sel = keys == key
+            members = idx[sel]
+            if order_key is None:
+                groups.append(members)
+                continue
+            order = np.argsort(order_key[sel], kind="stable")
+            members = members[order]
+            if days is None:
+                groups.append(members)
+                continue
+            queue_days = days[sel][order]
+            groups.extend(members[queue_days == d] for d in pd.unique(queue_days))
     return StaffInput(columns=cols, channel=text, email_groups=tuple(groups),
                       evaluate="agents" in df.columns, has_shrinkage="shrinkage" in df.columns)
 
@@ -246,7 +285,7 @@ def staff_input(inp: StaffInput) -> dict[str, NDArray[np.float64]]:
         if inp.evaluate:
             r = email.backlog_metrics(agents=c["agents"][members], **args)
         else:
-            # one level per queue: the strictest target of its rows applies
+            # one level per queue and local day: the strictest target of its rows applies
             r = email.backlog_required_agents(sl_target=float(c["sl_target"][members].max()),
                                               **args)
         out["agents"][members] = r.agents
