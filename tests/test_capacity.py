@@ -524,3 +524,64 @@ def test_hard_coverage_floor_blocked_by_the_labour_market_names_it():
     with pytest.raises(InfeasibleError) as e:
         solve(build_model(make_problem(inp, np.full((1, 1, 8), 14.0))))
     assert e.value.rule == "hires:A"
+
+
+def _brute_force_optimum(model) -> float:
+    """Every integer plan of a small model (classes 0 or class_min..ub): under/over take
+    the remaining gap of each cover row; the cheapest plan keeping every row."""
+    import itertools
+
+    hp = model.problem.inputs.hiring
+    cls = model.i_class[model.i_class >= 0]
+    sizes = [[0, *range(hp.class_min, int(model.var_ub[i]) + 1)] for i in cls]
+    cover = model.rows("cover:")
+    best = math.inf
+    for combo in itertools.product(*sizes):
+        x = np.zeros(len(model.c))
+        x[cls] = combo
+        opened = model.i_open >= 0
+        x[model.i_open[opened]] = (x[model.i_class[opened]] > 0).astype(float)
+        resid = model.row_ub[cover] - model.a[cover] @ x
+        x[model.i_under.ravel()] = np.maximum(resid, 0.0)
+        x[model.i_over.ravel()] = np.maximum(-resid, 0.0)
+        ax = model.a @ x
+        if np.all(ax <= model.row_ub + 1e-9) and np.all(ax >= model.row_lb - 1e-9):
+            best = min(best, float(model.c @ x))
+    return best
+
+
+def test_group_bound_is_stronger_than_the_lp_and_the_plan_is_the_enumerated_optimum():
+    # a small skill group: 5 required, 2 on staff, 4 % weekly attrition, classes of 6..10
+    # every 2 weeks: the LP hires fractions of a class and its bound is loose; every
+    # (site, skill) group solved alone gives a bound that knows the class minimum
+    inp = one_site(12, headcount=2.0, attrition_monthly=monthly_for_weekly(0.04),
+                   hiring=HiringPolicy(lead_time_weeks=1, training_weeks=1,
+                                       nesting_productivity=(0.5,), class_min=6,
+                                       class_max=10, class_every_weeks=2))
+    inp = replace(inp, under_penalty_per_fte_week=3000.0, over_penalty_per_fte_week=100.0)
+    model = build_model(make_problem(inp, np.full((1, 1, 12), 5.0)))
+    optimum = _brute_force_optimum(model)
+    plan = solve(model, time_limit_s=20, mip_rel_gap=1e-6)
+    assert plan.objective == pytest.approx(optimum, rel=1e-9)
+    assert plan.lp_bound < optimum * 0.97  # the LP relaxation misses the class minimum
+    assert plan.mip_dual_bound == pytest.approx(optimum, rel=1e-6)  # proven, not just found
+    assert plan.status.value == "optimal" and plan.mip_gap <= 1e-6
+    assert (plan.hires["size"] >= 6).all()
+
+
+def test_useful_class_bound_keeps_the_optimum():
+    # the class upper bound derived from the deficit (model._useful_class) must not cut off
+    # the optimum: same brute force with the bound lifted to class_max
+    inp = one_site(8, headcount=3.0, attrition_monthly=monthly_for_weekly(0.03),
+                   hiring=HiringPolicy(lead_time_weeks=1, training_weeks=1,
+                                       nesting_productivity=(0.5,), class_min=2,
+                                       class_max=9, class_every_weeks=2))
+    req = np.linspace(4.0, 7.0, 8)[None, None, :]
+    model = build_model(make_problem(inp, req))
+    bounds = model.var_ub[model.i_class[model.i_class >= 0]]
+    assert bounds.min() < 9 and bounds[-1] == 0  # tighter than class_max; nothing left to do
+    loose = model
+    ub = loose.var_ub.copy()
+    ub[model.i_class[model.i_class >= 0]] = 9.0
+    loose = replace(model, var_ub=ub)
+    assert _brute_force_optimum(model) == pytest.approx(_brute_force_optimum(loose), rel=1e-12)

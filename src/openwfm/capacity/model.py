@@ -26,9 +26,18 @@ Objective (minimised): for each hire, hiring + training cost plus the wages
 ``under_penalty_per_fte_week * under + over_penalty_per_fte_week * over``.
 Wages of the current headcount are a constant (reported, not optimised: no lay-offs).
 
-Solved with HiGHS: the LP relaxation through `scipy.optimize.milp`, the MIP through `highspy`
-starting from the LP solution rounded (`rounded_start`); the plan
-reports its objective, the LP bound and the MIP gap to the best proven bound.
+Class sizes are also bounded by what an optimal plan can use (`_useful_class`), and the
+``class_max`` row uses that bound (``x <= ub * y``).
+
+Solved with HiGHS: the LP relaxation through `scipy.optimize.milp`; a first integer plan
+from the LP solution rounded (`rounded_start`); then every (site, skill) group's MIP alone
+(`_solve_groups`: without the seat and hiring rows, which are the only rows that couple
+groups, the MIP splits into one small MIP per group). The sum of the groups' proven bounds
+is a lower bound of the whole MIP that, unlike the LP relaxation, accounts for
+``class_min`` (the LP opens a sixth of a class). When the groups' plans together keep every
+seat and hiring row they are the plan; otherwise the whole MIP is solved by `highspy` from
+the rounded plan with the time left. The plan reports its objective, the LP bound, the best
+proven bound (LP, groups or HiGHS's dual bound, whichever is highest) and the gap to it.
 
 References
 ----------
@@ -119,6 +128,36 @@ class CapacityModel:
                         dtype=int)
 
 
+def _useful_class(deficit: np.ndarray, productive: np.ndarray, s: int, class_min: int) -> float:
+    """The largest class starting in week `s` that an optimal plan can contain.
+
+    With ``m = max_t deficit[t] / productive[t - s]`` (``deficit`` = required - base, at
+    least 0), a class of ``n >= m + 1`` still covers every week's whole deficit after
+    losing one person, so dropping that person removes cost (wages, over-staffing) and
+    adds no under-staffing: the optimal class is at most ``max(ceil(m), class_min)``, and 0
+    when no deficit is left from week `s` on. Seat and hiring rows only get looser with
+    fewer hires, so the bound holds in the whole MIP.
+
+    Examples
+    --------
+    >>> _useful_class(np.array([0.0, 0.0, 3.0, 4.0]), np.array([0.0, 0.5, 1.0, 1.0]), 1, 6)
+    6.0
+    >>> _useful_class(np.array([0.0, 0.0, 9.0, 4.0]), np.array([0.0, 0.5, 1.0, 1.0]), 1, 2)
+    18.0
+    >>> _useful_class(np.array([5.0, 0.0, 0.0]), np.array([0.0, 1.0, 1.0]), 1, 6)
+    0.0
+    """
+    n = len(deficit) - s
+    prod = productive[:n]
+    ok = prod > 0
+    if not ok.any():
+        return 0.0
+    m = float(np.max(deficit[s:][ok] / prod[ok]))
+    if m <= 1e-9:
+        return 0.0
+    return float(max(np.ceil(m - 1e-9), class_min))
+
+
 def build_model(problem: CapacityProblem) -> CapacityModel:
     """Build the hiring MIP of `problem` (see the module docstring), without solving it.
 
@@ -175,6 +214,7 @@ def build_model(problem: CapacityProblem) -> CapacityModel:
     i_under = np.zeros((n_j, n_k, n_t), dtype=int)
     i_over = np.zeros((n_j, n_k, n_t), dtype=int)
     per_head = np.zeros((n_j, n_t))
+    deficit = np.maximum(problem.required - problem.base, 0.0)
     for j, site in enumerate(inp.sites):
         per_head[j] = site.hire_cost + site.training_cost + site.hourly_cost * inp.fte_hours \
             * np.array([curves[j].headcount[: n_t - s].sum() for s in range(n_t)])
@@ -188,6 +228,8 @@ def build_model(problem: CapacityProblem) -> CapacityModel:
                     for lang in skill.languages:
                         cap = min(cap, site.max_hires_per_week.get(lang, np.inf)
                                   * hp.class_every_weeks)
+                    cap = min(cap, _useful_class(deficit[j, k], curves[j].productive, s,
+                                                 hp.class_min))
                     i_class[j, k, s] = add(f"x:{site.name}:{skill.name}:w{s}", per_head[j, s], 0.0,
                                       float(np.floor(cap)), 1)
                     if hp.class_min > 0:
@@ -233,7 +275,7 @@ def build_model(problem: CapacityProblem) -> CapacityModel:
             if hp.class_min > 0:
                 for s in starts:
                     row(f"class_max:{site.name}:{skill.name}:w{s}",
-                        [(i_class[j, k, s], 1.0), (i_open[j, k, s], -float(hp.class_max))],
+                        [(i_class[j, k, s], 1.0), (i_open[j, k, s], -ub[i_class[j, k, s]])],
                         -np.inf, 0.0)
                     row(f"class_min:{site.name}:{skill.name}:w{s}",
                         [(i_class[j, k, s], 1.0), (i_open[j, k, s], -float(hp.class_min))],
@@ -445,29 +487,39 @@ class _Highs:
 
 
 def _highs(model: CapacityModel, time_limit_s: float, mip_rel_gap: float,
-           start: np.ndarray | None) -> _Highs:
+           start: np.ndarray | None, cols: np.ndarray | None = None,
+           rows: np.ndarray | None = None) -> _Highs:
+    """Solve the MIP (or its restriction to `cols` and `rows`) with highspy from `start`."""
     import highspy
 
+    a = model.a if rows is None else model.a[rows]
+    c, lo, hi, integ = model.c, model.var_lb, model.var_ub, model.integrality
+    row_lb = model.row_lb if rows is None else model.row_lb[rows]
+    row_ub = model.row_ub if rows is None else model.row_ub[rows]
+    if cols is not None:
+        a = a[:, cols]
+        c, lo, hi, integ = c[cols], lo[cols], hi[cols], integ[cols]
+        start = None if start is None else start[cols]
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
-    lp.num_col_ = len(model.c)
-    lp.num_row_ = model.a.shape[0]
-    lp.col_cost_ = model.c
-    lp.col_lower_ = model.var_lb
-    lp.col_upper_ = np.where(np.isinf(model.var_ub), inf, model.var_ub)
-    lp.row_lower_ = np.where(np.isinf(model.row_lb), -inf, model.row_lb)
-    lp.row_upper_ = np.where(np.isinf(model.row_ub), inf, model.row_ub)
-    a = model.a.tocsc()
+    lp.num_col_ = len(c)
+    lp.num_row_ = a.shape[0]
+    lp.col_cost_ = c
+    lp.col_lower_ = lo
+    lp.col_upper_ = np.where(np.isinf(hi), inf, hi)
+    lp.row_lower_ = np.where(np.isinf(row_lb), -inf, row_lb)
+    lp.row_upper_ = np.where(np.isinf(row_ub), inf, row_ub)
+    a = sparse.csc_matrix(a)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
     lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                       for i in model.integrality]
+                       for i in integ]
     h.passModel(lp)
     if start is not None:
         sol = highspy.HighsSolution()
@@ -478,15 +530,100 @@ def _highs(model: CapacityModel, time_limit_s: float, mip_rel_gap: float,
     status = h.modelStatusToString(h.getModelStatus()).lower()
     info = h.getInfo()
     has_x = info.primal_solution_status == highspy.kSolutionStatusFeasible
+    bound = float(info.mip_dual_bound) if integ.any() else float(info.objective_function_value)
     return _Highs(status=status, x=np.array(h.getSolution().col_value) if has_x else None,
                   objective=float(info.objective_function_value),
-                  dual_bound=float(info.mip_dual_bound), gap=float(info.mip_gap))
+                  dual_bound=bound, gap=float(info.mip_gap))
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """The plan of every (site, skill) group solved alone (seat and hiring rows dropped)."""
+
+    x: np.ndarray
+    objective: float
+    bound: float
+    """Sum of the groups' proven bounds: a lower bound of the whole MIP."""
+    optimal: bool
+    feasible: bool
+    """Whether the groups' plans together also keep every seat and hiring row."""
+
+
+def _group_index(model: CapacityModel) -> list[tuple[np.ndarray, np.ndarray]]:
+    inp = model.problem.inputs
+    out = []
+    for j, site in enumerate(inp.sites):
+        for k, skill in enumerate(inp.skills):
+            cls = model.i_class[j, k][model.i_class[j, k] >= 0]
+            opn = model.i_open[j, k][model.i_open[j, k] >= 0]
+            cols = np.concatenate([cls, opn, model.i_under[j, k], model.i_over[j, k]])
+            rows = np.concatenate([model.rows(f"{p}:{site.name}:{skill.name}:w")
+                                   for p in ("cover", "class_max", "class_min")]).astype(int)
+            out.append((cols.astype(int), rows))
+    return out
+
+
+def _solve_groups(model: CapacityModel, start: np.ndarray | None, time_limit_s: float,
+                  mip_rel_gap: float) -> _Groups | None:
+    """Solve each (site, skill) group's MIP alone: the cover, class-size and coverage
+    rows of one group touch only its own variables, so without the seat and hiring rows
+    (which couple the groups of a site) the MIP splits into one small MIP per group.
+
+    Dropping rows relaxes the problem, so the sum of the groups' proven bounds is a lower
+    bound of the whole MIP; it is much stronger than the LP relaxation because each group's
+    bound already accounts for ``class_min``. When the groups' plans together keep the seat
+    and hiring rows, they are a plan of the whole MIP within the sum of the groups' gaps.
+    """
+    groups = _group_index(model)
+    n_int = [int(model.integrality[cols].sum()) for cols, _ in groups]
+    total = max(sum(n_int), 1)
+    x = np.zeros(len(model.c))
+    t_end = time.perf_counter() + time_limit_s
+    obj = np.zeros(len(groups))
+    low = np.zeros(len(groups))
+    done = np.zeros(len(groups), dtype=bool)
+    # first pass: a share of half the budget per integer variable; second pass: the rest
+    # to the groups with the largest absolute gaps, restarting from their first plans
+    for g, ((cols, rows), n) in enumerate(zip(groups, n_int, strict=True)):
+        budget = max(0.5 * time_limit_s * n / total, 0.05) if n else 1.0
+        res = _highs(model, budget, mip_rel_gap, start, cols, rows)
+        if res.x is None:
+            return None
+        x[cols] = res.x
+        obj[g] = float(model.c[cols] @ res.x)
+        low[g] = res.dual_bound if np.isfinite(res.dual_bound) else -np.inf
+        done[g] = res.status == "optimal"
+    open_gap = np.where(done, 0.0, obj - low)
+    order = [g for g in np.argsort(-open_gap) if open_gap[g] > 0]
+    for g in order:
+        left = t_end - time.perf_counter()
+        if left < 0.05:
+            break
+        budget = left * open_gap[g] / max(open_gap[order].sum(), 1e-9) if len(order) else left
+        budget = max(budget, min(left, 0.1))
+        cols, rows = groups[g]
+        res = _highs(model, budget, mip_rel_gap, x, cols, rows)
+        if res.x is not None and float(model.c[cols] @ res.x) < obj[g]:
+            x[cols] = res.x
+            obj[g] = float(model.c[cols] @ res.x)
+        if np.isfinite(res.dual_bound):
+            low[g] = max(low[g], res.dual_bound)
+        done[g] = res.status == "optimal"
+        open_gap[g] = 0.0
+    objective, bound, optimal = float(obj.sum()), float(low.sum()), bool(done.all())
+    ax = model.a @ x
+    feasible = bool(np.all(ax <= model.row_ub + 1e-6) and np.all(ax >= model.row_lb - 1e-6))
+    return _Groups(x=x, objective=objective, bound=bound, optimal=optimal, feasible=feasible)
 
 
 def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
           mip_rel_gap: float = 5e-3) -> CapacityPlan:
-    """Solve the LP relaxation, round it into a first integer plan, then solve the MIP with
-    HiGHS from there; decode the plan.
+    """Solve the LP relaxation, round it into a first integer plan, solve every (site, skill)
+    group alone (a strong lower bound; the plan when seats and hiring limits hold), else
+    the whole MIP with HiGHS from the rounded plan; decode the plan.
+
+    ``status`` is ``optimal`` when the plan is proven within `mip_rel_gap` of the best
+    bound.
 
     Raises
     ------
@@ -501,19 +638,34 @@ def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
     if lp.x is None:
         raise InfeasibleError(f"HiGHS could not solve the LP relaxation: {lp.message}",
                               rule="solver")
-    res = _highs(model, time_limit_s, mip_rel_gap, rounded_start(model, lp.x))
-    solve_s = time.perf_counter() - t0
-    if res.x is None:
-        if "infeasible" in res.status:
-            raise _explain_infeasible(model)
-        raise InfeasibleError(f"HiGHS found no integer plan: {res.status}", rule="solver")
-    status = SolveStatus.OPTIMAL if res.status == "optimal" else SolveStatus.TIME_LIMIT
-    # both the LP relaxation and HiGHS's dual bound are valid lower bounds: take the best
-    bound = max(float(lp.fun), res.dual_bound if np.isfinite(res.dual_bound) else -np.inf)
-    gap = (res.objective - bound) / max(abs(res.objective), 1e-9)
-    return decode(model, np.round(res.x, 9), objective=res.objective,
+    start = rounded_start(model, lp.x)
+    left = max(time_limit_s - (time.perf_counter() - t0), 0.1)
+    groups = _solve_groups(model, start, 0.6 * left, mip_rel_gap)
+    bound = float(lp.fun)
+    if groups is not None and np.isfinite(groups.bound):
+        bound = max(bound, groups.bound)
+    if groups is not None and groups.feasible:
+        x, objective = groups.x, groups.objective
+        gap = (objective - bound) / max(abs(objective), 1e-9)
+        optimal = groups.optimal or gap <= mip_rel_gap
+    else:
+        left = max(time_limit_s - (time.perf_counter() - t0), 0.1)
+        res = _highs(model, left, mip_rel_gap, start)
+        if res.x is None:
+            if "infeasible" in res.status:
+                raise _explain_infeasible(model)
+            raise InfeasibleError(f"HiGHS found no integer plan: {res.status}", rule="solver")
+        x, objective = res.x, res.objective
+        # the LP relaxation, the groups' bounds and HiGHS's dual bound are all valid lower
+        # bounds: take the best
+        if np.isfinite(res.dual_bound):
+            bound = max(bound, res.dual_bound)
+        gap = (objective - bound) / max(abs(objective), 1e-9)
+        optimal = res.status == "optimal" or gap <= mip_rel_gap
+    status = SolveStatus.OPTIMAL if optimal else SolveStatus.TIME_LIMIT
+    return decode(model, np.round(x, 9), objective=objective,
                   lp_bound=float(lp.fun), mip_dual_bound=bound, mip_gap=max(gap, 0.0),
-                  status=status, solve_s=solve_s)
+                  status=status, solve_s=time.perf_counter() - t0)
 
 
 def decode(model: CapacityModel, x: np.ndarray, *, objective: float, lp_bound: float,
