@@ -40,6 +40,8 @@ class GroupModel:
     """(agent position, shift type index) -> assigned."""
     model: cp_model.CpModel
     objective: list
+    hint: frozenset[tuple[int, int]] = frozenset()
+    """The greedy rule-respecting assignment given to the solver as a hint."""
 
 
 def _st(ctx: GroupModel, s: int) -> ShiftType:
@@ -209,15 +211,14 @@ def soft_fairness(ctx: GroupModel) -> None:
 
 def candidate_types(problem: SchedulingProblem, g: int, counts: dict[int, float]) -> list[int]:
     """Shift types with a stage-1 count of at least 0.5 (all with a count if none), and the
-    same start time and length one day earlier or later (room for the rest and days-off
-    rules)."""
+    same UTC start time and length on the other days (room for the rest and days-off
+    rules, and for a stable start time across the week)."""
     used = {s for s, c in counts.items() if c >= 0.5} or {
         s for s, c in counts.items() if c > 1e-6}
     site = problem.groups[g].site
-    key = {(problem.shift_types[s].start + k * 1440, problem.shift_types[s].length)
-           for s in used for k in (-1, 0, 1)}
+    key = {(problem.shift_types[s].start % 1440, problem.shift_types[s].length) for s in used}
     return [s for s, st in enumerate(problem.shift_types)
-            if st.site == site and (s in used or (st.start, st.length) in key)]
+            if st.site == site and (s in used or (st.start % 1440, st.length) in key)]
 
 
 def build_group_model(problem: SchedulingProblem, g: int, counts: dict[int, float],
@@ -243,6 +244,7 @@ def build_group_model(problem: SchedulingProblem, g: int, counts: dict[int, floa
     soft_fairness(ctx)
     model.Minimize(sum(ctx.objective))
     hint = greedy_hint(ctx, counts, skip)
+    ctx.hint = frozenset(hint)
     for key, v in z.items():  # a greedy schedule meeting every hard rule: a first solution
         model.AddHint(v, key in hint)
     return ctx
@@ -342,6 +344,9 @@ def solve_group(ctx: GroupModel, *, time_limit_s: float, seed: int = 0,
     solver.parameters.max_presolve_iterations = 1
     status = solver.Solve(ctx.model)
     name = solver.StatusName(status)
+    if status == cp_model.UNKNOWN and ctx.hint:  # no solution in time: the greedy one
+        shifts = tuple((ctx.group.agents[i].id, s) for i, s in sorted(ctx.hint))
+        return GroupAssignment(shifts, "GREEDY", float("nan"), float("nan"))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return GroupAssignment((), name, float("nan"), float("nan"))
     shifts = tuple((ctx.group.agents[i].id, s) for (i, s), v in ctx.z.items()
