@@ -171,13 +171,29 @@ def test_pipeline_stage_adds_sections_summary_and_csvs(tmp_path):
     stage_capacity(ctx)
     titles = [s.title for s in ctx.report.sections]
     assert titles == ["Capacity: required vs available FTE per site",
+                      "Capacity: the fastest-growing client's ramp-up",
                       "Capacity: hiring plan (classes per site and week)",
                       "Capacity: seats", "Capacity: scenarios side by side"]
     whats = [w for stage, w, _ in ctx.summary if stage == "capacity"]
     assert "hires" in whats and "scenario attrition 8%" in whats
     assert (tmp_path / "run" / "capacity" / "weekly_plan.csv").exists()
-    plan = ctx.results["capacity"].plan
-    assert plan.objective >= plan.lp_bound - 1e-6
+    result = ctx.results["capacity"]
+    plan = result.plan
+    assert plan.objective >= plan.mip_dual_bound - 1e-6 >= plan.lp_bound - 2e-6
+    # the ramp-up line names the group with the largest growth of required FTE, with the
+    # figures of the weekly plan
+    w = plan.weekly.pivot_table(index="skill", columns="week", values="required_fte",
+                                aggfunc="sum")
+    growth = {k: r.iloc[-1] - r[r > 1e-9].iloc[0] for k, r in w.iterrows() if (r > 1e-9).any()}
+    top = max(growth, key=growth.get)
+    line = dict((w, v) for stage, w, v in ctx.summary if stage == "capacity")[
+        "fastest-growing group"]
+    assert line.startswith(top) and f"{w.loc[top].iloc[-1]:,.0f} in week" in line
+    cmp = result.comparison
+    assert (cmp["objective_vs_base_min"] <= cmp["objective"] - cmp.loc[0, "objective"]
+            + 1e-6).all()
+    assert (cmp["objective"] - cmp.loc[0, "objective"] <= cmp["objective_vs_base_max"]
+            + 1e-6).all()
 
 
 def test_stage_without_capacity_section_says_so(tmp_path):

@@ -5,10 +5,11 @@ Used by ``openwfm capacity`` and by the ``capacity`` stage of ``openwfm demo``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from openwfm.capacity.config import CapacityInputs, parse_capacity
@@ -31,6 +32,8 @@ class CapacityResult:
     plan: CapacityPlan
     outcomes: tuple[ScenarioOutcome, ...]
     comparison: pd.DataFrame | None
+    clients: dict[str, str] = field(default_factory=dict)
+    """Client of every queue (scenario queues and new ones), for the report."""
 
 
 def run_capacity(scenario: Scenario, history: pd.DataFrame | None, *, weeks: int | None = None,
@@ -49,7 +52,8 @@ def run_capacity(scenario: Scenario, history: pd.DataFrame | None, *, weeks: int
                      for v in inp.scenarios]
     return CapacityResult(inputs=inp, requirement=base.requirement, plan=base.plan,
                           outcomes=tuple(outcomes),
-                          comparison=compare(outcomes) if len(outcomes) > 1 else None)
+                          comparison=compare(outcomes) if len(outcomes) > 1 else None,
+                          clients={q.id: q.client for q in (*scenario.queues, *inp.new_queues)})
 
 
 def tables(result: CapacityResult) -> dict[str, pd.DataFrame]:
@@ -109,7 +113,21 @@ def figures(result: CapacityResult) -> dict[str, object]:
                                    line={"color": site_color[site], "dash": "dash"}))
     seats.update_layout(title="Seats: FTE on production seats vs what the seats host "
                               "(seats x shifts/day x 7 / workdays)", yaxis_title="FTE")
-    return {"fte": fte, "hires": hires, "seats": seats}
+    out = {"fte": fte, "hires": hires, "seats": seats}
+    found = fastest_growing(result.plan.weekly)
+    if found is not None:
+        skill, g = found
+        grow = make_subplots(specs=[[{"secondary_y": True}]])
+        for col, label, color, dash in series:
+            grow.add_trace(go.Scatter(x=g["week_start"], y=g[col], name=label,
+                                      line={"color": color, "dash": dash}), secondary_y=False)
+        grow.add_trace(go.Bar(x=g["week_start"], y=g["class_start"], name="class starts",
+                              marker_color="#2ca02c", opacity=0.5), secondary_y=True)
+        grow.update_layout(title=f"Fastest-growing group: {skill} (all sites)")
+        grow.update_yaxes(title_text="FTE", secondary_y=False)
+        grow.update_yaxes(title_text="people starting training", secondary_y=True)
+        out["growth"] = grow
+    return out
 
 
 def write_outputs(result: CapacityResult, folder: Path, *, excel: bool = True,
@@ -157,9 +175,60 @@ def summary_lines(result: CapacityResult) -> list[tuple[str, str]]:
         ("solver", f"{p.status.value}, objective {p.objective:,.0f}, LP bound "
                    f"{p.lp_bound:,.0f}, MIP gap {p.mip_gap:.2%}, {p.solve_s:.1f} s"),
     ]
+    grow = growth_line(result)
+    if grow is not None:
+        out.append(grow)
     for lim in p.limits:
         out.append((f"limit {lim.rule}", lim.message))
     return out
+
+
+def fastest_growing(weekly: pd.DataFrame) -> tuple[str, pd.DataFrame] | None:
+    """The skill group whose required FTE grows the most (all sites together), from its
+    first week with a requirement to its last week, and its weekly rows summed over sites.
+
+    Returns None when no group grows. The rows have ``week``, ``week_start``,
+    ``required_fte``, ``available_fte``, ``headcount``, ``class_start``.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"week": [0, 1, 2] * 2, "week_start": [0, 1, 2] * 2,
+    ...     "site": "A", "skill": ["a"] * 3 + ["b"] * 3,
+    ...     "required_fte": [10.0, 11, 12, 0, 30, 320], "available_fte": 0.0,
+    ...     "headcount": 0.0, "class_start": 0.0})
+    >>> name, g = fastest_growing(w)
+    >>> name, g["required_fte"].tolist()
+    ('b', [0.0, 30.0, 320.0])
+    """
+    cols = ["required_fte", "available_fte", "headcount", "class_start"]
+    by = weekly.groupby(["skill", "week", "week_start"], sort=False)[cols].sum().reset_index()
+    best, growth = None, 0.0
+    for skill, g in by.groupby("skill", sort=False):
+        req = g["required_fte"].to_numpy()
+        live = np.flatnonzero(req > 1e-9)
+        if len(live) and req[-1] - req[live[0]] > growth:
+            best, growth = str(skill), float(req[-1] - req[live[0]])
+    if best is None:
+        return None
+    return best, by[by["skill"] == best].drop(columns="skill").reset_index(drop=True)
+
+
+def growth_line(result: CapacityResult) -> tuple[str, str] | None:
+    """("fastest-growing group", "<skill>: <FTE> in week <w> -> <FTE> in week <W>, ...")."""
+    found = fastest_growing(result.plan.weekly)
+    if found is None:
+        return None
+    skill, g = found
+    live = g[g["required_fte"] > 1e-9]
+    a, b = live.iloc[0], g.iloc[-1]
+    queues = next(k.queues for k in result.inputs.skills if k.name == skill)
+    clients = sorted({result.clients.get(q, "") for q in queues} - {""})
+    who = f" ({', '.join(clients)})" if clients else ""
+    return ("fastest-growing group",
+            f"{skill}{who}: required {a['required_fte']:,.0f} FTE in week {int(a['week'])} "
+            f"-> {b['required_fte']:,.0f} in week {int(b['week'])}; available "
+            f"{b['available_fte']:,.0f}, headcount {b['headcount']:,.0f}, "
+            f"{int(g['class_start'].sum())} hired")
 
 
 def hires_by_quarter(hires: pd.DataFrame) -> pd.DataFrame:
@@ -213,6 +282,11 @@ def capacity_sections(result: CapacityResult) -> list[Section]:
                 stage="capacity"),
         Section("Capacity: seats", figure_html(figs["seats"]), stage="capacity"),
     ]
+    grow = growth_line(result)
+    if grow is not None and "growth" in figs:
+        out.insert(1, Section(
+            "Capacity: the fastest-growing client's ramp-up",
+            f"<p>{grow[1]}.</p>" + figure_html(figs["growth"]), stage="capacity"))
     if result.comparison is not None:
         out.append(Section("Capacity: scenarios side by side",
                            table_html(result.comparison, float_format="{:,.2f}"),

@@ -60,7 +60,12 @@ def compare(outcomes: list[ScenarioOutcome]) -> pd.DataFrame:
     Columns: ``scenario``, ``total_cost``, ``cost_vs_base``, ``hires``, ``hires_vs_base``,
     ``under_fte_weeks``, ``under_vs_base``, ``over_fte_weeks``, ``mean_required_fte``,
     ``mean_available_fte``, ``peak_seat_use`` (max over sites and weeks of seats used /
-    seat capacity), ``mip_gap``, plus ``hires_<site>`` per site.
+    seat capacity), ``mip_gap``, ``objective`` (cost + gap penalties, what the MIP
+    minimises) and ``proven_bound`` (a lower bound of the optimal objective), plus
+    ``hires_<site>`` per site; ``objective_vs_base_min`` / ``_max``: the interval that
+    holds the difference of the *optimal* objectives (scenario - base) given both plans'
+    proven bounds, and ``difference_proven``: whether that interval excludes 0 (the sign
+    of the difference is not an artefact of the solver's gap).
     """
     rows = []
     for o in outcomes:
@@ -76,6 +81,8 @@ def compare(outcomes: list[ScenarioOutcome]) -> pd.DataFrame:
             "mean_available_fte": float(by_week["available_fte"].mean()),
             "peak_seat_use": float((p.sites["seats_used"] / p.sites["seat_capacity"]).max()),
             "mip_gap": p.mip_gap,
+            "objective": p.objective,
+            "proven_bound": p.mip_dual_bound,
         }
         for site, g in p.sites.groupby("site", sort=False):
             row[f"hires_{site}"] = int(g["class_start"].sum())
@@ -85,4 +92,11 @@ def compare(outcomes: list[ScenarioOutcome]) -> pd.DataFrame:
     df.insert(2, "cost_vs_base", df["total_cost"] - base["total_cost"])
     df.insert(4, "hires_vs_base", df["hires"] - base["hires"])
     df.insert(6, "under_vs_base", df["under_fte_weeks"] - base["under_fte_weeks"])
+    # the optimal objectives lie in [proven_bound, objective], so their difference lies in
+    # [bound - base objective, objective - base bound]: a sign is proven when both ends agree
+    df["objective_vs_base_min"] = df["proven_bound"] - base["objective"]
+    df["objective_vs_base_max"] = df["objective"] - base["proven_bound"]
+    df["difference_proven"] = ((df["objective_vs_base_min"] > 0)
+                               | (df["objective_vs_base_max"] < 0))
+    df.loc[0, "difference_proven"] = True
     return df
