@@ -144,3 +144,21 @@ def test_too_short_history_names_the_file_and_writes_nothing(cli, tmp_path) -> N
         assert "short.csv" in "".join(stderr.split())  # a long path may wrap anywhere
         assert "'interval_start'" in text and "full" in text
     assert list(tmp_path.iterdir()) == [src]
+
+
+def test_queues_on_different_interval_lengths_are_refused(cli, tmp_path) -> None:
+    # queue a every 30 min, queue b every 15 min: each step of a is a multiple of 15 min,
+    # so only the queue's own grid tells that a is not 15-minute data with gaps
+    fmt = "%Y-%m-%dT%H:%M:%S+00:00"
+    a = pd.date_range("2026-03-02", periods=3 * 48, freq="30min", tz="UTC")
+    b = pd.date_range("2026-03-02", periods=3 * 96, freq="15min", tz="UTC")
+    src = tmp_path / "mixed.csv"
+    pd.concat([pd.DataFrame({"interval_start": a.strftime(fmt), "queue": "a", "volume": 4}),
+               pd.DataFrame({"interval_start": b.strftime(fmt), "queue": "b", "volume": 1})]
+              ).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    code, _, stderr = cli("forecast", str(src), "--horizon", "1d", "-o", str(out))
+    assert code == 2
+    text = " ".join(stderr.split())
+    assert "queue 'a'" in text and "mixed interval lengths" in text and "'interval_start'" in text
+    assert list(tmp_path.iterdir()) == [src]

@@ -189,6 +189,38 @@ def infer_interval_s(times: pd.Series | pd.DatetimeIndex) -> int:
     return int(vals[np.argmax(counts)])
 
 
+#: Steps a queue needs before a coarser grid than the others is called an error.
+MIN_STEPS_FOR_GRID_CHECK = 8
+
+
+def _check_queue_step(queue: str, times_ns: np.ndarray, interval_s: int) -> None:
+    """Refuse a queue on a coarser grid than the table's (mixed interval lengths).
+
+    Its intervals would otherwise be read as one interval in k with the others missing,
+    and each forecast at the finer grid would carry a whole coarse interval's volume. A
+    queue with at least `MIN_STEPS_FOR_GRID_CHECK` steps and not one of them a single
+    interval is on a coarser grid.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2026-03-02", periods=20, freq="30min").asi8
+    >>> _check_queue_step("q", t, 1800)
+    >>> try:
+    ...     _check_queue_step("q", t, 900)
+    ... except InputError as exc:
+    ...     print(exc.message.split(":")[0])
+    queue 'q' has intervals of 30 min while the table's are 15 min
+    """
+    steps = np.diff(np.unique(times_ns)) // 10**9
+    if len(steps) < MIN_STEPS_FOR_GRID_CHECK or (steps == interval_s).any():
+        return
+    vals, counts = np.unique(steps, return_counts=True)
+    raise InputError(
+        f"queue '{queue}' has intervals of {vals[np.argmax(counts)] / 60:g} min while the "
+        f"table's are {interval_s / 60:g} min: mixed interval lengths (one file or call per "
+        "interval length)", column="interval_start")
+
+
 def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
                   aht_s: np.ndarray | None, handled: np.ndarray | None,
                   st: _Settings) -> QueueForecast:
@@ -409,6 +441,7 @@ def forecast_queues(
 
     items: list[tuple[Any, ...]] = []
     for queue, g in history.groupby("queue", sort=True, observed=True):
+        _check_queue_step(str(queue), pd.DatetimeIndex(g["interval_start"]).asi8, interval)
         qtz = check_tz(tz.get(str(queue), "UTC") if isinstance(tz, Mapping) else tz)
         qm = market.get(str(queue)) if isinstance(market, Mapping) else market
         st = _Settings(interval_s=interval, tz=qtz, market=qm, special=tuple(special_days),
