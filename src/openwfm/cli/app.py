@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from openwfm.errors import OpenWFMError
 
@@ -74,5 +75,8 @@ def main() -> None:
     try:
         app()
     except OpenWFMError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        # the message verbatim (no markup parsing of '[0, 1)'), one logical line: no hard
+        # wraps inside file names, so the line can be grepped
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True,
+                          highlight=False, soft_wrap=True)
         sys.exit(2)
