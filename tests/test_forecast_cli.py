@@ -162,3 +162,35 @@ def test_queues_on_different_interval_lengths_are_refused(cli, tmp_path) -> None
     text = " ".join(stderr.split())
     assert "queue 'a'" in text and "mixed interval lengths" in text and "'interval_start'" in text
     assert list(tmp_path.iterdir()) == [src]
+
+
+def test_queue_zones_and_markets_per_queue(cli, tmp_path) -> None:
+    # one multi-site file: a Casablanca queue and a Manila queue, each learned in its own
+    # local time with its own holidays; the CLI equals the Python call with mappings
+    from openwfm.forecast import forecast_queues
+
+    ma = synthetic_history(1, 21, tz="Africa/Casablanca", start="2026-02-02", seed=41)
+    ph = synthetic_history(1, 21, tz="Asia/Manila", start="2026-02-02", seed=42)
+    h = pd.concat([ma.assign(queue="ma"), ph.assign(queue="ph")]).drop(columns="handled")
+    src = tmp_path / "sites.csv"
+    h.assign(interval_start=h["interval_start"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+             ).to_csv(src, index=False)
+    out = tmp_path / "fc.csv"
+    code, _, stderr = cli("forecast", str(src), "--horizon", "2d", "-o", str(out),
+                          "--queue-tz", "ma=Africa/Casablanca", "--queue-tz", "ph=Asia/Manila",
+                          "--queue-holidays", "ma=MA", "--holidays", "PH")
+    assert code == 0, stderr
+    zones = {"ma": "Africa/Casablanca", "ph": "Asia/Manila"}
+    ref = forecast_queues(h, horizon="2d", tz=zones, market={"ma": "MA", "ph": "PH"})
+    got = pd.read_csv(out)
+    np.testing.assert_allclose(got["volume"], ref.frame["volume"].to_numpy())
+    single = forecast_queues(h, horizon="2d", tz="UTC")
+    assert not np.allclose(single.frame["volume"], ref.frame["volume"])  # zones matter
+    for bad in (["--queue-tz", "xx=Asia/Manila"], ["--queue-tz", "ma"],
+                ["--queue-tz", "ma=Mars/Base"]):
+        code, _, stderr = cli("forecast", str(src), "--horizon", "1d", "-o",
+                              str(tmp_path / "no.csv"), *bad)
+        assert code == 2, bad
+        text = " ".join(stderr.split())
+        assert "--queue-tz" in text or "'Mars/Base' is not an IANA time zone" in text, bad
+    assert not (tmp_path / "no.csv").exists()

@@ -28,6 +28,33 @@ _SPECIAL_HELP = (
 )
 
 
+_QTZ_HELP = (
+    "QUEUE=ZONE, repeatable: the daily cycle of QUEUE in its own customers' zone (a "
+    "multi-site file: --queue-tz ma-voice=Africa/Casablanca --queue-tz ph-chat=Asia/Manila); "
+    "other queues use --tz."
+)
+_QHOL_HELP = "QUEUE=CODE, repeatable: the holiday market of QUEUE; other queues use --holidays."
+
+
+def _per_queue(pairs: list[str], default: str | None, queues, option: str,
+               check=None) -> dict[str, str | None]:
+    """``{queue: value}`` from ``QUEUE=VALUE`` options, `default` for the other queues."""
+    from openwfm.errors import InputError
+
+    known = {str(q) for q in queues}
+    out: dict[str, str | None] = dict.fromkeys(sorted(known), default)
+    for pair in pairs:
+        queue, sep, value = pair.partition("=")
+        queue, value = queue.strip(), value.strip()
+        if not sep or not queue or not value:
+            raise InputError(f"expected QUEUE=VALUE, got '{pair}'", column=option)
+        if queue not in known:
+            raise InputError(f"queue '{queue}' is not in the history (queues: "
+                             f"{', '.join(sorted(known))})", column=option)
+        out[queue] = check(value) if check else value
+    return out
+
+
 def _load(history: Path, tz: str | None, mapping: Path | None, interval_s: int | None,
           special_days: Path | None):
     from openwfm.forecast.calendar import check_tz, read_special_days
@@ -38,6 +65,20 @@ def _load(history: Path, tz: str | None, mapping: Path | None, interval_s: int |
     table = read_interval_csv(history, tz=tz, mapping=mapping, interval_s=interval_s)
     special = read_special_days(special_days) if special_days is not None else ()
     return table, special
+
+
+def _zones(table, tz: str | None, holidays: str | None, queue_tz: list[str],
+           queue_holidays: list[str]) -> dict:
+    """``tz=`` and ``market=`` of `forecast_queues`: per queue when options name queues."""
+    from openwfm.forecast.calendar import check_tz
+
+    queues = table.frame["queue"].unique() if "queue" in table.frame else ["all"]
+    return {
+        "tz": _per_queue(queue_tz, tz or "UTC", queues, "--queue-tz", check_tz)
+        if queue_tz else tz or "UTC",
+        "market": _per_queue(queue_holidays, holidays, queues, "--queue-holidays")
+        if queue_holidays else holidays,
+    }
 
 
 def _run(path: Path, **kwargs):
@@ -62,6 +103,9 @@ def forecast(
     out: Path = typer.Option(..., "-o", "--out", help="Forecast CSV to write."),
     tz: str | None = typer.Option(None, "--tz", help=_TZ_HELP),
     holidays: str | None = typer.Option(None, "--holidays", help=_HOL_HELP),
+    queue_tz: list[str] = typer.Option([], "--queue-tz", help=_QTZ_HELP),
+    queue_holidays: list[str] = typer.Option([], "--queue-holidays",
+                                             help=_QHOL_HELP),
     special_days: Path | None = typer.Option(None, "--special-days", exists=True,
                                               dir_okay=False, help=_SPECIAL_HELP),
     mapping: Path | None = typer.Option(None, "--mapping", exists=True, dir_okay=False,
@@ -87,7 +131,8 @@ def forecast(
     table, special = _load(history, tz, mapping, interval_s, special_days)
     with console.status("backtesting and forecasting ..."):
         result = _run(history, history=table.frame, horizon=h, interval_s=table.interval_s,
-                      tz=tz or "UTC", market=holidays, special_days=special, n_jobs=jobs)
+                      special_days=special, n_jobs=jobs,
+                      **_zones(table, tz, holidays, queue_tz, queue_holidays))
     write_interval_csv(result.frame, out)
     chosen = ", ".join(f"{q}: {m.value}" for q, m in result.chosen.items())
     console.print(f"wrote {out}: {len(result.frame):,} rows, {len(result.chosen)} queue(s) "
@@ -105,6 +150,9 @@ def backtest(
                                        help="Fewest days of history before an origin."),
     tz: str | None = typer.Option(None, "--tz", help=_TZ_HELP),
     holidays: str | None = typer.Option(None, "--holidays", help=_HOL_HELP),
+    queue_tz: list[str] = typer.Option([], "--queue-tz", help=_QTZ_HELP),
+    queue_holidays: list[str] = typer.Option([], "--queue-holidays",
+                                             help=_QHOL_HELP),
     special_days: Path | None = typer.Option(None, "--special-days", exists=True,
                                               dir_okay=False, help=_SPECIAL_HELP),
     mapping: Path | None = typer.Option(None, "--mapping", exists=True, dir_okay=False,
@@ -126,8 +174,8 @@ def backtest(
                          min_train_days=min_train_days)
     with console.status("backtesting ..."):
         result = _run(history, history=table.frame, horizon=f"{horizon_days}d",
-                      interval_s=table.interval_s, tz=tz or "UTC", market=holidays,
-                      special_days=special, backtest=cfg, n_jobs=jobs)
+                      interval_s=table.interval_s, special_days=special, backtest=cfg,
+                      n_jobs=jobs, **_zones(table, tz, holidays, queue_tz, queue_holidays))
     acc = result.accuracy
     if acc.empty:
         console.print("[yellow]not enough history for a backtest with these settings[/]")
