@@ -582,10 +582,11 @@ def _solve_groups(model: CapacityModel, start: np.ndarray | None, time_limit_s: 
     obj = np.zeros(len(groups))
     low = np.zeros(len(groups))
     done = np.zeros(len(groups), dtype=bool)
-    # first pass: a share of half the budget per integer variable; second pass: the rest
-    # to the groups with the largest absolute gaps, restarting from their first plans
+    # first pass: a share of 40 % of the budget per integer variable; when the plans keep
+    # the seat and hiring rows, a second pass gives the rest to the groups with the largest
+    # absolute gaps, restarting from their first plans
     for g, ((cols, rows), n) in enumerate(zip(groups, n_int, strict=True)):
-        budget = max(0.5 * time_limit_s * n / total, 0.05) if n else 1.0
+        budget = max(0.4 * time_limit_s * n / total, 0.05) if n else 1.0
         res = _highs(model, budget, mip_rel_gap, start, cols, rows)
         if res.x is None:
             return None
@@ -593,6 +594,14 @@ def _solve_groups(model: CapacityModel, start: np.ndarray | None, time_limit_s: 
         obj[g] = float(model.c[cols] @ res.x)
         low[g] = res.dual_bound if np.isfinite(res.dual_bound) else -np.inf
         done[g] = res.status == "optimal"
+
+    def keeps_rows(v: np.ndarray) -> bool:
+        ax = model.a @ v
+        return bool(np.all(ax <= model.row_ub + 1e-6) and np.all(ax >= model.row_lb - 1e-6))
+
+    if not keeps_rows(x):  # seats or hiring limits couple the groups: the caller solves
+        return _Groups(x=x, objective=float(obj.sum()), bound=float(low.sum()),
+                       optimal=False, feasible=False)
     open_gap = np.where(done, 0.0, obj - low)
     order = [g for g in np.argsort(-open_gap) if open_gap[g] > 0]
     for g in order:
@@ -604,16 +613,17 @@ def _solve_groups(model: CapacityModel, start: np.ndarray | None, time_limit_s: 
         cols, rows = groups[g]
         res = _highs(model, budget, mip_rel_gap, x, cols, rows)
         if res.x is not None and float(model.c[cols] @ res.x) < obj[g]:
-            x[cols] = res.x
-            obj[g] = float(model.c[cols] @ res.x)
+            trial = x.copy()
+            trial[cols] = res.x
+            if keeps_rows(trial):  # a better group plan must still fit the seats
+                x = trial
+                obj[g] = float(model.c[cols] @ res.x)
         if np.isfinite(res.dual_bound):
             low[g] = max(low[g], res.dual_bound)
         done[g] = res.status == "optimal"
         open_gap[g] = 0.0
-    objective, bound, optimal = float(obj.sum()), float(low.sum()), bool(done.all())
-    ax = model.a @ x
-    feasible = bool(np.all(ax <= model.row_ub + 1e-6) and np.all(ax >= model.row_lb - 1e-6))
-    return _Groups(x=x, objective=objective, bound=bound, optimal=optimal, feasible=feasible)
+    return _Groups(x=x, objective=float(obj.sum()), bound=float(low.sum()),
+                   optimal=bool(done.all()), feasible=True)
 
 
 def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
@@ -640,7 +650,7 @@ def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
                               rule="solver")
     start = rounded_start(model, lp.x)
     left = max(time_limit_s - (time.perf_counter() - t0), 0.1)
-    groups = _solve_groups(model, start, 0.6 * left, mip_rel_gap)
+    groups = _solve_groups(model, start, left, mip_rel_gap)
     bound = float(lp.fun)
     if groups is not None and np.isfinite(groups.bound):
         bound = max(bound, groups.bound)

@@ -19,7 +19,7 @@ def capacity(
                                      help="Horizon in weeks (default: \\[capacity] weeks, 78)."),
     scenarios: bool = typer.Option(False, "--scenarios",
                                    help="Also plan every \\[\\[capacity.scenarios]] and compare."),
-    time_limit_s: float = typer.Option(5.0, "--time-limit", help="Solver limit per plan (s)."),
+    time_limit_s: float = typer.Option(30.0, "--time-limit", help="Solver limit per plan (s)."),
     mip_gap: float = typer.Option(1e-2, "--mip-gap", help="Relative MIP gap to stop at."),
     history_file: Path | None = typer.Option(
         None, "--history", exists=True, dir_okay=False,
