@@ -76,7 +76,8 @@ def _queue_traces(q: pd.DataFrame, tz: str, *, visible: bool = True) -> list:
                      "hovertemplate": f"%{{customdata}}<br>{label}: %{{y:.1f}}<extra></extra>"}
         else:
             extra = {"hovertemplate": f"{label}: %{{y:.1f}}<extra></extra>"}
-        out.append(go.Scatter(x=x, y=q[col], name=label, mode="lines", line_shape="hv",
+        y = q[col].astype(float).round(2)  # 2 decimals are plenty on a chart; smaller page
+        out.append(go.Scatter(x=x, y=y, name=label, mode="lines", line_shape="hv",
                               visible=visible, **extra))
     return out
 
