@@ -3,7 +3,8 @@
 Prints:
 1. required FTE: seconds with the 3% volume grid vs staffing every week (ratio, and the
    largest difference in weekly FTE between the two);
-2. the hiring MIP: openwfm's solve (LP relaxation, rounded start, HiGHS via highspy) vs
+2. the hiring MIP: openwfm's solve (LP relaxation, rounded start, per-group MIPs and their
+   bound, HiGHS via highspy) vs
    `scipy.optimize.milp` (HiGHS, no start) with the same time limit: objective, proven
    gap and seconds, and the objective ratio.
 
