@@ -90,3 +90,27 @@ def test_help_states_the_definitions() -> None:
     for phrase in ("answered within sl_seconds / contacts offered", "mean wait of answered",
                    "probability an arriving contact waits", "mean busy agents / agents"):
         assert phrase in text
+
+
+def test_no_shrinkage_column_no_scheduled_and_every_channel(tmp_path: Path) -> None:
+    text = ("queue,channel,volume,aht_s,patience_s,concurrency,sl_seconds,sl_target,note\n"
+            "v,voice,100,180,,1,20,0.8,a\n"
+            "va,voice,100,180,120,1,20,0.8,b\n"
+            "c,chat,100,600,,3,60,0.8,c\n"
+            "m,email,30,300,,1,14400,0.9,d\n")
+    result, out = _run(tmp_path, text)
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, keep_default_na=False)
+    assert "scheduled" not in df.columns
+    assert df["note"].tolist() == ["a", "b", "c", "d"]  # pass-through, order kept
+    assert df["p_abandon"].tolist()[0] == "" and float(df["p_abandon"][1]) > 0
+    assert df["p_abandon"].tolist()[2:] == ["", ""]  # chat without patience, email
+    assert df["agents"].tolist()[0] == 14  # the REFERENCES.md R1 queue: 14 agents, SL 0.888
+
+
+def test_bad_input_leaves_an_existing_output_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    out.write_text("previous run\n")
+    result, _ = _run(tmp_path, "volume,aht_s\n10,180\n-3,180\n")
+    assert result.exit_code != 0
+    assert out.read_text() == "previous run\n"
