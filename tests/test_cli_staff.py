@@ -114,3 +114,9 @@ def test_bad_input_leaves_an_existing_output_untouched(tmp_path: Path) -> None:
     result, _ = _run(tmp_path, "volume,aht_s\n10,180\n-3,180\n")
     assert result.exit_code != 0
     assert out.read_text() == "previous run\n"
+
+
+def test_semicolon_file_is_named_as_such(tmp_path: Path) -> None:
+    result, out = _run(tmp_path, "volume;aht_s\n10;180\n")
+    assert result.exit_code != 0 and not out.exists()
+    assert "semicolon-separated" in str(result.exception)

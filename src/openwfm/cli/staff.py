@@ -90,6 +90,9 @@ def staff(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable CSV: {exc}", file=name) from exc
     df.columns = [str(c).strip() for c in df.columns]
+    if len(df.columns) == 1 and ";" in df.columns[0] and "volume" not in df.columns:
+        raise InputError(f"expected comma-separated columns, got the header {df.columns[0]!r} "
+                         "(semicolon-separated?)", file=name)
     result = staff_frame(df, file=name, solver=solver_for(method, replications, seed))
     with atomic_path(out) as tmp:
         result.to_csv(tmp, index=False)
