@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The real data live next to the repository (../shared/data, see its README); a clone kept
+# elsewhere points OPENWFM_SHARED_DATA at that folder. Tests import BANK_LOG from here.
+SHARED_DATA = Path(os.environ.get("OPENWFM_SHARED_DATA")
+                   or Path(__file__).resolve().parents[2] / "shared" / "data")
 BANK_LOG = SHARED_DATA / "anonymous_bank_1999_02.tsv"
 
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import BANK_LOG as BANK
 from openwfm.errors import InputError
 from openwfm.io.calllog import CALL_LOG_COLUMNS, aggregate_intervals, read_call_log
 
-BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "anonymous_bank_1999_02.tsv"
 HEADER = ("vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\tvru_entry\tvru_exit\tvru_time"
           "\tq_start\tq_exit\tq_time\toutcome\tser_start\tser_exit\tser_time\tserver\n")
 GOOD = ("AA0101\t1\t0\t2\tPS\t990201\t8:09:16\t8:09:22\t6\t8:09:22\t8:09:27\t5\tAGENT"

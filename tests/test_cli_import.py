@@ -7,11 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import BANK_LOG as BANK
 from openwfm.io.calllog import read_call_log
 from openwfm.io.intervals import read_interval_csv
 from openwfm.io.patience import kaplan_meier_patience
-
-BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "anonymous_bank_1999_02.tsv"
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from conftest import BANK_LOG as BANK
 from openwfm.errors import InputError
 from openwfm.io.calllog import read_call_log
 from openwfm.io.patience import estimate_patience, kaplan_meier_patience
-
-BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "anonymous_bank_1999_02.tsv"
 
 
 @pytest.fixture(scope="module")
