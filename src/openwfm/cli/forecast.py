@@ -121,8 +121,9 @@ def forecast(
     handled contacts) when the history has it. Closed periods (no contact on that
     weekday and time in the last 8 weeks, nor within an hour of it, or a significant
     silence next to busy intervals) are written with 0 and zero bands, never left out.
-    The method of each queue is chosen by a rolling-origin backtest (lowest WAPE; never
-    worse than the historical average); bands come from its backtest errors.
+    The method of each queue is chosen by a rolling-origin backtest (lowest WAPE among
+    methods whose RMSE is no worse than the historical average's: never worse than the
+    historical average on either); bands come from its backtest errors.
     """
     from openwfm.forecast.engine import parse_horizon
     from openwfm.io.intervals import write_interval_csv
@@ -164,7 +165,9 @@ def backtest(
 
     WAPE = sum |actual - forecast| / sum actual; MASE = mean absolute error / in-sample
     mean absolute error of the one-week seasonal naive; bias = sum (forecast - actual) /
-    sum actual (> 0: over-forecast). The chosen method has the lowest overall WAPE.
+    sum actual (> 0: over-forecast); RMSE = root mean squared error (in the CSV). The
+    chosen method has the lowest overall WAPE among methods whose RMSE is no worse than the
+    historical average's (a sparse queue's zeros win WAPE but miss the mean rate).
     """
     from openwfm.forecast.backtest import BacktestConfig
     from openwfm.io.atomic import atomic_path

@@ -5,11 +5,17 @@ Accuracy (over every interval of every origin whose actual value is known):
 * ``wape`` = sum |actual - forecast| / sum actual (weighted absolute percentage error);
 * ``mase`` = mean |actual - forecast| / mean |y_t - y_(t - 1 week)| of the training part
   (the in-sample seasonal-naive error; Hyndman & Koehler 2006), averaged over origins;
-* ``bias`` = sum (forecast - actual) / sum actual (> 0: over-forecast).
+* ``bias`` = sum (forecast - actual) / sum actual (> 0: over-forecast);
+* ``rmse`` = sqrt(mean (forecast - actual)^2).
 
-Selection: the method with the lowest overall WAPE. The historical average is always a
-candidate, so the chosen method is never worse than it on the backtest (a property of the
-argmin, tested).
+Selection: the method with the lowest overall WAPE among those whose RMSE is no worse than
+the historical average's. The historical average is always a candidate and always
+eligible, so the chosen method is never worse than it on the backtest, in WAPE nor in RMSE
+(a property of the constrained argmin, tested). The RMSE condition matters for sparse
+queues: WAPE, an absolute error, is minimized by the median, and the median of a queue
+with a few contacts a day is 0 in most intervals, so a method that repeats last week's
+zeros and ones (seasonal naive) can win WAPE while missing the mean rate that staffing
+needs; the squared error is minimized by the mean and rejects it.
 
 Prediction bands: standardized backtest residuals ``z = (actual - forecast) / s(forecast)``
 of the chosen method, with ``s(f) = sqrt(f + 1 + phi f^2)`` (Poisson plus an overdispersion
@@ -132,7 +138,8 @@ class Backtest:
     def accuracy(self) -> pd.DataFrame:
         """WAPE, MASE and bias per method and horizon bucket (and ``"all"``).
 
-        Columns: ``method``, ``horizon``, ``wape``, ``mase``, ``bias``, ``n`` (intervals).
+        Columns: ``method``, ``horizon``, ``wape``, ``mase``, ``bias``, ``rmse``, ``n``
+        (intervals).
         """
         rows = []
         h = self.actual.shape[1]
@@ -160,9 +167,11 @@ class Backtest:
                     else np.nan,
                     "bias": float(np.where(m, err, 0.0).sum()) / actual_sum if actual_sum > 0
                     else np.nan,
+                    "rmse": float(np.sqrt(np.sum(np.where(m, err, 0.0) ** 2) / n)),
                     "n": n,
                 })
-        return pd.DataFrame(rows, columns=["method", "horizon", "wape", "mase", "bias", "n"])
+        return pd.DataFrame(rows, columns=["method", "horizon", "wape", "mase", "bias", "rmse",
+                                           "n"])
 
 
 def run_backtest(
@@ -219,21 +228,35 @@ def _naive_scale(train: np.ndarray) -> float:
 
 
 def select_method(accuracy: pd.DataFrame) -> Method:
-    """The method with the lowest overall WAPE (ties: the historical average first).
+    """Lowest overall WAPE among methods whose RMSE is no worse than the historical average's.
 
-    Because the historical average is always among the candidates, the chosen method's
-    backtest WAPE is never above the historical average's.
+    Ties go to the historical average. Because it is always among the candidates and always
+    eligible, the chosen method's backtest WAPE and RMSE are never above the historical
+    average's. Without an ``rmse`` column, the lowest WAPE.
 
     Examples
     --------
     >>> acc = pd.DataFrame({"method": ["historical_average", "mstl"], "horizon": "all",
-    ...                     "wape": [0.20, 0.15]})
+    ...                     "wape": [0.20, 0.15], "rmse": [3.0, 2.9]})
     >>> select_method(acc)
     <Method.MSTL: 'mstl'>
+
+    A sparse queue: seasonal naive repeats last week's zeros, wins WAPE, loses RMSE.
+
+    >>> acc = pd.DataFrame({"method": ["historical_average", "seasonal_naive"],
+    ...                     "horizon": "all", "wape": [2.6, 2.2], "rmse": [0.39, 0.45]})
+    >>> select_method(acc)
+    <Method.HISTORICAL_AVERAGE: 'historical_average'>
     """
     overall = accuracy[(accuracy["horizon"] == "all") & accuracy["wape"].notna()]
     if overall.empty:
         return Method.HISTORICAL_AVERAGE
+    ha = Method.HISTORICAL_AVERAGE.value
+    if "rmse" in overall.columns and (overall["method"] == ha).any():
+        ha_rmse = float(overall.loc[overall["method"] == ha, "rmse"].iloc[0])
+        if np.isfinite(ha_rmse):
+            overall = overall[(overall["method"] == ha) | (
+                overall["rmse"] <= ha_rmse * (1 + 1e-12))]
     preference = dict.fromkeys([Method.HISTORICAL_AVERAGE, *Method])
     order = {m.value: i for i, m in enumerate(preference)}
     best = min(zip(overall["wape"], overall["method"], strict=True),

@@ -14,7 +14,8 @@ Per queue:
    public holidays of the queue's market and user special days marked ``exclude`` are
    removed from learning; special-day multipliers are divided out;
 2. a rolling-origin backtest scores every candidate method (`openwfm.forecast.backtest`) and
-   the lowest overall WAPE wins (never worse than the historical average on the backtest);
+   the lowest overall WAPE among those whose RMSE is no worse than the historical
+   average's wins (never worse than the historical average on the backtest, in either);
 3. the winner forecasts from the end of history (or `start`) to `end`; on a future holiday
    its forecast is multiplied by the holiday ratio (volume of the past holidays in history /
    what their weekdays' averages predicted; 0 for a queue closed on holidays), or replaced

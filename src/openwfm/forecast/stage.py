@@ -82,8 +82,10 @@ def stage_forecast(ctx: PlanContext) -> None:
             "<p>Each candidate method forecast the history from several past origins. "
             "WAPE = sum |actual - forecast| / sum actual; MASE = mean absolute error / "
             "in-sample error of the one-week seasonal naive; bias = sum (forecast - actual) "
-            "/ sum actual. The chosen method (lowest overall WAPE) is never worse than the "
-            "historical average on this backtest; Taylor (2008) found the historical "
+            "/ sum actual. The chosen method (lowest overall WAPE among methods whose "
+            "root mean squared error is no worse than the historical average's) is never "
+            "worse than the historical average on this backtest; Taylor (2008) found the "
+            "historical "
             "average hard to beat beyond 2-3 days ahead.</p>"
             + table_html(backtest_table(result))),
         stage="forecast"))
