@@ -315,6 +315,8 @@ def stage_capacity(ctx: PlanContext) -> None:
             ctx.summary.append(("capacity", f"scenario {r['scenario']}",
                                 f"cost {r['cost_vs_base']:+,.0f}, hires "
                                 f"{int(r['hires_vs_base']):+d}, under "
-                                f"{r['under_vs_base']:+,.1f} FTE-weeks"))
+                                f"{r['under_vs_base']:+,.1f} FTE-weeks"
+                                + ("" if r["difference_proven"] else
+                                   " (within the solvers' gaps: sign not proven)")))
     for section in capacity_sections(result):
         ctx.report.add(section)

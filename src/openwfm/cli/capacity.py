@@ -75,9 +75,12 @@ def capacity(
             cmp.add_column(c, justify="left" if c == "scenario" else "right")
         for _, r in result.comparison.iterrows():
             cmp.add_row(str(r["scenario"]),
-                        f"{r['total_cost']:,.0f} ({r['cost_vs_base']:+,.0f})",
+                        f"{r['total_cost']:,.0f} ({r['cost_vs_base']:+,.0f})"
+                        + ("" if r["difference_proven"] else " ?"),
                         f"{int(r['hires'])} ({int(r['hires_vs_base']):+d})",
                         f"{r['under_fte_weeks']:,.0f} ({r['under_vs_base']:+,.0f})",
                         f"{r['peak_seat_use']:.0%}")
+        cmp.caption = ("? = the sign of the difference (objective: cost + gap penalties) is "
+                       "within the solvers' gaps, see scenarios.csv")
         console.print(cmp)
     console.print(f"wrote {out}/")
