@@ -172,8 +172,9 @@ def summary_lines(result: CapacityResult) -> list[tuple[str, str]]:
         ("hires", f"{p.total_hires:,} in {len(p.hires)} classes"),
         ("cost", f"{p.total_cost:,.0f} (wages + hiring + training)"),
         ("gap", f"under {p.under_fte_weeks:,.1f} / over {p.over_fte_weeks:,.1f} FTE-weeks"),
-        ("solver", f"{p.status.value}, objective {p.objective:,.0f}, LP bound "
-                   f"{p.lp_bound:,.0f}, MIP gap {p.mip_gap:.2%}, {p.solve_s:.1f} s"),
+        ("solver", f"{p.status.value}, objective {p.objective:,.0f}, proven bound "
+                   f"{p.mip_dual_bound:,.0f} (LP {p.lp_bound:,.0f}), gap {p.mip_gap:.2%}, "
+                   f"{p.solve_s:.1f} s"),
     ]
     grow = growth_line(result)
     if grow is not None:
