@@ -14,7 +14,7 @@ fairness (the most nights and the most weekend shifts any agent of the group get
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +42,9 @@ class GroupModel:
     objective: list
     hint: frozenset[tuple[int, int]] = frozenset()
     """The greedy rule-respecting assignment given to the solver as a hint."""
+    seats_taken: tuple[tuple[int, int, int], ...] | None = None
+    """``(start, end, agents)`` seats of the site already taken by groups/chunks solved
+    before this one (then the cap is the site's seats); None: a proportional share."""
 
 
 def _st(ctx: GroupModel, s: int) -> ShiftType:
@@ -89,15 +92,20 @@ def rule_min_rest(ctx: GroupModel) -> None:
 
 def rule_weekly_hours(ctx: GroupModel) -> None:
     """Paid hours <= min(contract, legal weekly max) (hard), and >= that minus the contract
-    tolerance: hard in the checker, a heavy penalty here so a model always has a solution
-    (a shortfall left by the solver is then reported by the checker, never hidden)."""
+    tolerance. The floor is hard up to what the greedy hint reaches for the agent (so the
+    hint stays a solution and the model always has one) and a heavy penalty beyond it (a
+    shortfall left is then reported by the checker, never hidden)."""
     pack = ctx.problem.packs[ctx.group.site]
     tol = ctx.problem.config.contract_tolerance_h * 60
+    hint_paid = np.zeros(len(ctx.group.agents), dtype=int)
+    for i, s in ctx.hint:
+        hint_paid[i] += _st(ctx, s).paid_min
     for i, a in enumerate(ctx.group.agents):
         hi = min(a.contract_hours, pack.max_weekly_h) * 60
         lo = int(np.ceil(max(0.0, hi - tol)))
         expr = sum(_st(ctx, s).paid_min * ctx.z[i, s] for s in ctx.types if (i, s) in ctx.z)
         ctx.model.Add(expr <= int(np.floor(hi)))
+        ctx.model.Add(expr >= min(lo, int(hint_paid[i])))
         short = ctx.model.NewIntVar(0, lo, f"short{i}")
         ctx.model.Add(expr + short >= lo)
         ctx.objective.append(HOURS_SHORT_WEIGHT * short)
@@ -135,6 +143,38 @@ def rule_max_consecutive_days(ctx: GroupModel) -> None:
             ctx.model.Add(sum(work[d:d + m + 1]) <= m)
 
 
+def seat_profile(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int, int], ...]:
+    """Seats taken as a step function: ``(start, end, agents)`` pieces of constant load
+    from shift ``(start, end)`` spans (minutes).
+
+    Examples
+    --------
+    >>> seat_profile([(0, 60), (30, 90)])
+    ((0, 30, 1), (30, 60, 2), (60, 90, 1))
+    """
+    events: dict[int, int] = {}
+    for a, b in spans:
+        events[a] = events.get(a, 0) + 1
+        events[b] = events.get(b, 0) - 1
+    out, load, prev = [], 0, None
+    for t in sorted(events):
+        if prev is not None and load > 0 and t > prev:
+            out.append((prev, t, load))
+        load += events[t]
+        prev = t
+    return tuple(out)
+
+
+def _seat_cap(ctx: GroupModel) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """(capacity, pieces already taken) the group's Cumulative must respect."""
+    if ctx.seats_taken is not None:
+        return ctx.problem.scenario.site(ctx.group.site).seats, ctx.seats_taken
+    parent = next(g for g, grp in enumerate(ctx.problem.groups)
+                  if grp.site == ctx.group.site and grp.skills == ctx.group.skills)
+    n_parent = len(ctx.problem.groups[parent].agents)
+    return seat_caps(ctx.problem, ctx.group.site)[parent] * len(ctx.group.agents) // n_parent, ()
+
+
 def seat_caps(problem: SchedulingProblem, site_name: str) -> dict[int, int]:
     """Split a site's seats between its groups in proportion to their agents (largest
     remainders; groups with no share yet first), so the caps sum to at most the seats."""
@@ -155,18 +195,20 @@ def seat_caps(problem: SchedulingProblem, site_name: str) -> dict[int, int]:
 
 
 def rule_seats(ctx: GroupModel) -> None:
-    """Agents of the group on duty at once <= its share of the site's seats (`seat_caps`),
-    so the site total never exceeds its seats."""
-    parent = next(g for g, grp in enumerate(ctx.problem.groups)
-                  if grp.site == ctx.group.site and grp.skills == ctx.group.skills)
-    n_parent = len(ctx.problem.groups[parent].agents)
-    cap = seat_caps(ctx.problem, ctx.group.site)[parent] * len(ctx.group.agents) // n_parent
-    if cap >= len(ctx.group.agents):
+    """Agents on duty at once <= the site's seats minus the seats groups solved before
+    took (``seats_taken``), or without it <= the group's proportional share
+    (`seat_caps`): either way the site total never exceeds its seats."""
+    cap, taken = _seat_cap(ctx)
+    if cap >= len(ctx.group.agents) + max((k for _, _, k in taken), default=0):
         return
     ivs = [ctx.model.NewOptionalFixedSizeIntervalVar(_st(ctx, s).start, _st(ctx, s).length,
                                                      v, f"seat{i}_{s}")
            for (i, s), v in ctx.z.items()]
-    ctx.model.AddCumulative(ivs, [1] * len(ivs), cap)
+    demands = [1] * len(ivs)
+    for a, b, k in taken:
+        ivs.append(ctx.model.NewIntervalVar(a, b - a, b, f"taken{a}"))
+        demands.append(k)
+    ctx.model.AddCumulative(ivs, demands, cap)
 
 
 HARD_RULES: dict[str, Callable[[GroupModel], None]] = {
@@ -210,24 +252,33 @@ def soft_fairness(ctx: GroupModel) -> None:
 
 
 def candidate_types(problem: SchedulingProblem, g: int, counts: dict[int, float]) -> list[int]:
-    """Shift types with a stage-1 count of at least 0.5 (all with a count if none), and the
+    """Shift types with a stage-1 count of at least 0.5 (all with a count if none), the
     same UTC start time and length on the other days (room for the rest and days-off
-    rules, and for a stable start time across the week)."""
+    rules, and for a stable start time across the week), and the site's longest shift at
+    each of these start times (a group whose stage-1 shifts are all short can still reach
+    its contract hours)."""
     used = {s for s, c in counts.items() if c >= 0.5} or {
         s for s, c in counts.items() if c > 1e-6}
     site = problem.groups[g].site
+    starts = {problem.shift_types[s].start % 1440 for s in used}
+    longest = max((st.length for st in problem.shift_types if st.site == site), default=0)
     key = {(problem.shift_types[s].start % 1440, problem.shift_types[s].length) for s in used}
+    key |= {(t, longest) for t in starts}
     return [s for s, st in enumerate(problem.shift_types)
             if st.site == site and (s in used or (st.start % 1440, st.length) in key)]
 
 
 def build_group_model(problem: SchedulingProblem, g: int, counts: dict[int, float],
                       *, skip: frozenset[str] = frozenset(),
-                      agents: tuple[Agent, ...] | None = None) -> GroupModel:
+                      agents: tuple[Agent, ...] | None = None,
+                      seats_taken: tuple[tuple[int, int, int], ...] | None = None
+                      ) -> GroupModel:
     """Build the CP-SAT model of group `g` (rules in `skip` left out, for explain).
 
     With `agents` (a subset of the group) the model covers those agents only: `counts`
-    should then be scaled to their share, and the seat cap is scaled the same way.
+    should then be scaled to their share. With `seats_taken` (`seat_profile` of the site's
+    shifts assigned so far) the seat cap is the site's residual seats; without it, the
+    group's share of the seats in proportion to agents (scaled to the subset).
     """
     group = problem.groups[g]
     if agents is not None:
@@ -236,15 +287,15 @@ def build_group_model(problem: SchedulingProblem, g: int, counts: dict[int, floa
     model = cp_model.CpModel()
     z = {(i, s): model.NewBoolVar(f"z{i}_{s}") for i, a in enumerate(group.agents)
          for s in types if _agent_ok(problem, a, problem.shift_types[s])}
-    ctx = GroupModel(problem, group, types, z, model, [])
+    ctx = GroupModel(problem, group, types, z, model, [], seats_taken=seats_taken)
+    hint = greedy_hint(ctx, counts, skip)
+    ctx.hint = frozenset(hint)
     for name, rule in HARD_RULES.items():
         if name not in skip:
             rule(ctx)
     soft_follow_counts(ctx, counts)
     soft_fairness(ctx)
     model.Minimize(sum(ctx.objective))
-    hint = greedy_hint(ctx, counts, skip)
-    ctx.hint = frozenset(hint)
     for key, v in z.items():  # a greedy schedule meeting every hard rule: a first solution
         model.AddHint(v, key in hint)
     return ctx
@@ -260,14 +311,13 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
     tol = p.config.contract_tolerance_h * 60
     left = {s: counts.get(s, 0.0) for s in ctx.types}
     cap = None
-    if "seats" not in skip:
-        parent = next(g for g, grp in enumerate(p.groups)
-                      if grp.site == ctx.group.site and grp.skills == ctx.group.skills)
-        n_parent = len(p.groups[parent].agents)
-        cap = seat_caps(p, ctx.group.site)[parent] * len(ctx.group.agents) // n_parent
     im = p.interval_min
     busy = np.zeros(p.n_intervals + 200, dtype=int)
     off = 200 // 2
+    if "seats" not in skip:
+        cap, taken = _seat_cap(ctx)
+        for a, b, k in taken:
+            busy[max(0, a // im + off):max(0, min(len(busy), -(-b // im) + off))] += k
     hint: set[tuple[int, int]] = set()
     for i, a in enumerate(ctx.group.agents):
         hi = min(a.contract_hours, pack.max_weekly_h) * 60
@@ -305,7 +355,12 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
 
         while paid < lo:
             anchor = taken[0].start % 1440 if taken else None
-            order = sorted(mine, key=lambda s: (p.shift_types[s].start % 1440 != anchor,
+            # a shift shorter than the hours still needed per remaining work day would
+            # leave the agent under contract: long enough shifts first
+            days_left = max(1, p.days - pack.min_days_off - len(taken))
+            need = (lo - paid) / days_left
+            order = sorted(mine, key=lambda s: (p.shift_types[s].paid_min < need - 1e-9,
+                                                p.shift_types[s].start % 1440 != anchor,
                                                 -left[s]))
             pick = next(((s, f) for s in order if (f := fits(s, days, taken, paid))), None)
             if pick is None:
@@ -319,6 +374,18 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
             left[s] -= 1
             hint.add((i, s))
     return hint
+
+
+def short_minutes(ctx: GroupModel, chosen: Iterable[tuple[int, int]]) -> int:
+    """Paid minutes below ``contract - contract_tolerance_h`` summed over the group's agents."""
+    pack = ctx.problem.packs[ctx.group.site]
+    tol = ctx.problem.config.contract_tolerance_h * 60
+    paid = np.zeros(len(ctx.group.agents))
+    for i, s in chosen:
+        paid[i] += _st(ctx, s).paid_min
+    lo = np.array([max(0.0, min(a.contract_hours, pack.max_weekly_h) * 60 - tol)
+                   for a in ctx.group.agents])
+    return int(np.ceil(np.maximum(lo - paid, 0.0).sum()))
 
 
 @dataclass(frozen=True)
@@ -349,6 +416,10 @@ def solve_group(ctx: GroupModel, *, time_limit_s: float, seed: int = 0,
         return GroupAssignment(shifts, "GREEDY", float("nan"), float("nan"))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return GroupAssignment((), name, float("nan"), float("nan"))
-    shifts = tuple((ctx.group.agents[i].id, s) for (i, s), v in ctx.z.items()
-                   if solver.BooleanValue(v))
+    chosen = {key for key, v in ctx.z.items() if solver.BooleanValue(v)}
+    if ctx.hint and short_minutes(ctx, ctx.hint) < short_minutes(ctx, chosen):
+        # the solver stopped with agents further under contract than the greedy schedule
+        shifts = tuple((ctx.group.agents[i].id, s) for i, s in sorted(ctx.hint))
+        return GroupAssignment(shifts, "GREEDY", float("nan"), float("nan"))
+    shifts = tuple((ctx.group.agents[i].id, s) for i, s in sorted(chosen))
     return GroupAssignment(shifts, name, solver.ObjectiveValue(), solver.BestObjectiveBound())

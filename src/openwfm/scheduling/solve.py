@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from openwfm.scheduling.assign import build_group_model, solve_group
+from openwfm.scheduling.assign import build_group_model, seat_profile, solve_group
 from openwfm.scheduling.breaks import place_breaks
 from openwfm.scheduling.check import RuleCheck, check_schedule
 from openwfm.scheduling.cover import build_cover_model, flow_coverage, solve_cover
@@ -180,6 +180,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     shifts: list[tuple[str, int]] = []
     statuses = []
     n_total = max(1, len(problem.scenario.agents))
+    site_of = {a.id: a.site for a in problem.scenario.agents}
     chunk = 30  # CP-SAT models of at most this many agents (a group is split evenly)
     for g, grp in enumerate(problem.groups):
         counts = {s: c for (gg, s), c in sol.counts.items() if gg == g}
@@ -190,7 +191,10 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
             remaining = max(1.0, budget - (time.perf_counter() - t_start))
             share = remaining * len(agents) / max(1, n_total)
             n_total -= len(agents)
-            ctx = build_group_model(problem, g, scaled, agents=agents)
+            taken = seat_profile(
+                (problem.shift_types[s].start, problem.shift_types[s].end)
+                for aid, s in shifts if site_of[aid] == grp.site)
+            ctx = build_group_model(problem, g, scaled, agents=agents, seats_taken=taken)
             res = solve_group(ctx, time_limit_s=max(0.5, share), seed=cfg.seed,
                               num_workers=cfg.num_workers)
             if res.status in ("INFEASIBLE", "MODEL_INVALID"):
