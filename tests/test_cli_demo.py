@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,11 +17,14 @@ pytestmark = pytest.mark.slow  # the whole planning run (about 30 s on 2 cores)
 
 
 @pytest.fixture(scope="module")
-def demo_run(cli, tmp_path_factory) -> tuple[Path, str]:
+def demo_run(tmp_path_factory) -> tuple[Path, str]:
+    # its own process, as a user runs it (no solver state left by other tests)
     out = tmp_path_factory.mktemp("demo") / "out"
-    code, stdout, stderr = cli("demo", "-o", str(out))
-    assert code == 0, stderr
-    return out, stdout
+    proc = subprocess.run([sys.executable, "-c", "from openwfm.cli import main; main()",
+                           "demo", "-o", str(out)], capture_output=True, text=True,
+                          check=False, env={**os.environ, "COLUMNS": "120"})
+    assert proc.returncode == 0, proc.stderr
+    return out, proc.stdout
 
 
 def test_requirement_csv_has_every_queue_and_interval_of_the_plan_week(demo_run) -> None:
