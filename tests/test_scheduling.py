@@ -238,6 +238,19 @@ def test_infeasible_seats_with_hard_coverage():
     assert e.value.rule == "seats:Casablanca"
 
 
+def test_infeasible_contract_hours_within_seats_names_site():
+    # 1 seat x (168 h + 9 h shift) = 177 seat-hours; 40 h contracts minus 2 h tolerance
+    from openwfm.scheduling.explain import precheck
+
+    site = SITES[0].__class__("Casablanca", "MA", "Africa/Casablanca", 1, 9.5, "MA")
+    precheck(build_problem((sc := toy_scenario(n_agents=4, site=site)),
+                           flat_requirement(sc, 0.0), parse_config(FAST)))  # 152 h fit
+    sc = toy_scenario(n_agents=5, site=site)  # 190 h owed > 177
+    with pytest.raises(InfeasibleError, match=r"190 paid h.*177 seat-hours") as e:
+        solve_schedule(build_problem(sc, flat_requirement(sc, 0.0), parse_config(FAST)))
+    assert e.value.rule == "seats:Casablanca"
+
+
 def test_bad_requirement_names_row_and_column():
     sc = toy_scenario(n_agents=1)
     req = flat_requirement(sc, 1.0)

@@ -317,7 +317,12 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
 
 def _highs_lp(model: CoverModel, time_limit_s: float, seed: int) -> tuple[np.ndarray | None,
                                                                            float, str]:
-    """Solve the LP relaxation with HiGHS' interior point method (fast on this structure)."""
+    """Solve the LP relaxation with HiGHS' interior point method (fast on this structure).
+
+    The LP runs to completion: a wall-clock limit here made the result (and whether there
+    is one) depend on the machine's load. `time_limit_s` only caps a second attempt (IPM
+    with crossover, then dual simplex) when the first ends without an optimal status.
+    """
     import highspy
 
     inf = highspy.kHighsInf
@@ -339,10 +344,18 @@ def _highs_lp(model: CoverModel, time_limit_s: float, seed: int) -> tuple[np.nda
     h.setOptionValue("random_seed", int(seed))
     h.setOptionValue("threads", 1)
     h.setOptionValue("run_crossover", "off")
-    h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(lp)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
+    for solver, crossover in (("ipm", "on"), ("simplex", "off")):
+        if status == "Optimal" or "nfeasible" in status:
+            break
+        h.clearSolver()
+        h.setOptionValue("solver", solver)
+        h.setOptionValue("run_crossover", crossover)
+        h.setOptionValue("time_limit", max(60.0, 10 * float(time_limit_s)))
+        h.run()
+        status = h.modelStatusToString(h.getModelStatus())
     if status != "Optimal":
         return None, float("nan"), status
     return np.asarray(h.getSolution().col_value), float(h.getInfo().objective_function_value), \

@@ -19,6 +19,7 @@ def precheck(problem: SchedulingProblem) -> None:
     - a queue with a requirement and no agent with its skill;
     - with ``hard_coverage``: more agents needed at once than there are seats (a queue
       served by one site only, and all queues together);
+    - a site whose agents owe more paid hours than its seats can hold (`seats:<site>`);
     - an agent whose contract hours exceed the legal weekly maximum, or cannot be reached
       with the longest allowed shift on the days the days-off rule leaves.
     """
@@ -51,6 +52,7 @@ def precheck(problem: SchedulingProblem) -> None:
     max_len = {}
     for st in problem.shift_types:
         max_len[st.site] = max(max_len.get(st.site, 0), st.paid_min / 60)
+    _precheck_site_seats(problem)
     for a in problem.scenario.agents:
         pack = problem.packs[a.site]
         if a.contract_hours - tol > pack.max_weekly_h:
@@ -66,6 +68,29 @@ def precheck(problem: SchedulingProblem) -> None:
                 f"agent {a.id}: {need:g} paid h/week needed but at most {work_days} days x "
                 f"{longest:g} h = {work_days * longest:g} h fit (max shift, days off)",
                 rule=f"contract_hours:{a.id}")
+
+
+def _precheck_site_seats(problem: SchedulingProblem) -> None:
+    """``seats:<site>``: the paid hours a site's agents owe (contract minus tolerance,
+    capped by the legal week) exceed its seat-hours. A shift starts on a plan day and paid
+    time is never longer than time on a seat, so the seat-hours available are at most
+    ``seats x (plan hours + longest shift)``; beyond that no schedule meets the contracts."""
+    tol = problem.config.contract_tolerance_h
+    for site in problem.scenario.sites:
+        agents = [a for a in problem.scenario.agents if a.site == site.name]
+        pack = problem.packs.get(site.name)
+        if not agents or pack is None:
+            continue
+        owed = sum(max(0.0, min(a.contract_hours, pack.max_weekly_h) - tol) for a in agents)
+        longest = max((st.length / 60 for st in problem.shift_types if st.site == site.name),
+                      default=0.0)
+        hours = problem.days * 24 + longest
+        if owed > site.seats * hours + 1e-9:
+            raise InfeasibleError(
+                f"site {site.name}: its {len(agents)} agents owe {owed:g} paid h this week "
+                f"(contract minus {tol:g} h tolerance) but {site.seats} seats x {hours:g} h "
+                f"= {site.seats * hours:g} seat-hours; add seats or lower contract hours",
+                rule=f"seats:{site.name}")
 
 
 def diagnose_group(problem: SchedulingProblem, g: int, counts: dict[int, float],
