@@ -168,7 +168,6 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     """
     cfg = problem.config
     budget = cfg.time_limit_s if time_limit_s is None else time_limit_s
-    t_start = time.perf_counter()
     timings = []
     precheck(problem)
     t = time.perf_counter()
@@ -180,6 +179,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     shifts: list[tuple[str, int]] = []
     statuses = []
     n_total = max(1, len(problem.scenario.agents))
+    stage2_budget = 0.8 * budget
     site_of = {a.id: a.site for a in problem.scenario.agents}
     chunk = 30  # CP-SAT models of at most this many agents (a group is split evenly)
     for g, grp in enumerate(problem.groups):
@@ -188,9 +188,9 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
         for part in range(k):
             agents = grp.agents[part::k]
             scaled = {s: c * len(agents) / len(grp.agents) for s, c in counts.items()}
-            remaining = max(1.0, budget - (time.perf_counter() - t_start))
-            share = remaining * len(agents) / max(1, n_total)
-            n_total -= len(agents)
+            # deterministic shares (CP-SAT deterministic time): the same chunks get the same
+            # work on any machine, so the schedule does not depend on the load
+            share = stage2_budget * len(agents) / n_total
             taken = seat_profile(
                 (problem.shift_types[s].start, problem.shift_types[s].end)
                 for aid, s in shifts if site_of[aid] == grp.site)
