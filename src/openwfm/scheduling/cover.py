@@ -299,8 +299,13 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
             start = add_rows(days, -np.inf, n_night, f"night_ok:g{g}")
             put(start + x_day[nsel], nsel, 1.0)
         hi = sum(min(a.contract_hours * 60, pack.max_weekly_h * 60) for a in grp.agents)
-        lo = sum(max(0.0, min(a.contract_hours * 60, pack.max_weekly_h * 60) - tol)
-                 for a in grp.agents)
+        lo = 0.0
+        for a in grp.agents:
+            a_hi = min(a.contract_hours * 60, pack.max_weekly_h * 60)
+            lengths = {st.paid_min for st in problem.shift_types if st.site == grp.site
+                       and a.min_shift_h * 60 <= st.length <= a.max_shift_h * 60}
+            lo += min_paid_minutes(lengths, max(0.0, a_hi - tol), a_hi,
+                                   max(0, days - pack.min_days_off))
         start = add_rows(1, lo, hi, f"contract_hours:g{g}")
         put(np.full(len(sel), start), sel, x_paid[sel])
         start = add_rows(1, -np.inf, n * max(0, days - pack.min_days_off), f"days_off:g{g}")
@@ -342,7 +347,9 @@ def _highs_lp(model: CoverModel, time_limit_s: float, seed: int) -> tuple[np.nda
     h.setOptionValue("output_flag", False)
     h.setOptionValue("solver", "ipm")
     h.setOptionValue("random_seed", int(seed))
-    h.setOptionValue("threads", 1)
+    # No `threads` option: HiGHS keeps one process-wide task scheduler, and a Highs object
+    # asking for another thread count than the one it was first started with (by the
+    # capacity MIP, scipy's milp, ...) refuses to run ("Not Set" status).
     h.setOptionValue("run_crossover", "off")
     h.passModel(lp)
     h.run()
@@ -398,6 +405,29 @@ def solve_cover(model: CoverModel, *, time_limit_s: float = 30.0, mip_rel_gap: f
     keep = np.flatnonzero(x > 1e-6)
     return CoverSolution(counts={model.x_index[j]: float(x[j]) for j in keep},
                          objective=lp_obj, lp_bound=lp_obj, status="lp", mip_gap=np.nan)
+
+
+def min_paid_minutes(lengths: set[int] | list[int], lo: float, hi: float,
+                     max_shifts: int) -> float:
+    """The least weekly paid minutes in ``[lo, hi]`` that at most `max_shifts` shifts of
+    the given paid `lengths` can add up to (`lo` when none can: the pre-checks and the
+    rule checker then speak). A valid per-agent floor for the stage-1 LP, tighter than
+    ``lo`` when shift lengths are coarse (8 h paid shifts and 38 h owed: 40 h).
+
+    Examples
+    --------
+    >>> min_paid_minutes({480}, 38 * 60, 40 * 60, 5) / 60
+    40.0
+    >>> min_paid_minutes({360, 480}, 44 * 60, 48 * 60, 6) / 60
+    44.0
+    >>> min_paid_minutes({480}, 41 * 60, 42 * 60, 5) / 60  # nothing in range: lo
+    41.0
+    """
+    sums = {0}
+    for _ in range(max_shifts):
+        sums |= {t + x for t in sums for x in lengths if t + x <= hi + 1e-9}
+    fit = [t for t in sums if lo - 1e-9 <= t <= hi + 1e-9]
+    return float(min(fit)) if fit else float(lo)
 
 
 def min_shift_cover(demand: np.ndarray, shift_len: int, *, cyclic: bool = True,
