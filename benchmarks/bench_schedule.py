@@ -109,7 +109,7 @@ def bench_pyworkforce() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--agents", type=int, default=500)
-    ap.add_argument("--time-limit-s", type=float, default=100.0)
+    ap.add_argument("--time-limit-s", type=float, default=60.0)
     ap.add_argument("--skip-generated", action="store_true")
     args = ap.parse_args()
     bench_r7()

@@ -268,3 +268,20 @@ def test_generated_instance_zero_violations():
     r = solve_schedule(build_problem(sc, req, parse_config({**FAST, "time_limit_s": 90})))
     assert r.check.ok, r.check.counts()
     assert 0 <= r.gap < 1.0  # measured gaps are reported by benchmarks/bench_schedule.py
+
+
+def test_min_paid_minutes_equals_enumeration():
+    # the stage-1 per-agent floor vs brute force over every multiset of shifts
+    from itertools import combinations_with_replacement
+
+    from openwfm.scheduling.cover import min_paid_minutes
+
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        lengths = sorted({int(x) for x in rng.choice([240, 360, 450, 480, 510], size=2)})
+        k = int(rng.integers(1, 7))
+        hi = float(rng.integers(20, 49) * 60)
+        lo = hi - float(rng.integers(0, 5) * 60)
+        sums = {sum(c) for n in range(k + 1) for c in combinations_with_replacement(lengths, n)}
+        fit = [t for t in sums if lo <= t <= hi]
+        assert min_paid_minutes(set(lengths), lo, hi, k) == (min(fit) if fit else lo)
