@@ -3,16 +3,11 @@ file/row/column and write nothing."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from openwfm.cli import main
 
 SCENARIO = """
 name = "toy"
@@ -59,21 +54,6 @@ skills = "fr-chat;fr-voice"
 """
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    argv = sys.argv
-    sys.argv = ["openwfm", *args]
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = argv
-    return code, out.getvalue(), " ".join(err.getvalue().split())  # rich wraps lines
-
-
 @pytest.fixture()
 def files(tmp_path: Path) -> dict[str, Path]:
     sc = tmp_path / "s.toml"
@@ -97,9 +77,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
             "seg": tmp_path / "seg.csv", "dir": tmp_path}
 
 
-def test_simulate_with_schedule_writes_kpis_and_log(files) -> None:
+def test_simulate_with_schedule_writes_kpis_and_log(cli, files) -> None:
     out = files["dir"] / "out"
-    code, stdout, err = run("simulate", str(files["sc"]), str(files["fc"]), "--schedule",
+    code, stdout, err = cli("simulate", str(files["sc"]), str(files["fc"]), "--schedule",
                             str(files["seg"]), "-o", str(out), "-r", "5", "--seed", "3")
     assert code == 0, err
     k = pd.read_csv(out / "intervals.csv")
@@ -119,11 +99,11 @@ def test_simulate_with_schedule_writes_kpis_and_log(files) -> None:
     assert "service level" in stdout
 
 
-def test_simulate_with_staffing_same_seed_same_output(files) -> None:
+def test_simulate_with_staffing_same_seed_same_output(cli, files) -> None:
     outs = []
     for name in ("o1", "o2"):
         out = files["dir"] / name
-        code, _, err = run("simulate", str(files["sc"]), str(files["fc"]), "--staffing",
+        code, _, err = cli("simulate", str(files["sc"]), str(files["fc"]), "--staffing",
                            str(files["st"]), "-o", str(out), "-r", "3", "--seed", "9",
                            "--no-contacts")
         assert code == 0, err
@@ -132,29 +112,29 @@ def test_simulate_with_staffing_same_seed_same_output(files) -> None:
     pd.testing.assert_frame_equal(outs[0], outs[1])
 
 
-def test_bad_queue_names_row_and_writes_nothing(files) -> None:
+def test_bad_queue_names_row_and_writes_nothing(cli, files) -> None:
     fc = pd.read_csv(files["fc"])
     fc.loc[2, "queue"] = "nl-voice"
     fc.to_csv(files["fc"], index=False)
     out = files["dir"] / "bad"
-    code, _, err = run("simulate", str(files["sc"]), str(files["fc"]), "--staffing",
+    code, _, err = cli("simulate", str(files["sc"]), str(files["fc"]), "--staffing",
                        str(files["st"]), "-o", str(out))
     assert code == 2
     assert "row 3" in err and "queue" in err and "nl-voice" in err
     assert not out.exists()
 
 
-def test_needs_exactly_one_agent_source(files) -> None:
-    code, _, err = run("simulate", str(files["sc"]), str(files["fc"]), "-o",
+def test_needs_exactly_one_agent_source(cli, files) -> None:
+    code, _, err = cli("simulate", str(files["sc"]), str(files["fc"]), "-o",
                        str(files["dir"] / "x"))
     assert code == 2 and "--schedule" in err
 
 
-def test_bad_agents_value(files) -> None:
+def test_bad_agents_value(cli, files) -> None:
     st = pd.read_csv(files["st"])
     st["agents"] = st["agents"].astype(object)
     st.loc[1, "agents"] = "many"
     st.to_csv(files["st"], index=False)
-    code, _, err = run("simulate", str(files["sc"]), str(files["fc"]), "--staffing",
+    code, _, err = cli("simulate", str(files["sc"]), str(files["fc"]), "--staffing",
                        str(files["st"]), "-o", str(files["dir"] / "x"))
     assert code == 2 and "row 2" in err and "agents" in err

@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from openwfm.cli import main
 from openwfm.simulation import QueueSpec, model_from_staffing
 from openwfm.simulation.staffing import adjust_multiskill
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    argv = sys.argv
-    sys.argv = ["openwfm", *args]
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = argv
-    return code, out.getvalue(), " ".join(err.getvalue().split())
-
-
-def test_staff_simulation_evaluates_given_agents(tmp_path: Path) -> None:
+def test_staff_simulation_evaluates_given_agents(cli, tmp_path: Path) -> None:
     """R1 (14 agents, Erlang C SL 0.88835) and R3 (Erlang A, SL 0.916792, P(ab) 0.013984)
     lie inside the simulated 95% intervals."""
     inp = tmp_path / "in.csv"
     pd.DataFrame({"queue": ["c", "a"], "volume": [100, 100], "aht_s": [180, 180],
                   "patience_s": ["", 300], "agents": [14, 14]}).to_csv(inp, index=False)
-    code, _, err = run("staff", str(inp), "--method", "simulation", "--replications", "60",
+    code, _, err = cli("staff", str(inp), "--method", "simulation", "--replications", "60",
                        "--seed", "4", "-o", str(tmp_path / "out.csv"))
     assert code == 0, err
     out = pd.read_csv(tmp_path / "out.csv")
@@ -49,11 +30,11 @@ def test_staff_simulation_evaluates_given_agents(tmp_path: Path) -> None:
     assert out.agents.tolist() == [14, 14]
 
 
-def test_staff_simulation_finds_minimal_agents(tmp_path: Path) -> None:
+def test_staff_simulation_finds_minimal_agents(cli, tmp_path: Path) -> None:
     inp = tmp_path / "in.csv"
     pd.DataFrame({"volume": [100, 0, 360], "aht_s": [180, 180, 240],
                   "sl_seconds": [20, 20, 15]}).to_csv(inp, index=False)
-    code, _, err = run("staff", str(inp), "--method", "simulation", "--replications", "30",
+    code, _, err = cli("staff", str(inp), "--method", "simulation", "--replications", "30",
                        "-o", str(tmp_path / "out.csv"))
     assert code == 0, err
     out = pd.read_csv(tmp_path / "out.csv")
@@ -65,7 +46,7 @@ def test_staff_simulation_finds_minimal_agents(tmp_path: Path) -> None:
     inp2 = tmp_path / "in2.csv"
     pd.DataFrame({"volume": [100, 360], "aht_s": [180, 240], "sl_seconds": [20, 15],
                   "agents": [out.agents[0] - 1, out.agents[2] - 1]}).to_csv(inp2, index=False)
-    code, _, err = run("staff", str(inp2), "--method", "simulation", "--replications", "30",
+    code, _, err = cli("staff", str(inp2), "--method", "simulation", "--replications", "30",
                        "-o", str(tmp_path / "out2.csv"))
     assert code == 0, err
     assert (pd.read_csv(tmp_path / "out2.csv").service_level < 0.8).all()
