@@ -22,3 +22,13 @@ def test_schedule_lp_solves_after_another_highs_started_the_scheduler() -> None:
     result = solve_schedule(build_problem(sc, flat_requirement(sc, 1.0), cfg))
     assert result.check.ok, result.check.counts()
     assert result.lp_bound <= result.objective + 1e-6
+
+
+def test_quiet_highs_prints_no_banner(capfd) -> None:
+    from openwfm._highs import quiet_highs
+
+    h = quiet_highs()
+    h.addVar(0.0, 1.0)
+    h.run()
+    out, err = capfd.readouterr()
+    assert "HiGHS" not in out + err

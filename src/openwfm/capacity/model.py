@@ -58,6 +58,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from openwfm._highs import quiet_highs
 from openwfm.capacity.config import CapacityInputs
 from openwfm.capacity.demand import Requirement
 from openwfm.capacity.supply import base_supply, cohort_curves, convolve_classes, weekly_attrition
@@ -500,8 +501,7 @@ def _highs(model: CapacityModel, time_limit_s: float, mip_rel_gap: float,
         a = a[:, cols]
         c, lo, hi, integ = c[cols], lo[cols], hi[cols], integ[cols]
         start = None if start is None else start[cols]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     inf = highspy.kHighsInf

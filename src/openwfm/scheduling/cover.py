@@ -36,6 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from openwfm._highs import quiet_highs
 from openwfm.scheduling.model import SchedulingProblem
 
 PIECE_WEIGHTS = (1.0, 2.0, 4.0)
@@ -343,8 +344,7 @@ def _highs_lp(model: CoverModel, time_limit_s: float, seed: int) -> tuple[np.nda
     lp.a_matrix_.start_ = a.indptr
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("solver", "ipm")
     h.setOptionValue("random_seed", int(seed))
     # No `threads` option: HiGHS keeps one process-wide task scheduler, and a Highs object
