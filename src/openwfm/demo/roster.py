@@ -21,11 +21,11 @@ from __future__ import annotations
 import sys
 import zlib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from openwfm.demo.history import _num
 from openwfm.errors import InputError
 from openwfm.scenario import Scenario
 
@@ -46,23 +46,6 @@ _NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
            ("Rodriguez", "Gomez", "Martinez", "Lopez", "Gonzalez", "Hernandez", "Ramirez",
             "Torres", "Vargas", "Moreno", "Rojas", "Castro", "Ortiz", "Jimenez")),
 }
-
-
-def _group_value(g: dict[str, Any], key: str, default: float | None, file: str,
-                 where: str, lo: float, hi: float) -> float:
-    if key not in g:
-        if default is None:
-            raise InputError(f"{where}: missing required key '{key}'", file=file, column=key)
-        return default
-    try:
-        x = float(g[key])
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}: expected a number, got {g[key]!r}", file=file,
-                         column=key) from exc
-    if not lo <= x <= hi:
-        raise InputError(f"{where}: expected a number in [{lo}, {hi}], got {g[key]!r}",
-                         file=file, column=key)
-    return x
 
 
 def build_roster(scenario: Scenario, seed: int | None = None) -> pd.DataFrame:
@@ -105,10 +88,10 @@ def build_roster(scenario: Scenario, seed: int | None = None) -> pd.DataFrame:
         if not skills or bad:
             raise InputError(f"{where}: skills must be a non-empty list of queue ids; "
                              f"unknown: {bad}", file=file, column="skills")
-        count = int(_group_value(g, "count", None, file, where, 0, 10_000))
-        hours = _group_value(g, "contract_hours", None, file, where, 1, 80)
-        lo = _group_value(g, "min_shift_h", 4.0, file, where, 1, 16)
-        hi = _group_value(g, "max_shift_h", 9.0, file, where, lo, 16)
+        count = int(_num(g, "count", file, where, None, 0, 10_000))
+        hours = _num(g, "contract_hours", file, where, None, 1, 80)
+        lo = _num(g, "min_shift_h", file, where, 4.0, 1, 16)
+        hi = _num(g, "max_shift_h", file, where, 9.0, lo, 16)
         night = g.get("night_ok", True)
         if not isinstance(night, bool):
             raise InputError(f"{where}: night_ok must be true or false, got {night!r}",
