@@ -459,6 +459,16 @@ def min_shift_cover(demand: np.ndarray, shift_len: int, *, cyclic: bool = True,
 def flow_coverage(problem: SchedulingProblem, supply: np.ndarray) -> tuple[np.ndarray, float]:
     """Best split of productive agents between their skills, per interval (an LP).
 
+    `flow_split` with the same arguments, without the flows.
+    """
+    cov, penalty, _flows, _pairs = flow_split(problem, supply)
+    return cov, penalty
+
+
+def flow_split(problem: SchedulingProblem, supply: np.ndarray
+               ) -> tuple[np.ndarray, float, np.ndarray, list[tuple[int, int]]]:
+    """Best split of productive agents between their skills, per interval (an LP).
+
     Parameters
     ----------
     supply : ndarray [group, interval]
@@ -470,6 +480,9 @@ def flow_coverage(problem: SchedulingProblem, supply: np.ndarray) -> tuple[np.nd
         Agents working each queue, minimising the shortfall penalty.
     penalty : float
         The shortfall penalty of that coverage.
+    flows : ndarray [pair, interval]
+        Agents of group ``pairs[p][0]`` working queue ``pairs[p][1]``.
+    pairs : list of (group index, queue index)
     """
     T, Q = problem.n_intervals, len(problem.queues)
     qidx = {q: i for i, q in enumerate(problem.queues)}
@@ -505,4 +518,4 @@ def flow_coverage(problem: SchedulingProblem, supply: np.ndarray) -> tuple[np.nd
     cov = np.zeros((Q, T))
     for p, (_g, q) in enumerate(pairs):
         cov[q] += f[p]
-    return cov, float(shortfall_penalty(req - cov, req, pen).sum())
+    return cov, float(shortfall_penalty(req - cov, req, pen).sum()), f, pairs

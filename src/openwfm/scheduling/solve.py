@@ -18,6 +18,7 @@ from openwfm.scheduling.breaks import place_breaks
 from openwfm.scheduling.check import RuleCheck, check_schedule
 from openwfm.scheduling.cover import build_cover_model, flow_coverage, solve_cover
 from openwfm.scheduling.explain import diagnose_group, precheck
+from openwfm.scheduling.improve import improve_schedule
 from openwfm.scheduling.model import SchedulingProblem
 
 
@@ -206,6 +207,12 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     stages.append(("stage2_assign", "OPTIMAL" if all(s == "OPTIMAL" for s in statuses) else
                    f"FEASIBLE ({sum(s == 'GREEDY' for s in statuses)} of {len(statuses)} "
                    "chunks greedy)"))
+    t = time.perf_counter()
+    imp = improve_schedule(problem, shifts, time_limit_s=max(5.0, 0.3 * budget))
+    shifts = list(imp.shifts)
+    timings.append(("stage2b_improve", time.perf_counter() - t))
+    stages.append(("stage2b_improve", f"{imp.moves} moves in {imp.sweeps} sweeps, "
+                   f"{imp.objective_before:,.0f} -> {imp.objective_after:,.0f}"))
     t = time.perf_counter()
     brk = place_breaks(problem, shifts)
     segments, shift_table = _segments(problem, shifts, brk)
