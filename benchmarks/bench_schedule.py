@@ -19,13 +19,14 @@ import time
 import numpy as np
 
 
-def bench_generated(n_agents: int, time_limit_s: float) -> None:
+def bench_generated(n_agents: int, time_limit_s: float, start_step_min: int = 60,
+                    workers: int = 2) -> None:
     from openwfm.scheduling import build_problem, parse_config, solve_schedule
     from openwfm.scheduling.synthetic import generated_instance
 
     sc, req = generated_instance(n_agents=n_agents, seed=0)
-    cfg = parse_config({"time_limit_s": time_limit_s, "num_workers": 2, "seed": 0,
-                        "shifts": [{"start_step_min": 60, "lengths_h": [9.0]}]})
+    cfg = parse_config({"time_limit_s": time_limit_s, "num_workers": workers, "seed": 0,
+                        "shifts": [{"start_step_min": start_step_min, "lengths_h": [9.0]}]})
     t0 = time.perf_counter()
     problem = build_problem(sc, req, cfg)
     r = solve_schedule(problem)
@@ -33,7 +34,8 @@ def bench_generated(n_agents: int, time_limit_s: float) -> None:
     cov = r.coverage
     print(f"[generated] {n_agents} agents, {len(sc.sites)} sites, {len(sc.queues)} skills, "
           f"{problem.n_intervals} intervals, {len(problem.shift_types)} shift types, "
-          f"{len(problem.groups)} groups")
+          f"{len(problem.groups)} groups; starts every {start_step_min} min, "
+          f"{workers} CP-SAT worker(s)")
     print(f"[generated] wall {wall:.1f} s (limit {time_limit_s:g} s); stages "
           + ", ".join(f"{k} {v:.1f} s" for k, v in r.timings_s))
     print(f"[generated] violations {len(r.check.violations)} {r.check.counts()}; "
@@ -110,12 +112,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--agents", type=int, default=500)
     ap.add_argument("--time-limit-s", type=float, default=60.0)
+    ap.add_argument("--start-step-min", type=int, default=60)
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-generated", action="store_true")
     args = ap.parse_args()
     bench_r7()
     bench_pyworkforce()
     if not args.skip_generated:
-        bench_generated(args.agents, args.time_limit_s)
+        bench_generated(args.agents, args.time_limit_s, args.start_step_min, args.workers)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from openwfm._highs import quiet_highs
 from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.rules import work_patterns
 
 PIECE_WEIGHTS = (1.0, 2.0, 4.0)
 """Weights of the shortfall pieces (times ``understaffing_cost_per_hour``)."""
@@ -213,6 +214,19 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
         k = len(demand_t[q])
         u_cols.append(np.arange(ncol, ncol + 3 * k).reshape(3, k))
         ncol += 3 * k
+    # days-off patterns (Bailey 1985): y[g, p] agents of group g working exactly the days
+    # of pattern p, one of the week patterns the site's rule pack allows
+    pat_bits: dict[int, np.ndarray] = {}
+    pat_cols: dict[int, np.ndarray] = {}
+    if problem.days <= 14:
+        tables = {}
+        for g, grp in enumerate(problem.groups):
+            pack = problem.packs[grp.site]
+            if pack not in tables:
+                tables[pack] = np.flatnonzero(work_patterns(pack, problem.days))
+            pat_bits[g] = tables[pack]
+            pat_cols[g] = np.arange(ncol, ncol + len(pat_bits[g]))
+            ncol += len(pat_bits[g])
     c = np.zeros(ncol)
     c[:nx] = [problem.shift_types[s].cost for _, s in x_index]
     var_ub = np.full(ncol, np.inf)
@@ -301,12 +315,32 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
             put(start + x_day[nsel], nsel, 1.0)
         hi = sum(min(a.contract_hours * 60, pack.max_weekly_h * 60) for a in grp.agents)
         lo = 0.0
+        days_needed = []
         for a in grp.agents:
             a_hi = min(a.contract_hours * 60, pack.max_weekly_h * 60)
             lengths = {st.paid_min for st in problem.shift_types if st.site == grp.site
                        and a.min_shift_h * 60 <= st.length <= a.max_shift_h * 60}
-            lo += min_paid_minutes(lengths, max(0.0, a_hi - tol), a_hi,
-                                   max(0, days - pack.min_days_off))
+            floor = min_paid_minutes(lengths, max(0.0, a_hi - tol), a_hi,
+                                     max(0, days - pack.min_days_off))
+            lo += floor
+            days_needed.append(math.ceil(floor / max(lengths) - 1e-9) if lengths else 0)
+        if g in pat_cols:
+            # shifts on day d = agents whose pattern works d; every agent has one pattern,
+            # with at least the days its contract floor needs (longest paid shift each day)
+            bits, pc = pat_bits[g], pat_cols[g]
+            work = (bits[:, None] >> np.arange(days)) & 1
+            start = add_rows(days, 0.0, 0.0, f"work_pattern:g{g}")
+            put(start + x_day[sel][ok], sel[ok], 1.0)
+            for d in range(days):
+                on = np.flatnonzero(work[:, d])
+                put(np.full(len(on), start + d), pc[on], -1.0)
+            start = add_rows(1, n, n, f"patterns:g{g}")
+            put(np.full(len(pc), start), pc, 1.0)
+            size = work.sum(axis=1)
+            for k in sorted({m for m in days_needed if 0 < m <= size.max()}):
+                start = add_rows(1, sum(m >= k for m in days_needed), np.inf,
+                                 f"days_needed:g{g}")
+                put(np.full(int((size >= k).sum()), start), pc[size >= k], 1.0)
         start = add_rows(1, lo, hi, f"contract_hours:g{g}")
         put(np.full(len(sel), start), sel, x_paid[sel])
         start = add_rows(1, -np.inf, n * max(0, days - pack.min_days_off), f"days_off:g{g}")

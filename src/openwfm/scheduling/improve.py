@@ -42,15 +42,19 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from openwfm.scheduling.assign import _agent_ok
 from openwfm.scheduling.cover import (
+    PIECE_WEIGHTS,
     duty_profile,
     flow_split,
+    piece_widths,
     productive_profile,
     shortfall_penalty,
 )
 from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.rules import days_ok, work_patterns
 
 
 @dataclass(frozen=True)
@@ -72,22 +76,44 @@ class ImproveResult:
     shifts: tuple[tuple[str, int], ...]
     moves: int
     sweeps: int
+    gains: tuple[float, ...]
+    """Objective gained in each sweep (with smoothed breaks and the contract term)."""
     objective_before: float
     objective_after: float
 
 
-def _days_ok(work: np.ndarray, min_days_off: int, k_off: int, max_consec: int) -> bool:
-    """Days off, consecutive days off and maximum consecutive days for one agent's week."""
-    n = len(work)
-    if work.sum() > n - min_days_off:
-        return False
-    run = best = 0
-    for w in work:
-        run = run + 1 if w else 0
-        best = max(best, run)
-    if best > max_consec:
-        return False
-    return k_off < 2 or any(not work[d:d + k_off].any() for d in range(n - k_off + 1))
+@njit(cache=True)
+def _piecewise(s: float, hi: np.ndarray, weights: np.ndarray) -> float:
+    """Convex piecewise-linear penalty of a shortfall `s` (pieces end at `hi`)."""
+    total, lo = 0.0, 0.0
+    for k in range(len(weights)):
+        if s <= lo:
+            break
+        total += weights[k] * (min(s, hi[k]) - lo)
+        lo = hi[k]
+    return total
+
+
+@njit(cache=True)
+def _delta_penalty(idx: np.ndarray, w: np.ndarray, share: np.ndarray, cov: np.ndarray,
+                   req: np.ndarray, piece_hi: np.ndarray, weights: np.ndarray,
+                   out: np.ndarray) -> None:
+    """Add to ``out[c]`` the change of one queue's penalty when candidate c adds ``w[c, l]``
+    productive agents (times the group's share for the queue) at interval ``idx[c, l]``.
+    Entries with weight 0 (past a short shift's end, or clipped to the horizon) are
+    skipped, so no interval counts twice."""
+    n, m = idx.shape
+    for c in range(n):
+        acc = 0.0
+        for j in range(m):
+            if w[c, j] == 0.0:
+                continue
+            t = idx[c, j]
+            before = req[t] - cov[t]
+            after = before - share[t] * w[c, j]
+            acc += (_piecewise(after, piece_hi[t], weights)
+                    - _piecewise(before, piece_hi[t], weights))
+        out[c] += acc
 
 
 class _State:
@@ -143,6 +169,11 @@ class _State:
                 if st.site == a.site and st.day < p.days and _agent_ok(p, a, st):
                     per_day[st.day].append(s)
             self.allowed.append([np.array(v, dtype=int) for v in per_day])
+        self.days_ok = {}
+        if p.days <= 14:  # a lookup table of every work pattern per site
+            for site in p.scenario.sites:
+                pk = p.packs[site.name]
+                self.days_ok[site.name] = work_patterns(pk, p.days)
         self.mine: list[dict[int, int]] = [{} for _ in self.agents]  # day -> shift type
         for aid, s in shifts:
             self.mine[self.ai[aid]][int(self.day[s])] = s
@@ -159,6 +190,12 @@ class _State:
                 self._put(i, s, +1)
         self.req = p.required
         self.pen = p.config.understaffing_cost_per_hour * im / 60
+        # the shortfall penalty's pieces per queue and interval: upper ends and weights
+        self.piece_hi = np.cumsum(piece_widths(self.req), axis=-1)  # [Q, T, K]
+        self.piece_w = np.asarray(PIECE_WEIGHTS) * self.pen
+        # below ``contract - tolerance``: 10x the understaffing cost per hour short, so a
+        # move that brings an agent back within contract is always worth some shortfall
+        self.short_w = 10 * p.config.understaffing_cost_per_hour / 60
         self.refresh_split()
 
     # -- bookkeeping -------------------------------------------------------------------
@@ -197,21 +234,24 @@ class _State:
         return float(cost + pen)
 
     # -- evaluation ----------------------------------------------------------------------
+    def delta_short(self, i: int, base: float, added: np.ndarray | float) -> np.ndarray:
+        """Change of the contract-shortfall term when agent i goes from its paid minutes
+        now to ``base + added``."""
+        now = sum(self.paid[s] for s in self.mine[i].values())
+        lo = self.lo[i]
+        return self.short_w * (np.maximum(lo - base - np.asarray(added, dtype=float), 0.0)
+                               - max(lo - now, 0.0))
+
     def delta_pen(self, g: int, cands: np.ndarray, sign: int) -> np.ndarray:
         """Penalty change of adding (sign +1) or removing (-1) each candidate shift."""
         out = np.zeros(len(cands))
         if len(cands) == 0:
             return out
         idx = self.idx[cands]
-        w = self.w[cands] * sign
+        w = self.w[cands] * float(sign)
         for q in self.gq[g]:
-            d = self.share[g][q][idx] * w
-            cur = self.cov[q][idx]
-            r = self.req[q][idx]
-            new = shortfall_penalty(r - cur - d, r, self.pen)
-            old = shortfall_penalty(r - cur, r, self.pen)
-            # an interval may repeat in a row only where the weight is 0 (clipped): no change
-            out += (new - old).sum(axis=1)
+            _delta_penalty(idx, w, self.share[g][q], self.cov[q], self.req[q],
+                           self.piece_hi[q], self.piece_w, out)
         return out
 
     def apply(self, i: int, s: int, sign: int) -> None:
@@ -227,8 +267,9 @@ class _State:
 
     # -- rules ---------------------------------------------------------------------------
     def feasible(self, i: int, cands: np.ndarray, without: int | None,
-                 caps: tuple[int, int]) -> np.ndarray:
-        """Which candidate shifts agent i may take once shift `without` is removed."""
+                 caps: tuple[int, int], *, floor: bool = True) -> np.ndarray:
+        """Which candidate shifts agent i may take once shift `without` is removed (with
+        ``floor=False`` the paid hours may fall below the contract floor: a first step)."""
         a = self.agents[i]
         pack = self.p.packs[a.site]
         rest = round(pack.min_rest_h * 60)
@@ -240,21 +281,26 @@ class _State:
         paid_now = sum(self.paid[s] for s in self.mine[i].values())
         base = paid_now - (self.paid[without] if without is not None else 0)
         total = base + self.paid[cands]
-        ok &= (total <= self.hi[i] + 1e-9) & (total >= min(self.lo[i], paid_now) - 1e-9)
+        ok &= total <= self.hi[i] + 1e-9
+        if floor:
+            ok &= total >= min(self.lo[i], paid_now) - 1e-9
         nights = sum(self.night[s] for s in others)
         weekends = sum(self.weekend[s] for s in others)
         ok &= (nights + self.night[cands] <= caps[0]) & (weekends + self.weekend[cands]
                                                          <= caps[1])
-        days = np.zeros(self.p.days, dtype=bool)
+        bits = 0
         for s in others:
-            days[self.day[s]] = True
-        ok &= ~days[self.day[cands]]  # one shift per local day
-        for d in np.unique(self.day[cands[ok]]):
-            w2 = days.copy()
-            w2[d] = True
-            if not _days_ok(w2, pack.min_days_off, pack.min_consecutive_days_off,
-                            pack.max_consecutive_days):
-                ok &= self.day[cands] != d
+            bits |= 1 << int(self.day[s])
+        cand_bit = np.left_shift(1, self.day[cands])
+        ok &= (cand_bit & bits) == 0  # one shift per local day
+        if a.site in self.days_ok:  # days off, consecutive days off, max consecutive
+            ok &= self.days_ok[a.site][bits | cand_bit]
+        else:
+            for d in np.unique(self.day[cands[ok]]):
+                work = np.array([(bits >> k) & 1 for k in range(self.p.days)], dtype=bool)
+                work[d] = True
+                if not days_ok(work, pack):
+                    ok &= self.day[cands] != d
         if a.site in self.occ and ok.any():
             occ = self.occ[a.site].copy()
             if without is not None:
@@ -262,6 +308,51 @@ class _State:
             load = occ[self.idx[cands]] + self.on[cands]
             ok &= (load <= self.seats[a.site]).all(axis=1) | ~self.on[cands].any(axis=1)
         return ok
+
+
+def _repair(state: _State, i: int, caps: tuple[int, int]) -> float:
+    """An agent under ``contract - tolerance`` whose shifts no single move can lengthen
+    (e.g. 4 x 9 h owing 38 h of at most 40 h): re-time one shift (its paid hours may fall)
+    and add one on a day off, both under every rule; the best pair that leaves the agent
+    less short is applied. Returns the objective gained (0 when nothing applies)."""
+    now = sum(state.paid[s] for s in state.mine[i].values())
+    if now >= state.lo[i] - 1e-9:
+        return 0.0
+    g = state.group[i]
+    all_c = np.concatenate(state.allowed[i]) if state.allowed[i] else np.zeros(0, int)
+    best: tuple[float, int, int, int] | None = None
+    for d, s0 in sorted(state.mine[i].items()):
+        same = all_c[(state.day[all_c] == d) & (all_c != s0)]
+        if not len(same):
+            continue
+        same = same[state.feasible(i, same, s0, caps, floor=False)]
+        for s1 in same:
+            base = (-state.cost[s0] + state.delta_pen(g, np.array([s0]), -1)[0]
+                    + state.cost[s1])
+            state.apply(i, s0, -1)
+            base += state.delta_pen(g, np.array([s1]), +1)[0]
+            state.apply(i, int(s1), +1)
+            paid1 = now - state.paid[s0] + state.paid[s1]
+            off = np.array([dd not in state.mine[i] for dd in range(state.p.days)])
+            add = all_c[off[state.day[all_c]]]
+            if len(add):
+                add = add[state.feasible(i, add, None, caps)]
+            if len(add):
+                delta = (base + state.cost[add] + state.delta_pen(g, add, +1)
+                         + state.short_w * (np.maximum(state.lo[i] - paid1 - state.paid[add],
+                                                       0.0) - (state.lo[i] - now)))
+                k = int(np.argmin(delta))
+                if delta[k] < -1e-6 and (best is None or delta[k] < best[0]):
+                    best = (float(delta[k]), int(s0), int(s1), int(add[k]))
+            state.apply(i, int(s1), -1)
+            state.apply(i, s0, +1)
+    if best is None:
+        return 0.0
+    _, s0, s1, s2 = best
+    state.apply(i, s0, -1)
+    state.apply(i, s1, +1)
+    state.apply(i, s2, +1)
+    return -best[0]
 
 
 def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], *,
@@ -295,6 +386,7 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
     state = _State(problem, shifts)
     before = state.objective()
     moves = sweeps = 0
+    gains: list[float] = []
     order = sorted(range(len(state.agents)), key=lambda i: (state.group[i],
                                                             state.agents[i].id))
     G = len(problem.groups)
@@ -318,7 +410,9 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
                 ok = state.feasible(i, cand, None, caps[g])
                 cand = cand[ok]
                 if len(cand):
-                    delta = state.cost[cand] + state.delta_pen(g, cand, +1)
+                    paid_now = sum(state.paid[s] for s in state.mine[i].values())
+                    delta = (state.cost[cand] + state.delta_pen(g, cand, +1)
+                             + state.delta_short(i, paid_now, state.paid[cand]))
                     k = int(np.argmin(delta))
                     if delta[k] < -1e-6:
                         state.apply(i, int(cand[k]), +1)
@@ -336,13 +430,17 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
                     cand = cand[state.feasible(i, cand, s0, caps[g])]
                 paid_now = sum(state.paid[s] for s in state.mine[i].values())
                 can_drop = paid_now - state.paid[s0] >= min(state.lo[i], paid_now) - 1e-9
+                base = paid_now - state.paid[s0]
                 removal = -state.cost[s0] + state.delta_pen(g, np.array([s0]), -1)[0]
+                drop = removal + float(state.delta_short(i, base, 0.0))
+                short_c = state.delta_short(i, base, state.paid[cand])
                 state.apply(i, s0, -1)
                 best_s, best_d = None, -1e-6
-                if can_drop and removal < best_d:  # drop the shift
-                    best_s, best_d = -1, float(removal)
+                if can_drop and drop < best_d:  # drop the shift
+                    best_s, best_d = -1, float(drop)
                 if len(cand):
-                    delta = removal + state.cost[cand] + state.delta_pen(g, cand, +1)
+                    delta = (removal + state.cost[cand] + state.delta_pen(g, cand, +1)
+                             + short_c)
                     k = int(np.argmin(delta))
                     if delta[k] < best_d:
                         best_s, best_d = int(cand[k]), float(delta[k])
@@ -353,12 +451,16 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
                     state.apply(i, best_s, +1)
                 moves += 1
                 gained -= best_d
+        for i in order:  # agents still under contract: two-step moves
+            gained += _repair(state, i, caps[state.group[i]])
         state.refresh_split()
-        if gained < 1e-6 * max(1.0, abs(before)):
+        gains.append(float(gained))
+        if gained < 1e-4 * max(1.0, abs(before)):  # < 0.01 %: converged
             break
         if time_limit_s is not None and time.perf_counter() - t_begin > time_limit_s:
             break
     out = tuple(sorted((state.agents[i].id, s) for i, mine in enumerate(state.mine)
                        for s in mine.values()))
-    return ImproveResult(shifts=out, moves=moves, sweeps=sweeps, objective_before=before,
+    return ImproveResult(shifts=out, moves=moves, sweeps=sweeps, gains=tuple(gains),
+                         objective_before=before,
                          objective_after=state.objective())

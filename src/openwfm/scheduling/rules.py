@@ -41,6 +41,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 from openwfm.errors import InputError
 
 
@@ -135,3 +137,47 @@ def parse_rule_packs(raw: dict[str, Any], file: str) -> dict[str, tuple[RulePack
             parsed.append(replace(base, name=name, **kw))
         out[name] = tuple(parsed)
     return out
+
+
+def days_ok(work: np.ndarray, pack: RulePack) -> bool:
+    """Whether a week's working days (booleans per local day) meet the pack's days off,
+    consecutive days off (within the planned days) and maximum consecutive days.
+
+    Examples
+    --------
+    >>> ma = rule_pack_for("MA", date(2026, 3, 30))
+    >>> days_ok(np.array([1, 1, 1, 1, 1, 0, 0], bool), ma)   # Mon-Fri
+    True
+    >>> days_ok(np.array([0, 1, 1, 1, 1, 1, 0], bool), ma)   # Tue-Sat: Mon, Sun not adjacent
+    False
+    """
+    n = len(work)
+    if work.sum() > n - pack.min_days_off:
+        return False
+    run = best = 0
+    for w in work:
+        run = run + 1 if w else 0
+        best = max(best, run)
+    if best > pack.max_consecutive_days:
+        return False
+    k = pack.min_consecutive_days_off
+    return k < 2 or any(not work[d:d + k].any() for d in range(n - k + 1))
+
+
+def work_patterns(pack: RulePack, n_days: int) -> np.ndarray:
+    """`days_ok` of every work pattern of `n_days` days, indexed by its bits (day d = bit
+    d), for n_days <= 14.
+
+    Examples
+    --------
+    Weeks with >= 2 days off (128 - 1 - 7 = 120) minus those whose days off are never
+    adjacent (C(6,2) + C(5,3) + C(4,4) = 26):
+
+    >>> t = work_patterns(rule_pack_for("MA", date(2026, 3, 30)), 7)
+    >>> int(t.sum()), bool(t[0b0011111]), bool(t[0b0111110])
+    (94, True, False)
+    """
+    if n_days > 14:
+        raise ValueError("work patterns are enumerated for plans of at most 14 days")
+    return np.array([days_ok(np.array([(b >> d) & 1 for d in range(n_days)], dtype=bool),
+                             pack) for b in range(1 << n_days)])
