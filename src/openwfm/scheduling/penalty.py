@@ -242,10 +242,11 @@ class ShortfallPieces:
         """One line for summaries: which penalty, its price, where it falls back."""
         if self.method is UnderstaffingPenalty.PIECEWISE:
             return "piecewise (1x/2x/4x understaffing_cost_per_hour)"
-        share = float(self.by_service_level.mean()) if self.by_service_level.size else 0.0
         text = f"service_level ({self.cost_per_missed_contact:g} per missed contact"
-        if share < 1.0:
-            text += f"; {1 - share:.0%} of queue-intervals piecewise: email or no traffic"
+        n_q = self.by_service_level.shape[0]
+        fallback = n_q - int(self.by_service_level.any(axis=1).sum())
+        if fallback:
+            text += f"; piecewise for {fallback} of {n_q} queues: email or no traffic"
         return text + ")"
 
 
