@@ -281,3 +281,71 @@ def test_cover_model_has_one_shortfall_column_per_piece_with_a_width():
     u = m.c[-9 * 672:].reshape(9, 672)  # the shortfall columns, piece-major
     np.testing.assert_array_equal(u, sl.penalty.weights[0].T)
     assert (u[:, 1::2] == 0).all() and (u[:, ::2] > 0).all()  # no calls: no penalty
+
+
+# --------------------------------------------------------------------------------- CLI
+TOML = """
+name = "Toy"
+interval_s = 900
+plan_start = "2026-03-30"
+[[sites]]
+name = "Casablanca"
+country = "MA"
+tz = "Africa/Casablanca"
+seats = 10
+cost_per_hour = 9.5
+[[queues]]
+id = "fr"
+client = "Telco"
+channel = "voice"
+language = "fr"
+market = "FR"
+[[agents]]
+id = "a1"
+site = "Casablanca"
+skills = "fr"
+[[agents]]
+id = "a2"
+site = "Casablanca"
+skills = "fr"
+[scheduling]
+time_limit_s = 5
+cost_per_missed_contact = 4.0
+breaks = []
+[[scheduling.shifts]]
+start_step_min = 60
+lengths_h = [8]
+"""
+
+
+def test_staff_then_schedule_prices_the_shortfall_by_service_level(tmp_path, cli):
+    sc = toy_scenario(1, queues=("fr",))
+    base = flat_requirement(sc, 0.0)[["interval_start", "queue"]]
+    hour = base["interval_start"].dt.hour.to_numpy()
+    base = base.assign(volume=np.where((hour >= 8) & (hour < 18), 12.0, 1.0), aht_s=200.0,
+                       interval_s=900, patience_s=120.0)
+    base.to_csv(tmp_path / "traffic.csv", index=False)
+    (tmp_path / "sc.toml").write_text(TOML)
+    code, _, err = cli("staff", str(tmp_path / "traffic.csv"), "-o", str(tmp_path / "req.csv"))
+    assert code == 0, err
+    code, out, err = cli("schedule", str(tmp_path / "sc.toml"), str(tmp_path / "req.csv"),
+                         "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    summary = dict(pd.read_csv(tmp_path / "out" / "schedule_summary.csv")
+                   .itertuples(index=False))
+    assert summary["understaffing_penalty"] == "service_level (4 per missed contact)"
+    assert summary["violations"] == "0" and "understaffing_penalty" in out
+    # the reported penalty, by hand from the coverage written out: integer agents (no
+    # breaks), the Erlang A loss of each missing agent lifted to the running maximum
+    req = pd.read_csv(tmp_path / "req.csv")
+    cov = pd.read_csv(tmp_path / "out" / "coverage.csv")["scheduled"].to_numpy()
+    n = np.arange(SL_PIECES + 1)
+    sl = chat.chat_metrics(n[None, :], (req["volume"] * 200 / 900).to_numpy()[:, None], 200.0,
+                           1, 20.0, 120.0).service_level  # [row, agents], Erlang A
+    hand = 0.0
+    for i, (r, c, vol) in enumerate(zip(req["agents"], cov, req["volume"], strict=True)):
+        assert r <= SL_PIECES and c == int(c)
+        loss = [4.0 * vol * (sl[i, r - j] - sl[i, r - j - 1]) for j in range(r)]
+        hand += sum(max(loss[:j + 1]) for j in range(max(0, r - int(c))))
+    assert float(summary["shortfall_penalty"]) == pytest.approx(hand, abs=0.01)
+    assert hand > 0
