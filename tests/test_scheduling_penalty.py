@@ -349,3 +349,24 @@ def test_staff_then_schedule_prices_the_shortfall_by_service_level(tmp_path, cli
         hand += sum(max(loss[:j + 1]) for j in range(max(0, r - int(c))))
     assert float(summary["shortfall_penalty"]) == pytest.approx(hand, abs=0.01)
     assert hand > 0
+
+
+def test_demo_stage_summary_names_the_penalty(tmp_path):
+    from openwfm.pipeline import PlanContext
+    from openwfm.report import Report
+    from openwfm.scheduling.stage import stage_schedule
+
+    sc = toy_scenario(1, extra={"scheduling": NO_BREAKS})
+    for req, want in ((_traffic(flat_requirement(sc, 1.0), volume=2.5),
+                       "service_level (10 per missed contact)"),
+                      (flat_requirement(sc, 1.0),
+                       "piecewise (1x/2x/4x understaffing_cost_per_hour)")):
+        ctx = PlanContext(scenario=sc, history=pd.DataFrame(), out_dir=tmp_path,
+                          report=Report("t"), requirement=req)
+        stage_schedule(ctx)
+        summary = {w: v for s, w, v in ctx.summary if s == "schedule"}
+        assert summary["understaffing penalty"] == want
+        assert ctx.results["schedule"].check.ok
+        written = dict(pd.read_csv(tmp_path / "schedule" / "schedule_summary.csv")
+                       .itertuples(index=False))
+        assert written["understaffing_penalty"] == want
