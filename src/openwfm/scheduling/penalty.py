@@ -181,31 +181,30 @@ def service_level_pieces(required: ArrayLike, volume: ArrayLike, traffic_erl: Ar
     top = np.ceil(r - 1e-9).astype(np.int64)  # SL is evaluated at n = top, top - 1, ..., 0
     top = np.maximum(top, 0)
     m_rows = len(r)
-    width = int(top.max(initial=0))
-    # sl[i, j] = SL(top_i - j), j = 0..top_i (ragged, evaluated once, scattered)
+    # SL(top_i - j), j = 0..top_i, for every row i: one ragged vector, one kernel call
     counts = top + 1
+    starts = np.cumsum(counts) - counts
     row = np.repeat(np.arange(m_rows), counts)
-    j = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    n = top[row] - j
-    sl = np.zeros((m_rows, width + 1))
-    if len(row):
-        sl[row, j] = chat_metrics(n.astype(float), a[row], aht[row], k[row], t[row],
-                                  pat[row]).service_level
-    # loss[i, j] = contacts lost by the (j+1)-th missing agent: SL(top-j) - SL(top-j-1)
-    loss = np.zeros((m_rows, max(width, 1)))
-    if width:
-        loss = cost_per_missed_contact * vol[:, None] * np.maximum(sl[:, :-1] - sl[:, 1:], 0.0)
-        loss[np.arange(width)[None, :] >= top[:, None]] = 0.0
-    run = np.maximum.accumulate(loss, axis=1)
-    peak = run[:, -1]
-    widths = np.zeros((m_rows, n_pieces + 1))
-    weights = np.repeat(peak[:, None], n_pieces + 1, axis=1)
+    j = np.arange(int(counts.sum())) - np.repeat(starts, counts)
+    sl = chat_metrics((top[row] - j).astype(float), a[row], aht[row], k[row], t[row],
+                      pat[row]).service_level if len(row) else np.zeros(0)
+    # loss of the (j+1)-th missing agent: cost x volume x (SL(top-j) - SL(top-j-1)); 0 at
+    # each row's last position (n = 0) so that the row maximum below stays within the row
+    loss = np.zeros(len(sl))
+    inner = j < top[row]
+    nxt = np.flatnonzero(inner)
+    loss[nxt] = cost_per_missed_contact * vol[row[nxt]] * np.maximum(sl[nxt] - sl[nxt + 1], 0.0)
+    peak = np.maximum.reduceat(loss, starts) if len(loss) else np.zeros(m_rows)
     jj = np.arange(n_pieces)
     has = jj[None, :] < top[:, None]
+    idx = np.minimum(starts[:, None] + jj[None, :], max(len(loss) - 1, 0))
+    first_losses = np.where(has, loss[idx] if len(loss) else 0.0, 0.0)
+    run = np.maximum.accumulate(first_losses, axis=1)
+    widths = np.zeros((m_rows, n_pieces + 1))
+    weights = np.repeat(peak[:, None], n_pieces + 1, axis=1)
     first = np.where(r > top - 1, r - (top - 1), 0.0)  # r - floor(r), or 1 when integer
     widths[:, :n_pieces] = np.where(has, np.where(jj[None, :] == 0, first[:, None], 1.0), 0.0)
-    take = min(n_pieces, run.shape[1])
-    weights[:, :take] = np.where(has[:, :take], run[:, :take], peak[:, None])
+    weights[:, :n_pieces] = np.where(has, run, peak[:, None])
     widths[:, n_pieces] = np.where(top > n_pieces, np.inf, 0.0)
     return widths.reshape(*shape, n_pieces + 1), weights.reshape(*shape, n_pieces + 1)
 
