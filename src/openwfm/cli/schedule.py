@@ -32,6 +32,12 @@ def schedule(
     service_level = contacts answered within answer_within_s / contacts offered.
     Coverage splits a multi-skill agent between queues (never counted twice). Gap =
     (objective - LP bound) / objective, objective = shift cost + shortfall penalty.
+
+    Shortfall penalty (scenario [scheduling] understaffing_penalty): "service_level", the
+    default when the requirement has volume and aht_s: k agents short of r costs
+    cost_per_missed_contact x volume x (SL(r) - SL(r - k)) (contacts that miss the goal, SL
+    by Erlang C/A or chat slots; email rows piecewise); "piecewise": 1x, 2x, 4x
+    understaffing_cost_per_hour per missing agent-hour over 10 %, 15 %, rest of r.
     """
     import pandas as pd
 
@@ -65,7 +71,7 @@ def schedule(
     table = Table(title=f"openwfm schedule: {sc.name}")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for what, value in summary_frame(result).itertuples(index=False):
+    for what, value in summary_frame(result, problem).itertuples(index=False):
         table.add_row(str(what), str(value))
     console.print(table)
     console.print(f"wrote {out}/ ({len(result.shifts)} shifts, "

@@ -6,9 +6,10 @@ Model (per group g of interchangeable agents, shift type s, queue q, interval t)
 - ``f[g,q,t]`` >= 0: agents of g on duty and productive at t assigned to queue q — a
   transport structure, ``sum_q f[g,q,t] <= sum_s w[s,t] x[g,s]``, so a bilingual agent is
   counted once, split between queues, never fully toward each skill;
-- ``u[q,t,k]`` >= 0: shortfall below the requirement, in three pieces of rising weight
-  (1x, 2x, 4x the understaffing cost), a convex piecewise-linear penalty:
-  ``sum_g f[g,q,t] + sum_k u[q,t,k] >= required[q,t]``;
+- ``u[q,t,k]`` >= 0: shortfall below the requirement, in pieces of rising weight
+  (``problem.penalty``: the service level lost x offered x cost per missed contact, or
+  1x, 2x, 4x the understaffing cost; see `openwfm.scheduling.penalty`), a convex
+  piecewise-linear penalty: ``sum_g f[g,q,t] + sum_k u[q,t,k] >= required[q,t]``;
 - seats: agents on duty (breaks included) of a site <= its seats in every interval;
 - per group and local day: shifts <= agents; per group: paid hours within the agents'
   contract ranges, shifts <= agents x (7 - days off).
@@ -38,43 +39,27 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from openwfm._highs import quiet_highs
 from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.penalty import (  # noqa: F401 (piece_widths, PIECE_WEIGHTS re-exported)
+    PIECE_WEIGHTS,
+    piece_widths,
+    pieces_penalty,
+    piecewise_pieces,
+)
 from openwfm.scheduling.rules import work_patterns
-
-PIECE_WEIGHTS = (1.0, 2.0, 4.0)
-"""Weights of the shortfall pieces (times ``understaffing_cost_per_hour``)."""
-
-
-def piece_widths(required: np.ndarray) -> np.ndarray:
-    """Widths of the three shortfall pieces for a requirement (agents): [.., 3].
-
-    Examples
-    --------
-    >>> piece_widths(np.array([5.0, 30.0])).tolist()
-    [[1.0, 1.0, inf], [3.0, 4.5, inf]]
-    """
-    r = np.asarray(required, dtype=float)
-    return np.stack([np.maximum(1.0, 0.1 * r), np.maximum(1.0, 0.15 * r),
-                     np.full_like(r, np.inf)], axis=-1)
 
 
 def shortfall_penalty(shortfall: np.ndarray, required: np.ndarray, cost_per_interval: float
                       ) -> np.ndarray:
-    """The convex piecewise-linear penalty of a shortfall (agents) per queue-interval.
+    """The piecewise penalty (1x, 2x, 4x `cost_per_interval` over `piece_widths`) of a
+    shortfall (agents) per queue-interval; a problem's own penalty is
+    ``problem.penalty.evaluate(shortfall)``.
 
     Examples
     --------
     >>> float(shortfall_penalty(np.array([2.5]), np.array([10.0]), 1.0)[0])
     4.0
     """
-    s = np.maximum(np.asarray(shortfall, dtype=float), 0.0)
-    w = piece_widths(required)
-    total = np.zeros_like(s)
-    lo = np.zeros_like(s)
-    for k, weight in enumerate(PIECE_WEIGHTS):
-        hi = lo + w[..., k]
-        total += weight * np.clip(s - lo, 0.0, hi - lo)
-        lo = hi
-    return total * cost_per_interval
+    return pieces_penalty(shortfall, *piecewise_pieces(required, cost_per_interval))
 
 
 def productive_profile(problem: SchedulingProblem, length: int) -> np.ndarray:
@@ -167,7 +152,6 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
     T, Q, im = problem.n_intervals, len(problem.queues), problem.interval_min
     req = problem.required
     qidx = {q: i for i, q in enumerate(problem.queues)}
-    pen = cfg.understaffing_cost_per_hour * im / 60
     G = len(problem.groups)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
@@ -209,11 +193,15 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
             q = qidx[qn]
             f_cols.append((g, q, np.arange(ncol, ncol + len(demand_t[q]))))
             ncol += len(demand_t[q])
-    u_cols = []
+    # shortfall pieces u[q,t,k] where the piece has a width: (position in demand_t, column)
+    u_cols: list[list[tuple[np.ndarray, np.ndarray]]] = []
     for q in range(Q):
-        k = len(demand_t[q])
-        u_cols.append(np.arange(ncol, ncol + 3 * k).reshape(3, k))
-        ncol += 3 * k
+        w = problem.penalty.widths[q, demand_t[q]]
+        u_cols.append([])
+        for k in range(w.shape[1]):
+            pos = np.flatnonzero(w[:, k] > 0)
+            u_cols[q].append((pos, np.arange(ncol, ncol + len(pos))))
+            ncol += len(pos)
     # days-off patterns (Bailey 1985): y[g, p] agents of group g working exactly the days
     # of pattern p, one of the week patterns the site's rule pack allows
     pat_bits: dict[int, np.ndarray] = {}
@@ -231,10 +219,10 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
     c[:nx] = [problem.shift_types[s].cost for _, s in x_index]
     var_ub = np.full(ncol, np.inf)
     for q in range(Q):
-        w = piece_widths(req[q, demand_t[q]])
-        for k in range(3):
-            c[u_cols[q][k]] = PIECE_WEIGHTS[k] * pen
-            var_ub[u_cols[q][k]] = 0.0 if cfg.hard_coverage else w[:, k]
+        for k, (pos, uc) in enumerate(u_cols[q]):
+            c[uc] = problem.penalty.weights[q, demand_t[q][pos], k]
+            var_ub[uc] = 0.0 if cfg.hard_coverage else problem.penalty.widths[
+                q, demand_t[q][pos], k]
 
     # running sums: prod[g,t] - prod[g,t-1] - sum dw x = 0 (same for duty)
     t = np.arange(T)
@@ -286,8 +274,8 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
     for q in range(Q):
         k = len(demand_t[q])
         cover_start[q] = add_rows(k, req[q, demand_t[q]], np.inf, f"cover:{problem.queues[q]}")
-        for uc in u_cols[q]:
-            put(cover_start[q] + np.arange(k), uc, 1.0)
+        for pos, uc in u_cols[q]:
+            put(cover_start[q] + pos, uc, 1.0)
     for _g, q, fc in f_cols:
         put(cover_start[q] + np.arange(len(fc)), fc, 1.0)
     for g, grp in enumerate(problem.groups):
@@ -521,15 +509,14 @@ def flow_split(problem: SchedulingProblem, supply: np.ndarray
     T, Q = problem.n_intervals, len(problem.queues)
     qidx = {q: i for i, q in enumerate(problem.queues)}
     req = problem.required
-    pen = problem.config.understaffing_cost_per_hour * problem.interval_min / 60
-    widths = piece_widths(req)
+    widths = problem.penalty.widths.reshape(Q * T, -1)
+    qt, kk = np.nonzero(widths > 0)  # one shortfall variable per piece with a width
     pairs = [(g, qidx[q]) for g, grp in enumerate(problem.groups) for q in grp.skills]
     nf = len(pairs) * T
-    nu = 3 * Q * T
-    c = np.concatenate([np.zeros(nf), np.repeat(np.array(PIECE_WEIGHTS) * pen, Q * T)])
+    nu = len(qt)
+    c = np.concatenate([np.zeros(nf), problem.penalty.weights.reshape(Q * T, -1)[qt, kk]])
     c[:nf] = -1e-6  # tie-break: use idle capacity (overstaffing is free here)
-    ub = np.concatenate([np.full(nf, np.inf), np.concatenate([widths[..., k].ravel()
-                                                             for k in range(3)])])
+    ub = np.concatenate([np.full(nf, np.inf), widths[qt, kk]])
     t = np.arange(T)
     rows, cols = [], []
     for p, (g, _q) in enumerate(pairs):
@@ -539,9 +526,8 @@ def flow_split(problem: SchedulingProblem, supply: np.ndarray
     for p, (_g, q) in enumerate(pairs):
         rows.append(n_g * T + q * T + t)
         cols.append(p * T + t)
-    for k in range(3):
-        rows.append(n_g * T + np.arange(Q * T))
-        cols.append(nf + k * Q * T + np.arange(Q * T))
+    rows.append(n_g * T + qt)
+    cols.append(nf + np.arange(nu))
     r, cc = np.concatenate(rows), np.concatenate(cols)
     a = sp.csr_matrix((np.ones(len(r)), (r, cc)), shape=(n_g * T + Q * T, nf + nu))
     lb = np.concatenate([np.full(n_g * T, -np.inf), req.ravel()])
@@ -552,4 +538,4 @@ def flow_split(problem: SchedulingProblem, supply: np.ndarray
     cov = np.zeros((Q, T))
     for p, (_g, q) in enumerate(pairs):
         cov[q] += f[p]
-    return cov, float(shortfall_penalty(req - cov, req, pen).sum()), f, pairs
+    return cov, float(problem.penalty.evaluate(req - cov).sum()), f, pairs

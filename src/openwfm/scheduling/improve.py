@@ -45,14 +45,7 @@ import numpy as np
 from numba import njit
 
 from openwfm.scheduling.assign import _agent_ok
-from openwfm.scheduling.cover import (
-    PIECE_WEIGHTS,
-    duty_profile,
-    flow_split,
-    piece_widths,
-    productive_profile,
-    shortfall_penalty,
-)
+from openwfm.scheduling.cover import duty_profile, flow_split, productive_profile
 from openwfm.scheduling.model import SchedulingProblem
 from openwfm.scheduling.rules import days_ok, work_patterns
 
@@ -111,8 +104,8 @@ def _delta_penalty(idx: np.ndarray, w: np.ndarray, share: np.ndarray, cov: np.nd
             t = idx[c, j]
             before = req[t] - cov[t]
             after = before - share[t] * w[c, j]
-            acc += (_piecewise(after, piece_hi[t], weights)
-                    - _piecewise(before, piece_hi[t], weights))
+            acc += (_piecewise(after, piece_hi[t], weights[t])
+                    - _piecewise(before, piece_hi[t], weights[t]))
         out[c] += acc
 
 
@@ -189,10 +182,9 @@ class _State:
             for s in mine.values():
                 self._put(i, s, +1)
         self.req = p.required
-        self.pen = p.config.understaffing_cost_per_hour * im / 60
         # the shortfall penalty's pieces per queue and interval: upper ends and weights
-        self.piece_hi = np.cumsum(piece_widths(self.req), axis=-1)  # [Q, T, K]
-        self.piece_w = np.asarray(PIECE_WEIGHTS) * self.pen
+        self.piece_hi = np.cumsum(p.penalty.widths, axis=-1)  # [Q, T, K]
+        self.piece_w = np.ascontiguousarray(p.penalty.weights, dtype=float)  # [Q, T, K]
         # below ``contract - tolerance``: 10x the understaffing cost per hour short, so a
         # move that brings an agent back within contract is always worth some shortfall
         self.short_w = 10 * p.config.understaffing_cost_per_hour / 60
@@ -230,7 +222,7 @@ class _State:
 
     def objective(self) -> float:
         cost = sum(self.cost[s] for mine in self.mine for s in mine.values())
-        pen = shortfall_penalty(self.req - self.cov, self.req, self.pen).sum()
+        pen = self.p.penalty.evaluate(self.req - self.cov).sum()
         return float(cost + pen)
 
     # -- evaluation ----------------------------------------------------------------------
@@ -251,7 +243,7 @@ class _State:
         w = self.w[cands] * float(sign)
         for q in self.gq[g]:
             _delta_penalty(idx, w, self.share[g][q], self.cov[q], self.req[q],
-                           self.piece_hi[q], self.piece_w, out)
+                           self.piece_hi[q], self.piece_w[q], out)
         return out
 
     def apply(self, i: int, s: int, sign: int) -> None:

@@ -10,7 +10,10 @@ Scenario TOML section (all keys optional)::
     time_limit_s = 30            # whole solve
     seed = 0
     num_workers = 1
-    understaffing_cost_per_hour = 60.0   # per missing agent-hour (first piece)
+    understaffing_cost_per_hour = 60.0   # per missing agent-hour (first piece; "piecewise")
+    understaffing_penalty = "service_level"  # or "piecewise"; default: service_level when
+                                 # the requirement has volume and aht_s, else piecewise
+    cost_per_missed_contact = 10.0   # per contact missing the service goal ("service_level")
     fairness_weight = 1.0
     contract_tolerance_h = 2.0   # weekly paid hours in [contract - tol, contract]
     hard_coverage = false
@@ -32,6 +35,8 @@ Scenario TOML section (all keys optional)::
 
 A break window is ``[a, b]`` hours after the shift start (``anchor = "start"``) or before
 its end (``anchor = "end"``, then ``a`` >= ``b``); the break lies wholly inside it.
+The understaffing penalty (``understaffing_penalty``, ``cost_per_missed_contact``,
+``understaffing_cost_per_hour``) is defined in `openwfm.scheduling.penalty`.
 """
 
 from __future__ import annotations
@@ -49,6 +54,12 @@ import pandas as pd
 
 from openwfm.errors import InputError
 from openwfm.scenario import Agent, Scenario
+from openwfm.scheduling.penalty import (
+    DEFAULT_COST_PER_MISSED_CONTACT,
+    ShortfallPieces,
+    UnderstaffingPenalty,
+    shortfall_pieces,
+)
 from openwfm.scheduling.rules import RulePack, parse_rule_packs, rule_pack_for
 
 
@@ -114,6 +125,9 @@ class SchedulingConfig:
     contract_tolerance_h: float = 2.0
     hard_coverage: bool = False
     availability: tuple[tuple[str, datetime, datetime], ...] = ()
+    understaffing_penalty: UnderstaffingPenalty | None = None
+    """None: service level when the requirement carries traffic, else piecewise."""
+    cost_per_missed_contact: float = DEFAULT_COST_PER_MISSED_CONTACT
 
 
 def _hhmm(value: Any, file: str, column: str) -> int:
@@ -137,7 +151,8 @@ def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
     """
     known = {"shifts", "breaks", "rule_packs", "time_limit_s", "seed", "num_workers",
              "understaffing_cost_per_hour", "fairness_weight", "contract_tolerance_h",
-             "hard_coverage", "availability"}
+             "hard_coverage", "availability", "understaffing_penalty",
+             "cost_per_missed_contact"}
     bad = set(raw) - known
     if bad:
         raise InputError(f"[scheduling]: unknown keys {sorted(bad)}; expected {sorted(known)}",
@@ -178,6 +193,24 @@ def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
                                 (w[0], w[1]), anchor, bool(b.get("paid", act != "meal")),
                                 float(b.get("min_shift_h", 6.0))))
     defaults = SchedulingConfig()
+    method = None
+    if "understaffing_penalty" in raw:
+        try:
+            method = UnderstaffingPenalty(str(raw["understaffing_penalty"]))
+        except ValueError as exc:
+            raise InputError(f"[scheduling] understaffing_penalty: expected one of "
+                             f"{[m.value for m in UnderstaffingPenalty]}, got "
+                             f"{raw['understaffing_penalty']!r}", file=file,
+                             column="understaffing_penalty") from exc
+    try:
+        per_contact = float(raw.get("cost_per_missed_contact",
+                                    defaults.cost_per_missed_contact))
+    except (TypeError, ValueError):
+        per_contact = float("nan")
+    if not per_contact >= 0 or per_contact == float("inf"):
+        raise InputError("[scheduling] cost_per_missed_contact: expected a number >= 0 "
+                         f"(currency per contact), got {raw['cost_per_missed_contact']!r}",
+                         file=file, column="cost_per_missed_contact")
     avail: list[tuple[str, datetime, datetime]] = []
     if "availability" in raw:
         avail = read_availability((base or Path(".")) / str(raw["availability"]))
@@ -193,6 +226,8 @@ def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
         contract_tolerance_h=float(raw.get("contract_tolerance_h", 2.0)),
         hard_coverage=bool(raw.get("hard_coverage", False)),
         availability=tuple(avail),
+        understaffing_penalty=method,
+        cost_per_missed_contact=per_contact,
     )
 
 
@@ -272,6 +307,8 @@ class SchedulingProblem:
     unavailable: dict[str, tuple[tuple[int, int], ...]]
     """Agent id -> unavailable [start, end) minutes from origin."""
     days: int
+    penalty: ShortfallPieces
+    """Understaffing penalty pieces per queue and interval (`openwfm.scheduling.penalty`)."""
 
     @property
     def times(self) -> pd.DatetimeIndex:
@@ -404,6 +441,11 @@ def build_problem(scenario: Scenario, requirement: pd.DataFrame,
     packs = {s.name: rule_pack_for(s.rules or s.country, scenario.plan_start,
                                    config.rule_packs or None) for s in scenario.sites}
     types = build_shift_types(scenario, config, origin, req.shape[1], interval_min, packs)
+    penalty = shortfall_pieces(
+        requirement, queues, origin, req, interval_s=scenario.interval_s,
+        method=config.understaffing_penalty,
+        cost_per_missed_contact=config.cost_per_missed_contact,
+        understaffing_cost_per_hour=config.understaffing_cost_per_hour, file=requirement_file)
     groups: dict[tuple[str, tuple[str, ...]], list[Agent]] = {}
     for a in scenario.agents:
         groups.setdefault((a.site, tuple(sorted(a.skills))), []).append(a)
@@ -423,7 +465,7 @@ def build_problem(scenario: Scenario, requirement: pd.DataFrame,
         n_intervals=req.shape[1], queues=queues, required=req, shift_types=types,
         groups=tuple(Group(k[0], k[1], tuple(v)) for k, v in sorted(groups.items())),
         packs=packs, unavailable={k: tuple(v) for k, v in unavailable.items()},
-        days=scenario.plan_days)
+        days=scenario.plan_days, penalty=penalty)
 
 
 def local_day_index(problem: SchedulingProblem, site: str, minute: int) -> int:

@@ -26,7 +26,7 @@ def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
     for name, df in (("segments.csv", result.segments), ("shifts.csv", result.shifts),
                      ("coverage.csv", result.coverage),
                      ("rule_check.csv", result.check.to_frame()),
-                     ("schedule_summary.csv", summary_frame(result))):
+                     ("schedule_summary.csv", summary_frame(result, problem))):
         df.to_csv(folder / name, index=False)
         paths.append(folder / name)
     tz = {a.id: problem.scenario.site(a.site).tz for a in problem.scenario.agents}
@@ -34,12 +34,15 @@ def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
     return paths
 
 
-def summary_frame(result: ScheduleResult) -> pd.DataFrame:
-    """One row per figure: status, cost, penalty, objective, bound, gap, violations."""
+def summary_frame(result: ScheduleResult, problem: SchedulingProblem | None = None
+                  ) -> pd.DataFrame:
+    """One row per figure: status, cost, penalty, objective, bound, gap, violations (and,
+    given the problem, which understaffing penalty priced the shortfall)."""
     cov = result.coverage
     req_h = float(cov["required"].sum())
     items = [("status", result.status), *[(f"solver_{k}", v) for k, v in result.stages],
              ("shift_cost", round(result.cost, 2)), ("shortfall_penalty", round(result.penalty, 2)),
+             *([("understaffing_penalty", problem.penalty.describe())] if problem else []),
              ("objective", round(result.objective, 2)), ("lp_bound", round(result.lp_bound, 2)),
              ("gap", round(result.gap, 5)),
              ("coverage_share", round(1 - float(cov["shortfall"].sum()) / req_h, 5)
@@ -57,7 +60,7 @@ def schedule_sections(problem: SchedulingProblem, result: ScheduleResult,
 
     from openwfm.report import Section, figure_html, table_html
 
-    out = [Section("Schedule: summary", table_html(summary_frame(result)), "schedule")]
+    out = [Section("Schedule: summary", table_html(summary_frame(result, problem)), "schedule")]
     fig = go.Figure()
     for i, q in enumerate(problem.queues):
         c = result.coverage[result.coverage["queue"] == q]
@@ -107,6 +110,7 @@ def stage_schedule(ctx: PlanContext) -> None:
         ("schedule", "status / violations", f"{result.status} / {len(result.check.violations)}"),
         ("schedule", "cost / objective",
          f"{result.cost:,.0f} / {result.objective:,.0f}"),
+        ("schedule", "understaffing penalty", problem.penalty.describe()),
         ("schedule", "LP bound / gap", f"{result.lp_bound:,.0f} / {result.gap:.2%}"),
         ("schedule", "requirement covered",
          f"{1 - float(cov['shortfall'].sum()) / req_h:.1%}" if req_h else "n/a"),
