@@ -127,9 +127,15 @@ def test_solver_rest_after_last_shift_at_23h_local(tmp_path):
 
 
 def test_solver_six_days_carried_in_gets_day0_off(tmp_path):
-    p = _problem(tmp_path, history="agent_id,last_shift_end,consecutive_days_worked\n"
-                                   "a1,2026-03-29T17:00,6")
-    r = solve_schedule(p)
+    # day 0 needs the most agents, so stage 1 puts a shift there that stage 2 cannot give
+    sc = toy_scenario(n_agents=1)
+    req = flat_requirement(sc, 0.3)
+    t = pd.to_datetime(req["interval_start"], utc=True)
+    req.loc[t < pd.Timestamp("2026-03-30 23:00", tz="UTC"), "agents"] = 3.0
+    _csv(tmp_path, "h.csv", "agent_id,last_shift_end,consecutive_days_worked\n"
+                            "a1,2026-03-29T17:00,6")
+    r = solve_schedule(build_problem(sc, req, parse_config({**EIGHT, "history": "h.csv"},
+                                                           base=tmp_path)))
     assert r.check.ok, r.check.counts()
     local_days = {(s.tz_convert("Africa/Casablanca").date() - date(2026, 3, 30)).days
                   for s in _starts(r)}
