@@ -65,6 +65,7 @@ def test_history_local_time_resolved_in_site_zone(tmp_path):
     ("a1,2026-03-29T23:00,1\nzz,2026-03-29T22:00,1", 2, "agent_id"),
     ("a1,,1", 1, "last_shift_end"),
     ("a1,2026-04-01T08:00,1", 1, "last_shift_end"),  # not the previous week
+    ("a1,2026-03-28T23:00,1", 1, "consecutive_days_worked"),  # off on Sunday 29
 ])
 def test_history_bad_rows_name_row_and_column(tmp_path, text, row, column):
     with pytest.raises(InputError) as e:

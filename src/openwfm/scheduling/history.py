@@ -37,7 +37,7 @@ from __future__ import annotations
 import csv
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -124,8 +124,9 @@ def resolve_history(records: tuple[HistoryRecord, ...], scenario: Scenario,
                     origin: pd.Timestamp) -> dict[str, AgentHistory]:
     """Agent id -> `AgentHistory` in minutes from `origin` (naive times in the site zone).
 
-    Raises `InputError` (file, row, column) for an unknown agent or a last shift ending more
-    than one day after the plan starts.
+    Raises `InputError` (file, row, column) for an unknown agent, a last shift ending more
+    than one day after the plan starts, or days worked in a row up to the day before the plan
+    while the last shift ended before that day began.
     """
     by_id = {a.id: a for a in scenario.agents}
     out = {}
@@ -141,6 +142,12 @@ def resolve_history(records: tuple[HistoryRecord, ...], scenario: Scenario,
             raise InputError(f"last shift ends {utc} (UTC), more than one day after the plan "
                              f"starts ({origin}); expected the end of the previous week",
                              file=r.file, row=r.row, column="last_shift_end")
+        eve = datetime.combine(scenario.plan_start - timedelta(days=1), time(0), tzinfo=zone)
+        if r.consecutive_days > 0 and utc < pd.Timestamp(eve):
+            raise InputError(f"{r.consecutive_days} days worked in a row up to {eve.date()}, "
+                             f"but the last shift ended {utc} (UTC), before that day; expected "
+                             "0 or a later last_shift_end", file=r.file, row=r.row,
+                             column="consecutive_days_worked")
         out[r.agent_id] = AgentHistory(minute, r.consecutive_days)
     return out
 
