@@ -299,3 +299,44 @@ def test_schedule_cli_history_and_preferences(tmp_path, cli):
                          "-o", str(tmp_path / "out2"), "--preferences", str(tmp_path / "p.csv"))
     assert code == 2 and "row 2" in err and "'value'" in err
     assert not (tmp_path / "out2").exists()
+
+
+def test_rule_max_consecutive_days_carried_in_equals_enumeration(tmp_path):
+    # every work/off pattern of the week x carried-in days 0..m+1: the CP-SAT rule and the
+    # checker both agree with a brute-force scan of the runs of [1] * carried + week
+    from ortools.sat.python import cp_model
+
+    from openwfm.scheduling.assign import GroupModel, rule_max_consecutive_days
+
+    m = 3
+    cfg = {**EIGHT, "rule_packs": {"MA": [{"max_consecutive_days": m, "min_days_off": 0,
+                                           "min_consecutive_days_off": 0}]}}
+    for carried in range(m + 2):
+        p = _problem(tmp_path, cfg=cfg, req=0.0, history="agent_id,last_shift_end,"
+                     f"consecutive_days_worked\na1,2026-03-29T12:00,{carried}")
+        day_type = {}
+        for s, st in enumerate(p.shift_types):  # the 10:00 UTC shift of each plan day
+            if st.day < p.days and st.start % 1440 == 600:
+                day_type.setdefault(st.day, s)
+        assert sorted(day_type) == list(range(7))
+        for bits in range(2 ** 7):
+            work = [(bits >> d) & 1 for d in range(7)]
+            seq = [1] * carried + work
+            runs, n = [], 0
+            for k, w in enumerate(seq):  # (length, last index) of each run of ones
+                n = n + 1 if w else 0
+                if w and (k + 1 == len(seq) or not seq[k + 1]):
+                    runs.append((n, k))
+            expected = all(n <= m for n, k in runs if k >= carried)  # runs reaching the plan
+            model = cp_model.CpModel()
+            z = {(0, s): model.NewBoolVar(f"z{s}") for s in day_type.values()}
+            rule_max_consecutive_days(GroupModel(p, p.groups[0], list(day_type.values()), z,
+                                                 model, []))
+            for d, s in day_type.items():
+                model.Add(z[0, s] == work[d])
+            status = cp_model.CpSolver().Solve(model)
+            assert (status == cp_model.OPTIMAL) == expected, (carried, work)
+            rows = [("a1", "Casablanca", "work", p.ts(p.shift_types[day_type[d]].start),
+                     p.ts(p.shift_types[day_type[d]].end)) for d in range(7) if work[d]]
+            flagged = check_schedule(p, _seg(rows)).counts().get("max_consecutive_days", 0)
+            assert (flagged == 0) == expected, (carried, work)
