@@ -340,3 +340,35 @@ def test_rule_max_consecutive_days_carried_in_equals_enumeration(tmp_path):
                      p.ts(p.shift_types[day_type[d]].end)) for d in range(7) if work[d]]
             flagged = check_schedule(p, _seg(rows)).counts().get("max_consecutive_days", 0)
             assert (flagged == 0) == expected, (carried, work)
+
+
+def test_soft_preferences_penalty_equals_report(tmp_path):
+    # the CP-SAT term of fixed shifts = the report's penalty x 100 (objective units of one
+    # shift-hour off the stage-1 counts), with preference_cost 2.5
+    from ortools.sat.python import cp_model
+
+    from openwfm.scheduling.assign import PREFERENCE_UNIT, GroupModel, soft_preferences
+
+    prefs = PREF + ("a1,day_off,tuesday,2\na1,start_between,14:00-23:00,1\n"
+                    "a1,max_nights,0,3\na1,start_between,06:00-09:00,")
+    p = _problem(tmp_path, preferences=prefs, req=0.0, contract_hours=24,
+                 cfg={**EIGHT, "preference_cost": 2.5})
+    want = {(0, 8 * 60), (1, 14 * 60), (3, 20 * 60)}  # UTC starts: Mon 09:00, Tue 15:00,
+    types = [s for s, st in enumerate(p.shift_types)  # Thu 21:00 local
+             if (st.day, st.start % 1440) in want]
+    assert len(types) == 3
+    model = cp_model.CpModel()
+    z = {(0, s): model.NewBoolVar(f"z{s}") for s in types}
+    ctx = GroupModel(p, p.groups[0], types, z, model, [])
+    soft_preferences(ctx)
+    for v in z.values():
+        model.Add(v == 1)
+    model.Minimize(sum(ctx.objective))
+    solver = cp_model.CpSolver()
+    assert solver.Solve(model) == cp_model.OPTIMAL
+    rows = [("a1", "Casablanca", "work", p.ts(p.shift_types[s].start), p.ts(p.shift_types[s].end))
+            for s in types]
+    rep = preference_report(p, _seg(rows))
+    assert rep["violations"].tolist() == [1, 1, 1, 2]
+    assert rep["penalty"].sum() == pytest.approx(2.5 * (2 + 1 + 3 + 2))
+    assert solver.ObjectiveValue() == pytest.approx(rep["penalty"].sum() * PREFERENCE_UNIT)
