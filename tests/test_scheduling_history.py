@@ -12,7 +12,7 @@ import pytest
 from openwfm.errors import InfeasibleError, InputError
 from openwfm.scheduling import build_problem, check_schedule, parse_config, solve_schedule
 from openwfm.scheduling.history import longest_run, max_work_days
-from openwfm.scheduling.preferences import preference_report
+from openwfm.scheduling.preferences import preference_report, shift_penalties
 from openwfm.scheduling.synthetic import flat_requirement, toy_scenario
 
 EIGHT = {"time_limit_s": 10, "breaks": [], "shifts": [{"start_step_min": 60, "lengths_h": [8]}]}
@@ -372,3 +372,7 @@ def test_soft_preferences_penalty_equals_report(tmp_path):
     assert rep["violations"].tolist() == [1, 1, 1, 2]
     assert rep["penalty"].sum() == pytest.approx(2.5 * (2 + 1 + 3 + 2))
     assert solver.ObjectiveValue() == pytest.approx(rep["penalty"].sum() * PREFERENCE_UNIT)
+    # per-type penalties (day_off, start_between) of the same shifts: all but max_nights
+    pen = shift_penalties(p)["a1"]
+    per_shift = rep.loc[rep["kind"] != "max_nights", "penalty"].sum()
+    assert pen[types].sum() == pytest.approx(per_shift)

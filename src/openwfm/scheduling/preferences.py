@@ -207,6 +207,33 @@ def preferred_types(problem: SchedulingProblem, agent_ids: set[str], site: str,
     return out
 
 
+def shift_penalties(problem: SchedulingProblem) -> dict[str, np.ndarray]:
+    """Agent id -> penalty per shift type (``weight x preference_cost`` summed over the
+    agent's ``day_off`` and ``start_between`` preferences the shift violates; ``max_nights``
+    is weekly and left out). For move-based search: a move that raises this for an agent
+    makes a preference worse."""
+    out: dict[str, np.ndarray] = {}
+    local: dict[int, int] = {}
+    site = {a.id: a.site for a in problem.scenario.agents}
+    for p in problem.preferences:
+        if p.kind is PreferenceKind.MAX_NIGHTS:
+            continue
+        pen = out.setdefault(p.agent_id, np.zeros(len(problem.shift_types)))
+        days = set(p.plan_days(problem.scenario.plan_start, problem.days))
+        for s, st in enumerate(problem.shift_types):
+            if st.site != site[p.agent_id]:
+                continue
+            if p.kind is PreferenceKind.DAY_OFF:
+                bad = st.day in days
+            else:
+                if s not in local:
+                    local[s] = local_start_minute(problem, st)
+                bad = not p.start_ok(local[s])
+            if bad:
+                pen[s] += p.weight * problem.config.preference_cost
+    return out
+
+
 def preference_report(problem: SchedulingProblem, segments: pd.DataFrame) -> pd.DataFrame:
     """One row per preference: ``agent_id, kind, value, weight, met, violations, penalty``,
     from the schedule's segments alone (shift = an agent's contiguous segments; its local
