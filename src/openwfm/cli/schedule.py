@@ -13,20 +13,33 @@ from openwfm.cli.app import app, console
 @app.command()
 def schedule(
     scenario: Path = typer.Argument(..., help="Scenario TOML (sites, queues, agents, and an "
-                                    "optional [scheduling] section: shifts, breaks, rule packs)."),
+                                    "optional \\[scheduling] section: shifts, breaks, rule "
+                                    "packs, history, preferences)."),
     requirement: Path = typer.Argument(..., help="Requirement CSV (output of `openwfm staff`): "
                                        "interval_start (UTC), queue, agents."),
     out: Path = typer.Option(Path("openwfm-schedule"), "-o", "--out",
                              help="Output folder (replaced as a whole when the run succeeds)."),
     time_limit_s: float | None = typer.Option(None, "--time-limit-s",
                                               help="Solver time limit (default: scenario's "
-                                              "[scheduling] time_limit_s, else 30)."),
+                                              "\\[scheduling] time_limit_s, else 30)."),
+    history: Path | None = typer.Option(
+        None, "--history", help="Previous week's end per agent (overrides \\[scheduling] "
+        "history): CSV agent_id, last_shift_end (ISO; local to the agent's site without an "
+        "offset), consecutive_days_worked (>= 0). Hard: min rest after last_shift_end, max "
+        "consecutive days counting the carried-in days."),
+    preferences: Path | None = typer.Option(
+        None, "--preferences", help="Agent preferences, soft (overrides \\[scheduling] "
+        "preferences): CSV agent_id, kind, value[, weight >= 0, default 1]; kind day_off "
+        "(ISO date or weekday name), start_between (HH:MM-HH:MM local, inclusive), "
+        "max_nights (int). Each violation costs weight x preference_cost shift-hours."),
 ) -> None:
     """Schedule agents (shifts, breaks, meals) at least cost and shortfall, under labour rules.
 
     Writes segments.csv (agent_id, site, activity work/break/meal, start, end UTC, queue),
     shifts.csv (UTC and local times), coverage.csv (required vs scheduled productive agents
-    per queue and interval), rule_check.csv, schedule_summary.csv and ics/<agent>.ics.
+    per queue and interval), rule_check.csv, schedule_summary.csv (with preferences_met /
+    preferences_total), preferences.csv (per preference: met, violations, penalty) and
+    ics/<agent>.ics.
 
     The requirement's `agents` are productive agents for the service goal, where
     service_level = contacts answered within answer_within_s / contacts offered.
@@ -39,12 +52,16 @@ def schedule(
     by Erlang C/A or chat slots; email rows piecewise); "piecewise": 1x, 2x, 4x
     understaffing_cost_per_hour per missing agent-hour over 10 %, 15 %, rest of r.
     """
+    from dataclasses import replace
+
     import pandas as pd
 
     from openwfm.errors import InputError
     from openwfm.io.atomic import atomic_dir
     from openwfm.scenario import load_scenario
-    from openwfm.scheduling.model import build_problem
+    from openwfm.scheduling.history import read_history
+    from openwfm.scheduling.model import build_problem, scenario_config
+    from openwfm.scheduling.preferences import read_preferences
     from openwfm.scheduling.solve import solve_schedule
     from openwfm.scheduling.stage import summary_frame, write_schedule_outputs
 
@@ -63,7 +80,12 @@ def schedule(
             raise InputError(f"expected an ISO datetime, got {bad!r}",
                              file=str(requirement), row=row, column="interval_start")
         req["interval_start"] = ts
-    problem = build_problem(sc, req, requirement_file=str(requirement))
+    config = scenario_config(sc)
+    if history is not None:
+        config = replace(config, history=read_history(history))
+    if preferences is not None:
+        config = replace(config, preferences=read_preferences(preferences))
+    problem = build_problem(sc, req, config, requirement_file=str(requirement))
     with console.status("scheduling ..."):
         result = solve_schedule(problem, time_limit_s=time_limit_s)
     with atomic_dir(out) as tmp:

@@ -9,7 +9,9 @@ Hard rules: one shift per local day, minimum rest, weekly paid hours in the cont
 (and under the legal maximum), days off, consecutive days off, maximum consecutive days,
 availability, night work only for ``night_ok`` agents, shift length within the agent's
 ``min_shift_h``/``max_shift_h``. Soft: deviation from stage-1 counts (weighted by hours),
-fairness (the most nights and the most weekend shifts any agent of the group gets).
+fairness (the most nights and the most weekend shifts any agent of the group gets), agent
+preferences (`soft_preferences`). With a history (`openwfm.scheduling.history`), minimum
+rest and maximum consecutive days also hold across the previous week's end.
 """
 
 from __future__ import annotations
@@ -21,9 +23,19 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from openwfm.scenario import Agent
+from openwfm.scheduling.history import longest_run
 from openwfm.scheduling.model import Group, SchedulingProblem, ShiftType
+from openwfm.scheduling.preferences import (
+    NIGHT_SHIFT_MIN,
+    PreferenceKind,
+    local_start_minute,
+    preferred_types,
+)
 
 SCALE = 10
+PREFERENCE_UNIT = 100
+"""Objective units of one shift-hour off the stage-1 counts (`soft_follow_counts`): one
+violation of a weight-1 preference costs ``preference_cost`` times this."""
 HOURS_SHORT_WEIGHT = 50
 """Penalty per minute below the contract range (a 9 h shift off target costs 810)."""
 
@@ -56,6 +68,9 @@ def _agent_ok(problem: SchedulingProblem, a: Agent, st: ShiftType) -> bool:
         return False
     if st.night_min > 0 and not a.night_ok:
         return False
+    h = problem.history.get(a.id)
+    if h is not None and st.start < h.last_end + round(problem.packs[a.site].min_rest_h * 60):
+        return False  # min_rest after the previous week's last shift
     return all(st.end <= s or st.start >= e for s, e in problem.unavailable.get(a.id, ()))
 
 
@@ -135,12 +150,17 @@ def rule_consecutive_days_off(ctx: GroupModel) -> None:
 
 
 def rule_max_consecutive_days(ctx: GroupModel) -> None:
-    """No more than `max_consecutive_days` consecutive local days with a shift."""
+    """No more than `max_consecutive_days` consecutive local days with a shift, counting
+    the days worked in a row just before the plan (history) for runs starting there."""
     m = ctx.problem.packs[ctx.group.site].max_consecutive_days
-    for i in range(len(ctx.group.agents)):
+    for i, a in enumerate(ctx.group.agents):
         work = _work_days(ctx, i)
         for d in range(len(work) - m):
             ctx.model.Add(sum(work[d:d + m + 1]) <= m)
+        h = ctx.problem.history.get(a.id)
+        for d in range(min(m, len(work)) if h is not None and h.consecutive_days else 0):
+            # window of m + 1 days ending on plan day d: min(carried, m - d) days before it
+            ctx.model.Add(sum(work[:d + 1]) <= m - min(h.consecutive_days, m - d))
 
 
 def seat_profile(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int, int], ...]:
@@ -251,12 +271,45 @@ def soft_fairness(ctx: GroupModel) -> None:
         ctx.objective.append(w * top)
 
 
+def soft_preferences(ctx: GroupModel) -> None:
+    """Penalise each violated preference-shift by ``weight x preference_cost x
+    PREFERENCE_UNIT`` (``day_off``: a shift on the day; ``start_between``: a shift starting
+    outside the window; ``max_nights``: each night shift beyond the limit)."""
+    prob = ctx.problem
+    unit = prob.config.preference_cost * PREFERENCE_UNIT
+    pos = {a.id: i for i, a in enumerate(ctx.group.agents)}
+    local: dict[int, int] = {}
+    for p in prob.preferences:
+        i = pos.get(p.agent_id)
+        w = round(p.weight * unit)
+        if i is None or w <= 0:
+            continue
+        mine = [s for s in ctx.types if (i, s) in ctx.z]
+        if p.kind is PreferenceKind.MAX_NIGHTS:
+            nights = [ctx.z[i, s] for s in mine if _st(ctx, s).night_min >= NIGHT_SHIFT_MIN]
+            if len(nights) > (p.max_nights or 0):
+                extra = ctx.model.NewIntVar(0, len(nights), f"pref_nights{i}_{p.row}")
+                ctx.model.Add(sum(nights) - (p.max_nights or 0) <= extra)
+                ctx.objective.append(w * extra)
+            continue
+        if p.kind is PreferenceKind.DAY_OFF:
+            days = set(p.plan_days(prob.scenario.plan_start, prob.days))
+            bad = [s for s in mine if _st(ctx, s).day in days]
+        else:
+            for s in mine:
+                if s not in local:
+                    local[s] = local_start_minute(prob, _st(ctx, s))
+            bad = [s for s in mine if not p.start_ok(local[s])]
+        ctx.objective.extend(w * ctx.z[i, s] for s in bad)
+
+
 def candidate_types(problem: SchedulingProblem, g: int, counts: dict[int, float]) -> list[int]:
     """Shift types with a stage-1 count of at least 0.5 (all with a count if none), the
     same UTC start time and length on the other days (room for the rest and days-off
     rules, and for a stable start time across the week), and the site's longest shift at
     each of these start times (a group whose stage-1 shifts are all short can still reach
-    its contract hours)."""
+    its contract hours), plus the shifts of these lengths starting in an agent's
+    ``start_between`` preference window (`preferences.preferred_types`)."""
     used = {s for s, c in counts.items() if c >= 0.5} or {
         s for s, c in counts.items() if c > 1e-6}
     site = problem.groups[g].site
@@ -264,8 +317,11 @@ def candidate_types(problem: SchedulingProblem, g: int, counts: dict[int, float]
     longest = max((st.length for st in problem.shift_types if st.site == site), default=0)
     key = {(problem.shift_types[s].start % 1440, problem.shift_types[s].length) for s in used}
     key |= {(t, longest) for t in starts}
+    liked = preferred_types(problem, {a.id for a in problem.groups[g].agents}, site,
+                            {length for _, length in key})
     return [s for s, st in enumerate(problem.shift_types)
-            if st.site == site and (s in used or (st.start % 1440, st.length) in key)]
+            if st.site == site and (s in used or (st.start % 1440, st.length) in key
+                                    or s in liked)]
 
 
 def build_group_model(problem: SchedulingProblem, g: int, counts: dict[int, float],
@@ -295,6 +351,7 @@ def build_group_model(problem: SchedulingProblem, g: int, counts: dict[int, floa
             rule(ctx)
     soft_follow_counts(ctx, counts)
     soft_fairness(ctx)
+    soft_preferences(ctx)
     model.Minimize(sum(ctx.objective))
     for key, v in z.items():  # a greedy schedule meeting every hard rule: a first solution
         model.AddHint(v, key in hint)
@@ -322,13 +379,14 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
     for i, a in enumerate(ctx.group.agents):
         hi = min(a.contract_hours, pack.max_weekly_h) * 60
         lo = max(0.0, hi - tol)
+        carried = p.history[a.id].consecutive_days if a.id in p.history else 0
         taken: list[ShiftType] = []
         paid = 0
         days = np.zeros(p.days, dtype=bool)
         mine = [s for s in ctx.types if (i, s) in ctx.z]
 
-        def fits(s: int, days: np.ndarray, taken: list[ShiftType], paid: int, hi: float = hi
-                 ) -> tuple[np.ndarray, int, int] | None:
+        def fits(s: int, days: np.ndarray, taken: list[ShiftType], paid: int, hi: float = hi,
+                 carried: int = carried) -> tuple[np.ndarray, int, int] | None:
             st = p.shift_types[s]
             if paid + st.paid_min > hi or st.day >= p.days or days[st.day]:
                 return None
@@ -338,11 +396,7 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
             d2[st.day] = True
             if d2.sum() > p.days - pack.min_days_off:
                 return None
-            run = best = 0
-            for w in d2:
-                run = run + 1 if w else 0
-                best = max(best, run)
-            if best > pack.max_consecutive_days:
+            if longest_run(d2, carried) > pack.max_consecutive_days:
                 return None
             k = pack.min_consecutive_days_off
             if k >= 2 and not any(not d2[d:d + k].any() for d in range(p.days - k + 1)):

@@ -7,7 +7,9 @@ segments. Each rule is one function returning its violations, with a stable name
 ``segments``, ``overlap``, ``skills``, ``shift_length``, ``daily_hours``, ``breaks``,
 ``min_rest``, ``one_shift_per_day``, ``weekly_hours``, ``days_off``,
 ``consecutive_days_off``, ``max_consecutive_days``, ``night_ok``, ``availability``,
-``seats``.
+``seats``. With a history (`openwfm.scheduling.history`), ``min_rest`` also checks the rest
+between the previous week's last shift end and the first shift, and
+``max_consecutive_days`` counts the days worked in a row before the plan.
 
 Examples
 --------
@@ -215,6 +217,14 @@ def check_agent_weeks(problem: SchedulingProblem, shifts: list[_Shift]) -> list[
             if rest < pack.min_rest_h - 1e-9:
                 v.append(Violation("min_rest", a.id, q.start, pack.min_rest_h - rest,
                                    f"{rest:g} h rest < {pack.min_rest_h:g} h"))
+        hist = problem.history.get(a.id)
+        if hist is not None and mine:
+            last = problem.ts(hist.last_end)
+            rest = (mine[0].start - last).total_seconds() / 3600
+            if rest < pack.min_rest_h - 1e-9:
+                v.append(Violation("min_rest", a.id, mine[0].start, pack.min_rest_h - rest,
+                                   f"{rest:g} h rest after the previous week's last shift "
+                                   f"(ended {last}) < {pack.min_rest_h:g} h"))
         days = [_local_day(problem, a.site, sh.start) for sh in mine]
         for d, n in Counter(days).items():
             if n > 1:
@@ -243,7 +253,7 @@ def check_agent_weeks(problem: SchedulingProblem, shifts: list[_Shift]) -> list[
                                               for d in range(n_days - k + 1)):
             v.append(Violation("consecutive_days_off", a.id, None, 1.0,
                                f"no {k} consecutive days off"))
-        run = best = 0
+        run, best = (hist.consecutive_days if hist is not None else 0), 0  # carried in
         for w in work:
             run = run + 1 if w else 0
             best = max(best, run)

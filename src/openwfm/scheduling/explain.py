@@ -1,7 +1,8 @@
 """Explain infeasibility: pre-checks on the input, and which rule blocks a group.
 
 Every `InfeasibleError` carries ``rule``: ``skill:<queue>``, ``seats:<site>``,
-``contract_hours:<agent>``, ``weekly_hours:<agent>``, or a stage-2 rule name
+``contract_hours:<agent>``, ``weekly_hours:<agent>``, ``max_consecutive_days:<agent>`` or
+``min_rest:<agent>`` (the previous week's history), or a stage-2 rule name
 (``min_rest``, ``days_off``, ...) found by re-solving the group without that rule.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from openwfm.errors import InfeasibleError
+from openwfm.scenario import Agent
+from openwfm.scheduling.history import max_work_days
 from openwfm.scheduling.model import SchedulingProblem
 
 
@@ -21,7 +24,9 @@ def precheck(problem: SchedulingProblem) -> None:
       served by one site only, and all queues together);
     - a site whose agents owe more paid hours than its seats can hold (`seats:<site>`);
     - an agent whose contract hours exceed the legal weekly maximum, or cannot be reached
-      with the longest allowed shift on the days the days-off rule leaves.
+      with the longest allowed shift on the days the days-off rule leaves;
+    - an agent whose history (days worked in a row before the plan, rest after the last
+      shift) leaves too few working days for the contract (`_precheck_history`).
     """
     req = problem.required
     skilled = {q for a in problem.scenario.agents for q in a.skills}
@@ -68,6 +73,47 @@ def precheck(problem: SchedulingProblem) -> None:
                 f"agent {a.id}: {need:g} paid h/week needed but at most {work_days} days x "
                 f"{longest:g} h = {work_days * longest:g} h fit (max shift, days off)",
                 rule=f"contract_hours:{a.id}")
+        if a.id in problem.history:
+            _precheck_history(problem, a, need, longest)
+
+
+def _precheck_history(problem: SchedulingProblem, a: Agent, need_h: float,
+                      longest_h: float) -> None:
+    """Working days left by the day-level rules (`history.max_work_days`, exact) with the
+    carried-in days and the plan days on which every shift starts within the rest after the
+    last shift, times the longest shift, must reach ``need_h``. Names
+    ``max_consecutive_days:<agent>`` when the carried-in days alone block it, else
+    ``min_rest:<agent>``; ``contract_hours:<agent>`` when even without history it cannot."""
+    pack = problem.packs[a.site]
+    h = problem.history[a.id]
+    rest = round(pack.min_rest_h * 60)
+    starts: dict[int, list[int]] = {}
+    for st in problem.shift_types:
+        if st.site == a.site and st.day < problem.days:
+            starts.setdefault(st.day, []).append(st.start)
+    blocked = frozenset(d for d, ss in starts.items() if max(ss) < h.last_end + rest)
+    rules = {"min_days_off": pack.min_days_off,
+             "min_consecutive_days_off": pack.min_consecutive_days_off,
+             "max_consecutive_days": pack.max_consecutive_days}
+
+    def fits(carried: int, off: frozenset[int]) -> int:
+        return max_work_days(problem.days, carried=carried, blocked=off, **rules)
+
+    if need_h <= fits(h.consecutive_days, blocked) * longest_h + 1e-9:
+        return
+    if need_h > fits(0, frozenset()) * longest_h + 1e-9:
+        rule, why = "contract_hours", "even without the previous week"
+    elif need_h > fits(h.consecutive_days, frozenset()) * longest_h + 1e-9:
+        rule, why = "max_consecutive_days", (f"{h.consecutive_days} days worked in a row "
+                                             "before the plan")
+    else:
+        rule, why = "min_rest", (f"{pack.min_rest_h:g} h rest after the last shift blocks "
+                                 f"plan day(s) {sorted(blocked)}")
+    n = fits(h.consecutive_days, blocked)
+    raise InfeasibleError(
+        f"agent {a.id}: {need_h:g} paid h/week needed but at most {n} working days x "
+        f"{longest_h:g} h = {n * longest_h:g} h fit ({why}; max {pack.max_consecutive_days} "
+        f"consecutive days, {pack.min_days_off} days off)", rule=f"{rule}:{a.id}")
 
 
 def _precheck_site_seats(problem: SchedulingProblem) -> None:

@@ -15,8 +15,12 @@ interval, one agent's shift at a time:
 A move is taken only when every hard rule still holds for that agent (one shift per local
 day, minimum rest, weekly paid hours in ``[min(contract - tolerance, now), contract]``,
 days off, consecutive days off, maximum consecutive days, seats at the site, availability,
-night work, shift length) and the agent's nights and weekend shifts stay within the most
-any agent of the group has (fairness is not made worse). Among an agent's candidates the
+night work, shift length; the previous week's last shift and working days carried in,
+from the history) and the agent's nights and weekend shifts stay within the most any agent
+of the group has (fairness is not made worse); no move makes an agent's preferences
+(``day_off``, ``start_between``, ``max_nights``) worse than stage 2 left them. An agent
+still under ``contract - tolerance`` after a sweep gets a two-step repair (re-time one
+shift, add one on a day off). Among an agent's candidates the
 best one is taken (steepest descent), agents in a fixed order: the result is the same on
 any machine, whatever its load.
 
@@ -47,6 +51,7 @@ from numba import njit
 from openwfm.scheduling.assign import _agent_ok
 from openwfm.scheduling.cover import duty_profile, flow_split, productive_profile
 from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.preferences import shift_penalties
 from openwfm.scheduling.rules import days_ok, work_patterns
 
 
@@ -167,6 +172,18 @@ class _State:
             for site in p.scenario.sites:
                 pk = p.packs[site.name]
                 self.days_ok[site.name] = work_patterns(pk, p.days)
+        # history: working days carried in from the previous week (min rest after the
+        # last shift is in `_agent_ok`, hence in `allowed`)
+        self.carried = [p.history[a.id].consecutive_days if a.id in p.history else 0
+                        for a in self.agents]
+        # preferences: a move never makes an agent's wishes worse
+        self.pref_pen = shift_penalties(p)
+        self.max_nights: list[int | None] = [None] * len(self.agents)
+        for pref in p.preferences:
+            if pref.max_nights is not None:
+                i = self.ai[pref.agent_id]
+                m = self.max_nights[i]
+                self.max_nights[i] = pref.max_nights if m is None else min(m, pref.max_nights)
         self.mine: list[dict[int, int]] = [{} for _ in self.agents]  # day -> shift type
         for aid, s in shifts:
             self.mine[self.ai[aid]][int(self.day[s])] = s
@@ -285,14 +302,21 @@ class _State:
             bits |= 1 << int(self.day[s])
         cand_bit = np.left_shift(1, self.day[cands])
         ok &= (cand_bit & bits) == 0  # one shift per local day
-        if a.site in self.days_ok:  # days off, consecutive days off, max consecutive
+        carried = self.carried[i]
+        if a.site in self.days_ok and not carried:  # days off, consecutive, max consecutive
             ok &= self.days_ok[a.site][bits | cand_bit]
         else:
             for d in np.unique(self.day[cands[ok]]):
                 work = np.array([(bits >> k) & 1 for k in range(self.p.days)], dtype=bool)
                 work[d] = True
-                if not days_ok(work, pack):
+                if not days_ok(work, pack, carried):
                     ok &= self.day[cands] != d
+        pref = self.pref_pen.get(a.id)
+        if pref is not None:  # an agent's day_off / start_between wishes: never worse
+            ok &= pref[cands] <= (pref[without] if without is not None else 0.0) + 1e-9
+        if self.max_nights[i] is not None:  # nor more nights than wished (or has now)
+            now_n = nights + (self.night[without] if without is not None else 0)
+            ok &= nights + self.night[cands] <= max(self.max_nights[i], now_n)
         if a.site in self.occ and ok.any():
             occ = self.occ[a.site].copy()
             if without is not None:

@@ -18,6 +18,10 @@ Scenario TOML section (all keys optional)::
     contract_tolerance_h = 2.0   # weekly paid hours in [contract - tol, contract]
     hard_coverage = false
     availability = "availability.csv"    # agent_id,start,end (local ISO): unavailable
+    history = "history.csv"      # previous week's end: agent_id,last_shift_end,
+                                 #   consecutive_days_worked (openwfm.scheduling.history)
+    preferences = "preferences.csv"      # agent_id,kind,value[,weight] (soft, see
+    preference_cost = 1.0        #   openwfm.scheduling.preferences); per violation x weight
 
     [[scheduling.shifts]]
     name = "day"; start_step_min = 30; earliest = "00:00"; latest = "23:30"
@@ -54,12 +58,14 @@ import pandas as pd
 
 from openwfm.errors import InputError
 from openwfm.scenario import Agent, Scenario
+from openwfm.scheduling.history import AgentHistory, HistoryRecord, read_history, resolve_history
 from openwfm.scheduling.penalty import (
     DEFAULT_COST_PER_MISSED_CONTACT,
     ShortfallPieces,
     UnderstaffingPenalty,
     shortfall_pieces,
 )
+from openwfm.scheduling.preferences import Preference, read_preferences, validate_preferences
 from openwfm.scheduling.rules import RulePack, parse_rule_packs, rule_pack_for
 
 
@@ -128,6 +134,9 @@ class SchedulingConfig:
     understaffing_penalty: UnderstaffingPenalty | None = None
     """None: service level when the requirement carries traffic, else piecewise."""
     cost_per_missed_contact: float = DEFAULT_COST_PER_MISSED_CONTACT
+    history: tuple[HistoryRecord, ...] = ()
+    preferences: tuple[Preference, ...] = ()
+    preference_cost: float = 1.0
 
 
 def _hhmm(value: Any, file: str, column: str) -> int:
@@ -152,7 +161,7 @@ def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
     known = {"shifts", "breaks", "rule_packs", "time_limit_s", "seed", "num_workers",
              "understaffing_cost_per_hour", "fairness_weight", "contract_tolerance_h",
              "hard_coverage", "availability", "understaffing_penalty",
-             "cost_per_missed_contact"}
+             "cost_per_missed_contact", "history", "preferences", "preference_cost"}
     bad = set(raw) - known
     if bad:
         raise InputError(f"[scheduling]: unknown keys {sorted(bad)}; expected {sorted(known)}",
@@ -214,6 +223,13 @@ def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
     avail: list[tuple[str, datetime, datetime]] = []
     if "availability" in raw:
         avail = read_availability((base or Path(".")) / str(raw["availability"]))
+    try:
+        pref_cost = float(raw.get("preference_cost", 1.0))
+    except (TypeError, ValueError):
+        pref_cost = -1.0
+    if not pref_cost >= 0:
+        raise InputError("scheduling.preference_cost: expected a number >= 0", file=file,
+                         column="preference_cost")
     return SchedulingConfig(
         shifts=tuple(shifts) or defaults.shifts,
         breaks=tuple(breaks) if "breaks" in raw else defaults.breaks,
@@ -228,6 +244,11 @@ def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
         availability=tuple(avail),
         understaffing_penalty=method,
         cost_per_missed_contact=per_contact,
+        history=read_history((base or Path(".")) / str(raw["history"]))
+        if "history" in raw else (),
+        preferences=read_preferences((base or Path(".")) / str(raw["preferences"]))
+        if "preferences" in raw else (),
+        preference_cost=pref_cost,
     )
 
 
@@ -309,6 +330,10 @@ class SchedulingProblem:
     days: int
     penalty: ShortfallPieces
     """Understaffing penalty pieces per queue and interval (`openwfm.scheduling.penalty`)."""
+    history: dict[str, AgentHistory] = field(default_factory=dict)
+    """Agent id -> the previous week's end (`openwfm.scheduling.history`)."""
+    preferences: tuple[Preference, ...] = ()
+    """Soft wishes (`openwfm.scheduling.preferences`), validated against the scenario."""
 
     @property
     def times(self) -> pd.DatetimeIndex:
@@ -424,10 +449,7 @@ def build_problem(scenario: Scenario, requirement: pd.DataFrame,
     ((1, 672), True)
     """
     if config is None:
-        raw = scenario.extra.get("scheduling", {})
-        src = scenario.source
-        config = parse_config(raw, file=str(src) if src else "<scenario>",
-                              base=src.parent if src else None)
+        config = scenario_config(scenario)
     queues = tuple(q.id for q in scenario.queues)
     origin, req = requirement_matrix(requirement, queues, interval_s=scenario.interval_s,
                                      file=requirement_file)
@@ -460,12 +482,22 @@ def build_problem(scenario: Scenario, requirement: pd.DataFrame,
         unavailable.setdefault(aid, []).append(
             (int((s_utc - origin).total_seconds() // 60), int((e_utc - origin).total_seconds()
                                                              // 60)))
+    history = resolve_history(config.history, scenario, origin)
+    validate_preferences(config.preferences, scenario)
     return SchedulingProblem(
         scenario=scenario, config=config, origin=origin, interval_min=interval_min,
         n_intervals=req.shape[1], queues=queues, required=req, shift_types=types,
         groups=tuple(Group(k[0], k[1], tuple(v)) for k, v in sorted(groups.items())),
         packs=packs, unavailable={k: tuple(v) for k, v in unavailable.items()},
-        days=scenario.plan_days, penalty=penalty)
+        days=scenario.plan_days, penalty=penalty, history=history, preferences=config.preferences)
+
+
+def scenario_config(scenario: Scenario) -> SchedulingConfig:
+    """The scenario's ``[scheduling]`` section parsed (CSV paths relative to its file)."""
+    src = scenario.source
+    return parse_config(scenario.extra.get("scheduling", {}),
+                        file=str(src) if src else "<scenario>",
+                        base=src.parent if src else None)
 
 
 def local_day_index(problem: SchedulingProblem, site: str, minute: int) -> int:

@@ -139,9 +139,10 @@ def parse_rule_packs(raw: dict[str, Any], file: str) -> dict[str, tuple[RulePack
     return out
 
 
-def days_ok(work: np.ndarray, pack: RulePack) -> bool:
+def days_ok(work: np.ndarray, pack: RulePack, carried: int = 0) -> bool:
     """Whether a week's working days (booleans per local day) meet the pack's days off,
-    consecutive days off (within the planned days) and maximum consecutive days.
+    consecutive days off (within the planned days) and maximum consecutive days (counting
+    `carried` days worked in a row just before the plan, from the agent's history).
 
     Examples
     --------
@@ -150,11 +151,13 @@ def days_ok(work: np.ndarray, pack: RulePack) -> bool:
     True
     >>> days_ok(np.array([0, 1, 1, 1, 1, 1, 0], bool), ma)   # Tue-Sat: Mon, Sun not adjacent
     False
+    >>> days_ok(np.array([1, 1, 1, 1, 1, 0, 0], bool), ma, carried=2)  # 7 days in a row
+    False
     """
     n = len(work)
     if work.sum() > n - pack.min_days_off:
         return False
-    run = best = 0
+    run, best = carried, 0
     for w in work:
         run = run + 1 if w else 0
         best = max(best, run)

@@ -8,7 +8,7 @@ between queues (`cover.flow_coverage`). The gap is measured against the stage-1 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from openwfm.scheduling.cover import build_cover_model, flow_coverage, solve_cov
 from openwfm.scheduling.explain import diagnose_group, precheck
 from openwfm.scheduling.improve import improve_schedule
 from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.preferences import REPORT_COLUMNS, preference_report
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class ScheduleResult:
         The independent rule check of `segments`.
     timings_s : tuple
         ``(stage, seconds)`` pairs.
+    preferences : DataFrame
+        One row per agent preference: met or not, from the segments
+        (`preferences.preference_report`); empty without preferences.
     """
 
     segments: pd.DataFrame
@@ -66,6 +70,8 @@ class ScheduleResult:
     stages: tuple[tuple[str, str], ...]
     check: RuleCheck
     timings_s: tuple[tuple[str, float], ...]
+    preferences: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=REPORT_COLUMNS))
 
 
 def productive_supply(problem: SchedulingProblem, segments: pd.DataFrame) -> np.ndarray:
@@ -228,4 +234,5 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
         segments=segments, shifts=shift_table, coverage=coverage, cost=cost, penalty=penalty,
         objective=objective, lp_bound=sol.lp_bound, gap=gap,
         status="ok" if check.ok else "rule_violations",
-        stages=tuple(stages), check=check, timings_s=tuple(timings))
+        stages=tuple(stages), check=check, timings_s=tuple(timings),
+        preferences=preference_report(problem, segments))

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
                            folder: Path) -> list[Path]:
-    """Write segments.csv, shifts.csv, coverage.csv, rule_check.csv, schedule_summary.csv
-    and ``ics/<agent>.ics`` into `folder` (the caller makes it atomic)."""
+    """Write segments.csv, shifts.csv, coverage.csv, rule_check.csv, schedule_summary.csv,
+    preferences.csv (one row per agent preference, met or not) and ``ics/<agent>.ics``
+    into `folder` (the caller makes it atomic)."""
     from openwfm.io.ical import write_calendars
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -26,7 +27,8 @@ def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
     for name, df in (("segments.csv", result.segments), ("shifts.csv", result.shifts),
                      ("coverage.csv", result.coverage),
                      ("rule_check.csv", result.check.to_frame()),
-                     ("schedule_summary.csv", summary_frame(result, problem))):
+                     ("schedule_summary.csv", summary_frame(result, problem)),
+                     ("preferences.csv", result.preferences)):
         df.to_csv(folder / name, index=False)
         paths.append(folder / name)
     tz = {a.id: problem.scenario.site(a.site).tz for a in problem.scenario.agents}
@@ -36,8 +38,9 @@ def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
 
 def summary_frame(result: ScheduleResult, problem: SchedulingProblem | None = None
                   ) -> pd.DataFrame:
-    """One row per figure: status, cost, penalty, objective, bound, gap, violations (and,
-    given the problem, which understaffing penalty priced the shortfall)."""
+    """One row per figure: status, cost, penalty, objective, bound, gap, violations,
+    preferences met and given (and, given the problem, which understaffing penalty priced
+    the shortfall)."""
     cov = result.coverage
     req_h = float(cov["required"].sum())
     items = [("status", result.status), *[(f"solver_{k}", v) for k, v in result.stages],
@@ -48,6 +51,8 @@ def summary_frame(result: ScheduleResult, problem: SchedulingProblem | None = No
              ("coverage_share", round(1 - float(cov["shortfall"].sum()) / req_h, 5)
               if req_h else 1.0),
              ("violations", len(result.check.violations)),
+             ("preferences_met", int(result.preferences["met"].sum())),
+             ("preferences_total", len(result.preferences)),
              *[(f"seconds_{k}", round(v, 2)) for k, v in result.timings_s]]
     return pd.DataFrame(items, columns=["what", "value"])
 

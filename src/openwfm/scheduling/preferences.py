@@ -1,0 +1,273 @@
+"""Agent preferences: soft wishes the scheduler meets when they cost less than their weight.
+
+A preferences CSV (``[scheduling] preferences = "preferences.csv"`` or ``openwfm schedule
+--preferences``) has columns ``agent_id, kind, value`` and optionally ``weight`` (a number
+>= 0, default 1). Kinds:
+
+``day_off``
+    ``value`` is an ISO date of a local plan day (``2026-04-01``) or a weekday name
+    (``wednesday`` or ``wed``: every plan day on that weekday). Violated once per shift
+    starting on such a local day.
+``start_between``
+    ``value`` is ``HH:MM-HH:MM`` local time of the agent's site, both ends included
+    (``22:00-02:00`` wraps midnight): the agent prefers shifts starting in it (a student:
+    ``14:00-23:30``). Violated once per shift starting outside it.
+``max_nights``
+    ``value`` is an integer >= 0: at most that many night shifts (at least 2 h in the
+    site's night window, as in the fairness term). Violated once per night shift beyond it.
+
+Stage 2 adds ``weight x preference_cost`` per violation to the CP-SAT objective
+(`openwfm.scheduling.assign.soft_preferences`); ``preference_cost`` (``[scheduling]``,
+default 1.0) is in units of one shift-hour moved away from the stage-1 plan, so a weight-1
+preference is met whenever it costs no coverage (a swap between interchangeable agents)
+and a hard rule always wins over it. A preference is *met* when it has no violation; the
+report (`preference_report`, ``preferences.csv``) is computed from the schedule's segments.
+
+Examples
+--------
+>>> p = parse_preference("a1", "start_between", "22:00-02:00", "2", file="p.csv", row=1)
+>>> p.weight, p.window, p.start_ok(23 * 60), p.start_ok(8 * 60)
+(2.0, (1320, 120), True, False)
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, replace
+from datetime import date, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from openwfm.errors import InputError
+from openwfm.scenario import Scenario
+
+if TYPE_CHECKING:
+    from openwfm.scheduling.model import SchedulingProblem, ShiftType
+
+NIGHT_SHIFT_MIN = 120
+"""A shift with at least this many minutes in the night window is a night shift."""
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+REPORT_COLUMNS = ["agent_id", "kind", "value", "weight", "met", "violations", "penalty"]
+
+
+class PreferenceKind(StrEnum):
+    """What an agent prefers (see the module docstring)."""
+
+    DAY_OFF = "day_off"
+    START_BETWEEN = "start_between"
+    MAX_NIGHTS = "max_nights"
+
+
+@dataclass(frozen=True)
+class Preference:
+    """One preference row; exactly one of `on_date`/`weekday`, `window`, `max_nights` is
+    set, according to `kind`."""
+
+    agent_id: str
+    kind: PreferenceKind
+    value: str
+    weight: float = 1.0
+    on_date: date | None = None
+    weekday: int | None = None
+    """Monday = 0."""
+    window: tuple[int, int] | None = None
+    """Local start window ``(lo, hi)`` in minutes after midnight, inclusive; lo > hi wraps."""
+    max_nights: int | None = None
+    file: str = "<preferences>"
+    row: int = 0
+
+    def plan_days(self, plan_start: date, days: int) -> tuple[int, ...]:
+        """Plan day indices a ``day_off`` preference names (empty for other kinds)."""
+        if self.on_date is not None:
+            return ((self.on_date - plan_start).days,)
+        if self.weekday is not None:
+            return tuple(d for d in range(days)
+                         if (plan_start + timedelta(days=d)).weekday() == self.weekday)
+        return ()
+
+    def start_ok(self, local_minute: int) -> bool:
+        """Whether a shift starting at `local_minute` (after local midnight) is in the window."""
+        if self.window is None:
+            return True
+        lo, hi = self.window
+        return lo <= local_minute <= hi if lo <= hi else (local_minute >= lo
+                                                         or local_minute <= hi)
+
+
+def parse_preference(agent_id: str, kind: str, value: str, weight: str | None, *,
+                     file: str, row: int) -> Preference:
+    """Parse one row (strings as in the CSV); `InputError` names the row and column."""
+    try:
+        k = PreferenceKind(kind.strip().lower())
+    except ValueError as exc:
+        raise InputError(f"unknown kind {kind!r}; expected one of "
+                         f"{', '.join(x.value for x in PreferenceKind)}", file=file, row=row,
+                         column="kind") from exc
+    w = 1.0
+    if weight is not None and weight.strip():
+        try:
+            w = float(weight)
+        except ValueError:
+            w = -1.0
+        if not math.isfinite(w) or w < 0:
+            raise InputError(f"expected a number >= 0, got {weight!r}", file=file, row=row,
+                             column="weight")
+    v = value.strip()
+    base = Preference(agent_id, k, v, w, file=file, row=row)
+    if k is PreferenceKind.DAY_OFF:
+        name = v.lower()
+        hit = [i for i, d in enumerate(WEEKDAYS) if name in (d, d[:3])]
+        if hit:
+            return replace(base, weekday=hit[0])
+        try:
+            return replace(base, on_date=date.fromisoformat(v))
+        except ValueError as exc:
+            raise InputError(f"expected an ISO date (2026-04-01) or a weekday name, got {v!r}",
+                             file=file, row=row, column="value") from exc
+    if k is PreferenceKind.START_BETWEEN:
+        try:
+            a, b = (time.fromisoformat(x.strip()) for x in v.split("-"))
+        except ValueError as exc:
+            raise InputError(f"expected HH:MM-HH:MM (local), got {v!r}", file=file, row=row,
+                             column="value") from exc
+        return replace(base, window=(a.hour * 60 + a.minute, b.hour * 60 + b.minute))
+    try:
+        n = int(v)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise InputError(f"expected an integer >= 0 (night shifts), got {v!r}", file=file,
+                         row=row, column="value")
+    return replace(base, max_nights=n)
+
+
+def read_preferences(path: Path) -> tuple[Preference, ...]:
+    """Read and validate a preferences CSV (columns in the module docstring)."""
+    file = str(path)
+    out = []
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            for col in ("agent_id", "kind", "value"):
+                if col not in (reader.fieldnames or ()):
+                    raise InputError(f"missing column '{col}'; expected agent_id, kind, value"
+                                     "[, weight]", file=file, column=col)
+            for row, rec in enumerate(reader, start=1):
+                for col in ("agent_id", "kind", "value"):
+                    if not (rec.get(col) or "").strip():
+                        raise InputError(f"missing value for '{col}'", file=file, row=row,
+                                         column=col)
+                out.append(parse_preference(rec["agent_id"].strip(), rec["kind"],
+                                            rec["value"], rec.get("weight"), file=file,
+                                            row=row))
+    except FileNotFoundError as exc:
+        raise InputError("preferences file not found", file=file) from exc
+    return tuple(out)
+
+
+def validate_preferences(prefs: tuple[Preference, ...], scenario: Scenario) -> None:
+    """`InputError` for an unknown agent or a ``day_off`` date outside the plan."""
+    ids = {a.id for a in scenario.agents}
+    end = scenario.plan_start + timedelta(days=scenario.plan_days - 1)
+    for p in prefs:
+        if p.agent_id not in ids:
+            raise InputError(f"unknown agent {p.agent_id!r}; expected an agent of the "
+                             "scenario", file=p.file, row=p.row, column="agent_id")
+        if p.on_date is not None and not scenario.plan_start <= p.on_date <= end:
+            raise InputError(f"date {p.on_date} is outside the plan ({scenario.plan_start} "
+                             f"to {end})", file=p.file, row=p.row, column="value")
+
+
+def local_start_minute(problem: SchedulingProblem, st: ShiftType) -> int:
+    """Local clock minute (after midnight, site zone) at which shift type `st` starts."""
+    t = problem.ts(st.start).tz_convert(problem.scenario.site(st.site).tz)
+    return t.hour * 60 + t.minute
+
+
+def preferred_types(problem: SchedulingProblem, agent_ids: set[str], site: str,
+                    lengths: set[int]) -> set[int]:
+    """Shift types at `site` with a length in `lengths` whose local start lies in the
+    ``start_between`` window of one of `agent_ids` (stage-2 candidates, so such a
+    preference can be met even where stage 1 put no shift)."""
+    wins = [p for p in problem.preferences
+            if p.kind is PreferenceKind.START_BETWEEN and p.agent_id in agent_ids]
+    if not wins:
+        return set()
+    out = set()
+    for s, st in enumerate(problem.shift_types):
+        if st.site == site and st.length in lengths:
+            m = local_start_minute(problem, st)
+            if any(p.start_ok(m) for p in wins):
+                out.add(s)
+    return out
+
+
+def shift_penalties(problem: SchedulingProblem) -> dict[str, np.ndarray]:
+    """Agent id -> penalty per shift type (``weight x preference_cost`` summed over the
+    agent's ``day_off`` and ``start_between`` preferences the shift violates; ``max_nights``
+    is weekly and left out). For move-based search: a move that raises this for an agent
+    makes a preference worse."""
+    out: dict[str, np.ndarray] = {}
+    local: dict[int, int] = {}
+    site = {a.id: a.site for a in problem.scenario.agents}
+    for p in problem.preferences:
+        if p.kind is PreferenceKind.MAX_NIGHTS:
+            continue
+        pen = out.setdefault(p.agent_id, np.zeros(len(problem.shift_types)))
+        days = set(p.plan_days(problem.scenario.plan_start, problem.days))
+        for s, st in enumerate(problem.shift_types):
+            if st.site != site[p.agent_id]:
+                continue
+            if p.kind is PreferenceKind.DAY_OFF:
+                bad = st.day in days
+            else:
+                if s not in local:
+                    local[s] = local_start_minute(problem, st)
+                bad = not p.start_ok(local[s])
+            if bad:
+                pen[s] += p.weight * problem.config.preference_cost
+    return out
+
+
+def preference_report(problem: SchedulingProblem, segments: pd.DataFrame) -> pd.DataFrame:
+    """One row per preference: ``agent_id, kind, value, weight, met, violations, penalty``,
+    from the schedule's segments alone (shift = an agent's contiguous segments; its local
+    day and start in the site zone; night minutes from the rule pack's window).
+    ``penalty = violations x weight x preference_cost``."""
+    from openwfm.scheduling.check import shifts_from_segments
+
+    if not problem.preferences:
+        return pd.DataFrame(columns=REPORT_COLUMNS)
+    site = {a.id: a.site for a in problem.scenario.agents}
+    wanted = {p.agent_id for p in problem.preferences}
+    mine: dict[str, list[tuple[int, int, int]]] = {}
+    seg = segments[segments["agent_id"].isin(wanted)] if len(segments) else segments
+    for sh in shifts_from_segments(seg):
+        s = problem.scenario.site(site[sh.agent_id])
+        pack = problem.packs[s.name]
+        local = sh.start.tz_convert(s.tz)
+        day = (local.date() - problem.scenario.plan_start).days
+        mins = pd.date_range(sh.start, sh.end, freq="1min", inclusive="left").tz_convert(s.tz)
+        tod = np.asarray(mins.hour * 60 + mins.minute)
+        ns, ne = round(pack.night_start_h * 60), round(pack.night_end_h * 60)
+        night = int(((tod >= ns) | (tod < ne)).sum() if ns > ne else
+                    ((tod >= ns) & (tod < ne)).sum())
+        mine.setdefault(sh.agent_id, []).append((day, local.hour * 60 + local.minute, night))
+    rows = []
+    for p in problem.preferences:
+        shifts = mine.get(p.agent_id, [])
+        if p.kind is PreferenceKind.DAY_OFF:
+            days = set(p.plan_days(problem.scenario.plan_start, problem.days))
+            n = sum(d in days for d, _, _ in shifts)
+        elif p.kind is PreferenceKind.START_BETWEEN:
+            n = sum(not p.start_ok(m) for _, m, _ in shifts)
+        else:
+            n = max(0, sum(x >= NIGHT_SHIFT_MIN for _, _, x in shifts) - (p.max_nights or 0))
+        rows.append((p.agent_id, p.kind.value, p.value, p.weight, n == 0, n,
+                     round(n * p.weight * problem.config.preference_cost, 6)))
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)
