@@ -464,8 +464,8 @@ def solve_group(ctx: GroupModel, *, time_limit_s: float, seed: int = 0,
     5 s) only guards against a stalled machine.
     """
     solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = max(0.5, time_limit_s)
-    solver.parameters.max_time_in_seconds = 3 * max(0.5, time_limit_s) + 5
+    solver.parameters.max_deterministic_time = max(0.2, time_limit_s)
+    solver.parameters.max_time_in_seconds = 3 * max(0.2, time_limit_s) + 5
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = num_workers
     solver.parameters.cp_model_probing_level = 0  # probing costs seconds on these models

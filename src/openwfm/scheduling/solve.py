@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from openwfm.scheduling.assign import build_group_model, seat_profile, solve_group
+from openwfm.scheduling.assign import (
+    GroupAssignment,
+    GroupModel,
+    build_group_model,
+    seat_profile,
+    short_minutes,
+    solve_group,
+)
 from openwfm.scheduling.breaks import place_breaks
 from openwfm.scheduling.check import RuleCheck, check_schedule
 from openwfm.scheduling.cover import build_cover_model, flow_coverage, solve_cover
@@ -156,6 +163,12 @@ def evaluate(problem: SchedulingProblem, segments: pd.DataFrame, cost: float
     return table, penalty
 
 
+def _short(ctx: GroupModel, res: GroupAssignment) -> int:
+    """Paid minutes under contract - tolerance left by a chunk's assignment."""
+    pos = {a.id: i for i, a in enumerate(ctx.group.agents)}
+    return short_minutes(ctx, [(pos[aid], s) for aid, s in res.shifts])
+
+
 def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = None
                    ) -> ScheduleResult:
     """Solve `problem` (pre-checks, three stages, evaluation, rule check).
@@ -186,7 +199,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     shifts: list[tuple[str, int]] = []
     statuses = []
     n_total = max(1, len(problem.scenario.agents))
-    stage2_budget = 0.35 * budget  # CP-SAT deterministic time; stage 2b improves after
+    stage2_budget = 0.2 * budget  # CP-SAT deterministic time; stage 2b improves after
     site_of = {a.id: a.site for a in problem.scenario.agents}
     chunk = 30  # CP-SAT models of at most this many agents (a group is split evenly)
     for g, grp in enumerate(problem.groups):
@@ -202,8 +215,14 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
                 (problem.shift_types[s].start, problem.shift_types[s].end)
                 for aid, s in shifts if site_of[aid] == grp.site)
             ctx = build_group_model(problem, g, scaled, agents=agents, seats_taken=taken)
-            res = solve_group(ctx, time_limit_s=max(0.5, share), seed=cfg.seed,
+            res = solve_group(ctx, time_limit_s=max(0.2, share), seed=cfg.seed,
                               num_workers=cfg.num_workers)
+            short = _short(ctx, res)
+            if short > 0:  # agents left under contract: the same model, 4x the time
+                again = solve_group(ctx, time_limit_s=4 * max(0.2, share), seed=cfg.seed,
+                                    num_workers=cfg.num_workers)
+                if again.shifts and _short(ctx, again) < short:
+                    res = again
             if res.status in ("INFEASIBLE", "MODEL_INVALID"):
                 diagnose_group(problem, g, scaled, res.status)
             # UNKNOWN without a hint: these agents stay unscheduled; the checker reports it
