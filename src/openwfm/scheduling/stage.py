@@ -36,6 +36,34 @@ def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
     return paths
 
 
+def fairness_items(shifts: pd.DataFrame) -> list[tuple[str, float]]:
+    """How nights (>= 2 h in the site's night window) and weekend shifts (local Saturday or
+    Sunday start) are spread over the agents who work: most, mean and fewest per agent.
+
+    Examples
+    --------
+    >>> sh = pd.DataFrame({"agent_id": ["a", "a", "b"], "night_h": [3.0, 0.0, 2.0],
+    ...                    "start_local": ["2026-03-28T22:00:00+00:00",
+    ...                                    "2026-03-30T08:00:00+01:00",
+    ...                                    "2026-03-31T22:00:00+01:00"]})
+    >>> dict(fairness_items(sh))["night_shifts_per_agent_max"]
+    1
+    >>> dict(fairness_items(sh))["weekend_shifts_per_agent_mean"]
+    0.5
+    """
+    if shifts.empty:
+        return []
+    night = (shifts["night_h"] >= 2.0 - 1e-9).groupby(shifts["agent_id"]).sum()
+    weekday = [pd.Timestamp(x).weekday() for x in shifts["start_local"]]
+    weekend = (pd.Series(weekday, index=shifts.index) >= 5).groupby(shifts["agent_id"]).sum()
+    out: list[tuple[str, float]] = []
+    for name, per_agent in (("night_shifts", night), ("weekend_shifts", weekend)):
+        out += [(f"{name}_per_agent_max", int(per_agent.max())),
+                (f"{name}_per_agent_mean", round(float(per_agent.mean()), 3)),
+                (f"{name}_per_agent_min", int(per_agent.min()))]
+    return out
+
+
 def summary_frame(result: ScheduleResult, problem: SchedulingProblem | None = None
                   ) -> pd.DataFrame:
     """One row per figure: status, cost, penalty, objective, bound, gap, violations,
@@ -51,6 +79,7 @@ def summary_frame(result: ScheduleResult, problem: SchedulingProblem | None = No
              ("coverage_share", round(1 - float(cov["shortfall"].sum()) / req_h, 5)
               if req_h else 1.0),
              ("violations", len(result.check.violations)),
+             *fairness_items(result.shifts),
              ("preferences_met", int(result.preferences["met"].sum())),
              ("preferences_total", len(result.preferences)),
              *[(f"seconds_{k}", round(v, 2)) for k, v in result.timings_s]]
