@@ -51,7 +51,7 @@ from numba import njit
 from openwfm.scheduling.assign import _agent_ok
 from openwfm.scheduling.cover import duty_profile, flow_split, productive_profile
 from openwfm.scheduling.model import SchedulingProblem
-from openwfm.scheduling.preferences import shift_penalties
+from openwfm.scheduling.preferences import NIGHT_SHIFT_MIN, shift_penalties
 from openwfm.scheduling.rules import days_ok, work_patterns
 
 
@@ -129,7 +129,7 @@ class _State:
         self.day = np.array([st.day for st in types], dtype=int)
         self.paid = np.array([st.paid_min for st in types], dtype=int)
         self.cost = np.array([st.cost for st in types], dtype=float)
-        self.night = np.array([st.night_min >= 120 for st in types])
+        self.night = np.array([st.night_min >= NIGHT_SHIFT_MIN for st in types])
         self.weekend = np.array([st.weekend for st in types])
         lengths = sorted({st.length for st in types})
         self.L = max((math.ceil(n / im) for n in lengths), default=1)
