@@ -84,9 +84,15 @@ def test_improve_is_deterministic():
 def test_improve_keeps_contract_hours_and_fairness():
     sc, req = generated_instance(n_agents=30, seed=2)
     p = build_problem(sc, req, parse_config(CFG))
-    start = _same_start_schedule(p, hour_utc=20)  # 8 h paid x 5 = the 40 h contract
-    r = improve_schedule(p, start)
     group = {a.id: g for g, grp in enumerate(p.groups) for a in grp.agents}
+    # odd groups work 20:00 UTC (04:00-13:00 in Manila: a night shift there), even groups
+    # 06:00 UTC: groups with no night shift must still have none after the search
+    start = []
+    for g, grp in enumerate(p.groups):
+        part = _same_start_schedule(p, 20 if g % 2 else 6)
+        ids = {a.id for a in grp.agents}
+        start += [(aid, s) for aid, s in part if aid in ids]
+    r = improve_schedule(p, start)
 
     def per_agent(shifts, what):
         out = dict.fromkeys(group, 0)
@@ -103,4 +109,28 @@ def test_improve_keeps_contract_hours_and_fairness():
     for what in (lambda st: st.night_min >= 120, lambda st: st.weekend):
         before, after = group_max(per_agent(start, what)), group_max(per_agent(r.shifts, what))
         assert all(after[g] <= before[g] for g in before)
+    nights_before = group_max(per_agent(start, lambda st: st.night_min >= 120))
+    assert 0 in nights_before.values() and max(nights_before.values()) > 0  # both kinds
     assert _checked(p, r.shifts).ok
+
+
+def test_improve_from_an_empty_week_with_history(tmp_path):
+    # nothing scheduled: every agent under contract; adds and the two-step repair build a
+    # week that the checker accepts but for agents the rules keep under contract; the
+    # history's rest (last shift ended 23:00 Sunday) and carried-in days hold
+    sc = toy_scenario(n_agents=6, queues=("q1",))
+    req = flat_requirement(sc, 2.0)
+    (tmp_path / "h.csv").write_text("agent_id,last_shift_end,consecutive_days_worked\n"
+                                    "a1,2026-03-29T23:00,6\na2,2026-03-29T23:00,2\n")
+    p = build_problem(sc, req, parse_config({**CFG, "history": "h.csv"}, base=tmp_path))
+    r = improve_schedule(p, [])
+    assert r.moves > 0
+    check = _checked(p, r.shifts)
+    assert {v.rule for v in check.violations} <= {"weekly_hours"}
+    assert all("<" in v.message for v in check.violations)  # only under, never over
+    paid = {a.id: 0 for a in sc.agents}
+    for aid, s in r.shifts:
+        paid[aid] += p.shift_types[s].paid_min
+    assert min(paid.values()) >= 32 * 60  # at least 4 of the 5 shifts owed, everyone
+    days_a1 = {p.shift_types[s].day for aid, s in r.shifts if aid == "a1"}
+    assert 0 not in days_a1  # 6 days carried in (max 6): Monday off

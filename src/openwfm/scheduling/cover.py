@@ -206,12 +206,15 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
     # of pattern p, one of the week patterns the site's rule pack allows
     pat_bits: dict[int, np.ndarray] = {}
     pat_cols: dict[int, np.ndarray] = {}
-    if problem.days <= 14:
+    if problem.days <= 7:  # 2^days patterns: a week's 128 at most
         tables = {}
         for g, grp in enumerate(problem.groups):
             pack = problem.packs[grp.site]
             if pack not in tables:
                 tables[pack] = np.flatnonzero(work_patterns(pack, problem.days))
+            if not len(tables[pack]):
+                continue  # no week meets the pack (e.g. more days off than days): the
+                # checker reports it; the bound stays without pattern rows
             pat_bits[g] = tables[pack]
             pat_cols[g] = np.arange(ncol, ncol + len(pat_bits[g]))
             ncol += len(pat_bits[g])

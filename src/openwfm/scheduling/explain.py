@@ -65,7 +65,7 @@ def precheck(problem: SchedulingProblem) -> None:
                 f"agent {a.id}: contract {a.contract_hours:g} h/week > legal "
                 f"{pack.max_weekly_h:g} h ({pack.name}, from {pack.effective_from})",
                 rule=f"weekly_hours:{a.id}")
-        work_days = problem.days - pack.min_days_off
+        work_days = max(0, problem.days - pack.min_days_off)
         longest = min(max_len.get(a.site, 0.0), a.max_shift_h, pack.max_daily_h)
         need = min(a.contract_hours, pack.max_weekly_h) - tol
         if need > work_days * longest + 1e-9:

@@ -322,7 +322,7 @@ class _State:
             if without is not None:
                 np.add.at(occ, self.idx[without], -self.on[without])
             load = occ[self.idx[cands]] + self.on[cands]
-            ok &= (load <= self.seats[a.site]).all(axis=1) | ~self.on[cands].any(axis=1)
+            ok &= ((load <= self.seats[a.site]) | (self.on[cands] == 0)).all(axis=1)
         return ok
 
 
@@ -351,6 +351,7 @@ def _repair(state: _State, i: int, caps: tuple[int, int]) -> float:
             paid1 = now - state.paid[s0] + state.paid[s1]
             off = np.array([dd not in state.mine[i] for dd in range(state.p.days)])
             add = all_c[off[state.day[all_c]]]
+            add = add[paid1 + state.paid[add] > now]  # the pair leaves the agent less short
             if len(add):
                 add = add[state.feasible(i, add, None, caps)]
             if len(add):
@@ -403,6 +404,7 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
     before = state.objective()
     moves = sweeps = 0
     gains: list[float] = []
+    no_repair: set[int] = set()
     order = sorted(range(len(state.agents)), key=lambda i: (state.group[i],
                                                             state.agents[i].id))
     G = len(problem.groups)
@@ -468,7 +470,14 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
                 moves += 1
                 gained -= best_d
         for i in order:  # agents still under contract: two-step moves
-            gained += _repair(state, i, caps[state.group[i]])
+            if i in no_repair:
+                continue  # tried in an earlier sweep and nothing applied
+            got = _repair(state, i, caps[state.group[i]])
+            if got > 0:
+                gained += got
+                moves += 1
+            elif state.lo[i] > sum(state.paid[s] for s in state.mine[i].values()) + 1e-9:
+                no_repair.add(i)
         state.refresh_split()
         gains.append(float(gained))
         if gained < 1e-4 * max(1.0, abs(before)):  # < 0.01 %: converged

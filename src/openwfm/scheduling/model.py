@@ -450,6 +450,13 @@ def build_problem(scenario: Scenario, requirement: pd.DataFrame,
     """
     if config is None:
         config = scenario_config(scenario)
+    if scenario.plan_days != 7:
+        # weekly rules (hours, days off, consecutive days) are judged on the plan: one week
+        raise InputError(f"the scheduler plans one week: plan_days must be 7, got "
+                         f"{scenario.plan_days} (schedule longer plans week by week, each "
+                         f"with the previous week's history)",
+                         file=str(scenario.source) if scenario.source else "<scenario>",
+                         column="plan_days")
     queues = tuple(q.id for q in scenario.queues)
     origin, req = requirement_matrix(requirement, queues, interval_s=scenario.interval_s,
                                      file=requirement_file)

@@ -164,7 +164,8 @@ def days_ok(work: np.ndarray, pack: RulePack, carried: int = 0) -> bool:
     if best > pack.max_consecutive_days:
         return False
     k = pack.min_consecutive_days_off
-    return k < 2 or any(not work[d:d + k].any() for d in range(n - k + 1))
+    # a plan shorter than k days cannot hold the rule; the checker skips it too
+    return k < 2 or n < k or any(not work[d:d + k].any() for d in range(n - k + 1))
 
 
 def work_patterns(pack: RulePack, n_days: int) -> np.ndarray:

@@ -218,7 +218,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
             res = solve_group(ctx, time_limit_s=max(0.2, share), seed=cfg.seed,
                               num_workers=cfg.num_workers)
             short = _short(ctx, res)
-            if short > 0:  # agents left under contract: the same model, 4x the time
+            if short > 0 and res.status != "OPTIMAL":  # under contract: 4x the time
                 again = solve_group(ctx, time_limit_s=4 * max(0.2, share), seed=cfg.seed,
                                     num_workers=cfg.num_workers)
                 if again.shifts and _short(ctx, again) < short:
