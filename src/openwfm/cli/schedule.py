@@ -20,8 +20,9 @@ def schedule(
     out: Path = typer.Option(Path("openwfm-schedule"), "-o", "--out",
                              help="Output folder (replaced as a whole when the run succeeds)."),
     time_limit_s: float | None = typer.Option(None, "--time-limit-s",
-                                              help="Solver time limit (default: scenario's "
-                                              "\\[scheduling] time_limit_s, else 30)."),
+                                              help="Solver time limit per week (default: "
+                                              "scenario's \\[scheduling] time_limit_s, "
+                                              "else 30)."),
     history: Path | None = typer.Option(
         None, "--history", help="Previous week's end per agent (overrides \\[scheduling] "
         "history): CSV agent_id, last_shift_end (ISO; local to the agent's site without an "
@@ -45,6 +46,8 @@ def schedule(
     service_level = contacts answered within answer_within_s / contacts offered.
     Coverage splits a multi-skill agent between queues (never counted twice). Gap =
     (objective - LP bound) / objective, objective = shift cost + shortfall penalty.
+    A plan of several weeks (plan_days = 7, 14, ...) is scheduled week by week, each week
+    with the previous one's end as history (rest and consecutive days hold across weeks).
 
     Shortfall penalty (scenario [scheduling] understaffing_penalty): "service_level", the
     default when the requirement has volume and aht_s: k agents short of r costs
@@ -60,10 +63,10 @@ def schedule(
     from openwfm.io.atomic import atomic_dir
     from openwfm.scenario import load_scenario
     from openwfm.scheduling.history import read_history
-    from openwfm.scheduling.model import build_problem, scenario_config
+    from openwfm.scheduling.model import scenario_config
     from openwfm.scheduling.preferences import read_preferences
-    from openwfm.scheduling.solve import solve_schedule
     from openwfm.scheduling.stage import summary_frame, write_schedule_outputs
+    from openwfm.scheduling.weeks import schedule_weeks
 
     sc = load_scenario(scenario)
     try:
@@ -85,9 +88,9 @@ def schedule(
         config = replace(config, history=read_history(history))
     if preferences is not None:
         config = replace(config, preferences=read_preferences(preferences))
-    problem = build_problem(sc, req, config, requirement_file=str(requirement))
     with console.status("scheduling ..."):
-        result = solve_schedule(problem, time_limit_s=time_limit_s)
+        problem, result = schedule_weeks(sc, req, config, requirement_file=str(requirement),
+                                         time_limit_s=time_limit_s)
     with atomic_dir(out) as tmp:
         write_schedule_outputs(problem, result, tmp)
     table = Table(title=f"openwfm schedule: {sc.name}")

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from openwfm.scheduling.model import SchedulingProblem, build_problem
-from openwfm.scheduling.solve import ScheduleResult, solve_schedule
+from openwfm.scheduling.model import SchedulingProblem, scenario_config
+from openwfm.scheduling.solve import ScheduleResult
+from openwfm.scheduling.weeks import schedule_weeks
 
 if TYPE_CHECKING:
     from openwfm.pipeline import PlanContext
@@ -131,8 +132,8 @@ def schedule_sections(problem: SchedulingProblem, result: ScheduleResult,
 def stage_schedule(ctx: PlanContext) -> None:
     """Schedule the scenario's agents for the planned week from ``ctx.requirement``."""
     assert ctx.requirement is not None, "the staffing stage runs first"
-    problem = build_problem(ctx.scenario, ctx.requirement)
-    result = solve_schedule(problem)
+    problem, result = schedule_weeks(ctx.scenario, ctx.requirement,
+                                     scenario_config(ctx.scenario))
     ctx.segments = result.segments
     ctx.results["schedule"] = result
     write_schedule_outputs(problem, result, Path(ctx.out_dir) / "schedule")

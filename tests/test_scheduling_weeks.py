@@ -1,0 +1,77 @@
+"""Plans of several weeks: week by week, the rules hold across every week boundary."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from openwfm.errors import InputError
+from openwfm.scheduling import parse_config
+from openwfm.scheduling.synthetic import flat_requirement, toy_scenario
+from openwfm.scheduling.weeks import history_after, schedule_weeks
+
+CFG = {"time_limit_s": 4, "shifts": [{"start_step_min": 60, "lengths_h": [8, 9]}]}
+
+
+def _two_weeks(n=3):
+    sc = replace(toy_scenario(n_agents=n), plan_days=14)
+    req = flat_requirement(sc, 0.5)
+    ts = pd.to_datetime(req["interval_start"], utc=True)
+    # a busy Sunday evening and Monday morning around the week boundary: the pull to work
+    # late on Sunday and early on Monday is what the history must hold back
+    busy = (ts >= pd.Timestamp("2026-04-05 16:00", tz="UTC")) & (
+        ts < pd.Timestamp("2026-04-06 12:00", tz="UTC"))
+    req.loc[busy, "agents"] = 3.0
+    return sc, req
+
+
+def test_two_weeks_rest_and_consecutive_days_across_the_boundary():
+    sc, req = _two_weeks()
+    problem, r = schedule_weeks(sc, req, parse_config(CFG))
+    assert r.check.ok, r.check.counts()
+    assert len(r.coverage) == 14 * 96
+    pack = problem.packs["Casablanca"]
+    zone = "Africa/Casablanca"
+    for aid, sh in r.shifts.groupby("agent_id"):
+        start = pd.to_datetime(sh["start_utc"], utc=True).sort_values().to_numpy()
+        end = pd.to_datetime(sh["end_utc"], utc=True).sort_values().to_numpy()
+        rest_h = (start[1:] - end[:-1]) / np.timedelta64(1, "h")
+        assert rest_h.min() >= pack.min_rest_h - 1e-9, aid  # over the whole fortnight
+        days = sorted({(pd.Timestamp(s).tz_convert(zone).date() - sc.plan_start).days
+                       for s in sh["start_utc"]})
+        run = best = 0
+        for d in range(14):
+            run = run + 1 if d in days else 0
+            best = max(best, run)
+        assert best <= pack.max_consecutive_days, aid
+        for w in range(2):  # weekly hours judged per week
+            paid = sh.loc[[(pd.Timestamp(s).tz_convert(zone).date() - sc.plan_start).days
+                           // 7 == w for s in sh["start_utc"]], "paid_h"].sum()
+            assert 38 - 1e-9 <= paid <= 40 + 1e-9, (aid, w, paid)
+    assert r.objective == pytest.approx(r.cost + r.penalty)
+    assert r.lp_bound <= r.objective + 1e-6
+
+
+def test_history_after_counts_the_run_to_the_last_day():
+    sc = toy_scenario(n_agents=2)
+    _problem, r = schedule_weeks(sc, flat_requirement(sc, 1.0), parse_config(CFG))
+    hist = {h.agent_id: h for h in history_after(_problem, r)}
+    for aid, sh in r.shifts.groupby("agent_id"):
+        worked = {datetime.fromisoformat(x).date() for x in sh["start_local"]}
+        run, d = 0, date(2026, 4, 5)
+        while d in worked:
+            run, d = run + 1, d - timedelta(days=1)
+        assert hist[aid].consecutive_days == run
+        assert pd.Timestamp(hist[aid].last_shift_end) == max(pd.to_datetime(sh["end_utc"],
+                                                                            utc=True))
+
+
+def test_plan_not_whole_weeks_names_plan_days():
+    sc = replace(toy_scenario(n_agents=1), plan_days=10)
+    with pytest.raises(InputError) as e:
+        schedule_weeks(sc, flat_requirement(sc, 1.0), parse_config(CFG))
+    assert e.value.location.column == "plan_days"
