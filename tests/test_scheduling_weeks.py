@@ -75,3 +75,31 @@ def test_plan_not_whole_weeks_names_plan_days():
     with pytest.raises(InputError) as e:
         schedule_weeks(sc, flat_requirement(sc, 1.0), parse_config(CFG))
     assert e.value.location.column == "plan_days"
+
+
+def test_previous_weeks_night_shift_takes_its_seat():
+    # one seat, two 8 h agents; shifts start Sunday 20:00-21:00 (9 h, into Monday) or
+    # Monday 00:00-06:00 (local). Week 1's Sunday night shift still holds the seat early on
+    # Monday of week 2, so week 2's Monday shift starts only once it ends; the fortnight's
+    # seats are re-checked as a whole (a week's own check cannot see the carried shift)
+    site = replace(toy_scenario().sites[0], seats=1)
+    sc = replace(toy_scenario(n_agents=2, site=site, contract_hours=8.0), plan_days=14)
+    req = flat_requirement(sc, 0.2)
+    ts = pd.to_datetime(req["interval_start"], utc=True)
+    night = (ts >= pd.Timestamp("2026-04-05 19:00", tz="UTC")) & (
+        ts < pd.Timestamp("2026-04-06 12:00", tz="UTC"))
+    req.loc[night, "agents"] = 2.0
+    cfg = {"time_limit_s": 4, "shifts": [
+        {"name": "night", "start_step_min": 60, "earliest": "20:00", "latest": "21:00",
+         "lengths_h": [9], "days": [6]},
+        {"name": "early", "start_step_min": 60, "earliest": "00:00", "latest": "06:00",
+         "lengths_h": [9], "days": [0]}]}
+    _problem, r = schedule_weeks(sc, req, parse_config(cfg))
+    assert r.check.ok, r.check.counts()
+    start = pd.to_datetime(r.shifts["start_utc"], utc=True)
+    end = pd.to_datetime(r.shifts["end_utc"], utc=True)
+    boundary = pd.Timestamp("2026-04-05 22:00", tz="UTC")  # Monday 00:00 in Casablanca
+    carried = end[(start < boundary) & (end > boundary)]
+    assert len(carried) == 1  # week 1 ends with a night shift running into week 2
+    monday = start[(start >= boundary) & (start < boundary + pd.Timedelta(hours=24))]
+    assert len(monday) == 1 and monday.iloc[0] >= carried.iloc[0]

@@ -268,7 +268,8 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
     for site in problem.scenario.sites:
         if not seats_bind[site.name]:
             continue  # fewer agents than seats: the rule cannot bind
-        start = add_rows(T, -np.inf, float(site.seats), f"seats:{site.name}")
+        free = np.maximum(0, site.seats - problem.carried_on_duty(site.name)).astype(float)
+        start = add_rows(T, -np.inf, free, f"seats:{site.name}")
         for g, grp in enumerate(problem.groups):
             if grp.site == site.name:
                 put(start + t, duty_col[g], 1.0)

@@ -193,7 +193,8 @@ class _State:
         for a in self.agents:
             n_site[a.site] += 1
         self.seats = {s.name: s.seats for s in p.scenario.sites if n_site[s.name] > s.seats}
-        self.occ = {s: np.zeros(T, dtype=int) for s in self.seats}
+        # the previous week's shifts running into this one take seats too
+        self.occ = {s: p.carried_on_duty(s) for s in self.seats}
         self.supply = np.zeros((len(p.groups), T))
         for i, mine in enumerate(self.mine):
             for s in mine.values():

@@ -334,6 +334,19 @@ class SchedulingProblem:
     """Agent id -> the previous week's end (`openwfm.scheduling.history`)."""
     preferences: tuple[Preference, ...] = ()
     """Soft wishes (`openwfm.scheduling.preferences`), validated against the scenario."""
+    carried_duty: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    """Site -> ``(start, end)`` minutes from origin of the previous week's shifts that run
+    into this one (a Sunday night shift): they take seats here (`weeks.schedule_weeks`)."""
+
+    def carried_on_duty(self, site: str) -> np.ndarray:
+        """Agents of the previous week still on duty at `site` per interval (an agent
+        counts in every interval its shift overlaps)."""
+        out = np.zeros(self.n_intervals, dtype=int)
+        im = self.interval_min
+        for a, b in self.carried_duty.get(site, ()):
+            t0, t1 = max(0, a // im), min(self.n_intervals, -(-b // im))
+            out[t0:t1] += 1
+        return out
 
     @property
     def times(self) -> pd.DatetimeIndex:

@@ -212,8 +212,9 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
             # work on any machine, so the schedule does not depend on the load
             share = stage2_budget * len(agents) / n_total
             taken = seat_profile(
-                (problem.shift_types[s].start, problem.shift_types[s].end)
-                for aid, s in shifts if site_of[aid] == grp.site)
+                [(problem.shift_types[s].start, problem.shift_types[s].end)
+                 for aid, s in shifts if site_of[aid] == grp.site]
+                + list(problem.carried_duty.get(grp.site, ())))
             ctx = build_group_model(problem, g, scaled, agents=agents, seats_taken=taken)
             res = solve_group(ctx, time_limit_s=max(0.2, share), seed=cfg.seed,
                               num_workers=cfg.num_workers)

@@ -34,7 +34,7 @@ import pandas as pd
 
 from openwfm.errors import InputError
 from openwfm.scenario import Scenario
-from openwfm.scheduling.check import RuleCheck
+from openwfm.scheduling.check import RuleCheck, check_seats
 from openwfm.scheduling.history import HistoryRecord
 from openwfm.scheduling.model import (
     SchedulingConfig,
@@ -65,7 +65,20 @@ def history_after(problem: SchedulingProblem, result: ScheduleResult
     return tuple(out)
 
 
-def _combine(weeks: list[ScheduleResult]) -> ScheduleResult:
+def carried_duty(previous: ScheduleResult, problem: SchedulingProblem
+                 ) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Site -> ``(start, end)`` minutes from `problem`'s origin of the `previous` week's
+    shifts that end after it (they take seats in `problem`'s week)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for row in previous.shifts.itertuples(index=False):
+        end = int((pd.Timestamp(row.end_utc) - problem.origin).total_seconds() // 60)
+        if end > 0:
+            start = int((pd.Timestamp(row.start_utc) - problem.origin).total_seconds() // 60)
+            out.setdefault(row.site, []).append((start, end))
+    return {k: tuple(sorted(v)) for k, v in sorted(out.items())}
+
+
+def _combine(problem: SchedulingProblem, weeks: list[ScheduleResult]) -> ScheduleResult:
     if len(weeks) == 1:
         return weeks[0]
     cost = sum(r.cost for r in weeks)
@@ -76,16 +89,22 @@ def _combine(weeks: list[ScheduleResult]) -> ScheduleResult:
     for r in weeks:
         for k, v in r.timings_s:
             timings[k] = timings.get(k, 0.0) + v
+    segments = pd.concat([r.segments for r in weeks], ignore_index=True)
+    # seats are re-checked over the whole plan: a week's check cannot see the previous
+    # week's night shift still on duty after midnight on Sunday
+    seats = tuple(check_seats(problem, segments))
     return ScheduleResult(
-        segments=pd.concat([r.segments for r in weeks], ignore_index=True),
+        segments=segments,
         shifts=pd.concat([r.shifts for r in weeks], ignore_index=True),
         coverage=pd.concat([r.coverage for r in weeks], ignore_index=True),
         cost=cost, penalty=penalty, objective=objective, lp_bound=bound,
         gap=(objective - bound) / objective if objective > 0 else 0.0,
-        status="ok" if all(r.status == "ok" for r in weeks) else "rule_violations",
+        status="ok" if all(r.status == "ok" for r in weeks) and not seats
+        else "rule_violations",
         stages=tuple((f"week{w + 1}_{k}", v) for w, r in enumerate(weeks)
                      for k, v in r.stages),
-        check=RuleCheck(tuple(v for r in weeks for v in r.check.violations)),
+        check=RuleCheck(tuple(v for r in weeks for v in r.check.violations
+                              if v.rule != "seats") + seats),
         timings_s=tuple(timings.items()),
         preferences=pd.concat([r.preferences for r in weeks], ignore_index=True))
 
@@ -129,8 +148,10 @@ def schedule_weeks(scenario: Scenario, requirement: pd.DataFrame,
         cfg = replace(config, history=history, preferences=prefs)
         problem = build_problem(week, requirement.loc[rows].reset_index(drop=True), cfg,
                                 requirement_file=requirement_file)
+        if results:  # the previous week's shifts running into this one take seats
+            problem = replace(problem, carried_duty=carried_duty(results[-1], problem))
         result = solve_schedule(problem, time_limit_s=time_limit_s)
         problems.append(problem)
         results.append(result)
         history = history_after(problem, result)
-    return problems[0], _combine(results)
+    return problems[0], _combine(problems[0], results)
