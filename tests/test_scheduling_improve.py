@@ -134,3 +134,15 @@ def test_improve_from_an_empty_week_with_history(tmp_path):
     assert min(paid.values()) >= 32 * 60  # at least 4 of the 5 shifts owed, everyone
     days_a1 = {p.shift_types[s].day for aid, s in r.shifts if aid == "a1"}
     assert 0 not in days_a1  # 6 days carried in (max 6): Monday off
+
+
+def test_surplus_value_is_concave_and_relative():
+    from openwfm.scheduling.improve import _buffer
+
+    # 10 required: full value per agent up to 1 agent (10 %), half up to 2.5 more, then none
+    vals = [-_buffer(s, 10.0) for s in (0.0, 0.5, 1.0, 2.0, 3.5, 5.0)]
+    assert vals == pytest.approx([0.0, 0.05, 0.1, 0.15, 0.175, 0.175])
+    slopes = np.diff(vals) / np.diff([0.0, 0.5, 1.0, 2.0, 3.5, 5.0])
+    assert (np.diff(slopes) <= 1e-12).all()  # diminishing returns: concave value
+    assert -_buffer(1.0, 2.0) > -_buffer(1.0, 20.0)  # one agent matters more on a small queue
+    assert _buffer(-3.0, 10.0) == 0.0  # a shortfall is the penalty's business

@@ -237,7 +237,8 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     imp = improve_schedule(problem, shifts, time_limit_s=max(5.0, 0.4 * budget))
     shifts = list(imp.shifts)
     timings.append(("stage2b_improve", time.perf_counter() - t))
-    stages.append(("stage2b_improve", f"{imp.moves} moves in {imp.sweeps} sweeps, "
+    stages.append(("stage2b_improve", f"{imp.moves} moves (+{imp.spread_moves} spreading "
+                   f"the surplus) in {imp.sweeps} sweeps, "
                    f"{imp.objective_before:,.0f} -> {imp.objective_after:,.0f}"))
     t = time.perf_counter()
     brk = place_breaks(problem, shifts)
