@@ -66,7 +66,10 @@ def test_schedule_cli_writes_outputs(tmp_path):
     assert res.returncode == 0, res.stderr
     out = tmp_path / "out"
     seg = pd.read_csv(out / "segments.csv")
-    assert list(seg.columns) == ["agent_id", "site", "activity", "start", "end", "queue"]
+    assert list(seg.columns) == ["agent_id", "site", "activity", "start", "end", "queue",
+                                 "start_local", "end_local"]
+    local = pd.to_datetime(seg["start_local"].str[:19]) - pd.to_datetime(seg["start"].str[:19])
+    assert set(local) <= {pd.Timedelta(hours=1)}  # Casablanca after Ramadan 2026: UTC+1
     assert set(seg["activity"]) == {"work", "break", "meal"}
     summary = dict(pd.read_csv(out / "schedule_summary.csv").itertuples(index=False))
     assert summary["violations"] == "0"

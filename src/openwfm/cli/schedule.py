@@ -36,7 +36,8 @@ def schedule(
 ) -> None:
     """Schedule agents (shifts, breaks, meals) at least cost and shortfall, under labour rules.
 
-    Writes segments.csv (agent_id, site, activity work/break/meal, start, end UTC, queue),
+    Writes segments.csv (agent_id, site, activity work/break/meal, start, end UTC, queue,
+    start_local, end_local in the site zone),
     shifts.csv (UTC and local times), coverage.csv (required vs scheduled productive agents
     per queue and interval), rule_check.csv, schedule_summary.csv (with preferences_met /
     preferences_total), preferences.csv (per preference: met, violations, penalty) and

@@ -18,14 +18,16 @@ if TYPE_CHECKING:
 
 def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
                            folder: Path) -> list[Path]:
-    """Write segments.csv, shifts.csv, coverage.csv, rule_check.csv, schedule_summary.csv,
+    """Write segments.csv (UTC and local times), shifts.csv, coverage.csv, rule_check.csv,
+    schedule_summary.csv,
     preferences.csv (one row per agent preference, met or not) and ``ics/<agent>.ics``
     into `folder` (the caller makes it atomic)."""
     from openwfm.io.ical import write_calendars
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, df in (("segments.csv", result.segments), ("shifts.csv", result.shifts),
+    for name, df in (("segments.csv", segments_with_local_time(problem, result.segments)),
+                     ("shifts.csv", result.shifts),
                      ("coverage.csv", result.coverage),
                      ("rule_check.csv", result.check.to_frame()),
                      ("schedule_summary.csv", summary_frame(result, problem)),
@@ -35,6 +37,31 @@ def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
     tz = {a.id: problem.scenario.site(a.site).tz for a in problem.scenario.agents}
     write_calendars(result.segments, tz, folder / "ics")
     return paths
+
+
+def segments_with_local_time(problem: SchedulingProblem, segments: pd.DataFrame
+                             ) -> pd.DataFrame:
+    """`segments` plus ``start_local`` / ``end_local``: each work, break and meal segment in
+    its agent's site zone (ISO with the offset in force then, so DST and Ramadan show).
+
+    Examples
+    --------
+    >>> from openwfm.scheduling.synthetic import toy_scenario, flat_requirement
+    >>> from openwfm.scheduling.model import build_problem
+    >>> sc = toy_scenario(n_agents=1)
+    >>> p = build_problem(sc, flat_requirement(sc, 0.0))
+    >>> seg = pd.DataFrame({"agent_id": ["a1"], "site": ["Casablanca"], "activity": ["meal"],
+    ...                     "start": [pd.Timestamp("2026-03-30 12:00", tz="UTC")],
+    ...                     "end": [pd.Timestamp("2026-03-30 13:00", tz="UTC")]})
+    >>> segments_with_local_time(p, seg)["start_local"].iloc[0]
+    '2026-03-30T13:00:00+01:00'
+    """
+    out = segments.copy()
+    zone = out["site"].map({s.name: s.tz for s in problem.scenario.sites})
+    for col in ("start", "end"):
+        out[f"{col}_local"] = [t.tz_convert(z).isoformat() for t, z in zip(out[col], zone,
+                                                                           strict=True)]
+    return out
 
 
 def fairness_items(shifts: pd.DataFrame) -> list[tuple[str, float]]:
