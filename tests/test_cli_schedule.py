@@ -48,8 +48,8 @@ lengths_h = [9]
 """
 
 
-def _run(tmp: Path, req: pd.DataFrame) -> subprocess.CompletedProcess:
-    (tmp / "sc.toml").write_text(TOML)
+def _run(tmp: Path, req: pd.DataFrame, toml: str = TOML) -> subprocess.CompletedProcess:
+    (tmp / "sc.toml").write_text(toml)
     req.to_csv(tmp / "req.csv", index=False)
     return subprocess.run([sys.executable, "-c", "from openwfm.cli import main; main()",
                            "schedule", str(tmp / "sc.toml"), str(tmp / "req.csv"), "-o",
@@ -85,3 +85,21 @@ def test_schedule_cli_bad_row_exits_2_and_writes_nothing(tmp_path):
     assert res.returncode == 2
     assert "row 3" in res.stderr and "'queue'" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_schedule_cli_two_weeks(tmp_path):
+    # plan_days = 14: scheduled week by week, both weeks in the outputs, summed summary
+    toml = TOML.replace('plan_start = "2026-03-30"', 'plan_start = "2026-03-30"\nplan_days = 14')
+    sc = toy_scenario(2, queues=("fr", "en"), skills=(("fr",), ("en", "fr")))
+    from dataclasses import replace
+    req = flat_requirement(replace(sc, plan_days=14), 0.5)
+    res = _run(tmp_path, req, toml)
+    assert res.returncode == 0, res.stderr
+    shifts = pd.read_csv(tmp_path / "out" / "shifts.csv")
+    weeks = (pd.to_datetime(shifts["start_utc"], utc=True)
+             >= pd.Timestamp("2026-04-05 22:00", tz="UTC")).value_counts()
+    assert weeks[True] == 10 and weeks[False] == 10  # 2 agents x 5 shifts, each week
+    summary = dict(pd.read_csv(tmp_path / "out" / "schedule_summary.csv")
+                   .itertuples(index=False))
+    assert summary["violations"] == "0" and "solver_week2_stage1_cover" in summary
+    assert len(pd.read_csv(tmp_path / "out" / "coverage.csv")) == 2 * 14 * 96
