@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -91,7 +92,6 @@ def test_schedule_cli_two_weeks(tmp_path):
     # plan_days = 14: scheduled week by week, both weeks in the outputs, summed summary
     toml = TOML.replace('plan_start = "2026-03-30"', 'plan_start = "2026-03-30"\nplan_days = 14')
     sc = toy_scenario(2, queues=("fr", "en"), skills=(("fr",), ("en", "fr")))
-    from dataclasses import replace
     req = flat_requirement(replace(sc, plan_days=14), 0.5)
     res = _run(tmp_path, req, toml)
     assert res.returncode == 0, res.stderr
