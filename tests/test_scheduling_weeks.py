@@ -103,3 +103,17 @@ def test_previous_weeks_night_shift_takes_its_seat():
     assert len(carried) == 1  # week 1 ends with a night shift running into week 2
     monday = start[(start >= boundary) & (start < boundary + pd.Timedelta(hours=24))]
     assert len(monday) == 1 and monday.iloc[0] >= carried.iloc[0]
+    # ... and covers week 2's first hours: the coverage table counts every work segment
+    # in them, the carried shift's included (one queue, one skill: no split)
+    lo, hi = boundary, boundary + pd.Timedelta(hours=4)
+    seg = r.segments[r.segments["activity"] == "work"]
+    work_h = ((seg["end"].clip(lower=lo, upper=hi) - seg["start"].clip(lower=lo, upper=hi))
+              .dt.total_seconds().sum() / 3600)
+    cov = r.coverage
+    t = pd.to_datetime(cov["interval_start"], utc=True)
+    first = cov[(t >= lo) & (t < hi)]
+    assert len(first) == 16
+    assert first["scheduled"].sum() / 4 == pytest.approx(work_h)
+    carried_h = ((seg["end"].clip(upper=hi) - seg["start"].clip(lower=lo)).dt.total_seconds()
+                 [(seg["start"] < lo) & (seg["end"] > lo)].sum() / 3600)
+    assert carried_h > 1.0  # the carried shift does work in week 2

@@ -227,9 +227,11 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
             var_ub[uc] = 0.0 if cfg.hard_coverage else problem.penalty.widths[
                 q, demand_t[q][pos], k]
 
-    # running sums: prod[g,t] - prod[g,t-1] - sum dw x = 0 (same for duty)
+    # running sums: prod[g,t] - prod[g,t-1] - sum dw x = 0 (same for duty); agents of the
+    # previous week still working here start the productive sum (multi-week plans)
     t = np.arange(T)
-    prod_row = add_rows(G * T, 0.0, 0.0, "productive_sum")
+    carried = np.diff(problem.carried_productive(), axis=1, prepend=0.0).ravel()
+    prod_row = add_rows(G * T, carried, carried, "productive_sum")
     duty_row = add_rows(G * T, 0.0, 0.0, "on_duty_sum")
     n_site = {site.name: sum(len(g.agents) for g in problem.groups if g.site == site.name)
               for site in problem.scenario.sites}

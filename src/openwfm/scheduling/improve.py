@@ -232,7 +232,7 @@ class _State:
         self.seats = {s.name: s.seats for s in p.scenario.sites if n_site[s.name] > s.seats}
         # the previous week's shifts running into this one take seats too
         self.occ = {s: p.carried_on_duty(s) for s in self.seats}
-        self.supply = np.zeros((len(p.groups), T))
+        self.supply = p.carried_productive().copy()  # + the previous week's night shifts
         for i, mine in enumerate(self.mine):
             for s in mine.values():
                 self._put(i, s, +1)

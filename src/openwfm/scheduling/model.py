@@ -338,6 +338,16 @@ class SchedulingProblem:
     """Site -> ``(start, end)`` minutes from origin of the previous week's shifts that run
     into this one (a Sunday night shift): they take seats here (`weeks.schedule_weeks`)."""
 
+    carried_supply: np.ndarray | None = None
+    """[group, interval] productive agents of the previous week's shifts running into this
+    one (they cover the requirement here); None: none."""
+
+    def carried_productive(self) -> np.ndarray:
+        """`carried_supply`, or zeros [group, interval]."""
+        if self.carried_supply is None:
+            return np.zeros((len(self.groups), self.n_intervals))
+        return self.carried_supply
+
     def carried_on_duty(self, site: str) -> np.ndarray:
         """Agents of the previous week still on duty at `site` per interval (an agent
         counts in every interval its shift overlaps)."""

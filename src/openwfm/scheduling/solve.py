@@ -149,7 +149,8 @@ def _segments(problem: SchedulingProblem, shifts: list[tuple[str, int]],
 def evaluate(problem: SchedulingProblem, segments: pd.DataFrame, cost: float
              ) -> tuple[pd.DataFrame, float]:
     """Coverage table and shortfall penalty of a schedule, from its segments."""
-    cov, penalty = flow_coverage(problem, productive_supply(problem, segments))
+    supply = productive_supply(problem, segments) + problem.carried_productive()
+    cov, penalty = flow_coverage(problem, supply)
     times = problem.times
     Q = len(problem.queues)
     table = pd.DataFrame({

@@ -42,7 +42,7 @@ from openwfm.scheduling.model import (
     build_problem,
     requirement_matrix,
 )
-from openwfm.scheduling.solve import ScheduleResult, solve_schedule
+from openwfm.scheduling.solve import ScheduleResult, productive_supply, solve_schedule
 
 
 def history_after(problem: SchedulingProblem, result: ScheduleResult
@@ -149,7 +149,9 @@ def schedule_weeks(scenario: Scenario, requirement: pd.DataFrame,
         problem = build_problem(week, requirement.loc[rows].reset_index(drop=True), cfg,
                                 requirement_file=requirement_file)
         if results:  # the previous week's shifts running into this one take seats
-            problem = replace(problem, carried_duty=carried_duty(results[-1], problem))
+            problem = replace(problem, carried_duty=carried_duty(results[-1], problem),
+                              carried_supply=productive_supply(problem,
+                                                               results[-1].segments))
         result = solve_schedule(problem, time_limit_s=time_limit_s)
         problems.append(problem)
         results.append(result)
