@@ -376,3 +376,17 @@ def test_soft_preferences_penalty_equals_report(tmp_path):
     pen = shift_penalties(p)["a1"]
     per_shift = rep.loc[rep["kind"] != "max_nights", "penalty"].sum()
     assert pen[types].sum() == pytest.approx(per_shift)
+
+
+def test_contract_wins_over_a_day_off_wish(tmp_path):
+    # 6 days carried in: Monday off; two consecutive days off within the week: the only
+    # 5-day week left is Wednesday-Sunday, Friday included. The contract (hard up to the
+    # tolerance) beats the soft wish for Friday off, which the report shows unmet
+    p = _problem(tmp_path, history="agent_id,last_shift_end,consecutive_days_worked\n"
+                                   "a1,2026-03-29T20:00,6",
+                 preferences="agent_id,kind,value,weight\na1,day_off,Friday,5")
+    r = solve_schedule(p)
+    assert r.check.ok, r.check.counts()
+    assert r.shifts["paid_h"].sum() == 40
+    pref = r.preferences.iloc[0]
+    assert not pref["met"] and pref["violations"] == 1

@@ -23,8 +23,9 @@ day, minimum rest, weekly paid hours in ``[min(contract - tolerance, now), contr
 days off, consecutive days off, maximum consecutive days, seats at the site, availability,
 night work, shift length; the previous week's last shift and working days carried in,
 from the history) and the agent's nights and weekend shifts stay within the most any agent
-of the group has (fairness is not made worse); no move makes an agent's preferences
-(``day_off``, ``start_between``, ``max_nights``) worse than stage 2 left them. An agent
+of the group has (fairness is not made worse). Preferences (``day_off``,
+``start_between``, ``max_nights``) are soft: a broken one costs ``weight x
+preference_cost`` paid hours at the agent's site cost, in the moves' objective. An agent
 still under ``contract - tolerance`` after a sweep gets a two-step repair (re-time one
 shift, add one on a day off). Among an agent's candidates the
 best one is taken (steepest descent), agents in a fixed order: the result is the same on
@@ -213,14 +214,17 @@ class _State:
         # last shift is in `_agent_ok`, hence in `allowed`)
         self.carried = [p.history[a.id].consecutive_days if a.id in p.history else 0
                         for a in self.agents]
-        # preferences: a move never makes an agent's wishes worse
+        # preferences, soft: ``weight x preference_cost`` shift-hours per broken wish, an
+        # hour priced at the agent's site cost (`preferences.shift_penalties` per shift;
+        # max_nights per night beyond the wish)
         self.pref_pen = shift_penalties(p)
-        self.max_nights: list[int | None] = [None] * len(self.agents)
+        self.pref_unit = np.array([p.scenario.site(a.site).cost_per_hour
+                                   for a in self.agents])
+        self.max_nights: list[list[tuple[int, float]]] = [[] for _ in self.agents]
         for pref in p.preferences:
             if pref.max_nights is not None:
-                i = self.ai[pref.agent_id]
-                m = self.max_nights[i]
-                self.max_nights[i] = pref.max_nights if m is None else min(m, pref.max_nights)
+                self.max_nights[self.ai[pref.agent_id]].append(
+                    (pref.max_nights, pref.weight * p.config.preference_cost))
         self.mine: list[dict[int, int]] = [{} for _ in self.agents]  # day -> shift type
         for aid, s in shifts:
             self.mine[self.ai[aid]][int(self.day[s])] = s
@@ -301,6 +305,24 @@ class _State:
                            self.piece_hi[q], self.piece_w[q], out)
         return out
 
+    def delta_pref(self, i: int, cands: np.ndarray | None, without: int | None
+                   ) -> np.ndarray:
+        """Change of agent i's preference cost (currency) when shift `without` (if any) is
+        replaced by each candidate (``cands=None``: by nothing, a drop)."""
+        n = 1 if cands is None else len(cands)
+        out = np.zeros(n)
+        pen = self.pref_pen.get(self.agents[i].id)
+        old_pen = pen[without] if pen is not None and without is not None else 0.0
+        if pen is not None:
+            out += (0.0 if cands is None else pen[cands]) - old_pen
+        if self.max_nights[i]:
+            others = sum(self.night[s] for s in self.mine[i].values() if s != without)
+            before = others + (self.night[without] if without is not None else 0)
+            after = others + (0 if cands is None else self.night[cands].astype(int))
+            for m, w in self.max_nights[i]:
+                out += w * (np.maximum(after - m, 0) - max(before - m, 0))
+        return out * self.pref_unit[i]
+
     def delta_buffer(self, g: int, cands: np.ndarray, sign: int) -> np.ndarray:
         """Change of the secondary objective (`_buffer`: surplus spread evenly) of adding
         (+1) or removing (-1) each candidate shift."""
@@ -361,12 +383,6 @@ class _State:
                 work[d] = True
                 if not days_ok(work, pack, carried):
                     ok &= self.day[cands] != d
-        pref = self.pref_pen.get(a.id)
-        if pref is not None:  # an agent's day_off / start_between wishes: never worse
-            ok &= pref[cands] <= (pref[without] if without is not None else 0.0) + 1e-9
-        if self.max_nights[i] is not None:  # nor more nights than wished (or has now)
-            now_n = nights + (self.night[without] if without is not None else 0)
-            ok &= nights + self.night[cands] <= max(self.max_nights[i], now_n)
         if a.site in self.occ and ok.any():
             occ = self.occ[a.site].copy()
             if without is not None:
@@ -394,7 +410,7 @@ def _repair(state: _State, i: int, caps: tuple[int, int]) -> float:
         same = same[state.feasible(i, same, s0, caps, floor=False)]
         for s1 in same:
             base = (-state.cost[s0] + state.delta_pen(g, np.array([s0]), -1)[0]
-                    + state.cost[s1])
+                    + state.cost[s1] + state.delta_pref(i, np.array([s1]), s0)[0])
             state.apply(i, s0, -1)
             base += state.delta_pen(g, np.array([s1]), +1)[0]
             state.apply(i, int(s1), +1)
@@ -406,6 +422,7 @@ def _repair(state: _State, i: int, caps: tuple[int, int]) -> float:
                 add = add[state.feasible(i, add, None, caps)]
             if len(add):
                 delta = (base + state.cost[add] + state.delta_pen(g, add, +1)
+                         + state.delta_pref(i, add, None)
                          + state.short_w * (np.maximum(state.lo[i] - paid1 - state.paid[add],
                                                        0.0) - (state.lo[i] - now)))
                 k = int(np.argmin(delta))
@@ -481,7 +498,8 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
                 if len(cand):
                     paid_now = sum(state.paid[s] for s in state.mine[i].values())
                     delta = (state.cost[cand] + state.delta_pen(g, cand, +1)
-                             + state.delta_short(i, paid_now, state.paid[cand]))
+                             + state.delta_short(i, paid_now, state.paid[cand])
+                             + state.delta_pref(i, cand, None))
                     k = int(np.argmin(delta))
                     if delta[k] < -1e-6:
                         state.apply(i, int(cand[k]), +1)
@@ -502,8 +520,10 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
                 base = paid_now - state.paid[s0]
                 removal = -state.cost[s0] + state.delta_pen(g, np.array([s0]), -1)[0]
                 removal2 = state.delta_buffer(g, np.array([s0]), -1)[0]
-                drop = removal + float(state.delta_short(i, base, 0.0))
-                short_c = state.delta_short(i, base, state.paid[cand])
+                drop = (removal + float(state.delta_short(i, base, 0.0))
+                        + float(state.delta_pref(i, None, s0)[0]))
+                short_c = (state.delta_short(i, base, state.paid[cand])
+                           + state.delta_pref(i, cand, s0))
                 state.apply(i, s0, -1)
                 best_s, best_d = None, -1e-6
                 if can_drop and drop < best_d:  # drop the shift
