@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from openwfm.scheduling.model import SchedulingProblem, scenario_config
@@ -61,6 +62,48 @@ def segments_with_local_time(problem: SchedulingProblem, segments: pd.DataFrame
     for col in ("start", "end"):
         out[f"{col}_local"] = [t.tz_convert(z).isoformat() for t, z in zip(out[col], zone,
                                                                            strict=True)]
+    return out
+
+
+def seats_in_use(problem: SchedulingProblem, segments: pd.DataFrame) -> dict[str, pd.Series]:
+    """Site -> the most agents on duty (any activity) at once in each interval of the plan.
+
+    Examples
+    --------
+    >>> from openwfm.scheduling.synthetic import toy_scenario, flat_requirement
+    >>> from openwfm.scheduling.model import build_problem
+    >>> sc = toy_scenario(n_agents=2)
+    >>> p = build_problem(sc, flat_requirement(sc, 0.0))
+    >>> ts = pd.Timestamp
+    >>> seg = pd.DataFrame({"agent_id": ["a1", "a2"], "site": ["Casablanca"] * 2,
+    ...                     "activity": ["work", "meal"],
+    ...                     "start": [ts("2026-03-30 08:00", tz="UTC"),
+    ...                               ts("2026-03-30 08:10", tz="UTC")],
+    ...                     "end": [ts("2026-03-30 09:00", tz="UTC"),
+    ...                             ts("2026-03-30 08:20", tz="UTC")]})
+    >>> on = seats_in_use(p, seg)["Casablanca"]
+    >>> on["2026-03-30 07:45":"2026-03-30 09:00"].tolist()  # a2 08:10-08:20 spans two
+    [0, 2, 2, 1, 1, 0]
+    """
+    im = problem.interval_min
+    T = problem.n_intervals
+    out = {}
+    for site in problem.scenario.sites:
+        df = segments[segments["site"] == site.name]
+        if df.empty:
+            continue
+        ev = pd.concat([pd.Series(1, index=df["start"]), pd.Series(-1, index=df["end"])])
+        level = ev.groupby(level=0).sum().sort_index().cumsum()
+        minute = ((level.index - problem.origin).total_seconds() // 60).astype(int)
+        # the most on duty in each interval: the level after every event inside it, and the
+        # level carried in at its start
+        at_start = np.searchsorted(minute.to_numpy(), np.arange(T) * im, side="right") - 1
+        vals = level.to_numpy()
+        per_t = np.where(at_start >= 0, vals[np.clip(at_start, 0, None)], 0)
+        t_ev = minute.to_numpy() // im
+        inside = (t_ev >= 0) & (t_ev < T)
+        np.maximum.at(per_t, t_ev[inside], vals[inside])
+        out[site.name] = pd.Series(per_t, index=problem.times)
     return out
 
 
@@ -135,6 +178,16 @@ def schedule_sections(problem: SchedulingProblem, result: ScheduleResult,
                       yaxis_title="productive agents", margin={"t": 30})
     out.append(Section("Schedule: coverage vs requirement per queue (click the legend)",
                        figure_html(fig), "schedule"))
+    seats = go.Figure()
+    for site, on in seats_in_use(problem, result.segments).items():
+        seats.add_scatter(x=on.index, y=on.to_numpy(), name=f"{site} on duty",
+                          line={"shape": "hv"})
+        seats.add_scatter(x=[on.index[0], on.index[-1]],
+                          y=[problem.scenario.site(site).seats] * 2,
+                          name=f"{site} seats", line={"dash": "dot"})
+    seats.update_layout(height=360, xaxis_title="interval start (UTC)",
+                        yaxis_title="agents on duty (breaks included)", margin={"t": 30})
+    out.append(Section("Schedule: seats in use per site", figure_html(seats), "schedule"))
     seg = result.segments
     for site in problem.scenario.sites:
         s = seg[seg["site"] == site.name]
