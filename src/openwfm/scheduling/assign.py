@@ -23,7 +23,6 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from openwfm.scenario import Agent
-from openwfm.scheduling.history import longest_run
 from openwfm.scheduling.model import Group, SchedulingProblem, ShiftType
 from openwfm.scheduling.preferences import (
     NIGHT_SHIFT_MIN,
@@ -31,6 +30,7 @@ from openwfm.scheduling.preferences import (
     local_start_minute,
     preferred_types,
 )
+from openwfm.scheduling.rules import days_ok
 
 SCALE = 10
 PREFERENCE_UNIT = 100
@@ -394,12 +394,7 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
                 return None
             d2 = days.copy()
             d2[st.day] = True
-            if d2.sum() > p.days - pack.min_days_off:
-                return None
-            if longest_run(d2, carried) > pack.max_consecutive_days:
-                return None
-            k = pack.min_consecutive_days_off
-            if k >= 2 and not any(not d2[d:d + k].any() for d in range(p.days - k + 1)):
+            if not days_ok(d2, pack, carried):  # days off, consecutive days (off)
                 return None
             t0 = max(0, st.start // im + off)
             t1 = max(t0, min(len(busy), -(-st.end // im) + off))

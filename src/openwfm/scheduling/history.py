@@ -45,6 +45,7 @@ import pandas as pd
 
 from openwfm.errors import InputError
 from openwfm.scenario import Scenario
+from openwfm.scheduling.rules import RulePack, days_ok, longest_run  # noqa: F401 (re-exported)
 
 COLUMNS = ("agent_id", "last_shift_end", "consecutive_days_worked")
 
@@ -152,17 +153,6 @@ def resolve_history(records: tuple[HistoryRecord, ...], scenario: Scenario,
     return out
 
 
-def longest_run(work: np.ndarray, carried: int = 0) -> int:
-    """Longest run of working days that includes at least one planned day, counting the
-    `carried` days worked in a row just before the plan (0 if no day of `work` is worked)."""
-    run = carried
-    best = 0
-    for w in work:
-        run = run + 1 if w else 0
-        best = max(best, run)
-    return best
-
-
 @functools.lru_cache(maxsize=256)
 def max_work_days(days: int, *, min_days_off: int, min_consecutive_days_off: int,
                   max_consecutive_days: int, carried: int = 0,
@@ -172,15 +162,13 @@ def max_work_days(days: int, *, min_days_off: int, min_consecutive_days_off: int
     days in `blocked` off. Exact: enumerates every work/off pattern (2**days)."""
     pats = (np.arange(2 ** days)[:, None] >> np.arange(days)[None, :]) & 1
     pats = pats.astype(bool)
+    pack = RulePack("max_work_days", min_days_off=min_days_off,
+                    min_consecutive_days_off=min_consecutive_days_off,
+                    max_consecutive_days=max_consecutive_days)
     best = -1
-    k = min_consecutive_days_off
     for w in pats:
         n = int(w.sum())
-        if n <= best or days - n < min_days_off or any(w[d] for d in blocked):
-            continue
-        if k >= 2 and days >= k and not any(not w[d:d + k].any() for d in range(days - k + 1)):
-            continue
-        if longest_run(w, carried) > max_consecutive_days:
+        if n <= best or any(w[d] for d in blocked) or not days_ok(w, pack, carried):
             continue
         best = n
     return max(best, 0)

@@ -139,6 +139,25 @@ def parse_rule_packs(raw: dict[str, Any], file: str) -> dict[str, tuple[RulePack
     return out
 
 
+def longest_run(work: np.ndarray, carried: int = 0) -> int:
+    """Longest run of working days that includes at least one planned day, counting the
+    `carried` days worked in a row just before the plan (0 if no day of `work` is worked).
+
+    Examples
+    --------
+    >>> longest_run(np.array([True, True, False, True]), carried=5)
+    7
+    >>> longest_run(np.array([False, True, True]), carried=5)
+    2
+    """
+    run = carried
+    best = 0
+    for w in work:
+        run = run + 1 if w else 0
+        best = max(best, run)
+    return best
+
+
 def days_ok(work: np.ndarray, pack: RulePack, carried: int = 0) -> bool:
     """Whether a week's working days (booleans per local day) meet the pack's days off,
     consecutive days off (within the planned days) and maximum consecutive days (counting
@@ -157,11 +176,7 @@ def days_ok(work: np.ndarray, pack: RulePack, carried: int = 0) -> bool:
     n = len(work)
     if work.sum() > n - pack.min_days_off:
         return False
-    run, best = carried, 0
-    for w in work:
-        run = run + 1 if w else 0
-        best = max(best, run)
-    if best > pack.max_consecutive_days:
+    if longest_run(work, carried) > pack.max_consecutive_days:
         return False
     k = pack.min_consecutive_days_off
     # a plan shorter than k days cannot hold the rule; the checker skips it too
