@@ -102,28 +102,6 @@ def _piecewise(s: float, hi: np.ndarray, weights: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def _delta_penalty(idx: np.ndarray, w: np.ndarray, share: np.ndarray, cov: np.ndarray,
-                   req: np.ndarray, piece_hi: np.ndarray, weights: np.ndarray,
-                   out: np.ndarray) -> None:
-    """Add to ``out[c]`` the change of one queue's penalty when candidate c adds ``w[c, l]``
-    productive agents (times the group's share for the queue) at interval ``idx[c, l]``.
-    Entries with weight 0 (past a short shift's end, or clipped to the horizon) are
-    skipped, so no interval counts twice."""
-    n, m = idx.shape
-    for c in range(n):
-        acc = 0.0
-        for j in range(m):
-            if w[c, j] == 0.0:
-                continue
-            t = idx[c, j]
-            before = req[t] - cov[t]
-            after = before - share[t] * w[c, j]
-            acc += (_piecewise(after, piece_hi[t], weights[t])
-                    - _piecewise(before, piece_hi[t], weights[t]))
-        out[c] += acc
-
-
-@njit(cache=True)
 def _buffer(surplus: float, req: float) -> float:
     """Secondary objective of one queue-interval: minus the value of agents above the
     requirement, relative to it, with diminishing returns (full value up to 10 % of the
@@ -136,20 +114,28 @@ def _buffer(surplus: float, req: float) -> float:
 
 
 @njit(cache=True)
-def _delta_buffer(idx: np.ndarray, w: np.ndarray, share: np.ndarray, cov: np.ndarray,
-                  req: np.ndarray, out: np.ndarray) -> None:
-    """Add to ``out[c]`` the change of `_buffer` summed over the intervals candidate c
-    touches (same layout as `_delta_penalty`)."""
+def _deltas(idx: np.ndarray, w: np.ndarray, share: np.ndarray, cov: np.ndarray,
+            req: np.ndarray, piece_hi: np.ndarray, weights: np.ndarray,
+            out_pen: np.ndarray, out_buf: np.ndarray) -> None:
+    """Add to ``out_pen[c]`` the change of one queue's penalty, and to ``out_buf[c]`` the
+    change of its `_buffer`, when candidate c adds ``w[c, l]`` productive agents (times the
+    group's share for the queue) at interval ``idx[c, l]``. Entries with weight 0 (past a
+    short shift's end, or clipped to the horizon) are skipped, so no interval counts
+    twice."""
     n, m = idx.shape
     for c in range(n):
-        acc = 0.0
+        acc_pen, acc_buf = 0.0, 0.0
         for j in range(m):
             if w[c, j] == 0.0:
                 continue
             t = idx[c, j]
-            before = cov[t] - req[t]
-            acc += _buffer(before + share[t] * w[c, j], req[t]) - _buffer(before, req[t])
-        out[c] += acc
+            short = req[t] - cov[t]
+            add = share[t] * w[c, j]
+            acc_pen += (_piecewise(short - add, piece_hi[t], weights[t])
+                        - _piecewise(short, piece_hi[t], weights[t]))
+            acc_buf += _buffer(add - short, req[t]) - _buffer(-short, req[t])
+        out_pen[c] += acc_pen
+        out_buf[c] += acc_buf
 
 
 class _State:
@@ -293,17 +279,22 @@ class _State:
         return self.short_w * (np.maximum(lo - base - np.asarray(added, dtype=float), 0.0)
                                - max(lo - now, 0.0))
 
-    def delta_pen(self, g: int, cands: np.ndarray, sign: int) -> np.ndarray:
-        """Penalty change of adding (sign +1) or removing (-1) each candidate shift."""
-        out = np.zeros(len(cands))
+    def deltas(self, g: int, cands: np.ndarray, sign: int) -> tuple[np.ndarray, np.ndarray]:
+        """Change of the penalty and of the secondary objective (`_buffer`: surplus spread
+        evenly) of adding (sign +1) or removing (-1) each candidate shift."""
+        pen, buf = np.zeros(len(cands)), np.zeros(len(cands))
         if len(cands) == 0:
-            return out
+            return pen, buf
         idx = self.idx[cands]
         w = self.w[cands] * float(sign)
         for q in self.gq[g]:
-            _delta_penalty(idx, w, self.share[g][q], self.cov[q], self.req[q],
-                           self.piece_hi[q], self.piece_w[q], out)
-        return out
+            _deltas(idx, w, self.share[g][q], self.cov[q], self.req[q], self.piece_hi[q],
+                    self.piece_w[q], pen, buf)
+        return pen, buf
+
+    def delta_pen(self, g: int, cands: np.ndarray, sign: int) -> np.ndarray:
+        """Penalty change of adding (sign +1) or removing (-1) each candidate shift."""
+        return self.deltas(g, cands, sign)[0]
 
     def delta_pref(self, i: int, cands: np.ndarray | None, without: int | None
                    ) -> np.ndarray:
@@ -322,18 +313,6 @@ class _State:
             for m, w in self.max_nights[i]:
                 out += w * (np.maximum(after - m, 0) - max(before - m, 0))
         return out * self.pref_unit[i]
-
-    def delta_buffer(self, g: int, cands: np.ndarray, sign: int) -> np.ndarray:
-        """Change of the secondary objective (`_buffer`: surplus spread evenly) of adding
-        (+1) or removing (-1) each candidate shift."""
-        out = np.zeros(len(cands))
-        if len(cands) == 0:
-            return out
-        idx = self.idx[cands]
-        w = self.w[cands] * float(sign)
-        for q in self.gq[g]:
-            _delta_buffer(idx, w, self.share[g][q], self.cov[q], self.req[q], out)
-        return out
 
     def apply(self, i: int, s: int, sign: int) -> None:
         g = self.group[i]
@@ -398,8 +377,8 @@ def _warm_up() -> None:
     the first run in a fresh process sooner than the next, and their schedules differ."""
     idx, w = np.zeros((1, 1), dtype=np.int64), np.ones((1, 1))
     one, out = np.ones(1), np.zeros(1)
-    _delta_penalty(idx, w, one, one * 0.0, one, np.full((1, 1), np.inf), np.ones((1, 1)), out)
-    _delta_buffer(idx, w, one, one * 0.0, one, out)
+    _deltas(idx, w, one, one * 0.0, one, np.full((1, 1), np.inf), np.ones((1, 1)), out,
+            out.copy())
 
 
 def _repair(state: _State, i: int, caps: tuple[int, int]) -> float:
@@ -529,8 +508,8 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
                 paid_now = sum(state.paid[s] for s in state.mine[i].values())
                 can_drop = paid_now - state.paid[s0] >= min(state.lo[i], paid_now) - 1e-9
                 base = paid_now - state.paid[s0]
-                removal = -state.cost[s0] + state.delta_pen(g, np.array([s0]), -1)[0]
-                removal2 = state.delta_buffer(g, np.array([s0]), -1)[0]
+                pen0, buf0 = state.deltas(g, np.array([s0]), -1)
+                removal, removal2 = -state.cost[s0] + pen0[0], buf0[0]
                 drop = (removal + float(state.delta_short(i, base, 0.0))
                         + float(state.delta_pref(i, None, s0)[0]))
                 short_c = (state.delta_short(i, base, state.paid[cand])
@@ -540,9 +519,9 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
                 if can_drop and drop < best_d:  # drop the shift
                     best_s, best_d = -1, float(drop)
                 if len(cand):
-                    delta = (removal + state.cost[cand] + state.delta_pen(g, cand, +1)
-                             + short_c)
-                    delta2 = removal2 + state.delta_buffer(g, cand, +1)
+                    pen_c, buf_c = state.deltas(g, cand, +1)
+                    delta = removal + state.cost[cand] + pen_c + short_c
+                    delta2 = removal2 + buf_c
                     k = int(np.lexsort((delta2, np.round(delta, 9)))[0])
                     if delta[k] < best_d:
                         best_s, best_d = int(cand[k]), float(delta[k])
