@@ -264,6 +264,13 @@ def check_agent_weeks(problem: SchedulingProblem, shifts: list[_Shift]) -> list[
     return v
 
 
+def on_duty_level(seg: pd.DataFrame) -> pd.Series:
+    """Agents on duty (any activity) from each segment start or end on, indexed by those
+    instants (an agent's contiguous segments end and start at the same instant: net 0)."""
+    ev = pd.concat([pd.Series(1, index=seg["start"]), pd.Series(-1, index=seg["end"])])
+    return ev.groupby(level=0).sum().sort_index().cumsum()
+
+
 def check_seats(problem: SchedulingProblem, seg: pd.DataFrame) -> list[Violation]:
     """Agents on duty (any activity) at a site never exceed its seats."""
     v = []
@@ -271,10 +278,7 @@ def check_seats(problem: SchedulingProblem, seg: pd.DataFrame) -> list[Violation
         df = seg[seg["site"] == site.name]
         if df.empty:
             continue
-        ev = pd.concat([pd.Series(1, index=df["start"]), pd.Series(-1, index=df["end"])])
-        ev = ev.groupby(level=0).sum().sort_index()
-        # an agent's contiguous segments end and start at the same instant: net 0 there
-        level = ev.cumsum()
+        level = on_duty_level(df)
         peak = int(level.max())
         if peak > site.seats:
             v.append(Violation("seats", None, level.idxmax(), peak - site.seats,

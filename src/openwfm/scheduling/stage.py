@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from openwfm.scheduling.check import on_duty_level
 from openwfm.scheduling.model import SchedulingProblem, scenario_config
 from openwfm.scheduling.solve import ScheduleResult
 from openwfm.scheduling.weeks import schedule_weeks
@@ -92,8 +93,7 @@ def seats_in_use(problem: SchedulingProblem, segments: pd.DataFrame) -> dict[str
         df = segments[segments["site"] == site.name]
         if df.empty:
             continue
-        ev = pd.concat([pd.Series(1, index=df["start"]), pd.Series(-1, index=df["end"])])
-        level = ev.groupby(level=0).sum().sort_index().cumsum()
+        level = on_duty_level(df)
         minute = ((level.index - problem.origin).total_seconds() // 60).astype(int)
         # the most on duty in each interval: the level after every event inside it, and the
         # level carried in at its start
