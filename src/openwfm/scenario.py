@@ -24,7 +24,6 @@ Agents CSV columns: ``id, name, site, skills`` (``;``-separated queue ids),
 
 from __future__ import annotations
 
-import csv
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,6 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openwfm.errors import InputError
+from openwfm.io.records import csv_records
 
 
 class Channel(StrEnum):
@@ -293,12 +293,8 @@ def scenario_from_dict(raw: dict[str, Any], *, base: Path, file: str = "<scenari
     agents: list[Agent] = []
     if isinstance(agents_raw, str):
         agents_file = base / agents_raw
-        try:
-            with agents_file.open(newline="", encoding="utf-8") as fh:
-                for row, rec in enumerate(csv.DictReader(fh), start=1):
-                    agents.append(_parse_agent(rec, str(agents_file), row, site_names, queue_ids))
-        except FileNotFoundError as exc:
-            raise InputError("agents file not found", file=str(agents_file)) from exc
+        for row, rec in csv_records(agents_file, what="agents"):
+            agents.append(_parse_agent(rec, str(agents_file), row, site_names, queue_ids))
     else:
         for row, rec in enumerate(agents_raw, start=1):
             agents.append(_parse_agent(rec, file, row, site_names, queue_ids))

@@ -34,7 +34,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import functools
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -44,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from openwfm.errors import InputError
+from openwfm.io.records import csv_records
 from openwfm.scenario import Scenario
 from openwfm.scheduling.rules import RulePack, days_ok, longest_run  # noqa: F401 (re-exported)
 
@@ -83,41 +83,28 @@ def read_history(path: Path) -> tuple[HistoryRecord, ...]:
     file = str(path)
     out: list[HistoryRecord] = []
     seen: dict[str, int] = {}
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            for col in COLUMNS:
-                if col not in (reader.fieldnames or ()):
-                    raise InputError(f"missing column '{col}'; expected {', '.join(COLUMNS)}",
-                                     file=file, column=col)
-            for row, rec in enumerate(reader, start=1):
-                for col in COLUMNS:
-                    if not (rec.get(col) or "").strip():
-                        raise InputError(f"missing value for '{col}'", file=file, row=row,
-                                         column=col)
-                aid = rec["agent_id"].strip()
-                if aid in seen:
-                    raise InputError(f"agent {aid!r} listed twice (first in row {seen[aid]})",
-                                     file=file, row=row, column="agent_id")
-                seen[aid] = row
-                try:
-                    end = datetime.fromisoformat(rec["last_shift_end"].strip())
-                except ValueError as exc:
-                    raise InputError("expected an ISO datetime like 2026-03-29T23:00 (local) "
-                                     f"or 2026-03-29T23:00+01:00, got "
-                                     f"{rec['last_shift_end']!r}", file=file, row=row,
-                                     column="last_shift_end") from exc
-                raw = rec["consecutive_days_worked"].strip()
-                try:
-                    days = int(raw)
-                except ValueError:
-                    days = -1
-                if days < 0:
-                    raise InputError(f"expected an integer >= 0, got {raw!r}", file=file,
-                                     row=row, column="consecutive_days_worked")
-                out.append(HistoryRecord(aid, end, days, file, row))
-    except FileNotFoundError as exc:
-        raise InputError("history file not found", file=file) from exc
+    for row, rec in csv_records(path, COLUMNS, what="history", expected=", ".join(COLUMNS)):
+        aid = rec["agent_id"].strip()
+        if aid in seen:
+            raise InputError(f"agent {aid!r} listed twice (first in row {seen[aid]})",
+                             file=file, row=row, column="agent_id")
+        seen[aid] = row
+        try:
+            end = datetime.fromisoformat(rec["last_shift_end"].strip())
+        except ValueError as exc:
+            raise InputError("expected an ISO datetime like 2026-03-29T23:00 (local) "
+                             f"or 2026-03-29T23:00+01:00, got "
+                             f"{rec['last_shift_end']!r}", file=file, row=row,
+                             column="last_shift_end") from exc
+        raw = rec["consecutive_days_worked"].strip()
+        try:
+            days = int(raw)
+        except ValueError:
+            days = -1
+        if days < 0:
+            raise InputError(f"expected an integer >= 0, got {raw!r}", file=file,
+                             row=row, column="consecutive_days_worked")
+        out.append(HistoryRecord(aid, end, days, file, row))
     return tuple(out)
 
 

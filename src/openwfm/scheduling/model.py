@@ -45,7 +45,6 @@ The understaffing penalty (``understaffing_penalty``, ``cost_per_missed_contact`
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -57,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from openwfm.errors import InputError
+from openwfm.io.records import csv_records
 from openwfm.scenario import Agent, Scenario
 from openwfm.scheduling.history import AgentHistory, HistoryRecord, read_history, resolve_history
 from openwfm.scheduling.penalty import (
@@ -259,25 +259,17 @@ def read_availability(path: Path) -> list[tuple[str, datetime, datetime]]:
     the problem is built) or with an explicit offset.
     """
     out = []
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            for row, rec in enumerate(csv.DictReader(fh), start=1):
-                for col in ("agent_id", "start", "end"):
-                    if not (rec.get(col) or "").strip():
-                        raise InputError(f"missing value for '{col}'", file=str(path), row=row,
-                                         column=col)
-                try:
-                    s = datetime.fromisoformat(rec["start"].strip())
-                    e = datetime.fromisoformat(rec["end"].strip())
-                except ValueError as exc:
-                    raise InputError("expected ISO datetimes like 2026-03-30T08:00",
-                                     file=str(path), row=row, column="start") from exc
-                if e <= s:
-                    raise InputError("end must be after start", file=str(path), row=row,
-                                     column="end")
-                out.append((rec["agent_id"].strip(), s, e))
-    except FileNotFoundError as exc:
-        raise InputError("availability file not found", file=str(path)) from exc
+    for row, rec in csv_records(path, ("agent_id", "start", "end"), what="availability"):
+        try:
+            s = datetime.fromisoformat(rec["start"].strip())
+            e = datetime.fromisoformat(rec["end"].strip())
+        except ValueError as exc:
+            raise InputError("expected ISO datetimes like 2026-03-30T08:00",
+                             file=str(path), row=row, column="start") from exc
+        if e <= s:
+            raise InputError("end must be after start", file=str(path), row=row,
+                             column="end")
+        out.append((rec["agent_id"].strip(), s, e))
     return out
 
 

@@ -32,7 +32,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
@@ -44,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from openwfm.errors import InputError
+from openwfm.io.records import csv_records
 from openwfm.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -149,25 +149,11 @@ def parse_preference(agent_id: str, kind: str, value: str, weight: str | None, *
 def read_preferences(path: Path) -> tuple[Preference, ...]:
     """Read and validate a preferences CSV (columns in the module docstring)."""
     file = str(path)
-    out = []
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            for col in ("agent_id", "kind", "value"):
-                if col not in (reader.fieldnames or ()):
-                    raise InputError(f"missing column '{col}'; expected agent_id, kind, value"
-                                     "[, weight]", file=file, column=col)
-            for row, rec in enumerate(reader, start=1):
-                for col in ("agent_id", "kind", "value"):
-                    if not (rec.get(col) or "").strip():
-                        raise InputError(f"missing value for '{col}'", file=file, row=row,
-                                         column=col)
-                out.append(parse_preference(rec["agent_id"].strip(), rec["kind"],
-                                            rec["value"], rec.get("weight"), file=file,
-                                            row=row))
-    except FileNotFoundError as exc:
-        raise InputError("preferences file not found", file=file) from exc
-    return tuple(out)
+    return tuple(parse_preference(rec["agent_id"].strip(), rec["kind"], rec["value"],
+                                  rec.get("weight"), file=file, row=row)
+                 for row, rec in csv_records(path, ("agent_id", "kind", "value"),
+                                             what="preferences",
+                                             expected="agent_id, kind, value[, weight]"))
 
 
 def validate_preferences(prefs: tuple[Preference, ...], scenario: Scenario) -> None:
