@@ -38,9 +38,10 @@ def place_breaks(problem: SchedulingProblem, shifts: list[tuple[str, int]],
     qidx = {q: i for i, q in enumerate(problem.queues)}
     skills = {a.id: [qidx[q] for q in a.skills] for a in problem.scenario.agents}
     cov = np.zeros_like(problem.required, dtype=float)
-    for g, grp in enumerate(problem.groups):  # the previous week's shifts still on here
+    carried = problem.carried_productive()  # the previous week's shifts still on here
+    for g, grp in enumerate(problem.groups):
         for qn in grp.skills:
-            cov[qidx[qn]] += problem.carried_productive()[g] / len(grp.skills)
+            cov[qidx[qn]] += carried[g] / len(grp.skills)
     order = sorted(shifts, key=lambda x: (problem.shift_types[x[1]].start, x[0]))
     for aid, s in order:
         st = problem.shift_types[s]
