@@ -223,3 +223,25 @@ def test_demo_capacity_plan_ramps_the_driver_line_from_30_to_320():
     assert driver.iloc[:4].eq(0).all()
     assert 25 <= driver.iloc[4] <= 40
     assert 300 <= driver.iloc[74] <= 340
+
+
+def test_scenario_difference_proven_only_when_interval_excludes_zero():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from openwfm.capacity.scenarios import compare
+
+    def plan(objective, bound):
+        sites = pd.DataFrame({"week": [0], "site": ["A"], "required_fte": [1.0],
+                              "available_fte": [1.0], "seats_used": [1.0],
+                              "seat_capacity": [2.0], "class_start": [0]})
+        return SimpleNamespace(plan=SimpleNamespace(
+            sites=sites, total_cost=objective, total_hires=0, under_fte_weeks=0.0,
+            over_fte_weeks=0.0, mip_gap=(objective - bound) / objective, objective=objective,
+            mip_dual_bound=bound), name=f"s{objective}")
+
+    cmp = compare([plan(1000.0, 900.0), plan(1200.0, 1150.0), plan(1050.0, 980.0)])
+    # base vs itself: [0, 0], nothing proven; +150..+300 proven; -20..+150 not
+    assert cmp.loc[0, ["objective_vs_base_min", "objective_vs_base_max"]].tolist() == [0, 0]
+    assert cmp["difference_proven"].tolist() == [False, True, False]

@@ -297,3 +297,39 @@ def test_tight_seats_and_mixed_lengths_every_agent_within_contract():
     assert r.check.ok, r.check.counts()
     paid = r.shifts.groupby("agent_id")["paid_h"].sum()
     assert len(paid) == 6 and (paid >= 38).all() and (paid <= 40).all(), paid.to_dict()
+
+
+def test_night_premium_paid_on_worked_minutes_not_the_unpaid_meal():
+    # Manila (PH pack: +10 % for 22:00-06:00 local). Requirement only at night, so shifts
+    # run through the night and their unpaid meal falls in the night window. Each shift's
+    # cost is recomputed here from its segments alone: paid minutes (work + paid breaks)
+    # at the site rate, plus 10 % on the paid minutes between 22:00 and 06:00 local.
+    site = SITES[1]
+    sc = toy_scenario(n_agents=2, site=site, contract_hours=40)
+    req = flat_requirement(sc, 0.0)
+    local_h = req["interval_start"].dt.tz_convert(site.tz).dt.hour
+    req.loc[(local_h >= 22) | (local_h < 5), "agents"] = 1.0
+    cfg = parse_config({"time_limit_s": 10,
+                        "shifts": [{"start_step_min": 60, "lengths_h": [9]}]})
+    r = solve_schedule(build_problem(sc, req, cfg))
+    assert r.check.ok
+    seg = r.segments.assign(start_l=r.segments["start"].dt.tz_convert(site.tz),
+                            end_l=r.segments["end"].dt.tz_convert(site.tz))
+    meals_at_night = 0
+    for _, sh in r.shifts.iterrows():
+        mine = seg[(seg.agent_id == sh.agent_id) & (seg.start >= sh.start_utc)
+                   & (seg.end <= sh.end_utc)]
+        paid = night = 0
+        for _, s in mine.iterrows():
+            minutes = pd.date_range(s.start_l, s.end_l, freq="min", inclusive="left")
+            at_night = int(((minutes.hour >= 22) | (minutes.hour < 6)).sum())
+            if s.activity == "meal":
+                meals_at_night += at_night > 0
+                continue
+            paid += len(minutes)
+            night += at_night
+        assert sh.paid_h * 60 == paid
+        assert sh.night_h * 60 == night
+        assert sh.cost == pytest.approx(site.cost_per_hour * (paid + 0.10 * night) / 60)
+    assert meals_at_night > 0  # the case under test happened
+    assert r.cost == pytest.approx(r.shifts["cost"].sum())

@@ -65,7 +65,8 @@ def compare(outcomes: list[ScenarioOutcome]) -> pd.DataFrame:
     ``hires_<site>`` per site; ``objective_vs_base_min`` / ``_max``: the interval that
     holds the difference of the *optimal* objectives (scenario - base) given both plans'
     proven bounds, and ``difference_proven``: whether that interval excludes 0 (the sign
-    of the difference is not an artefact of the solver's gap).
+    of the difference is not an artefact of the solver's gap). The base row compares the
+    base with itself: its interval is [0, 0] and nothing is proven.
     """
     rows = []
     for o in outcomes:
@@ -96,7 +97,7 @@ def compare(outcomes: list[ScenarioOutcome]) -> pd.DataFrame:
     # [bound - base objective, objective - base bound]: a sign is proven when both ends agree
     df["objective_vs_base_min"] = df["proven_bound"] - base["objective"]
     df["objective_vs_base_max"] = df["objective"] - base["proven_bound"]
+    df.loc[0, ["objective_vs_base_min", "objective_vs_base_max"]] = 0.0
     df["difference_proven"] = ((df["objective_vs_base_min"] > 0)
                                | (df["objective_vs_base_max"] < 0))
-    df.loc[0, "difference_proven"] = True
     return df

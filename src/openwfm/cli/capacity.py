@@ -73,10 +73,10 @@ def capacity(
         cols = ["scenario", "cost", "hires", "under FTE-weeks", "peak seats"]
         for c in cols:
             cmp.add_column(c, justify="left" if c == "scenario" else "right")
-        for _, r in result.comparison.iterrows():
+        for i, r in result.comparison.iterrows():
             cmp.add_row(str(r["scenario"]),
                         f"{r['total_cost']:,.0f} ({r['cost_vs_base']:+,.0f})"
-                        + ("" if r["difference_proven"] else " ?"),
+                        + ("" if r["difference_proven"] or i == 0 else " ?"),
                         f"{int(r['hires'])} ({int(r['hires_vs_base']):+d})",
                         f"{r['under_fte_weeks']:,.0f} ({r['under_vs_base']:+,.0f})",
                         f"{r['peak_seat_use']:.0%}")

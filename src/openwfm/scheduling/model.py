@@ -395,8 +395,16 @@ def requirement_matrix(requirement: pd.DataFrame, queues: tuple[str, ...],
     return origin, mat
 
 
-def _night_minutes(local_start: datetime, length_min: int, pack: RulePack) -> int:
-    """Minutes of [local_start, +length) falling in the pack's night window (local clock)."""
+def night_minutes(local_start: datetime, length_min: int, pack: RulePack) -> int:
+    """Minutes of [local_start, +length) falling in the pack's night window (local clock).
+
+    Examples
+    --------
+    >>> from openwfm.scheduling.rules import rule_pack_for
+    >>> ph = rule_pack_for("PH", date(2026, 1, 1))   # night 22:00-06:00
+    >>> night_minutes(datetime(2026, 1, 5, 20, 0), 9 * 60, ph)   # 20:00-05:00
+    420
+    """
     mins = local_start.hour * 60 + local_start.minute + np.arange(length_min)
     tod = mins % 1440
     ns, ne = round(pack.night_start_h * 60), round(pack.night_end_h * 60)
@@ -442,8 +450,12 @@ def build_shift_types(scenario: Scenario, config: SchedulingConfig, origin: pd.T
                         paid = length - _unpaid(config, length)
                         if paid > pack.max_daily_h * 60 + 1e-9 or start_min + length <= 0:
                             continue
-                        night = _night_minutes(local, length, pack)
-                        cost = site.cost_per_hour * (paid + pack.night_premium * night) / 60
+                        night = night_minutes(local, length, pack)
+                        # the premium is paid on worked night minutes: before the unpaid meal
+                        # is placed, its night share is taken as the shift's (the schedule's
+                        # final cost uses the placed meal, `solve.shift_costs`)
+                        cost = site.cost_per_hour * (
+                            paid + pack.night_premium * night * paid / length) / 60
                         key = (site.name, start_min, length)
                         out.setdefault(key, ShiftType(site.name, d, start_min, length, paid,
                                                       night, day.weekday() >= 5, cost))

@@ -26,7 +26,7 @@ from openwfm.scheduling.check import RuleCheck, check_schedule
 from openwfm.scheduling.cover import build_cover_model, flow_coverage, solve_cover
 from openwfm.scheduling.explain import diagnose_group, precheck
 from openwfm.scheduling.improve import improve_schedule
-from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.model import SchedulingProblem, night_minutes
 from openwfm.scheduling.preferences import REPORT_COLUMNS, preference_report
 
 
@@ -104,7 +104,24 @@ def productive_supply(problem: SchedulingProblem, segments: pd.DataFrame) -> np.
 
 
 def shift_cost(problem: SchedulingProblem, shifts: list[tuple[str, int]]) -> float:
+    """Cost of `shifts` as the model prices them (before breaks are placed)."""
     return float(sum(problem.shift_types[s].cost for _, s in shifts))
+
+
+def worked_night_minutes(problem: SchedulingProblem, s: int,
+                         placed: list[tuple[str, str, int, int]]) -> int:
+    """Night minutes of shift `s` that are paid: the shift's night minutes less those of its
+    placed unpaid breaks (a meal at 01:00 earns no night premium)."""
+    st = problem.shift_types[s]
+    unpaid = {b.name for b in problem.config.breaks if not b.paid}
+    pack = problem.packs[st.site]
+    zone = problem.scenario.site(st.site).zone
+    off = 0
+    for name, _act, bs, be in placed:
+        if name in unpaid:
+            local = problem.ts(bs).tz_convert(zone).to_pydatetime().replace(tzinfo=None)
+            off += night_minutes(local, be - bs, pack)
+    return st.night_min - off
 
 
 def _segments(problem: SchedulingProblem, shifts: list[tuple[str, int]],
@@ -126,13 +143,16 @@ def _segments(problem: SchedulingProblem, shifts: list[tuple[str, int]],
             seg_rows.append((aid, a.site, "work", cursor, st.end, queue))
         zone = problem.scenario.site(a.site).tz
         start, end = problem.ts(st.start), problem.ts(st.end)
+        night = worked_night_minutes(problem, s, breaks.get((aid, s), []))
+        rate = problem.scenario.site(a.site).cost_per_hour
+        cost = rate * (st.paid_min + problem.packs[st.site].night_premium * night) / 60
         shift_rows.append({
             "agent_id": aid, "site": a.site, "tz": zone,
             "start_utc": start, "end_utc": end,
             "start_local": start.tz_convert(zone).isoformat(),
             "end_local": end.tz_convert(zone).isoformat(),
-            "paid_h": st.paid_min / 60, "night_h": st.night_min / 60,
-            "cost": round(st.cost, 4),
+            "paid_h": st.paid_min / 60, "night_h": night / 60,
+            "cost": cost,
             "breaks": "; ".join(f"{act} {problem.ts(bs).tz_convert(zone):%H:%M}-"
                                 f"{problem.ts(be).tz_convert(zone):%H:%M}"
                                 for _n, act, bs, be in breaks.get((aid, s), [])),
@@ -246,7 +266,8 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     segments, shift_table = _segments(problem, shifts, brk)
     timings.append(("stage3_breaks", time.perf_counter() - t))
     t = time.perf_counter()
-    cost = shift_cost(problem, shifts)
+    # the final cost prices the placed meals (night premium on worked minutes only)
+    cost = float(shift_table["cost"].sum()) if len(shift_table) else 0.0
     coverage, penalty = evaluate(problem, segments, cost)
     check = check_schedule(problem, segments)
     timings.append(("evaluate_check", time.perf_counter() - t))

@@ -44,7 +44,9 @@ from openwfm.simulation.kpis import (
     ReplicationCounts,
     count_by_replication,
     interval_kpis,
+    kpi_ci,
     mean_ci,
+    proportion_ci,
     queue_kpis,
 )
 from openwfm.simulation.model import (
@@ -73,9 +75,11 @@ __all__ = [
     "count_by_replication",
     "fit_lognormal",
     "interval_kpis",
+    "kpi_ci",
     "mean_ci",
     "model_from_segments",
     "model_from_staffing",
+    "proportion_ci",
     "queue_kpis",
     "replicate",
     "simulate",

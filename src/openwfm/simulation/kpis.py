@@ -12,13 +12,22 @@ which it *arrives*; contacts arriving before the model's warm-up are left out:
   dedicated agents this is the textbook mean busy agents ÷ agents.
 
 Each KPI is computed in each replication; the table gives the mean over replications and a
-Student-t 95% confidence interval ``mean ± t(0.975, n-1) · sd / sqrt(n)`` where n counts the
-replications in which the KPI is defined (e.g. offered > 0).
+95% confidence interval, n counting the replications in which the KPI is defined (e.g.
+offered > 0): for ``asa_s`` the Student-t interval ``mean ± t(0.975, n-1) · sd / sqrt(n)``
+(`mean_ci`, lower end at least 0); for the proportions (``service_level``, ``p_abandon``,
+``occupancy``) the Wilson score interval on the effective sample size
+``p(1 - p) / (sd² / n)`` with the same t quantile (`proportion_ci`), which stays inside
+[0, 1] and equals the t interval when the proportion is far from 0 and 1.
 
 References
 ----------
 Law, A. M. (2015). *Simulation Modeling and Analysis*, 5th ed., ch. 9 (independent
 replications, t confidence intervals).
+Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+*JASA* 22(158):209-212.
+Korn, E. L. & Graubard, B. I. (1998). Confidence intervals for proportions with small
+expected number of positive counts estimated from survey data. *Survey Methodology*
+24(2):193-201 (Wilson interval on the effective sample size).
 """
 
 from __future__ import annotations
@@ -34,10 +43,12 @@ from scipy import stats
 from openwfm.simulation.model import SimulationModel
 from openwfm.simulation.records import ContactLog
 
-__all__ = ["ReplicationCounts", "count_by_replication", "interval_kpis", "mean_ci",
-           "queue_kpis"]
+__all__ = ["ReplicationCounts", "count_by_replication", "interval_kpis", "kpi_ci", "mean_ci",
+           "proportion_ci", "queue_kpis"]
 
 KPIS: tuple[str, ...] = ("service_level", "asa_s", "p_abandon", "occupancy")
+PROPORTIONS: tuple[str, ...] = ("service_level", "p_abandon", "occupancy")
+"""The KPIs that are proportions: their confidence intervals stay in [0, 1]."""
 
 
 def mean_ci(x: NDArray[np.float64], axis: int = 0, level: float = 0.95
@@ -63,6 +74,56 @@ def mean_ci(x: NDArray[np.float64], axis: int = 0, level: float = 0.95
         half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
     half = np.where(n >= 2, half, np.nan)
     return m, m - half, m + half
+
+
+def proportion_ci(x: NDArray[np.float64], axis: int = 0, level: float = 0.95
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Mean of per-replication proportions and its Wilson score interval on the effective
+    sample size ``n_eff = p(1 - p) / var(mean)`` (Korn & Graubard 1998), ignoring NaN.
+
+    With ``z`` the Student-t quantile of `mean_ci`, the bounds are
+    ``(p + z²/2n_eff ± z·sqrt(p(1-p)/n_eff + z²/4n_eff²)) / (1 + z²/n_eff)``: always inside
+    [0, 1], and equal to the t interval as ``n_eff`` grows (``p(1-p)/n_eff`` is the variance
+    of the mean). Values outside [0, 1] are clipped into it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m, lo, hi = proportion_ci(np.array([0.9, 1.0]))   # the t interval: 0.95 ± 0.635
+    >>> float(m), round(float(lo), 4), round(float(hi), 4)
+    (0.95, 0.0951, 0.9997)
+    >>> m, lo, hi = proportion_ci(np.array([1.0, 1.0, 1.0]))
+    >>> float(lo), float(hi)
+    (1.0, 1.0)
+    """
+    x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
+    n = np.sum(np.isfinite(x), axis=axis)
+    import warnings
+
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = np.nanmean(x, axis=axis)
+        var_mean = np.nanvar(x, axis=axis, ddof=1) / n
+        z2 = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) ** 2
+        # z²/n_eff = z² var(mean) / p(1-p); 0 where the replications agree exactly
+        pq = p * (1.0 - p)
+        k = np.where(var_mean > 0, z2 * var_mean / np.where(pq > 0, pq, np.nan), 0.0)
+        centre = (p + k / 2) / (1 + k)
+        half = np.sqrt(z2 * var_mean + k * k / 4) / (1 + k)
+    ok = n >= 2
+    lo = np.where(ok, np.clip(centre - half, 0.0, 1.0), np.nan)
+    hi = np.where(ok, np.clip(centre + half, 0.0, 1.0), np.nan)
+    return p, lo, hi
+
+
+def kpi_ci(name: str, x: NDArray[np.float64], axis: int = 0, level: float = 0.95
+           ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The confidence interval each KPI gets: `proportion_ci` for the proportions, else
+    `mean_ci` with the lower end at least 0 (all other KPIs are non-negative)."""
+    if name in PROPORTIONS:
+        return proportion_ci(x, axis=axis, level=level)
+    m, lo, hi = mean_ci(x, axis=axis, level=level)
+    return m, np.maximum(lo, 0.0), hi
 
 
 @nb.njit(cache=True)
@@ -178,7 +239,7 @@ def interval_kpis(log: ContactLog, model: SimulationModel, *, level: float = 0.9
         "abandoned": c.abandoned.mean(axis=0).ravel(),
     })
     for name, x in _ratios(c).items():
-        m, lo, hi = mean_ci(x, axis=0, level=level)
+        m, lo, hi = kpi_ci(name, x, axis=0, level=level)
         out[name], out[f"{name}_lo"], out[f"{name}_hi"] = m.ravel(), lo.ravel(), hi.ravel()
     out["replications"] = log.replications
     out["interval_start"] = pd.to_datetime(out["interval_start"], utc=True)
@@ -198,7 +259,7 @@ def queue_kpis(log: ContactLog, model: SimulationModel, *, level: float = 0.95,
         "abandoned": c.abandoned.sum(axis=2).mean(axis=0),
     })
     for name, x in _ratios(c, axis=(2,)).items():
-        m, lo, hi = mean_ci(x, axis=0, level=level)
+        m, lo, hi = kpi_ci(name, x, axis=0, level=level)
         out[name], out[f"{name}_lo"], out[f"{name}_hi"] = m, lo, hi
     out["replications"] = log.replications
     return out

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from openwfm.simulation import mean_ci, simulate
+from openwfm.simulation import kpi_ci, proportion_ci, simulate
 from openwfm.simulation.distributions import Exponential
 from openwfm.simulation.kpis import count_by_replication
 from openwfm.simulation.model import QueueSpec, SimulationModel, model_from_staffing
@@ -52,7 +52,7 @@ def _row_kpis(model: SimulationModel, replications: int, seed: int, t: int
             "occupancy": np.where(c.available_s[:, :, t] > 0,
                                   c.busy_s[:, :, t] / c.available_s[:, :, t], np.nan),
         }
-    return {k: mean_ci(v, axis=0) for k, v in ratios.items()}
+    return {k: kpi_ci(k, v, axis=0) for k, v in ratios.items()}
 
 
 def evaluate_rows(volume: NDArray[np.float64], aht_s: NDArray[np.float64], interval_s: float,
@@ -223,7 +223,7 @@ def adjust_multiskill(base: SimulationModel, start: NDArray[np.int64],
         c = count_by_replication(res.log, m)
         with np.errstate(invalid="ignore", divide="ignore"):
             sl = np.where(c.offered > 0, c.answered_within / c.offered, 1.0)
-        return mean_ci(sl, axis=0)
+        return proportion_ci(sl, axis=0)
 
     def raise_until_met(agents, sl, lo, hi, steps):
         for _ in range(max_steps):
