@@ -149,7 +149,8 @@ def growth_line(result: CapacityResult) -> tuple[str, str] | None:
 
 
 def hires_by_quarter(hires: pd.DataFrame) -> pd.DataFrame:
-    """People starting training per site, skill group and calendar quarter.
+    """People starting training per site, skill group and calendar quarter (quarters in time
+    order, whichever site hires first).
 
     Examples
     --------
@@ -160,6 +161,9 @@ def hires_by_quarter(hires: pd.DataFrame) -> pd.DataFrame:
     >>> hires_by_quarter(h).to_dict("records")
     [{'site': 'A', 'skill': 'k', '2026Q2': 8, '2026Q3': 6, 'total': 14}, \
 {'site': 'B', 'skill': 'k', '2026Q2': 10, '2026Q3': 0, 'total': 10}]
+    >>> h["start_date"] = [date(2027, 1, 4), date(2026, 7, 6), date(2026, 10, 5)]
+    >>> list(hires_by_quarter(h).columns)
+    ['site', 'skill', '2026Q3', '2026Q4', '2027Q1', 'total']
     """
     if not len(hires):
         return pd.DataFrame(columns=["site", "skill", "total"])
@@ -167,6 +171,7 @@ def hires_by_quarter(hires: pd.DataFrame) -> pd.DataFrame:
     t = hires.assign(quarter=q).pivot_table(index=["site", "skill"], columns="quarter",
                                             values="size", aggfunc="sum", fill_value=0,
                                             sort=False)
+    t = t[sorted(t.columns)]  # "2026Q4" < "2027Q1": the labels sort in time order
     t["total"] = t.sum(axis=1)
     t.columns.name = None
     return t.reset_index()

@@ -80,10 +80,28 @@ def _heatmap(iv: pd.DataFrame) -> str:
     return figure_html(fig)
 
 
-def _rows_html(df: pd.DataFrame, cols: list[str], bad: pd.Series) -> str:
+def sl_status(service_level: pd.Series, service_level_hi: pd.Series,
+              sl_target: pd.Series) -> pd.Series:
+    """How a row is coloured: ``bad`` when the whole confidence interval is below the target,
+    ``warn`` when the mean is below it but the interval reaches it, ``good`` when the mean
+    meets it. A service level of 0 (or any mean below target) is never ``good``.
+
+    Examples
+    --------
+    >>> sl_status(pd.Series([0.0, 0.7, 0.85]), pd.Series([0.0, 0.9, 0.9]),
+    ...           pd.Series([0.8, 0.8, 0.8])).tolist()
+    ['bad', 'warn', 'good']
+    """
+    below = service_level.to_numpy() < sl_target.to_numpy()
+    sure = service_level_hi.fillna(service_level).to_numpy() < sl_target.to_numpy()
+    return pd.Series(np.where(below, np.where(sure, "bad", "warn"), "good"),
+                     index=service_level.index)
+
+
+def _rows_html(df: pd.DataFrame, cols: list[str], status: pd.Series) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     rows = []
-    for (_, r), b in zip(df.iterrows(), bad, strict=True):
+    for (_, r), b in zip(df.iterrows(), status, strict=True):
         cells = []
         for c in cols:
             v = r[c]
@@ -91,7 +109,7 @@ def _rows_html(df: pd.DataFrame, cols: list[str], bad: pd.Series) -> str:
                 cells.append(f"<td>{v:,.3f}</td>" if np.isfinite(v) else "<td></td>")
             else:
                 cells.append(f"<td>{html.escape(str(v))}</td>")
-        rows.append(f"<tr class='{'bad' if b else 'good'}'>{''.join(cells)}</tr>")
+        rows.append(f"<tr class='{b}'>{''.join(cells)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
@@ -103,7 +121,8 @@ def simulation_sections(sim: PlannedSimulation) -> list[Section]:
              "contacts. Service level = "
              "answered within the queue's threshold ÷ offered (abandons count as failures); "
              "bands are 95% confidence intervals across replications. Red rows / markers: "
-             "simulated service level below the target.</p>")
+             "simulated service level below the target (rows: the whole 95% interval below "
+             "it); amber rows: below the target, but the interval reaches it.</p>")
     qcols = ["queue", "sl_target", "offered", "service_level", "service_level_lo",
              "service_level_hi", "asa_s", "p_abandon", "occupancy"]
     act = iv[iv["offered"] > 0]
@@ -111,7 +130,7 @@ def simulation_sections(sim: PlannedSimulation) -> list[Section]:
     q = qk.assign(intervals_below=qk["queue"].map(counts.sum()).fillna(0).astype(int),
                   intervals=qk["queue"].map(counts.size()).fillna(0).astype(int))
     summary = _rows_html(q, [*qcols, "intervals_below", "intervals"],
-                         q["service_level"] < q["sl_target"])
+                         sl_status(q["service_level"], q["service_level_hi"], q["sl_target"]))
     worst = act[act["service_level"] < act["sl_target"]].copy()
     worst["gap"] = worst["sl_target"] - worst["service_level"]
     worst = worst.sort_values("gap", ascending=False).head(60)
@@ -121,7 +140,9 @@ def simulation_sections(sim: PlannedSimulation) -> list[Section]:
     failing = ("<p>No interval below target.</p>" if worst.empty else
                "<p>The intervals furthest below target (at most 60; all in "
                "simulation_intervals.csv):</p>"
-               + _rows_html(worst, icols, worst["service_level_hi"] < worst["sl_target"]))
+               + _rows_html(worst, icols, sl_status(worst["service_level"],
+                                                    worst["service_level_hi"],
+                                                    worst["sl_target"])))
     return [
         Section("Simulation: does the plan hold?", intro + summary, stage="simulate"),
         Section("Simulation: service level per interval", _figure(iv) + _heatmap(iv),
