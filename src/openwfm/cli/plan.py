@@ -80,10 +80,11 @@ _DB_HELP = ("Also save the run's tables (forecast, requirement, segments) in thi
 def plan_command(
     scenario_file: Path = typer.Argument(..., help="Scenario TOML: sites, queues, agents, "
                                          "\\[scheduling] and optional \\[capacity]."),
-    history_file: Path = typer.Option(
-        ..., "--history", help="Interval history CSV: interval_start (ISO 8601; naive "
+    history_file: Path | None = typer.Option(
+        None, "--history", help="Interval history CSV: interval_start (ISO 8601; naive "
         "times are in the scenario's plan_tz), queue, volume, aht_s (e.g. the output of "
-        "`openwfm import calls`); at least a few weeks per queue of the scenario."),
+        "`openwfm import calls`), a few weeks or more per queue of the scenario. Default: "
+        "the scenario's `history` file."),
     out: Path = typer.Option(Path("openwfm-plan"), "-o", "--out",
                              help="Output folder (replaced as a whole when the run succeeds)."),
     weeks: int | None = typer.Option(None, "--weeks", min=1, max=52,
@@ -103,11 +104,17 @@ def plan_command(
     the scenario's agents under its labour rules; a discrete-event simulation of that
     schedule; and the long-term capacity plan of a \\[capacity] section.
     """
+    from openwfm.errors import InputError
     from openwfm.io.intervals import read_interval_csv
     from openwfm.scenario import load_scenario
 
     scenario = load_scenario(scenario_file)
-    history = read_interval_csv(history_file, tz=scenario.plan_tz,
+    path = history_file or scenario.history_path
+    if path is None:
+        raise InputError("no history: pass --history HISTORY.csv or set history = "
+                         "\"history.csv\" in the scenario", file=str(scenario_file),
+                         column="history")
+    history = read_interval_csv(path, tz=scenario.plan_tz,
                                 interval_s=scenario.interval_s).frame
     run_plan_command("plan", scenario, history, out, weeks=weeks, db=db, seed=seed)
 
