@@ -13,9 +13,7 @@ The machine's 2 cores are shared with other jobs while this runs: times vary run
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 
 def main() -> None:
@@ -23,21 +21,14 @@ def main() -> None:
     ap.add_argument("--solve", action="store_true", help="also solve the whole schedule")
     args = ap.parse_args()
 
+    from openwfm.app.stages import forecast_stage, staffing_stage
     from openwfm.demo import demo_history, demo_scenario
-    from openwfm.forecast.stage import stage_forecast
-    from openwfm.pipeline import PlanContext, stage_staffing
-    from openwfm.report import Report
     from openwfm.scheduling.cover import _highs_lp, build_cover_model, flow_coverage
     from openwfm.scheduling.model import build_problem, parse_config
     from openwfm.scheduling.solve import productive_supply, solve_schedule
 
     sc = demo_scenario()
-    with tempfile.TemporaryDirectory() as tmp:
-        ctx = PlanContext(scenario=sc, history=demo_history(sc), out_dir=Path(tmp),
-                          report=Report("bench"))
-        stage_forecast(ctx)
-        stage_staffing(ctx)
-    req = ctx.requirement
+    req = staffing_stage(sc, forecast_stage(sc, demo_history(sc)).frame)
     raw = dict(sc.extra.get("scheduling", {}))
     problems = {}
     for method in ("piecewise", "service_level"):

@@ -11,8 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from openwfm.cli import app
-from openwfm.pipeline import PlanContext
-from openwfm.report import Report
 from openwfm.scenario import load_scenario
 
 SCENARIO = """
@@ -159,25 +157,25 @@ def test_bad_headcount_row_exits_2_and_writes_nothing(tmp_path):
 
 
 def test_pipeline_stage_adds_sections_summary_and_csvs(tmp_path):
-    from openwfm.capacity.run import stage_capacity
+    from openwfm.app.stages import capacity_stage, capacity_summary
+    from openwfm.app.writers import write_capacity_outputs
     from openwfm.io.intervals import read_interval_csv
+    from openwfm.report.capacity import capacity_sections
 
     toml = write_case(tmp_path)
     sc = load_scenario(toml)
     history = read_interval_csv(tmp_path / "history.csv").frame
-    ctx = PlanContext(scenario=sc, history=history, out_dir=tmp_path / "run",
-                      report=Report("t"))
-    (tmp_path / "run").mkdir()
-    stage_capacity(ctx)
-    titles = [s.title for s in ctx.report.sections]
+    result = capacity_stage(sc, history)
+    summary = capacity_summary(result)
+    write_capacity_outputs(result, tmp_path / "run" / "capacity", excel=False, charts=False)
+    titles = [s.title for s in capacity_sections(result)]
     assert titles == ["Capacity: required vs available FTE per site",
                       "Capacity: the fastest-growing client's ramp-up",
                       "Capacity: hiring plan (classes per site and week)",
                       "Capacity: seats", "Capacity: scenarios side by side"]
-    whats = [w for stage, w, _ in ctx.summary if stage == "capacity"]
+    whats = [w for stage, w, _ in summary if stage == "capacity"]
     assert "hires" in whats and "scenario attrition 8%" in whats
     assert (tmp_path / "run" / "capacity" / "weekly_plan.csv").exists()
-    result = ctx.results["capacity"]
     plan = result.plan
     assert plan.objective >= plan.mip_dual_bound - 1e-6 >= plan.lp_bound - 2e-6
     # the ramp-up line names the group with the largest growth of required FTE, with the
@@ -186,7 +184,7 @@ def test_pipeline_stage_adds_sections_summary_and_csvs(tmp_path):
                                 aggfunc="sum")
     growth = {k: r.iloc[-1] - r[r > 1e-9].iloc[0] for k, r in w.iterrows() if (r > 1e-9).any()}
     top = max(growth, key=growth.get)
-    line = dict((w, v) for stage, w, v in ctx.summary if stage == "capacity")[
+    line = dict((w, v) for stage, w, v in summary if stage == "capacity")[
         "fastest-growing group"]
     assert line.startswith(top) and f"{w.loc[top].iloc[-1]:,.0f} in week" in line
     cmp = result.comparison
@@ -197,16 +195,15 @@ def test_pipeline_stage_adds_sections_summary_and_csvs(tmp_path):
 
 
 def test_stage_without_capacity_section_says_so(tmp_path):
-    from openwfm.capacity.run import stage_capacity
+    from openwfm.app.stages import capacity_stage, capacity_summary
 
     toml = write_case(tmp_path)
     sc = load_scenario(toml)
     sc = type(sc)(**{**sc.__dict__, "extra": {}})
-    ctx = PlanContext(scenario=sc, history=pd.DataFrame(), out_dir=tmp_path,
-                      report=Report("t"))
-    stage_capacity(ctx)
-    assert ctx.summary == [("capacity", "plan", "skipped: the scenario has no [capacity]")]
-    assert ctx.report.sections == []
+    result = capacity_stage(sc, pd.DataFrame())
+    assert result is None
+    assert capacity_summary(result) == [("capacity", "plan",
+                                         "skipped: the scenario has no [capacity]")]
 
 
 @pytest.mark.slow

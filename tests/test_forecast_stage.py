@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from openwfm.app.stages import forecast_stage, forecast_summary, plan_intervals
 from openwfm.demo import demo_actuals, demo_history, demo_scenario
-from openwfm.pipeline import PlanContext, default_stages, plan_intervals
-from openwfm.report import Report
+from openwfm.report.forecast import forecast_sections
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory) -> PlanContext:
-    from openwfm.forecast.stage import stage_forecast
-
+def ctx() -> SimpleNamespace:
     full = demo_scenario()
     keep = ("ride-en-voice", "bank-ma-voice", "insure-fr-voice")
     sc = dataclasses.replace(full, queues=tuple(q for q in full.queues if q.id in keep))
-    c = PlanContext(scenario=sc, history=demo_history(full), out_dir=tmp_path_factory.mktemp("o"),
-                    report=Report("t"))
-    stage_forecast(c)
-    return c
-
-
-def test_default_stages_use_the_real_forecast() -> None:
-    from openwfm.forecast.stage import stage_forecast
-
-    assert dict(default_stages())["forecast"] is stage_forecast
+    history = demo_history(full)
+    result = forecast_stage(sc, history)
+    shown = history[history["queue"].isin(keep)]
+    return SimpleNamespace(scenario=sc, forecast=result.frame, result=result,
+                           sections=forecast_sections(shown, result),
+                           summary=forecast_summary(result, shown))
 
 
 def test_forecast_covers_every_plan_interval_and_queue(ctx) -> None:
@@ -42,8 +37,6 @@ def test_forecast_covers_every_plan_interval_and_queue(ctx) -> None:
     assert (f["volume_lo_95"] <= f["volume_lo_80"]).all()
     assert (f["volume_lo_80"] <= f["volume"]).all() and (f["volume"] <= f["volume_hi_80"]).all()
     assert (f["volume_hi_80"] <= f["volume_hi_95"]).all()
-    assert (ctx.out_dir / "forecast.csv").exists()
-    assert (ctx.out_dir / "forecast_backtest.csv").exists()
 
 
 def test_forecast_is_close_to_what_happened(ctx) -> None:
@@ -60,9 +53,9 @@ def test_forecast_is_close_to_what_happened(ctx) -> None:
 
 
 def test_report_sections_and_summary(ctx) -> None:
-    titles = [s.title for s in ctx.report.sections]
+    titles = [s.title for s in ctx.sections]
     assert any("prediction bands" in t for t in titles)
     assert any("backtest" in t for t in titles)
-    body = "".join(s.body_html for s in ctx.report.sections)
+    body = "".join(s.body_html for s in ctx.sections)
     assert "WAPE" in body and "historical_average" in body and "plotly" in body.lower()
     assert [w for st, w, _ in ctx.summary if st == "forecast"]

@@ -12,7 +12,7 @@ import pytest
 from openwfm.errors import InfeasibleError, InputError
 from openwfm.scheduling import build_problem, check_schedule, parse_config, solve_schedule
 from openwfm.scheduling.history import longest_run, max_work_days
-from openwfm.scheduling.preferences import preference_report, shift_penalties
+from openwfm.scheduling.preference_costs import preference_report, shift_penalties
 from openwfm.scheduling.synthetic import flat_requirement, toy_scenario
 
 EIGHT = {"time_limit_s": 10, "breaks": [], "shifts": [{"start_step_min": 60, "lengths_h": [8]}]}

@@ -357,21 +357,19 @@ def test_staff_then_schedule_prices_the_shortfall_by_service_level(tmp_path, cli
 
 
 def test_demo_stage_summary_names_the_penalty(tmp_path):
-    from openwfm.pipeline import PlanContext
-    from openwfm.report import Report
-    from openwfm.scheduling.stage import stage_schedule
+    from openwfm.app.stages import schedule_stage, schedule_summary
+    from openwfm.app.writers import write_schedule_outputs
 
     sc = toy_scenario(1, extra={"scheduling": NO_BREAKS})
     for req, want in ((_traffic(flat_requirement(sc, 1.0), volume=2.5),
                        "service_level (10 per missed contact)"),
                       (flat_requirement(sc, 1.0),
                        "piecewise (1x/2x/4x understaffing_cost_per_hour)")):
-        ctx = PlanContext(scenario=sc, history=pd.DataFrame(), out_dir=tmp_path,
-                          report=Report("t"), requirement=req)
-        stage_schedule(ctx)
-        summary = {w: v for s, w, v in ctx.summary if s == "schedule"}
+        planned = schedule_stage(sc, req)
+        summary = {w: v for s, w, v in schedule_summary(planned) if s == "schedule"}
         assert summary["understaffing penalty"] == want
-        assert ctx.results["schedule"].check.ok
+        assert planned.result.check.ok
+        write_schedule_outputs(planned.problem, planned.result, tmp_path / "schedule")
         written = dict(pd.read_csv(tmp_path / "schedule" / "schedule_summary.csv")
                        .itertuples(index=False))
         assert written["understaffing_penalty"] == want

@@ -1,4 +1,4 @@
-"""The pipeline's "simulate" stage on a toy scenario: schedule and requirement fallback."""
+"""The planning run's simulate stage on a toy scenario: schedule and requirement fallback."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from openwfm.pipeline import PlanContext, default_stages
-from openwfm.report import Report
+from openwfm.app import STAGES
+from openwfm.app.stages import simulate_stage, simulate_summary
+from openwfm.report.simulation import simulation_sections
 from openwfm.scenario import scenario_from_dict
-from openwfm.simulation.stage import stage_simulate
 
 RAW = {
     "name": "toy", "interval_s": 1800, "plan_start": "2026-03-02", "plan_days": 1,
@@ -23,18 +23,17 @@ RAW = {
 }
 
 
-def ctx_for(tmp_path: Path, agents: list[int], segments: pd.DataFrame | None = None):
+def simulate_for(tmp_path: Path, agents: list[int], segments: pd.DataFrame | None = None):
     sc = scenario_from_dict(RAW, base=tmp_path)
     starts = pd.date_range("2026-03-02 08:00", periods=4, freq="30min", tz="UTC")
     fc = pd.DataFrame({"interval_start": starts, "queue": "v", "volume": 40.0,
                        "aht_s": 150.0})
     req = fc.assign(agents=agents)
-    return PlanContext(scenario=sc, history=fc, out_dir=tmp_path, report=Report("t"),
-                       forecast=fc, requirement=req, segments=segments)
+    return simulate_stage(sc, fc, segments=segments, requirement=req)
 
 
 def test_stage_is_registered_after_staffing() -> None:
-    names = [n for n, _ in default_stages()]
+    names = list(STAGES)
     assert "simulate" in names
     assert names.index("simulate") > names.index("staffing")
     if "schedule" in names:
@@ -43,17 +42,17 @@ def test_stage_is_registered_after_staffing() -> None:
 
 def test_requirement_fallback_flags_understaffed_interval(tmp_path: Path) -> None:
     # 40 calls / 30 min x 150 s = 3.33 Erlang: 1 agent cannot hold, 6 easily do
-    ctx = ctx_for(tmp_path, [6, 6, 1, 6])
-    stage_simulate(ctx)
-    iv = pd.read_csv(tmp_path / "simulation_intervals.csv")
+    sim = simulate_for(tmp_path, [6, 6, 1, 6])
+    iv = sim.intervals
     assert iv.service_level.iloc[2] < 0.8 <= iv.service_level.iloc[0]
     assert iv.service_level_hi.iloc[2] < 0.8
-    summary = dict((w, v) for s, w, v in ctx.summary if s == "simulate")
+    summary = dict((w, v) for s, w, v in simulate_summary(sim) if s == "simulate")
     assert summary["what was simulated"].startswith("requirement")
     assert summary["intervals below target (mean / CI upper bound)"].startswith("1 / 1 of 4")
-    titles = [s.title for s in ctx.report.sections]
+    sections = simulation_sections(sim)
+    titles = [s.title for s in sections]
     assert "Simulation: where the plan fails" in titles
-    html = ctx.report.sections[titles.index("Simulation: where the plan fails")].body_html
+    html = sections[titles.index("Simulation: where the plan fails")].body_html
     assert "2026-03-02 09:00 UTC" in html and "class='bad'" in html
 
 
@@ -62,16 +61,14 @@ def test_schedule_segments_are_simulated(tmp_path: Path) -> None:
         "agent_id": ["A0", "A1", "A2", "A3"], "site": "Casablanca", "activity": "work",
         "start": pd.Timestamp("2026-03-02 08:00", tz="UTC"),
         "end": pd.Timestamp("2026-03-02 10:00", tz="UTC")})
-    ctx = ctx_for(tmp_path, [1, 1, 1, 1], segments=seg)
-    stage_simulate(ctx)
-    res = ctx.results["simulate"]
+    sim = simulate_for(tmp_path, [1, 1, 1, 1], segments=seg)
+    res = sim.result
     assert len(res.model.agent_ids) == 4
-    assert dict((w, v) for s, w, v in ctx.summary)["what was simulated"] == "schedule"
+    assert dict((w, v) for s, w, v in simulate_summary(sim))["what was simulated"] == "schedule"
     # four agents working all day = a staffing table of 4 in every interval: same seed,
     # same draws, same routing -> identical waits
-    ref = ctx_for(tmp_path, [4, 4, 4, 4])
-    stage_simulate(ref)
-    np.testing.assert_array_equal(res.log.wait_s, ref.results["simulate"].log.wait_s)
+    ref = simulate_for(tmp_path, [4, 4, 4, 4])
+    np.testing.assert_array_equal(res.log.wait_s, ref.result.log.wait_s)
 
 
 @pytest.mark.slow
@@ -88,11 +85,9 @@ def test_segments_from_the_scheduler_are_simulated(tmp_path: Path) -> None:
                                                         "lengths_h": [9]}]})
     seg = solve_schedule(build_problem(sc, req, cfg)).segments
     fc = req[["interval_start", "queue"]].assign(volume=1.0, aht_s=300.0)
-    ctx = PlanContext(scenario=sc, history=fc, out_dir=tmp_path, report=Report("t"),
-                      forecast=fc, requirement=req, segments=seg)
-    stage_simulate(ctx)
-    assert dict((w, v) for s, w, v in ctx.summary)["what was simulated"] == "schedule"
-    log = ctx.results["simulate"].log.to_frame()
+    sim = simulate_stage(sc, fc, segments=seg, requirement=req)
+    assert dict((w, v) for s, w, v in simulate_summary(sim))["what was simulated"] == "schedule"
+    log = sim.result.log.to_frame()
     served = log[log.outcome == "served"]
     assert len(served) > 0
     # arrival + wait in float seconds: allow 1 ms of rounding at a segment's first instant

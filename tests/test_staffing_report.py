@@ -1,4 +1,4 @@
-"""Staffing report sections and the pipeline's staffing stage on a two-queue toy."""
+"""Staffing report sections and the planning run's staffing stage on a two-queue toy."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from openwfm.pipeline import PlanContext, stage_staffing
-from openwfm.report import Report
-from openwfm.scenario import Channel, Queue, Scenario, ServiceGoal
-from openwfm.staffing.report import (
+from openwfm.app.stages import staffing_stage, staffing_summary_lines
+from openwfm.report.staffing import (
     requirement_figure,
     requirement_selector_figure,
-    staffing_summary,
+    staffing_sections,
 )
+from openwfm.scenario import Channel, Queue, Scenario, ServiceGoal
+from openwfm.staffing.summary import staffing_summary
 
 
 def _scenario() -> Scenario:
@@ -37,12 +37,9 @@ def _forecast() -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def test_stage_staffing_fills_requirement_report_and_summary(tmp_path) -> None:
-    ctx = PlanContext(scenario=_scenario(), history=pd.DataFrame(), out_dir=tmp_path,
-                      report=Report("t"), forecast=_forecast())
-    stage_staffing(ctx)
-    req = ctx.requirement
-    assert req is not None and len(req) == 192 and (tmp_path / "requirement.csv").exists()
+def test_stage_staffing_fills_requirement_report_and_summary() -> None:
+    req = staffing_stage(_scenario(), _forecast())
+    assert len(req) == 192
     voice = req[req["queue"] == "ma-voice"]
     assert voice["agents"].iloc[0] == 0 and voice["p_abandon"].notna().all()
     assert voice["scheduled"].to_numpy() == pytest.approx(voice["agents"].to_numpy() / 0.75)
@@ -52,10 +49,11 @@ def test_stage_staffing_fills_requirement_report_and_summary(tmp_path) -> None:
     levels = mail.groupby(local_day)["agents"].agg(["min", "max"])
     assert (levels["min"] == levels["max"]).all()  # one level per local day
     assert (mail["tz"] == "Europe/Paris").all()
-    titles = [s.title for s in ctx.report.sections]
+    titles = [s.title for s in staffing_sections(req, _scenario())]
     assert titles == ["Staffing requirement: summary",
                       "Staffing requirement per queue and interval"]  # one chart, a menu
-    assert {what for stage, what, _ in ctx.summary if stage == "staffing"} >= {
+    summary = staffing_summary_lines(req)
+    assert {what for stage, what, _ in summary if stage == "staffing"} >= {
         "agent-hours required (productive)", "service level if staffed as required"}
 
 

@@ -1,13 +1,14 @@
-"""One capacity run: inputs -> required FTE -> hiring plan -> scenarios -> files and report.
+"""One capacity run: inputs -> required FTE -> hiring plan -> scenarios, and the tables and
+summary lines of its result.
 
-Used by ``openwfm capacity`` and by the ``capacity`` stage of ``openwfm demo``.
+Used by ``openwfm capacity`` and by the capacity stage of `openwfm.app.plan`; the files are
+written by `openwfm.app.writers.write_capacity_outputs`, the report sections built by
+`openwfm.report.capacity`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,11 +17,7 @@ from openwfm.capacity.config import CapacityInputs, parse_capacity
 from openwfm.capacity.demand import Requirement, StaffFn
 from openwfm.capacity.model import CapacityPlan
 from openwfm.capacity.scenarios import ScenarioOutcome, compare, plan_variant
-from openwfm.report import Section, figure_html, table_html
 from openwfm.scenario import Scenario
-
-if TYPE_CHECKING:
-    from openwfm.pipeline import PlanContext
 
 
 @dataclass(frozen=True)
@@ -76,87 +73,6 @@ def tables(result: CapacityResult) -> dict[str, pd.DataFrame]:
     if result.comparison is not None:
         out["scenarios"] = result.comparison
     return out
-
-
-def figures(result: CapacityResult) -> dict[str, object]:
-    """Plotly figures: required vs available FTE per site, hires per week, seats."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    s = result.plan.sites
-    names = list(dict.fromkeys(s["site"]))
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
-    site_color = {site: palette[i % len(palette)] for i, site in enumerate(names)}
-    series = (("required_fte", "required FTE", "#1f77b4", None),
-              ("available_fte", "available FTE (productive)", "#d62728", None),
-              ("headcount", "headcount (paid)", "#7f7f7f", "dot"))
-    fte = make_subplots(rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names)
-    for i, site in enumerate(names, start=1):
-        g = s[s["site"] == site]
-        for col, label, color, dash in series:
-            fte.add_trace(go.Scatter(x=g["week_start"], y=g[col], name=label,
-                                     legendgroup=label, showlegend=i == 1,
-                                     line={"color": color, "dash": dash}),
-                          row=i, col=1)
-    fte.update_layout(title="Required vs available FTE per site", height=260 * len(names))
-    hires = go.Figure([go.Bar(x=g["week_start"], y=g["class_start"], name=site,
-                              marker_color=site_color[site])
-                       for site, g in s.groupby("site", sort=False)])
-    hires.update_layout(barmode="stack", title="Hires per week (class starts) per site",
-                        yaxis_title="people")
-    seats = go.Figure()
-    for site, g in s.groupby("site", sort=False):
-        seats.add_trace(go.Scatter(x=g["week_start"], y=g["seats_used"], name=f"{site} used",
-                                   line={"color": site_color[site]}))
-        seats.add_trace(go.Scatter(x=g["week_start"], y=g["seat_capacity"],
-                                   name=f"{site} capacity",
-                                   line={"color": site_color[site], "dash": "dash"}))
-    seats.update_layout(title="Seats: FTE on production seats vs what the seats host "
-                              "(seats x shifts/day x 7 / workdays)", yaxis_title="FTE")
-    out = {"fte": fte, "hires": hires, "seats": seats}
-    found = fastest_growing(result.plan.weekly)
-    if found is not None:
-        skill, g = found
-        grow = make_subplots(specs=[[{"secondary_y": True}]])
-        for col, label, color, dash in series:
-            grow.add_trace(go.Scatter(x=g["week_start"], y=g[col], name=label,
-                                      line={"color": color, "dash": dash}), secondary_y=False)
-        grow.add_trace(go.Bar(x=g["week_start"], y=g["class_start"], name="class starts",
-                              marker_color="#2ca02c", opacity=0.5), secondary_y=True)
-        grow.update_layout(title=f"Fastest-growing group: {skill} (all sites)")
-        grow.update_yaxes(title_text="FTE", secondary_y=False)
-        grow.update_yaxes(title_text="people starting training", secondary_y=True)
-        out["growth"] = grow
-    return out
-
-
-def write_outputs(result: CapacityResult, folder: Path, *, excel: bool = True,
-                  charts: bool = True) -> list[Path]:
-    """Write the CSVs, ``capacity.xlsx`` (one sheet per table) and ``capacity_charts.html``
-    into `folder` (the caller makes it atomic)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    tabs = tables(result)
-    for name, df in tabs.items():
-        path = folder / f"{name}.csv"
-        df.to_csv(path, index=False)
-        written.append(path)
-    if excel:
-        xlsx = folder / "capacity.xlsx"
-        with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
-            for name, df in tabs.items():
-                df.to_excel(xw, sheet_name=name[:31], index=False)
-        written.append(xlsx)
-    if not charts:
-        return written
-    figs = figures(result)
-    html = "".join(f.to_html(full_html=False, include_plotlyjs=(i == 0))  # type: ignore[attr-defined]
-                   for i, f in enumerate(figs.values()))
-    charts = folder / "capacity_charts.html"
-    charts.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><title>openwfm "
-                      f"capacity</title></head><body>{html}</body></html>", encoding="utf-8")
-    written.append(charts)
-    return written
 
 
 def summary_lines(result: CapacityResult) -> list[tuple[str, str]]:
@@ -233,7 +149,8 @@ def growth_line(result: CapacityResult) -> tuple[str, str] | None:
 
 
 def hires_by_quarter(hires: pd.DataFrame) -> pd.DataFrame:
-    """People starting training per site, skill group and calendar quarter.
+    """People starting training per site, skill group and calendar quarter (quarters in time
+    order, whichever site hires first).
 
     Examples
     --------
@@ -244,6 +161,9 @@ def hires_by_quarter(hires: pd.DataFrame) -> pd.DataFrame:
     >>> hires_by_quarter(h).to_dict("records")
     [{'site': 'A', 'skill': 'k', '2026Q2': 8, '2026Q3': 6, 'total': 14}, \
 {'site': 'B', 'skill': 'k', '2026Q2': 10, '2026Q3': 0, 'total': 10}]
+    >>> h["start_date"] = [date(2027, 1, 4), date(2026, 7, 6), date(2026, 10, 5)]
+    >>> list(hires_by_quarter(h).columns)
+    ['site', 'skill', '2026Q3', '2026Q4', '2027Q1', 'total']
     """
     if not len(hires):
         return pd.DataFrame(columns=["site", "skill", "total"])
@@ -251,73 +171,7 @@ def hires_by_quarter(hires: pd.DataFrame) -> pd.DataFrame:
     t = hires.assign(quarter=q).pivot_table(index=["site", "skill"], columns="quarter",
                                             values="size", aggfunc="sum", fill_value=0,
                                             sort=False)
+    t = t[sorted(t.columns)]  # "2026Q4" < "2027Q1": the labels sort in time order
     t["total"] = t.sum(axis=1)
     t.columns.name = None
     return t.reset_index()
-
-
-def capacity_sections(result: CapacityResult) -> list[Section]:
-    """Report sections: required vs available per site, hires, seats, scenarios."""
-    figs = figures(result)
-    p = result.plan
-    site_tot = p.sites.groupby("site", sort=False).agg(
-        hires=("class_start", "sum"), under_fte_weeks=("under_fte", "sum"),
-        over_fte_weeks=("over_fte", "sum"), peak_seats_used=("seats_used", "max"),
-        seat_capacity=("seat_capacity", "max"), cost=("cost", "sum")).reset_index()
-    lines = "".join(f"<li><b>{what}</b>: {value}</li>" for what, value in summary_lines(result))
-    intro = (
-        "<p>Required FTE = productive agent-hours from the staffing engine (every interval "
-        "of a representative week meets the queue's service goal) / (fte_hours x (1 - "
-        "shrinkage) x scheduling efficiency). Available FTE = current headcount after "
-        "attrition + classes (0 in training, nesting productivity curve, then 1). Seats "
-        "host seats x shifts/day x 7 / workdays a week in headcount.</p>")
-    out = [
-        Section("Capacity: required vs available FTE per site",
-                intro + f"<ul>{lines}</ul>" + figure_html(figs["fte"])
-                + table_html(site_tot, float_format="{:,.1f}"), stage="capacity"),
-        Section("Capacity: hiring plan (classes per site and week)",
-                figure_html(figs["hires"])
-                + "<p>People starting training, per quarter (every class with its weeks: "
-                  "capacity/hiring_plan.csv).</p>"
-                + table_html(hires_by_quarter(p.hires), float_format="{:,.0f}"),
-                stage="capacity"),
-        Section("Capacity: seats", figure_html(figs["seats"]), stage="capacity"),
-    ]
-    grow = growth_line(result)
-    if grow is not None and "growth" in figs:
-        out.insert(1, Section(
-            "Capacity: the fastest-growing client's ramp-up",
-            f"<p>{grow[1]}.</p>" + figure_html(figs["growth"]), stage="capacity"))
-    if result.comparison is not None:
-        out.append(Section("Capacity: scenarios side by side",
-                           table_html(result.comparison, float_format="{:,.2f}"),
-                           stage="capacity"))
-    return out
-
-
-def stage_capacity(ctx: PlanContext) -> None:
-    """Pipeline stage: the long-term plan of the scenario's ``[capacity]`` section.
-
-    Writes ``capacity/*.csv`` into the run folder (the charts go into the report; ``openwfm
-    capacity`` also writes Excel and a charts page), adds report sections and summary
-    lines; a scenario without a ``[capacity]`` section is reported as such. Solves are
-    limited to 0.75 s each (the MIP gap is reported).
-    """
-    if "capacity" not in ctx.scenario.extra:
-        ctx.summary.append(("capacity", "plan", "skipped: the scenario has no [capacity]"))
-        return
-    result = run_capacity(ctx.scenario, ctx.history, time_limit_s=0.75, mip_rel_gap=2e-2)
-    ctx.results["capacity"] = result
-    write_outputs(result, ctx.out_dir / "capacity", excel=False, charts=False)
-    for what, value in summary_lines(result):
-        ctx.summary.append(("capacity", what, value))
-    if result.comparison is not None:
-        for _, r in result.comparison.iloc[1:].iterrows():
-            ctx.summary.append(("capacity", f"scenario {r['scenario']}",
-                                f"cost {r['cost_vs_base']:+,.0f}, hires "
-                                f"{int(r['hires_vs_base']):+d}, under "
-                                f"{r['under_vs_base']:+,.1f} FTE-weeks"
-                                + ("" if r["difference_proven"] else
-                                   " (within the solvers' gaps: sign not proven)")))
-    for section in capacity_sections(result):
-        ctx.report.add(section)

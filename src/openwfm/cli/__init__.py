@@ -1,4 +1,5 @@
-"""The `openwfm` command line: thin shells over the domain packages and the pipeline.
+"""The `openwfm` command line: thin shells over the application layer
+(`openwfm.app`) and the domain packages.
 
 Each sub-command lives in its own module and registers itself on `app`.
 """
@@ -7,11 +8,10 @@ from __future__ import annotations
 
 # Importing a module registers its commands on `app`; add one line per command module.
 from openwfm.cli import capacity as _capacity  # noqa: F401
-from openwfm.cli import demo as _demo  # noqa: F401
 from openwfm.cli import forecast as _forecast  # noqa: F401
 from openwfm.cli import imports as _imports  # noqa: F401
+from openwfm.cli import plan as _plan  # noqa: F401
 from openwfm.cli import runs as _runs  # noqa: F401
-from openwfm.cli import scenario as _scenario  # noqa: F401
 from openwfm.cli import schedule as _schedule  # noqa: F401
 from openwfm.cli import simulate as _simulate  # noqa: F401
 from openwfm.cli import staff as _staff  # noqa: F401

@@ -41,7 +41,8 @@ def capacity(
     limits.csv, solver.csv (scenarios.csv with --scenarios), capacity.xlsx (one sheet per
     table) and capacity_charts.html.
     """
-    from openwfm.capacity.run import run_capacity, summary_lines, write_outputs
+    from openwfm.app.writers import write_capacity_outputs
+    from openwfm.capacity.run import run_capacity, summary_lines
     from openwfm.io.atomic import atomic_dir
     from openwfm.scenario import load_scenario
 
@@ -61,7 +62,7 @@ def capacity(
         result = run_capacity(scenario, history, weeks=weeks, scenarios=scenarios,
                               time_limit_s=time_limit_s, mip_rel_gap=mip_gap)
     with atomic_dir(out) as tmp:
-        write_outputs(result, tmp)
+        write_capacity_outputs(result, tmp)
     table = Table(title=f"openwfm capacity: {scenario.name}")
     table.add_column("what")
     table.add_column("value")

@@ -60,13 +60,14 @@ def schedule(
 
     import pandas as pd
 
+    from openwfm.app.writers import write_schedule_outputs
     from openwfm.errors import InputError
     from openwfm.io.atomic import atomic_dir
     from openwfm.scenario import load_scenario
     from openwfm.scheduling.history import read_history
     from openwfm.scheduling.model import scenario_config
     from openwfm.scheduling.preferences import read_preferences
-    from openwfm.scheduling.stage import summary_frame, write_schedule_outputs
+    from openwfm.scheduling.summary import summary_frame
     from openwfm.scheduling.weeks import schedule_weeks
 
     sc = load_scenario(scenario)

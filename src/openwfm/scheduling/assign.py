@@ -24,12 +24,8 @@ from ortools.sat.python import cp_model
 
 from openwfm.scenario import Agent
 from openwfm.scheduling.model import Group, SchedulingProblem, ShiftType
-from openwfm.scheduling.preferences import (
-    NIGHT_SHIFT_MIN,
-    PreferenceKind,
-    local_start_minute,
-    preferred_types,
-)
+from openwfm.scheduling.preference_costs import local_start_minute, preferred_types
+from openwfm.scheduling.preferences import NIGHT_SHIFT_MIN, PreferenceKind
 from openwfm.scheduling.rules import days_ok
 
 SCALE = 10
@@ -309,7 +305,7 @@ def candidate_types(problem: SchedulingProblem, g: int, counts: dict[int, float]
     rules, and for a stable start time across the week), and the site's longest shift at
     each of these start times (a group whose stage-1 shifts are all short can still reach
     its contract hours), plus the shifts of these lengths starting in an agent's
-    ``start_between`` preference window (`preferences.preferred_types`)."""
+    ``start_between`` preference window (`preference_costs.preferred_types`)."""
     used = {s for s, c in counts.items() if c >= 0.5} or {
         s for s, c in counts.items() if c > 1e-6}
     site = problem.groups[g].site

@@ -58,7 +58,8 @@ from numba import njit
 from openwfm.scheduling.assign import _agent_ok
 from openwfm.scheduling.cover import duty_profile, flow_split, productive_profile
 from openwfm.scheduling.model import SchedulingProblem
-from openwfm.scheduling.preferences import NIGHT_SHIFT_MIN, shift_penalties
+from openwfm.scheduling.preference_costs import shift_penalties
+from openwfm.scheduling.preferences import NIGHT_SHIFT_MIN
 from openwfm.scheduling.rules import days_ok, work_patterns
 
 
@@ -201,7 +202,7 @@ class _State:
         self.carried = [p.history[a.id].consecutive_days if a.id in p.history else 0
                         for a in self.agents]
         # preferences, soft: ``weight x preference_cost`` shift-hours per broken wish, an
-        # hour priced at the agent's site cost (`preferences.shift_penalties` per shift;
+        # hour priced at the agent's site cost (`preference_costs.shift_penalties` per shift;
         # max_nights per night beyond the wish)
         self.pref_pen = shift_penalties(p)
         self.pref_unit = np.array([p.scenario.site(a.site).cost_per_hour

@@ -27,7 +27,8 @@ from openwfm.scheduling.cover import build_cover_model, flow_coverage, solve_cov
 from openwfm.scheduling.explain import diagnose_group, precheck
 from openwfm.scheduling.improve import improve_schedule
 from openwfm.scheduling.model import SchedulingProblem, night_minutes
-from openwfm.scheduling.preferences import REPORT_COLUMNS, preference_report
+from openwfm.scheduling.preference_costs import preference_report
+from openwfm.scheduling.preferences import REPORT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class ScheduleResult:
         ``(stage, seconds)`` pairs.
     preferences : DataFrame
         One row per agent preference: met or not, from the segments
-        (`preferences.preference_report`); empty without preferences.
+        (`preference_costs.preference_report`); empty without preferences.
     """
 
     segments: pd.DataFrame

@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numba as nb
@@ -36,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openwfm.simulation.model import SimulationModel
-from openwfm.simulation.records import ContactLog
+from openwfm.simulation.records import ContactLog, Replication
 from openwfm.simulation.routing import RoutingTables, routing_tables
 
 __all__ = ["Backend", "Replication", "replicate", "run_replications"]
@@ -205,19 +204,6 @@ def _event_loop(arr_t, arr_q, arr_h, arr_p, q_load, q_ptr, q_agents, a_ptr, a_qu
             else:
                 wait[c] = t_end - arr_t[c]
     return wait, agent_of, outcome
-
-
-@dataclass(frozen=True)
-class Replication:
-    """The contacts of one replication (arrays in arrival order) as drawn and simulated."""
-
-    arrival_s: NDArray[np.float64]
-    queue: NDArray[np.int64]
-    handle_s: NDArray[np.float64]
-    patience_s: NDArray[np.float64]
-    wait_s: NDArray[np.float64]
-    agent: NDArray[np.int64]
-    outcome: NDArray[np.int8]
 
 
 def _draw_arrivals(model: SimulationModel, rng: np.random.Generator

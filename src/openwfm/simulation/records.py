@@ -17,10 +17,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from openwfm.simulation.engine import Replication
     from openwfm.simulation.model import SimulationModel
 
-__all__ = ["OUTCOMES", "ContactLog"]
+__all__ = ["OUTCOMES", "ContactLog", "Replication"]
 
 #: outcome codes of `ContactLog.outcome`
 OUTCOMES: tuple[str, ...] = ("served", "abandoned", "unserved")
@@ -30,6 +29,20 @@ def _readonly(x: NDArray) -> NDArray:  # type: ignore[type-arg]
     x = np.ascontiguousarray(x)
     x.setflags(write=False)
     return x
+
+
+@dataclass(frozen=True)
+class Replication:
+    """The contacts of one replication (arrays in arrival order) as drawn and simulated
+    by `openwfm.simulation.engine`; `ContactLog.from_replications` joins them."""
+
+    arrival_s: NDArray[np.float64]
+    queue: NDArray[np.int64]
+    handle_s: NDArray[np.float64]
+    patience_s: NDArray[np.float64]
+    wait_s: NDArray[np.float64]
+    agent: NDArray[np.int64]
+    outcome: NDArray[np.int8]
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,9 +1,7 @@
-"""The "simulate" stage of the planning run: does the plan really hold?
+"""Report sections of the simulation of a plan: does the plan really hold?
 
-Simulates the planned week (the schedule segments when the scheduling stage produced them,
-otherwise the staffing requirement as dedicated agents per queue and interval) with a few
-replications, and reports per queue and interval the target, the simulated service level
-with its 95% band, and the intervals where the plan fails.
+Per queue and interval the target, the simulated service level with its 95% band, and the
+intervals where the plan fails (`openwfm.app.stages.simulate_stage` computes them).
 """
 
 from __future__ import annotations
@@ -14,59 +12,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from openwfm.simulation import SimulationResult, simulate
-from openwfm.simulation.plan import plan_model
+from openwfm.report import Section, figure_html
 
 if TYPE_CHECKING:
-    from openwfm.pipeline import PlanContext
+    from openwfm.app.result import PlannedSimulation
 
-__all__ = ["REPLICATIONS", "SEED", "simulation_sections", "stage_simulate"]
-
-REPLICATIONS = 5
-SEED = 20260330
-
-
-def stage_simulate(ctx: PlanContext) -> None:
-    """Simulate the plan; fill ``ctx.results["simulate"]``, CSVs, summary and report."""
-    assert ctx.forecast is not None, "the forecast stage runs first"
-    scheduled = ctx.segments is not None and len(ctx.segments) > 0
-    if scheduled:
-        model = plan_model(ctx.scenario, ctx.forecast, segments=ctx.segments)
-        source = "the scheduled week (agents follow their shifts and breaks)"
-    elif ctx.requirement is not None:
-        model = plan_model(ctx.scenario, ctx.forecast, staffing=ctx.requirement)
-        source = ("the staffing requirement (no schedule in this run: each queue gets "
-                  "exactly its required agents, dedicated)")
-    else:
-        raise RuntimeError("the simulate stage needs segments or a requirement")
-    res = simulate(model, replications=REPLICATIONS, seed=SEED)
-    ctx.results["simulate"] = res
-    targets = {q.id: q.goal.sl_target for q in ctx.scenario.queues}
-    iv = res.intervals.assign(sl_target=lambda d: d["queue"].map(targets))
-    ctx.write_csv(iv, "simulation_intervals.csv")
-    qk = res.queues.assign(sl_target=lambda d: d["queue"].map(targets))
-    ctx.write_csv(qk, "simulation_queues.csv")
-    active = iv[iv["offered"] > 0]
-    below = active["service_level"] < active["sl_target"]
-    sure = active["service_level_hi"] < active["sl_target"]
-    offered = float(qk["offered"].sum())
-    sl_all = float((qk["service_level"] * qk["offered"]).sum() / offered) if offered else 1.0
-    ctx.summary += [
-        ("simulate", "what was simulated", "schedule" if scheduled else
-         "requirement (no schedule in this run)"),
-        ("simulate", "contacts simulated", f"{len(res.log):,} ({REPLICATIONS} replications)"),
-        ("simulate", "simulated service level (all queues)", f"{sl_all:.1%}"),
-        ("simulate", "intervals below target (mean / CI upper bound)",
-         f"{int(below.sum()):,} / {int(sure.sum()):,} of {len(active):,}"),
-    ]
-    for section in simulation_sections(res, iv, qk, source):
-        ctx.report.add(section)
+__all__ = ["simulation_sections"]
 
 
 def _figure(iv: pd.DataFrame) -> str:
     import plotly.graph_objects as go
 
-    from openwfm.report import figure_html
 
     fig = go.Figure()
     queues = list(dict.fromkeys(iv["queue"]))
@@ -100,7 +56,6 @@ def _heatmap(iv: pd.DataFrame) -> str:
     """Simulated SL minus target per day and time of day (UTC), one queue at a time."""
     import plotly.graph_objects as go
 
-    from openwfm.report import figure_html
 
     fig = go.Figure()
     queues = list(dict.fromkeys(iv["queue"]))
@@ -125,10 +80,28 @@ def _heatmap(iv: pd.DataFrame) -> str:
     return figure_html(fig)
 
 
-def _rows_html(df: pd.DataFrame, cols: list[str], bad: pd.Series) -> str:
+def sl_status(service_level: pd.Series, service_level_hi: pd.Series,
+              sl_target: pd.Series) -> pd.Series:
+    """How a row is coloured: ``bad`` when the whole confidence interval is below the target,
+    ``warn`` when the mean is below it but the interval reaches it, ``good`` when the mean
+    meets it. A service level of 0 (or any mean below target) is never ``good``.
+
+    Examples
+    --------
+    >>> sl_status(pd.Series([0.0, 0.7, 0.85]), pd.Series([0.0, 0.9, 0.9]),
+    ...           pd.Series([0.8, 0.8, 0.8])).tolist()
+    ['bad', 'warn', 'good']
+    """
+    below = service_level.to_numpy() < sl_target.to_numpy()
+    sure = service_level_hi.fillna(service_level).to_numpy() < sl_target.to_numpy()
+    return pd.Series(np.where(below, np.where(sure, "bad", "warn"), "good"),
+                     index=service_level.index)
+
+
+def _rows_html(df: pd.DataFrame, cols: list[str], status: pd.Series) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     rows = []
-    for (_, r), b in zip(df.iterrows(), bad, strict=True):
+    for (_, r), b in zip(df.iterrows(), status, strict=True):
         cells = []
         for c in cols:
             v = r[c]
@@ -136,20 +109,20 @@ def _rows_html(df: pd.DataFrame, cols: list[str], bad: pd.Series) -> str:
                 cells.append(f"<td>{v:,.3f}</td>" if np.isfinite(v) else "<td></td>")
             else:
                 cells.append(f"<td>{html.escape(str(v))}</td>")
-        rows.append(f"<tr class='{'bad' if b else 'good'}'>{''.join(cells)}</tr>")
+        rows.append(f"<tr class='{b}'>{''.join(cells)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def simulation_sections(res: SimulationResult, iv: pd.DataFrame, qk: pd.DataFrame,
-                        source: str) -> list:
+def simulation_sections(sim: PlannedSimulation) -> list[Section]:
     """Report sections: per-queue summary, the interval chart, the failing intervals."""
-    from openwfm.report import Section
-
-    intro = (f"<p>Discrete-event simulation of {html.escape(source)}: {REPLICATIONS} "
-             f"replications (seed {SEED}), {len(res.log):,} contacts. Service level = "
+    iv, qk = sim.intervals, sim.queues
+    intro = (f"<p>Discrete-event simulation of {html.escape(sim.source)}: "
+             f"{sim.replications} replications (seed {sim.seed}), {len(sim.result.log):,} "
+             "contacts. Service level = "
              "answered within the queue's threshold ÷ offered (abandons count as failures); "
              "bands are 95% confidence intervals across replications. Red rows / markers: "
-             "simulated service level below the target.</p>")
+             "simulated service level below the target (rows: the whole 95% interval below "
+             "it); amber rows: below the target, but the interval reaches it.</p>")
     qcols = ["queue", "sl_target", "offered", "service_level", "service_level_lo",
              "service_level_hi", "asa_s", "p_abandon", "occupancy"]
     act = iv[iv["offered"] > 0]
@@ -157,7 +130,7 @@ def simulation_sections(res: SimulationResult, iv: pd.DataFrame, qk: pd.DataFram
     q = qk.assign(intervals_below=qk["queue"].map(counts.sum()).fillna(0).astype(int),
                   intervals=qk["queue"].map(counts.size()).fillna(0).astype(int))
     summary = _rows_html(q, [*qcols, "intervals_below", "intervals"],
-                         q["service_level"] < q["sl_target"])
+                         sl_status(q["service_level"], q["service_level_hi"], q["sl_target"]))
     worst = act[act["service_level"] < act["sl_target"]].copy()
     worst["gap"] = worst["sl_target"] - worst["service_level"]
     worst = worst.sort_values("gap", ascending=False).head(60)
@@ -167,7 +140,9 @@ def simulation_sections(res: SimulationResult, iv: pd.DataFrame, qk: pd.DataFram
     failing = ("<p>No interval below target.</p>" if worst.empty else
                "<p>The intervals furthest below target (at most 60; all in "
                "simulation_intervals.csv):</p>"
-               + _rows_html(worst, icols, worst["service_level_hi"] < worst["sl_target"]))
+               + _rows_html(worst, icols, sl_status(worst["service_level"],
+                                                    worst["service_level_hi"],
+                                                    worst["sl_target"])))
     return [
         Section("Simulation: does the plan hold?", intro + summary, stage="simulate"),
         Section("Simulation: service level per interval", _figure(iv) + _heatmap(iv),

@@ -1,44 +1,17 @@
-"""The pipeline's schedule stage and the files/report sections a schedule produces."""
+"""What a schedule amounts to, computed from its result: the summary figures, fairness,
+seats in use per site, and the segments in local time (no I/O: writers and the report use
+these)."""
 
 from __future__ import annotations
-
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from openwfm.scheduling.check import on_duty_level
-from openwfm.scheduling.model import SchedulingProblem, scenario_config
+from openwfm.scheduling.model import SchedulingProblem
 from openwfm.scheduling.solve import ScheduleResult
-from openwfm.scheduling.weeks import schedule_weeks
 
-if TYPE_CHECKING:
-    from openwfm.pipeline import PlanContext
-    from openwfm.report import Section
-
-
-def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
-                           folder: Path) -> list[Path]:
-    """Write segments.csv (UTC and local times), shifts.csv, coverage.csv, rule_check.csv,
-    schedule_summary.csv,
-    preferences.csv (one row per agent preference, met or not) and ``ics/<agent>.ics``
-    into `folder` (the caller makes it atomic)."""
-    from openwfm.io.ical import write_calendars
-
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, df in (("segments.csv", segments_with_local_time(problem, result.segments)),
-                     ("shifts.csv", result.shifts),
-                     ("coverage.csv", result.coverage),
-                     ("rule_check.csv", result.check.to_frame()),
-                     ("schedule_summary.csv", summary_frame(result, problem)),
-                     ("preferences.csv", result.preferences)):
-        df.to_csv(folder / name, index=False)
-        paths.append(folder / name)
-    tz = {a.id: problem.scenario.site(a.site).tz for a in problem.scenario.agents}
-    write_calendars(result.segments, tz, folder / "ics")
-    return paths
+__all__ = ["fairness_items", "seats_in_use", "segments_with_local_time", "summary_frame"]
 
 
 def segments_with_local_time(problem: SchedulingProblem, segments: pd.DataFrame
@@ -155,78 +128,3 @@ def summary_frame(result: ScheduleResult, problem: SchedulingProblem | None = No
              ("preferences_total", len(result.preferences)),
              *[(f"seconds_{k}", round(v, 2)) for k, v in result.timings_s]]
     return pd.DataFrame(items, columns=["what", "value"])
-
-
-def schedule_sections(problem: SchedulingProblem, result: ScheduleResult,
-                      max_agents_per_site: int = 40) -> list[Section]:
-    """Report sections: coverage vs requirement per queue, a Gantt per site, the summary."""
-    import plotly.express as px
-    import plotly.graph_objects as go
-
-    from openwfm.report import Section, figure_html, table_html
-
-    out = [Section("Schedule: summary", table_html(summary_frame(result, problem)), "schedule")]
-    fig = go.Figure()
-    for i, q in enumerate(problem.queues):
-        c = result.coverage[result.coverage["queue"] == q]
-        vis = True if i == 0 else "legendonly"
-        fig.add_scatter(x=c["interval_start"], y=c["required"], name=f"{q} required",
-                        line={"dash": "dot"}, visible=vis)
-        fig.add_scatter(x=c["interval_start"], y=c["scheduled"], name=f"{q} scheduled",
-                        line={"shape": "hv"}, visible=vis)
-    fig.update_layout(height=420, xaxis_title="interval start (UTC)",
-                      yaxis_title="productive agents", margin={"t": 30})
-    out.append(Section("Schedule: coverage vs requirement per queue (click the legend)",
-                       figure_html(fig), "schedule"))
-    seats = go.Figure()
-    for site, on in seats_in_use(problem, result.segments).items():
-        seats.add_scatter(x=on.index, y=on.to_numpy(), name=f"{site} on duty",
-                          line={"shape": "hv"})
-        seats.add_scatter(x=[on.index[0], on.index[-1]],
-                          y=[problem.scenario.site(site).seats] * 2,
-                          name=f"{site} seats", line={"dash": "dot"})
-    seats.update_layout(height=360, xaxis_title="interval start (UTC)",
-                        yaxis_title="agents on duty (breaks included)", margin={"t": 30})
-    out.append(Section("Schedule: seats in use per site", figure_html(seats), "schedule"))
-    seg = result.segments
-    for site in problem.scenario.sites:
-        s = seg[seg["site"] == site.name]
-        if s.empty:
-            continue
-        keep = sorted(s["agent_id"].unique())[:max_agents_per_site]
-        s = s[s["agent_id"].isin(keep)].copy()
-        s["start_local"] = s["start"].dt.tz_convert(site.tz).dt.tz_localize(None)
-        s["end_local"] = s["end"].dt.tz_convert(site.tz).dt.tz_localize(None)
-        g = px.timeline(s, x_start="start_local", x_end="end_local", y="agent_id",
-                        color="activity", color_discrete_map={"work": "#4c78a8",
-                                                              "break": "#f58518",
-                                                              "meal": "#e45756"})
-        g.update_yaxes(autorange="reversed")
-        g.update_layout(height=max(300, 16 * len(keep)), margin={"t": 30},
-                        xaxis_title=f"local time ({site.tz})")
-        out.append(Section(f"Schedule: {site.name} timeline (first {len(keep)} agents)",
-                           figure_html(g), "schedule"))
-    return out
-
-
-def stage_schedule(ctx: PlanContext) -> None:
-    """Schedule the scenario's agents for the planned week from ``ctx.requirement``."""
-    assert ctx.requirement is not None, "the staffing stage runs first"
-    problem, result = schedule_weeks(ctx.scenario, ctx.requirement,
-                                     scenario_config(ctx.scenario))
-    ctx.segments = result.segments
-    ctx.results["schedule"] = result
-    write_schedule_outputs(problem, result, Path(ctx.out_dir) / "schedule")
-    for section in schedule_sections(problem, result):
-        ctx.report.add(section)
-    cov = result.coverage
-    req_h = float(cov["required"].sum())
-    ctx.summary.extend([
-        ("schedule", "status / violations", f"{result.status} / {len(result.check.violations)}"),
-        ("schedule", "cost / objective",
-         f"{result.cost:,.0f} / {result.objective:,.0f}"),
-        ("schedule", "understaffing penalty", problem.penalty.describe()),
-        ("schedule", "LP bound / gap", f"{result.lp_bound:,.0f} / {result.gap:.2%}"),
-        ("schedule", "requirement covered",
-         f"{1 - float(cov['shortfall'].sum()) / req_h:.1%}" if req_h else "n/a"),
-    ])

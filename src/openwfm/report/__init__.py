@@ -43,7 +43,7 @@ class Report:
             "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}"
             "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;"
             "padding:2px 6px;text-align:right}th{background:#f0f0f0}"
-            "section{margin-bottom:2em}.bad{background:#fdd}.good{background:#dfd}</style>"
+            "section{margin-bottom:2em}.bad{background:#fdd}.warn{background:#fed}.good{background:#dfd}</style>"
             f"</head><body><h1>{html.escape(self.title)}</h1><ul>{nav}</ul>{body}</body></html>"
         )
 

@@ -1,0 +1,108 @@
+"""Writers of a planning run's files: they read results and write, they compute nothing.
+
+`write_plan` writes the whole run folder of `openwfm plan` / `openwfm demo` (CSVs and
+``report.html``); `write_schedule_outputs` and `write_capacity_outputs` are also the
+outputs of `openwfm schedule` and `openwfm capacity`. The caller makes the folder atomic
+(`openwfm.io.atomic.atomic_dir`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from openwfm.app.result import PlanResult
+from openwfm.capacity.run import CapacityResult, tables
+from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.solve import ScheduleResult
+from openwfm.scheduling.summary import segments_with_local_time, summary_frame
+
+__all__ = ["write_capacity_outputs", "write_plan", "write_schedule_outputs"]
+
+
+def write_plan(result: PlanResult, folder: Path, *, report: bool = True) -> list[Path]:
+    """Write a planning run into `folder`: ``forecast.csv``, ``forecast_backtest.csv``,
+    ``requirement.csv``, ``schedule/`` (`write_schedule_outputs`),
+    ``simulation_intervals.csv``, ``simulation_queues.csv``, ``capacity/*.csv`` and
+    ``report.html`` (when `report`)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def csv(df: pd.DataFrame, name: str) -> None:
+        df.to_csv(folder / name, index=False)
+        written.append(folder / name)
+
+    csv(result.forecast.frame, "forecast.csv")
+    csv(result.forecast.accuracy, "forecast_backtest.csv")
+    csv(result.requirement, "requirement.csv")
+    if result.schedule is not None:
+        written += write_schedule_outputs(result.schedule.problem, result.schedule.result,
+                                          folder / "schedule")
+    if result.simulation is not None:
+        csv(result.simulation.intervals, "simulation_intervals.csv")
+        csv(result.simulation.queues, "simulation_queues.csv")
+    if result.capacity is not None:
+        written += write_capacity_outputs(result.capacity, folder / "capacity", excel=False,
+                                          charts=False)
+    if report:
+        from openwfm.report.plan import plan_report
+
+        path = folder / "report.html"
+        path.write_text(plan_report(result).to_html(), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def write_schedule_outputs(problem: SchedulingProblem, result: ScheduleResult,
+                           folder: Path) -> list[Path]:
+    """Write segments.csv (UTC and local times), shifts.csv, coverage.csv, rule_check.csv,
+    schedule_summary.csv, preferences.csv (one row per agent preference, met or not) and
+    ``ics/<agent>.ics`` into `folder`."""
+    from openwfm.io.ical import write_calendars
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, df in (("segments.csv", segments_with_local_time(problem, result.segments)),
+                     ("shifts.csv", result.shifts),
+                     ("coverage.csv", result.coverage),
+                     ("rule_check.csv", result.check.to_frame()),
+                     ("schedule_summary.csv", summary_frame(result, problem)),
+                     ("preferences.csv", result.preferences)):
+        df.to_csv(folder / name, index=False)
+        paths.append(folder / name)
+    tz = {a.id: problem.scenario.site(a.site).tz for a in problem.scenario.agents}
+    write_calendars(result.segments, tz, folder / "ics")
+    return paths
+
+
+def write_capacity_outputs(result: CapacityResult, folder: Path, *, excel: bool = True,
+                           charts: bool = True) -> list[Path]:
+    """Write the CSVs, ``capacity.xlsx`` (one sheet per table) and ``capacity_charts.html``
+    into `folder` (the caller makes it atomic)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    tabs = tables(result)
+    for name, df in tabs.items():
+        path = folder / f"{name}.csv"
+        df.to_csv(path, index=False)
+        written.append(path)
+    if excel:
+        xlsx = folder / "capacity.xlsx"
+        with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
+            for name, df in tabs.items():
+                df.to_excel(xw, sheet_name=name[:31], index=False)
+        written.append(xlsx)
+    if not charts:
+        return written
+    from openwfm.report.capacity import figures
+
+    figs = figures(result)
+    html = "".join(f.to_html(full_html=False, include_plotlyjs=(i == 0))  # type: ignore[attr-defined]
+                   for i, f in enumerate(figs.values()))
+    page = folder / "capacity_charts.html"
+    page.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><title>openwfm "
+                      f"capacity</title></head><body>{html}</body></html>", encoding="utf-8")
+    written.append(page)
+    return written
