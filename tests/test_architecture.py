@@ -10,7 +10,8 @@ from pathlib import Path
 import openwfm
 
 SRC = Path(openwfm.__file__).parent
-DOMAIN = ("forecast", "staffing", "scheduling", "simulation", "capacity", "io", "scenario")
+DOMAIN = ("forecast", "staffing", "scheduling", "simulation", "capacity", "intraday", "io",
+          "scenario")
 UPPER = ("app", "report", "cli", "pipeline", "api", "web")
 
 

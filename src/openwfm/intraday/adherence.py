@@ -1,0 +1,430 @@
+"""Adherence and conformance per agent, team, site and local day, exactly from state events.
+
+Definitions (seconds are exact: every boundary of a state, a segment or a local day splits
+time into pieces, and each piece has one state, at most one scheduled activity and one
+local day):
+
+* **scheduled time**: time inside the agent's schedule segments (``work``, ``break``,
+  ``meal``, ``training``, ``meeting``), up to `as_of`;
+* **out-of-adherence spell**: a maximal stretch of scheduled time, without a gap, during
+  which the agent's state does not adhere to the scheduled activity (the table of
+  `openwfm.intraday.states.ADHERING_STATES`: work <- available, on_contact,
+  after_contact_work; break <- break; meal <- meal; training <- training; meeting <-
+  meeting). A spell may run across a segment boundary (available through the start of a
+  scheduled break is one spell) and across midnight (its length decides the grace; its
+  seconds go to the local day they fall in);
+* **grace**: spells shorter than `grace_s` are forgiven (counted as adhering); a spell of
+  `grace_s` or longer counts in full;
+* **adherence** = (scheduled time - counted out-of-adherence time) / scheduled time;
+* **conformance** = time worked / time scheduled for ``work``, where time worked is the
+  time in a work state (available, on_contact, after_contact_work) during the agent's
+  local day, inside or outside the schedule (so overtime can push it above 1);
+* the **day** is the local date of the agent's site (``site_tz``): a day of 23 or 25 hours
+  on a DST or Ramadan clock change is still one day; an agent is reported on the local
+  days its segments touch. Before its first event an agent is ``logged_out``.
+
+References
+----------
+Reynolds, P. (2003). Call Center Staffing, ch. 7 (schedule adherence and conformance).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from openwfm.errors import InputError
+from openwfm.intraday.events import AgentEvent, EventLog, events_from_frame
+from openwfm.intraday.states import ADHERING_STATES, WORK_STATES, Activity, AgentState
+
+__all__ = [
+    "AdherenceResult",
+    "LiveAdherence",
+    "compute_adherence",
+    "read_segments",
+]
+
+_STATE_LIST = list(AgentState)
+_ACT_LIST = list(Activity)
+# adhere[state_index, activity_index]
+_ADHERE = np.array([[s in ADHERING_STATES[a] for a in _ACT_LIST] for s in _STATE_LIST])
+_WORKED = np.array([s in WORK_STATES for s in _STATE_LIST])
+_LOGGED_OUT = _STATE_LIST.index(AgentState.LOGGED_OUT)
+_WORK = _ACT_LIST.index(Activity.WORK)
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class AdherenceResult:
+    """Adherence and conformance tables.
+
+    Attributes
+    ----------
+    by_agent : pandas.DataFrame
+        One row per agent and local day: ``agent_id``, ``team``, ``site``, ``day`` (local
+        date), ``scheduled_s``, ``out_of_adherence_s`` (counted spells only),
+        ``in_adherence_s``, ``adherence``, ``scheduled_work_s``, ``worked_s``,
+        ``conformance`` (NaN where the denominator is 0).
+    by_team, by_site : pandas.DataFrame
+        The same seconds summed per (``team``, ``day``) and (``site``, ``day``), ratios of
+        the sums.
+    spells : pandas.DataFrame
+        Every out-of-adherence spell: ``agent_id``, ``start``, ``end`` (UTC),
+        ``duration_s``, ``activity`` and ``state`` at its start, ``counted`` (duration >=
+        grace).
+    grace_s : float
+    """
+
+    by_agent: pd.DataFrame
+    by_team: pd.DataFrame
+    by_site: pd.DataFrame
+    spells: pd.DataFrame
+    grace_s: float
+
+
+def _zone(name: str, site: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputError(f"site '{site}': unknown time zone '{name}'", column="tz") from exc
+
+
+def read_segments(path: str) -> pd.DataFrame:
+    """Read a schedule segments CSV (``agent_id``, ``site``, ``activity``, ``start``,
+    ``end`` with UTC offsets; optional ``team``) into the segments table."""
+    from pathlib import Path
+
+    from openwfm.io.intervals import parse_times, read_text_table, strip_text
+
+    p = Path(path)
+    raw = read_text_table(p)
+    for c in ("agent_id", "site", "activity", "start", "end"):
+        if c not in raw.columns:
+            raise InputError(f"missing column '{c}'; the file has {list(raw.columns)}",
+                             file=p.name, column=c)
+    out = pd.DataFrame({c: strip_text(raw[c]) for c in ("agent_id", "site", "activity")})
+    if "team" in raw.columns:
+        out["team"] = strip_text(raw["team"])
+    for c in ("start", "end"):
+        out[c] = parse_times(raw[c], tz=None, file=p.name, column=c)
+    return _check_segments(out.reset_index(drop=True), file=p.name,
+                           rows=raw.index.to_numpy() + 1)
+
+
+def _check_segments(seg: pd.DataFrame, *, file: str | None = None,
+                    rows: np.ndarray | None = None) -> pd.DataFrame:
+    rows = rows if rows is not None else np.arange(1, len(seg) + 1)
+    for c in ("agent_id", "site", "activity", "start", "end"):
+        if c not in seg.columns:
+            raise InputError(f"the segments table has no column '{c}'", file=file, column=c)
+    known = {a.value for a in Activity}
+    bad = ~seg["activity"].isin(known).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"unknown activity '{seg['activity'].iloc[i]}': expected one of "
+                         f"{sorted(known)}", file=file, row=int(rows[i]), column="activity")
+    for c in ("start", "end"):
+        if not isinstance(seg[c].dtype, pd.DatetimeTZDtype):
+            raise InputError(f"segment {c} must be timezone-aware (UTC)", file=file, column=c)
+    bad = (seg["end"] <= seg["start"]).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError("a segment must end after it starts", file=file, row=int(rows[i]),
+                         column="end")
+    order = np.lexsort((seg["start"].to_numpy(), seg["agent_id"].to_numpy()))
+    s = seg.iloc[order]
+    same = (s["agent_id"].to_numpy()[1:] == s["agent_id"].to_numpy()[:-1])
+    overlap = same & (s["start"].to_numpy()[1:] < s["end"].to_numpy()[:-1])
+    if overlap.any():
+        i = int(order[np.flatnonzero(overlap)[0] + 1])
+        raise InputError(f"agent '{seg['agent_id'].iloc[i]}' has overlapping segments",
+                         file=file, row=int(rows[i]), column="start")
+    sites = seg.groupby("agent_id")["site"].nunique()
+    if (sites > 1).any():
+        a = sites[sites > 1].index[0]
+        raise InputError(f"agent '{a}' is scheduled at several sites: one site per agent "
+                         "(its zone defines the agent's day)", file=file, column="site")
+    return seg
+
+
+def _as_log(events: EventLog | pd.DataFrame) -> EventLog:
+    if isinstance(events, EventLog):
+        return events
+    log = EventLog()
+    log.add(events_from_frame(events))
+    return log
+
+
+def _agent_pieces(
+    times_ns: np.ndarray, state_idx: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray,
+    seg_act: np.ndarray, zone: ZoneInfo, end_ns: int,
+) -> tuple[np.ndarray, ...]:
+    """Elementary pieces of one agent: (start_ns, end_ns, state, activity or -1, day)."""
+    first = pd.Timestamp(int(seg_start.min()), tz="UTC").tz_convert(zone)
+    last = pd.Timestamp(int(seg_end.max()) - 1, tz="UTC").tz_convert(zone)
+    days = pd.date_range(first.normalize().tz_localize(None), last.normalize().tz_localize(None),
+                         freq="D")
+    # local midnights of the days touched, and the one after the last (DST-safe: localize)
+    mids = pd.DatetimeIndex(days.append(pd.DatetimeIndex([days[-1] + pd.Timedelta(days=1)])))
+    mids_ns = mids.tz_localize(zone, ambiguous=False, nonexistent="shift_forward").asi8
+    lo, hi = int(mids_ns[0]), min(int(mids_ns[-1]), end_ns)
+    if hi <= lo:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, empty, empty, empty
+    pts = np.concatenate([[lo, hi], times_ns, seg_start, seg_end, mids_ns])
+    pts = np.unique(pts[(pts >= lo) & (pts <= hi)])
+    a, b = pts[:-1], pts[1:]
+    k = np.searchsorted(times_ns, a, side="right") - 1
+    state = np.where(k >= 0, state_idx[np.maximum(k, 0)], _LOGGED_OUT)
+    j = np.searchsorted(seg_start, a, side="right") - 1
+    covered = (j >= 0) & (a < seg_end[np.maximum(j, 0)])
+    act = np.where(covered, seg_act[np.maximum(j, 0)], -1)
+    day = np.searchsorted(mids_ns, a, side="right") - 1
+    return a, b, state, act, day
+
+
+def compute_adherence(
+    segments: pd.DataFrame,
+    events: EventLog | pd.DataFrame,
+    site_tz: Mapping[str, str],
+    *,
+    grace_s: float = 0.0,
+    as_of: datetime | pd.Timestamp | None = None,
+) -> AdherenceResult:
+    """Adherence and conformance per agent, team, site and local day.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        Schedule segments: ``agent_id``, ``site``, ``activity`` (`Activity`), ``start``,
+        ``end`` (UTC); optional ``team`` (else the team is the site).
+    events : EventLog or pandas.DataFrame
+        State events (``event_id``, ``agent_id``, ``state``, ``at``).
+    site_tz : Mapping[str, str]
+        IANA zone of every site.
+    grace_s : float
+        Out-of-adherence spells shorter than this are forgiven.
+    as_of : datetime, optional
+        The instant states are known to (live: now); time after it is not counted.
+        Default: the end of the last segment or the last event, whichever is later.
+
+    Returns
+    -------
+    AdherenceResult
+
+    Examples
+    --------
+    A 4-hour shift with a 15-minute break; the agent starts 5 minutes late and comes back
+    from the break 10 minutes late:
+
+    >>> seg = pd.DataFrame({"agent_id": "a", "site": "cas", "activity": ["work", "break",
+    ...     "work"], "start": pd.to_datetime(["2026-01-05 08:00", "2026-01-05 10:00",
+    ...     "2026-01-05 10:15"], utc=True), "end": pd.to_datetime(["2026-01-05 10:00",
+    ...     "2026-01-05 10:15", "2026-01-05 12:00"], utc=True)})
+    >>> ev = pd.DataFrame({"event_id": ["1", "2", "3", "4"], "agent_id": "a",
+    ...     "state": ["available", "break", "available", "logged_out"],
+    ...     "at": pd.to_datetime(["2026-01-05 08:05", "2026-01-05 10:00",
+    ...                           "2026-01-05 10:25", "2026-01-05 12:00"], utc=True)})
+    >>> r = compute_adherence(seg, ev, {"cas": "Africa/Casablanca"})
+    >>> r.by_agent[["scheduled_s", "out_of_adherence_s", "adherence", "conformance"]].round(4)
+       scheduled_s  out_of_adherence_s  adherence  conformance
+    0      14400.0               900.0     0.9375       0.9333
+    """
+    seg = _check_segments(segments.reset_index(drop=True))
+    missing = sorted(set(seg["site"]) - set(site_tz))
+    if missing:
+        raise InputError(f"no time zone for site(s) {missing}: give site_tz", column="site")
+    zones = {s: _zone(site_tz[s], s) for s in set(seg["site"])}
+    log = _as_log(events)
+    if as_of is None:
+        last_event = max((e.at for e in log.events()), default=None)
+        end_ns = int(seg["end"].max().value)
+        if last_event is not None:
+            end_ns = max(end_ns, int(pd.Timestamp(last_event).value))
+    else:
+        ts = pd.Timestamp(as_of)
+        if ts.tzinfo is None:
+            raise InputError("as_of must be timezone-aware", column="as_of")
+        end_ns = int(ts.value)
+    if "team" not in seg.columns:
+        seg = seg.assign(team=seg["site"])
+    act_code = {a.value: i for i, a in enumerate(_ACT_LIST)}
+    state_code = {s: i for i, s in enumerate(_STATE_LIST)}
+
+    agent_rows: list[dict[str, object]] = []
+    spell_rows: list[tuple[object, ...]] = []
+    for agent, g in seg.sort_values("start").groupby("agent_id", sort=True):
+        site, team = g["site"].iloc[0], g["team"].iloc[0]
+        zone = zones[site]
+        tl = log.timeline(str(agent))
+        times_ns = np.array([pd.Timestamp(t).value for t, _ in tl], dtype=np.int64)
+        states = np.array([state_code[s] for _, s in tl], dtype=np.int64)
+        a, b, st, act, day = _agent_pieces(
+            times_ns, states, g["start"].astype("int64").to_numpy(),
+            g["end"].astype("int64").to_numpy(),
+            np.array([act_code[x] for x in g["activity"]]), zone, end_ns)
+        if len(a) == 0:
+            continue
+        dur = (b - a) / _NS
+        sched = act >= 0
+        bad = sched & ~_ADHERE[st, np.maximum(act, 0)]
+        # spells: runs of consecutive bad pieces (pieces are contiguous)
+        starts = bad & ~np.concatenate([[False], bad[:-1]])
+        run = np.cumsum(starts) - 1
+        counted_piece = np.zeros(len(a), dtype=bool)
+        if bad.any():
+            rid = run[bad]
+            total = np.bincount(rid, weights=dur[bad])
+            first = np.flatnonzero(starts)
+            last = np.flatnonzero(bad & ~np.concatenate([bad[1:], [False]]))
+            counted = total >= grace_s
+            counted_piece[bad] = counted[rid]
+            for r in range(len(total)):
+                spell_rows.append((agent, int(a[first[r]]), int(b[last[r]]), float(total[r]),
+                                   _ACT_LIST[act[first[r]]].value,
+                                   _STATE_LIST[st[first[r]]].value, bool(counted[r])))
+        first_day = pd.Timestamp(int(a[0]), tz="UTC").tz_convert(zone).date()
+        ndays = int(day.max()) + 1
+        per = {
+            "scheduled_s": np.bincount(day, weights=dur * sched, minlength=ndays),
+            "out_of_adherence_s": np.bincount(day, weights=dur * counted_piece,
+                                              minlength=ndays),
+            "scheduled_work_s": np.bincount(day, weights=dur * (act == _WORK),
+                                            minlength=ndays),
+            "worked_s": np.bincount(day, weights=dur * _WORKED[st], minlength=ndays),
+        }
+        for d in range(ndays):
+            agent_rows.append({"agent_id": agent, "team": team, "site": site,
+                               "day": first_day + pd.Timedelta(days=d),
+                               **{k: float(v[d]) for k, v in per.items()}})
+    cols = ["agent_id", "team", "site", "day", "scheduled_s", "out_of_adherence_s",
+            "scheduled_work_s", "worked_s"]
+    by_agent = pd.DataFrame(agent_rows, columns=cols)
+    spells = pd.DataFrame(spell_rows, columns=["agent_id", "start", "end", "duration_s",
+                                               "activity", "state", "counted"])
+    for c in ("start", "end"):
+        spells[c] = pd.to_datetime(spells[c], utc=True)
+    return AdherenceResult(by_agent=_ratios(by_agent),
+                           by_team=_ratios(_sum(by_agent, "team")),
+                           by_site=_ratios(_sum(by_agent, "site")),
+                           spells=spells, grace_s=float(grace_s))
+
+
+def _sum(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    cols = ["scheduled_s", "out_of_adherence_s", "scheduled_work_s", "worked_s"]
+    return df.groupby([key, "day"], as_index=False, sort=True)[cols].sum()
+
+
+def _ratios(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out["in_adherence_s"] = out["scheduled_s"] - out["out_of_adherence_s"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["adherence"] = np.where(out["scheduled_s"] > 0,
+                                    out["in_adherence_s"] / out["scheduled_s"], np.nan)
+        out["conformance"] = np.where(out["scheduled_work_s"] > 0,
+                                      out["worked_s"] / out["scheduled_work_s"], np.nan)
+    lead = [c for c in ("agent_id", "team", "site", "day") if c in out.columns]
+    return out[[*lead, "scheduled_s", "out_of_adherence_s", "in_adherence_s", "adherence",
+                "scheduled_work_s", "worked_s", "conformance"]]
+
+
+class LiveAdherence:
+    """Who is out of adherence now, and since when: the team leader's live exceptions.
+
+    Holds the schedule (per-agent sorted segments) and an `EventLog`; `add` stores events
+    (idempotent, any order) in O(log n) each, and `exceptions` answers for one instant
+    looking only at the agents scheduled then and, for those out of adherence, back over
+    their current spell (never the whole day). The spell start is the one
+    `compute_adherence` finds for a spell still running at `as_of` = now.
+
+    Examples
+    --------
+    >>> seg = pd.DataFrame({"agent_id": ["a", "b"], "site": "par", "activity": "work",
+    ...     "start": pd.Timestamp("2026-01-05 08:00", tz="UTC"),
+    ...     "end": pd.Timestamp("2026-01-05 16:00", tz="UTC")})
+    >>> live = LiveAdherence(seg)
+    >>> live.add([AgentEvent.make("1", "a", "available", "2026-01-05T07:58:00Z"),
+    ...           AgentEvent.make("2", "b", "break", "2026-01-05T09:00:00Z")])
+    2
+    >>> live.exceptions(pd.Timestamp("2026-01-05 09:20", tz="UTC"), min_duration_s=600)
+      agent_id activity  state                     since  duration_s
+    0        b     work  break 2026-01-05 08:00:00+00:00      4800.0
+    """
+
+    def __init__(self, segments: pd.DataFrame, log: EventLog | None = None) -> None:
+        seg = _check_segments(segments.reset_index(drop=True)).sort_values(["agent_id",
+                                                                            "start"])
+        self.log = log if log is not None else EventLog()
+        self._seg: dict[str, tuple[list[datetime], list[datetime], list[Activity]]] = {}
+        for agent, g in seg.groupby("agent_id", sort=True):
+            self._seg[str(agent)] = (list(g["start"]), list(g["end"]),
+                                     [Activity(x) for x in g["activity"]])
+
+    def add(self, events: list[AgentEvent]) -> int:
+        """Store events (see `EventLog.add`); returns how many were new."""
+        return self.log.add(events)
+
+    def _segment_before(self, agent: str, t: datetime) -> tuple[datetime, Activity] | None:
+        """The segment covering the instant just before `t`: start < t <= end."""
+        starts, ends, acts = self._seg[agent]
+        i = bisect.bisect_left(starts, t) - 1
+        if i >= 0 and t <= ends[i]:
+            return starts[i], acts[i]
+        return None
+
+    def spell_start(self, agent: str, now: datetime) -> datetime | None:
+        """Start of the agent's out-of-adherence spell running at `now` (None if adhering
+        or not scheduled at `now`)."""
+        starts, ends, acts = self._seg.get(agent, ([], [], []))
+        i = bisect.bisect_right(starts, now) - 1
+        if i < 0 or not now < ends[i]:
+            return None
+        if self.log.state_at(agent, now) in ADHERING_STATES[acts[i]]:
+            return None
+        since = now
+        while True:
+            seg = self._segment_before(agent, since)
+            if seg is None:
+                return since
+            seg_start, act = seg
+            prev = self.log.last_change_before(agent, since)
+            before = (self.log.state_at(agent, prev) if prev is not None
+                      else AgentState.LOGGED_OUT)
+            if before in ADHERING_STATES[act]:
+                return since
+            since = max(seg_start, prev) if prev is not None else seg_start
+
+    def exceptions(self, now: datetime | pd.Timestamp, *,
+                   min_duration_s: float = 0.0) -> pd.DataFrame:
+        """Agents out of adherence at `now` for at least `min_duration_s`.
+
+        Returns ``agent_id``, ``activity`` (scheduled now), ``state`` (now), ``since``
+        (UTC start of the spell), ``duration_s``, sorted by longest first.
+        """
+        ts = pd.Timestamp(now)
+        if ts.tzinfo is None:
+            raise InputError("now must be timezone-aware", column="now")
+        now_dt = ts.tz_convert("UTC").to_pydatetime()
+        rows = []
+        for agent, (starts, ends, acts) in self._seg.items():
+            i = bisect.bisect_right(starts, now_dt) - 1
+            if i < 0 or not now_dt < ends[i]:
+                continue
+            since = self.spell_start(agent, now_dt)
+            if since is None:
+                continue
+            dur = (now_dt - since).total_seconds()
+            if dur >= min_duration_s:
+                rows.append((agent, acts[i].value, self.log.state_at(agent, now_dt).value,
+                             since, dur))
+        out = pd.DataFrame(rows, columns=["agent_id", "activity", "state", "since",
+                                          "duration_s"])
+        out["since"] = pd.to_datetime(out["since"], utc=True)
+        return out.sort_values(["duration_s", "agent_id"], ascending=[False, True],
+                               ignore_index=True)
