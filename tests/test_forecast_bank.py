@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import BANK_LOG
-from openwfm.forecast import BacktestConfig, forecast_queues
+from openwfm.forecast import BacktestConfig, Method, forecast_queues
 from openwfm.io.calllog import aggregate_intervals, read_call_log
 
 TZ = "Asia/Jerusalem"
@@ -18,21 +18,38 @@ def bank() -> pd.DataFrame:
     return aggregate_intervals(read_call_log(BANK_LOG, tz=TZ), interval_s=1800, tz=TZ)
 
 
-def test_automatic_choice_beats_the_historical_average(bank) -> None:
-    cfg = BacktestConfig(horizon_days=7, n_origins=7, step_days=1, min_train_days=15)
-    r = forecast_queues(bank, horizon="7d", interval_s=1800, tz=TZ, market="IL", backtest=cfg)
-    overall = r.accuracy[r.accuracy["horizon"] == "all"].set_index(["queue", "method"])
-    volume = bank.groupby("queue")["volume"].sum()
-    chosen, average = {}, {}
+def test_the_choice_is_never_worse_than_the_4_week_mean_in_its_backtest(bank) -> None:
+    r = forecast_queues(bank, horizon="14d", interval_s=1800, tz=TZ, market="IL")
+    week = r.accuracy[r.accuracy["horizon"] == "week 1"].set_index(["queue", "method"])
     for q, m in r.chosen.items():
-        chosen[q] = overall.loc[(q, m.value), "wape"]
-        average[q] = overall.loc[(q, "historical_average"), "wape"]
-        assert chosen[q] <= average[q]  # guaranteed by the selection rule
-    w = volume / volume.sum()
-    assert (pd.Series(chosen) * w).sum() < (pd.Series(average) * w).sum()  # and beats it
-    assert chosen["PS"] < average["PS"]  # the main queue (64 % of the calls)
-    assert set(overall.index.get_level_values("method")) == {
-        "seasonal_naive", "historical_average", "mstl", "daily_profile"}
+        assert week.loc[(q, m.value), "wape"] <= week.loc[(q, "mean_4w"), "wape"]
+    assert set(week.index.get_level_values("method")) == {
+        "mean_4w", "median_4w", "calendar_4w", "calendar_ew"}
+    # at least 12 origins (one open day apart here), each scored on its first open day
+    n_day1 = r.accuracy.query("horizon == 'day 1' and method == 'mean_4w'")["n"]
+    assert (n_day1 >= 12 * 48).all()
+
+
+def test_out_of_sample_the_choice_beats_the_4_week_mean_on_the_main_queue(bank) -> None:
+    # forecasts made from the history before each origin only, scored a week ahead on what
+    # happened next (docs/forecast-accuracy.md has all queues and origins: PS 0.93)
+    t0 = bank["interval_start"].min().tz_convert(TZ).normalize()
+    err = {"chosen": 0.0, "mean": 0.0}
+    calls = 0.0
+    for day in (16, 18, 20):
+        origin = (t0 + pd.Timedelta(days=day)).tz_convert("UTC")
+        past = bank[(bank["interval_start"] < origin) & (bank["queue"] == "PS")]
+        kw = {"start": origin, "end": origin + pd.Timedelta(days=7), "interval_s": 1800,
+              "tz": TZ, "market": "IL"}
+        chosen = forecast_queues(past, **kw).frame
+        mean = forecast_queues(past, methods=[Method.MEAN_4W], method=Method.MEAN_4W,
+                               **kw).frame
+        actual = chosen[["interval_start"]].merge(bank[bank["queue"] == "PS"],
+                                                  on="interval_start")["volume"].to_numpy()
+        err["chosen"] += float(abs(chosen["volume"].to_numpy() - actual).sum())
+        err["mean"] += float(abs(mean["volume"].to_numpy() - actual).sum())
+        calls += actual.sum()
+    assert err["chosen"] / calls < err["mean"] / calls
 
 
 def test_bands_cover_the_held_out_last_week(bank) -> None:

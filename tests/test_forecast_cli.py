@@ -111,16 +111,17 @@ def test_backtest_prints_the_table_and_the_choice(cli, history, tmp_path) -> Non
                                "--horizon-days", "5",
                                "-o", str(out))
     assert code == 0, stderr
-    for name in ("rolling-origin backtest", "q000", "q001", "mstl", "WAPE", "chosen", "yes"):
+    for name in ("rolling-origin backtest", "q000", "q001", "calendar_ew", "WAPE", "chosen",
+                 "yes"):
         assert name in stdout
     acc = pd.read_csv(out)
-    assert set(acc["method"]) == {"historical_average", "seasonal_naive", "mstl",
-                                  "daily_profile"}
+    assert set(acc["method"]) == {"mean_4w", "median_4w", "calendar_4w", "calendar_ew"}
     assert set(acc["queue"]) == {"q000", "q001"}
     chosen = acc[acc["chosen"]]
     assert chosen.groupby("queue")["method"].nunique().eq(1).all()  # one method per queue
-    assert set(chosen["horizon"]) == {"day 1", "days 2-7", "all"}
-    assert set(acc["n"]) >= {2 * 48}  # day 1 of two origins
+    assert set(chosen["horizon"]) == {"day 1", "days 2-5", "week 1", "all"}
+    day1 = acc.loc[acc["horizon"] == "day 1", "n"]
+    assert (day1 % 48 == 0).all() and (day1 >= 48).all()  # whole days, one per origin
     # every number is printed whole (no cell cut to fit 80 columns), and the choice is named
     assert "\u2026" not in stdout
     for _, row in acc[acc["horizon"] == "all"].iterrows():

@@ -57,5 +57,5 @@ def test_report_sections_and_summary(ctx) -> None:
     assert any("prediction bands" in t for t in titles)
     assert any("backtest" in t for t in titles)
     body = "".join(s.body_html for s in ctx.sections)
-    assert "WAPE" in body and "historical_average" in body and "plotly" in body.lower()
+    assert "WAPE" in body and "mean_4w" in body and "plotly" in body.lower()
     assert [w for st, w, _ in ctx.summary if st == "forecast"]

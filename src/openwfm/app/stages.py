@@ -96,12 +96,12 @@ def forecast_stage(scenario: Scenario, history: pd.DataFrame) -> ForecastResult:
 
 
 def forecast_summary(result: ForecastResult, history: pd.DataFrame) -> list[SummaryLine]:
-    """Contacts forecast, methods chosen and the volume-weighted backtest WAPE (chosen vs
-    the historical average); `history` weighs the queues by their volume."""
-    acc = result.accuracy[result.accuracy["horizon"] == "all"]
+    """Contacts forecast, methods chosen and the volume-weighted week-ahead backtest WAPE
+    (chosen vs the 4-week mean); `history` weighs the queues by their volume."""
+    acc = result.accuracy[result.accuracy["horizon"] == "week 1"]
     volume = history.groupby("queue")["volume"].sum()
     chosen = acc[acc["chosen"]].set_index("queue")["wape"]
-    average = acc[acc["method"] == "historical_average"].set_index("queue")["wape"]
+    average = acc[acc["method"] == "mean_4w"].set_index("queue")["wape"]
     w = volume.reindex(chosen.index).fillna(0.0)
     methods = pd.Series({q: m.value for q, m in result.chosen.items()}).value_counts()
     return [
@@ -109,7 +109,8 @@ def forecast_summary(result: ForecastResult, history: pd.DataFrame) -> list[Summ
                     f"{result.frame['volume'].sum():,.0f}"),
         SummaryLine("forecast", "methods chosen by backtest",
                     ", ".join(f"{m} {n}" for m, n in methods.items())),
-        SummaryLine("forecast", "backtest WAPE, volume-weighted: chosen / historical average",
+        SummaryLine("forecast", "week-ahead backtest WAPE, volume-weighted: chosen / 4-week "
+                    "mean",
                     f"{(chosen * w).sum() / w.sum():.3f} / "
                     f"{(average.reindex(chosen.index) * w).sum() / w.sum():.3f}"),
     ]

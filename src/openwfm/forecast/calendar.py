@@ -30,8 +30,10 @@ import pandas as pd
 from openwfm.errors import InputError
 
 __all__ = [
+    "CALENDAR_EFFECTS",
     "DayGrid",
     "SpecialDay",
+    "day_features",
     "holiday_dates",
     "local_keys",
     "read_special_days",
@@ -285,3 +287,122 @@ def check_tz(tz: str) -> str:
 def special_for(queue: str, special: Sequence[SpecialDay]) -> list[SpecialDay]:
     """The special days that apply to `queue`."""
     return [s for s in special if s.queue is None or s.queue == queue]
+
+
+#: Names of the calendar effects of the daily-total model (`day_features`), in column order.
+CALENDAR_EFFECTS: tuple[str, ...] = (
+    "business_day_1", "business_day_2", "business_day_3",
+    "business_day_last_2", "business_day_last",
+    "after_closure", "before_holiday", "after_holiday_2",
+)
+
+
+def day_features(
+    days: np.ndarray,
+    *,
+    holidays: np.ndarray,
+    open_weekdays: np.ndarray,
+    closed: np.ndarray | None = None,
+    special_labels: Sequence[tuple[str, np.ndarray]] = (),
+) -> np.ndarray:
+    """Calendar effects of each local day: a ``(len(days), k)`` 0/1 matrix.
+
+    Columns are `CALENDAR_EFFECTS` then one per user special-day label. A **business
+    day** is a day whose weekday the queue is regularly open (`open_weekdays`, a ``(7,)``
+    bool) and that is neither a public holiday of its market nor a known closure:
+
+    * ``business_day_1`` .. ``business_day_3``: the first three business days of the
+      calendar month (pay days, statements), ``business_day_last_2`` and
+      ``business_day_last``: the last two (month-end); counted on the whole month,
+      so a month that runs past the rows still ranks correctly;
+    * ``after_closure``: the first business day after one or more days on which the queue
+      was closed though its weekday is open (a holiday or a `closed` day in history);
+    * ``before_holiday``: the business day right before a holiday;
+    * ``after_holiday_2``: the second business day after a holiday (the first is
+      ``after_closure``);
+    * one column per special-day label: 1 on that label's days (`special_labels`: pairs of
+      label and ``datetime64[D]`` dates), so a recurring event learns its own effect.
+
+    Parameters
+    ----------
+    days : numpy.ndarray
+        ``datetime64[D]`` local dates (any order; usually consecutive).
+    holidays : numpy.ndarray
+        ``datetime64[D]`` public holidays of the market.
+    open_weekdays : numpy.ndarray
+        ``(7,)`` bool, Monday first: weekdays the queue is regularly open.
+    closed : numpy.ndarray, optional
+        ``(len(days),)`` bool: days known to have been closed (history without contacts).
+
+    Examples
+    --------
+    February 1999 in a center open every day but Saturday; the 2nd is a holiday.
+
+    >>> days = np.arange("1999-02-01", "1999-03-04", dtype="datetime64[D]")
+    >>> x = day_features(days, holidays=np.array(["1999-02-02"], dtype="datetime64[D]"),
+    ...                  open_weekdays=np.array([1, 1, 1, 1, 1, 0, 1], dtype=bool))
+    >>> [str(d) for d in days[x[:, 0] == 1]]  # first business day of each month
+    ['1999-02-01', '1999-03-01']
+    >>> [str(d) for d in days[x[:, 1] == 1]], [str(d) for d in days[x[:, 5] == 1]]
+    (['1999-02-03', '1999-03-02'], ['1999-02-03'])
+    >>> [str(d) for d in days[x[:, 4] == 1]], [str(d) for d in days[x[:, 7] == 1]]
+    (['1999-02-28'], ['1999-02-04'])
+    """
+    days = np.asarray(days, dtype="datetime64[D]")
+    k = len(CALENDAR_EFFECTS) + len(special_labels)
+    out = np.zeros((len(days), k))
+    if len(days) == 0:
+        return out
+    # every calendar day of the months touched, one day beyond each end
+    first = days.min().astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")
+    last = (days.max().astype("datetime64[M]") + np.timedelta64(1, "M")).astype(
+        "datetime64[D]") + np.timedelta64(1, "D")
+    span = np.arange(first, last, dtype="datetime64[D]")
+    wd = weekday_of(span)
+    hol = np.isin(span, np.asarray(holidays, dtype="datetime64[D]"))
+    known_closed = np.zeros(len(span), dtype=bool)
+    if closed is not None:
+        known_closed[np.searchsorted(span, days[np.asarray(closed, dtype=bool)])] = True
+    shut = (hol | known_closed) & np.asarray(open_weekdays, dtype=bool)[wd]
+    business = np.asarray(open_weekdays, dtype=bool)[wd] & ~hol & ~known_closed
+    month = span.astype("datetime64[M]")
+    _, start_idx, inv = np.unique(month, return_index=True, return_inverse=True)
+    rank = np.zeros(len(span), dtype=np.int64)  # 1-based business-day rank in its month
+    back = np.zeros(len(span), dtype=np.int64)  # 1 = last business day of the month
+    cum = np.cumsum(business)
+    before_month = np.r_[0, cum][start_idx][inv]
+    rank[business] = (cum - before_month)[business]
+    total = np.bincount(inv, weights=business)[inv].astype(np.int64)
+    back[business] = total[business] - rank[business] + 1
+    # after a closure: the first business day after a shut day (regular closed weekdays
+    # in between do not break the run)
+    after = np.zeros(len(span), dtype=bool)
+    after2 = np.zeros(len(span), dtype=bool)
+    before = np.zeros(len(span), dtype=bool)
+    seen_shut, seen_hol, since_hol = False, False, 0
+    for i in range(len(span)):
+        if shut[i]:
+            seen_shut, seen_hol, since_hol = True, seen_hol or hol[i], 0
+            continue
+        if business[i]:
+            if seen_shut:
+                after[i] = True
+                since_hol = 1 if seen_hol else 0
+                seen_shut = seen_hol = False
+            elif since_hol == 1:
+                after2[i] = True
+                since_hol = 0
+    nxt_hol = False
+    for i in range(len(span) - 1, -1, -1):
+        if hol[i] and np.asarray(open_weekdays, dtype=bool)[wd[i]]:
+            nxt_hol = True
+        elif business[i]:
+            before[i] = nxt_hol
+            nxt_hol = False
+    cols = [rank == 1, rank == 2, rank == 3, back == 2, back == 1, after, before, after2]
+    idx = np.searchsorted(span, days)
+    for j, c in enumerate(cols):
+        out[:, j] = c[idx]
+    for j, (_, dates) in enumerate(special_labels):
+        out[:, len(CALENDAR_EFFECTS) + j] = np.isin(days, np.asarray(dates, dtype="datetime64[D]"))
+    return out

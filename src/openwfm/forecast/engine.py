@@ -43,6 +43,8 @@ import pandas as pd
 
 from openwfm.errors import InputError
 from openwfm.forecast.backtest import (
+    BENCHMARK,
+    BIAS_WARNING,
     BacktestConfig,
     band_quantiles,
     bands,
@@ -53,6 +55,7 @@ from openwfm.forecast.backtest import (
 from openwfm.forecast.calendar import (
     SpecialDay,
     check_tz,
+    day_features,
     holiday_dates,
     local_keys,
     special_for,
@@ -78,10 +81,10 @@ __all__ = [
 
 #: The candidates every queue is backtested with.
 DEFAULT_METHODS: tuple[Method, ...] = (
-    Method.SEASONAL_NAIVE,
-    Method.HISTORICAL_AVERAGE,
-    Method.MSTL,
-    Method.DAILY_PROFILE,
+    Method.MEAN_4W,
+    Method.MEDIAN_4W,
+    Method.CALENDAR_4W,
+    Method.CALENDAR_EW,
 )
 OUTPUT_COLUMNS = ("interval_start", "queue", "volume", "volume_lo_80", "volume_hi_80",
                   "volume_lo_95", "volume_hi_95")
@@ -95,6 +98,7 @@ class _Settings:
     special: tuple[SpecialDay, ...]
     methods: tuple[Method, ...]
     backtest: BacktestConfig
+    force: Method | None
     start_ns: int
     end_ns: int
     with_aht: bool
@@ -125,6 +129,7 @@ class QueueForecast:
     accuracy: pd.DataFrame
     band_quantiles: np.ndarray
     overdispersion: float = 0.0
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,12 +150,16 @@ class ForecastResult:
         The method chosen for each queue.
     interval_s : int
         Interval length in seconds.
+    warnings : tuple of str
+        One line per queue whose chosen method has a week-ahead backtest bias beyond
+        `openwfm.forecast.backtest.BIAS_WARNING`.
     """
 
     frame: pd.DataFrame
     accuracy: pd.DataFrame
     chosen: Mapping[str, Method] = field(default_factory=dict)
     interval_s: int = 1800
+    warnings: tuple[str, ...] = ()
 
 
 def parse_horizon(text: str) -> pd.Timedelta:
@@ -236,21 +245,27 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
                          column="interval_start")
     grid = to_day_grid(times, volume, st.tz, interval)
     days, y = grid.days, grid.values.copy()
-    # first day to forecast: the local day of the forecast start
+    # first day to forecast: the local day of the forecast start; when the start is not
+    # local midnight (history ends mid-day), that day is also the last history day, known
+    # up to the start and forecast after it: no history day is thrown away
     start = pd.Timestamp(st.start_ns, tz="UTC")
     end = pd.Timestamp(st.end_ns, tz="UTC")
-    first_day = local_keys(pd.DatetimeIndex([start]), st.tz, interval)[0][0]
+    (first_day,), (first_slot,) = local_keys(pd.DatetimeIndex([start]), st.tz, interval)
     last_day = local_keys(pd.DatetimeIndex([end - pd.Timedelta(seconds=interval)]),
                           st.tz, interval)[0][0]
-    n_train = int((first_day - days[0]).astype(np.int64))
-    if n_train < 1:
+    full_days = int((first_day - days[0]).astype(np.int64))
+    n_train = full_days + (1 if first_slot > 0 else 0)
+    if full_days < 1:
         raise InputError(f"queue '{queue}' needs at least one full local day of history "
                          "before the forecast start", column="interval_start")
     if n_train > len(days):  # history ends days before the start: pad unknown days
         pad = np.full((n_train - len(days), slots), np.nan)
         y = np.vstack([y, pad])
-        days = np.arange(days[0], first_day, dtype="datetime64[D]")
+        days = np.arange(days[0], days[0] + np.timedelta64(n_train, "D"),
+                         dtype="datetime64[D]")
     y, days = y[:n_train], days[:n_train]
+    if first_slot > 0:
+        y[-1, first_slot:] = np.nan  # the forecast part of the day that history cuts
     future = np.arange(first_day, last_day + np.timedelta64(1, "D"), dtype="datetime64[D]")
     wd, fwd = weekday_of(days), weekday_of(future)
 
@@ -264,8 +279,11 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
     train = y.copy()
     train[past_hol] = np.nan
     fut_mult = np.ones(len(future))
+    labelled: dict[str, list[np.datetime64]] = {}
     for sd in special:
         d = np.datetime64(sd.day, "D")
+        if sd.label and sd.multiplier == 1.0 and not sd.exclude:
+            labelled.setdefault(sd.label, []).append(d)  # a recurring event: learned
         i = int((d - days[0]).astype(np.int64))
         if 0 <= i < n_train:
             if sd.exclude:
@@ -276,17 +294,33 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
         if 0 <= j < len(future):
             fut_mult[j] *= sd.multiplier
 
-    bt = run_backtest(train, wd, st.methods, st.backtest)
+    # calendar effects of every history and future day
+    totals = np.nansum(y, axis=1)
+    observed = ~np.isnan(y).all(axis=1)
+    regular = ~past_hol & observed
+    open_w = np.array([float(np.mean(totals[regular & (wd == w)] > 0)) >= 0.5
+                       if (regular & (wd == w)).any() else True for w in range(7)])
+    closed_day = observed & (totals == 0) & open_w[wd] & ~past_hol
+    all_days = np.concatenate([days, future])
+    closed_all = np.concatenate([closed_day, np.zeros(len(future), dtype=bool)])
+    x = day_features(all_days, holidays=hol_np, open_weekdays=open_w, closed=closed_all,
+                     special_labels=[(k, np.array(v)) for k, v in sorted(labelled.items())])
+    x_hist, x_fut = x[:n_train], x[n_train:]
+    open_days = totals > 0
+
+    bt = run_backtest(train, wd, st.methods, st.backtest, features=x_hist,
+                      open_days=open_days)
     acc = bt.accuracy()
-    method = select_method(acc)
-    fc = predict(method, train, wd, fwd)
+    method = st.force if st.force is not None and st.force in bt.forecasts else \
+        select_method(acc)
+    fc = predict(method, train, wd, fwd, (x_hist, x_fut))
     if fc is None:  # the chosen method ran in the backtest; only guards odd configs
-        method = Method.HISTORICAL_AVERAGE
-        fc = predict(method, train, wd, fwd)
+        method = BENCHMARK
+        fc = predict(method, train, wd, fwd, (x_hist, x_fut))
     assert fc is not None
     if method in bt.forecasts:
         phi = overdispersion(bt.actual, bt.forecasts[method])
-        q = band_quantiles(bt.actual, bt.forecasts[method], phi)
+        q = band_quantiles(bt.actual, bt.forecasts[method], phi, bt.steps, bt.week)
     else:
         phi, q = 0.0, band_quantiles(np.empty((0, 1, slots)), np.empty((0, 1, slots)))
 
@@ -297,12 +331,24 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
             fc[fut_hol] = fc[fut_hol] * ratio
         else:  # no holiday in history: the quietest weekday's average
             ha = historical_average(train, wd, np.arange(7))
-            totals = np.where(np.bincount(wd, minlength=7) > 0, ha.sum(axis=1), np.inf)
-            fc[fut_hol] = ha[int(np.argmin(totals))]
+            totals_w = np.where(np.bincount(wd, minlength=7) > 0, ha.sum(axis=1), np.inf)
+            fc[fut_hol] = ha[int(np.argmin(totals_w))]
     fc = fc * fut_mult[:, None]
     closed = closed_mask(train, wd)[fwd]
     closed[fut_hol] = fc[fut_hol] <= 0
-    lo95, lo80, hi80, hi95 = bands(fc, q, closed, phi)
+    # open-day horizon of each future day: a day forecast closed does not consume it
+    fut_open = fc.sum(axis=1) > 0
+    steps = np.maximum(np.cumsum(fut_open) + ~fut_open, 1)
+    lo95, lo80, hi80, hi95 = bands(fc, q, closed, phi, steps, bt.week)
+
+    warn: list[str] = []
+    week_rows = acc[(acc["horizon"] == "week 1") & (acc["method"] == method.value)]
+    if len(week_rows) and abs(float(week_rows["bias"].iloc[0])) > BIAS_WARNING:
+        b = float(week_rows["bias"].iloc[0])
+        warn.append(f"queue '{queue}': the chosen method {method.value} has a week-ahead "
+                    f"bias of {b:+.0%} in the backtest (over {BIAS_WARNING:.0%}): its "
+                    f"forecast runs {'high' if b > 0 else 'low'}; check for a level change "
+                    "or a special day in the recent history")
 
     # map future UTC intervals onto the grid
     out_times = pd.date_range(start, end, freq=f"{interval}s", inclusive="left")
@@ -325,7 +371,7 @@ def _forecast_one(queue: str, times_ns: np.ndarray, volume: np.ndarray,
     acc.insert(0, "queue", queue)
     acc["chosen"] = acc["method"] == method.value
     return QueueForecast(queue=queue, method=method, frame=frame, accuracy=acc,
-                         band_quantiles=q, overdispersion=phi)
+                         band_quantiles=q, overdispersion=phi, warnings=tuple(warn))
 
 
 def _holiday_ratio(rows: np.ndarray, row_wd: np.ndarray, train: np.ndarray,
@@ -359,6 +405,7 @@ def forecast_queues(
     market: str | Mapping[str, str] | None = None,
     special_days: Sequence[SpecialDay] = (),
     methods: Sequence[Method] = DEFAULT_METHODS,
+    method: Method | None = None,
     backtest: BacktestConfig | None = None,
     backend: Literal["local", "dask"] = "local",
     client: Any = None,
@@ -386,7 +433,10 @@ def forecast_queues(
     special_days : sequence of SpecialDay
         Campaigns (multipliers) and outages (excluded days).
     methods : sequence of Method
-        Candidates of the backtest (the historical average is always added).
+        Candidates of the backtest (the benchmark, the 4-week mean, is always added).
+    method : Method, optional
+        Use this method for every queue instead of the backtest's choice (the backtest
+        still runs, for the accuracy table and the bands).
     backtest : BacktestConfig, optional
         Rolling-origin settings (default: horizon of min(forecast days, 14) days, 3 origins
         a week apart).
@@ -406,9 +456,9 @@ def forecast_queues(
     >>> t = pd.date_range("2026-03-02", periods=28 * 24, freq="h", tz="UTC")
     >>> hist = pd.DataFrame({"interval_start": t, "queue": "q",
     ...                      "volume": np.where(t.hour.isin(range(8, 18)), 10.0, 0.0)})
-    >>> r = forecast_queues(hist, horizon="2d", methods=[Method.HISTORICAL_AVERAGE])
+    >>> r = forecast_queues(hist, horizon="2d", methods=[Method.MEAN_4W])
     >>> len(r.frame), float(r.frame["volume"].sum()), r.chosen["q"].value
-    (48, 200.0, 'historical_average')
+    (48, 200.0, 'mean_4w')
     """
     if "queue" not in history.columns:
         history = history.assign(queue="all")
@@ -437,7 +487,7 @@ def forecast_queues(
         raise InputError("the forecast end must be after its start", column="horizon")
     days_ahead = int(np.ceil((end - start) / pd.Timedelta(days=1)))
     cfg = backtest or BacktestConfig(horizon_days=int(min(max(days_ahead, 1), 14)))
-    cands = tuple(dict.fromkeys([Method.HISTORICAL_AVERAGE, *methods]))
+    cands = tuple(dict.fromkeys([BENCHMARK, *methods, *([method] if method else [])]))
     with_aht = "aht_s" in history.columns and history["aht_s"].notna().any()
 
     items: list[tuple[Any, ...]] = []
@@ -446,7 +496,8 @@ def forecast_queues(
         qtz = check_tz(tz.get(str(queue), "UTC") if isinstance(tz, Mapping) else tz)
         qm = market.get(str(queue)) if isinstance(market, Mapping) else market
         st = _Settings(interval_s=interval, tz=qtz, market=qm, special=tuple(special_days),
-                       methods=cands, backtest=cfg, start_ns=start.value, end_ns=end.value,
+                       methods=cands, backtest=cfg, force=method, start_ns=start.value,
+                       end_ns=end.value,
                        with_aht=bool(with_aht))
         items.append((
             str(queue),
@@ -475,7 +526,8 @@ def forecast_queues(
     frame = pd.concat([r.frame for r in results], ignore_index=True)
     accuracy = pd.concat([r.accuracy for r in results], ignore_index=True)
     return ForecastResult(frame=frame, accuracy=accuracy,
-                          chosen={r.queue: r.method for r in results}, interval_s=interval)
+                          chosen={r.queue: r.method for r in results}, interval_s=interval,
+                          warnings=tuple(w for r in results for w in r.warnings))
 
 
 def holiday_days_between(market: str | None, first: date, last: date) -> list[date]:

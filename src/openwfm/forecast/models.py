@@ -46,16 +46,23 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Literal
 
 import numpy as np
 
 __all__ = [
     "METHODS",
+    "Features",
     "Method",
     "aht_profile",
+    "calendar_4w",
+    "calendar_ew",
     "closed_mask",
     "daily_profile",
+    "daily_totals",
     "historical_average",
+    "mean_4w",
+    "median_4w",
     "mstl",
     "predict",
     "seasonal_naive",
@@ -85,6 +92,10 @@ class Method(StrEnum):
     HISTORICAL_AVERAGE = "historical_average"
     MSTL = "mstl"
     DAILY_PROFILE = "daily_profile"
+    MEAN_4W = "mean_4w"
+    MEDIAN_4W = "median_4w"
+    CALENDAR_4W = "calendar_4w"
+    CALENDAR_EW = "calendar_ew"
 
 
 def _by_weekday(history: np.ndarray, weekdays: np.ndarray) -> list[np.ndarray]:
@@ -268,7 +279,341 @@ def daily_profile(
     return (level * factor[future_weekdays])[:, None] * share_w[future_weekdays]
 
 
-Forecaster = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray | None]
+#: Same-weekday values the recent-window baselines use (the last 4 observed: 4 weeks).
+RECENT_VALUES = 4
+#: Weeks the recent-window baselines look back for their last `RECENT_VALUES` values.
+RECENT_LOOKBACK_WEEKS = 8
+#: Weeks of the recent intraday profile (`calendar_4w`).
+RECENT_PROFILE_WEEKS = 4
+#: Half-life (weeks) of the long exponentially weighted intraday profile (`calendar_ew`).
+PROFILE_HALFLIFE_WEEKS = 13.0
+#: Half-life (days) of the level: an exponentially weighted mean of calendar-adjusted
+#: log daily totals.
+CAL_LEVEL_HALFLIFE_DAYS = 21.0
+#: Half-life (days) of the two-sided smoother that holds the level while effects are fitted.
+CAL_FIT_HALFLIFE_DAYS = 14.0
+#: Prior standard deviation (log scale) of a calendar effect: the ridge penalty of an
+#: effect is ``sigma^2 / CAL_EFFECT_SD^2`` (its posterior mean under a N(0, 0.1^2) prior).
+CAL_EFFECT_SD = 0.10
+#: Prior standard deviation (log scale) of a weekday effect (weak: weekdays differ a lot).
+WEEKDAY_EFFECT_SD = 1.0
+#: Days of history the daily-total model fits on (a year and a week).
+CAL_FIT_DAYS = 371
+#: A weekday whose median daily total is below this is sparse: its zero days are data,
+#: not closures.
+SPARSE_DAY_TOTAL = 5.0
+#: Offset of the log daily totals (log(T + 0.5): zero days of sparse queues stay finite).
+LOG_OFFSET = 0.5
+
+#: Calendar effects of the history days and of the future days, ``(days, k)`` each
+#: (`openwfm.forecast.calendar.day_features`); None: no calendar effects.
+Features = tuple[np.ndarray, np.ndarray] | None
+
+
+def _last_values(rows: np.ndarray, n: int) -> np.ndarray:
+    """`rows` with every value but the last `n` observed of each column set to NaN."""
+    seen = ~np.isnan(rows)
+    count = np.cumsum(seen[::-1], axis=0)[::-1]
+    return np.where(seen & (count <= n), rows, np.nan)
+
+
+def _recent_table(history: np.ndarray, weekdays: np.ndarray, stat: Callable) -> np.ndarray:
+    """``(7, slots)``: `stat` of the last `RECENT_VALUES` observed same-weekday values."""
+    slots = history.shape[1]
+    back = 7 * RECENT_LOOKBACK_WEEKS
+    recent, wd = history[-back:], weekdays[-back:]
+    table = np.full((7, slots), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for w in range(7):
+            rows = recent[wd == w]
+            if len(rows):
+                table[w] = stat(_last_values(rows, RECENT_VALUES), axis=0)
+        # a weekday (or interval) without a recent value: every day's recent values
+        pooled = stat(_last_values(recent[-7 * RECENT_VALUES:], 7 * RECENT_VALUES), axis=0) \
+            if len(recent) else np.zeros(slots)
+    table = np.where(np.isnan(table), np.nan_to_num(pooled)[None, :], table)
+    return table
+
+
+def mean_4w(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+    features: Features = None,
+) -> np.ndarray:
+    """Mean of the last 4 observed values of the same weekday and interval.
+
+    The benchmark planners use (the "4-week historical average"): a gap or a holiday is
+    skipped, so the four values are the last four *observed* ones (within
+    `RECENT_LOOKBACK_WEEKS` weeks); an interval with none borrows the mean of every recent
+    day.
+
+    Examples
+    --------
+    >>> h = np.array([[1.0], [2.0], [3.0], [4.0], [5.0], [np.nan]])
+    >>> mean_4w(h, np.zeros(6, dtype=int), np.array([0])).tolist()  # 2, 3, 4, 5
+    [[3.5]]
+    """
+    return _recent_table(history, weekdays, np.nanmean)[future_weekdays]
+
+
+def median_4w(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+    features: Features = None,
+) -> np.ndarray:
+    """Median of the last 4 observed values of the same weekday and interval.
+
+    Robust to one odd day among the four (a holiday that was not removed, an outage).
+
+    Examples
+    --------
+    >>> h = np.array([[1.0], [2.0], [30.0], [4.0], [5.0]])
+    >>> median_4w(h, np.zeros(5, dtype=int), np.array([0])).tolist()  # 2, 30, 4, 5
+    [[4.5]]
+    """
+    return _recent_table(history, weekdays, np.nanmedian)[future_weekdays]
+
+
+def intraday_profile(
+    history: np.ndarray, weekdays: np.ndarray, window: Literal["recent", "long"],
+) -> np.ndarray:
+    """``(7, slots)`` shares of the day per weekday (rows sum to 1, or 0 if never open).
+
+    ``window="recent"``: the last `RECENT_PROFILE_WEEKS` weeks, equally weighted;
+    ``"long"``: all history, exponentially weighted with a half-life of
+    `PROFILE_HALFLIFE_WEEKS` weeks (stable shapes: less noise; changed schedules: slower).
+    Each weekday's shares are a Dirichlet posterior mean whose prior is the profile pooled
+    over all weekdays (within the weekday's open intervals), with a weight in contacts
+    estimated from the data (`profile_concentration`: partial pooling): a weekday whose
+    shape differs from the others keeps its own, one that differs only by noise borrows
+    the common shape. Gaps are filled with the recent mean (`mean_4w`); closed intervals
+    (`closed_mask`) get no share.
+
+    Examples
+    --------
+    >>> h = np.tile([[0.0, 30.0, 10.0]], (14, 1))
+    >>> intraday_profile(h, np.arange(14) % 7, "long")[0].round(12).tolist()
+    [0.0, 0.75, 0.25]
+    """
+    days, slots = history.shape
+    fill = _recent_table(history, weekdays, np.nanmean)
+    full = np.where(np.isnan(history), fill[weekdays], history)
+    seen = ~np.isnan(history).all(axis=1)
+    age = (days - 1 - np.arange(days)).astype(float)
+    if window == "recent":
+        weight = (age < 7 * RECENT_PROFILE_WEEKS).astype(float)
+    else:
+        weight = 0.5 ** (age / (7 * PROFILE_HALFLIFE_WEEKS))
+    weight = np.where(seen, weight, 0.0)
+    weighted = full * weight[:, None]
+    by_w = np.zeros((7, slots))
+    np.add.at(by_w, weekdays, weighted)
+    pooled = by_w.sum(axis=0)
+    pooled_share = pooled / pooled.sum() if pooled.sum() > 0 else np.full(slots, 1.0 / slots)
+    closed = closed_mask(history, weekdays)
+    share = np.tile(pooled_share, (7, 1))
+    for w in range(7):
+        n_w = by_w[w].sum()
+        prior = np.where(closed[w], 0.0, pooled_share)
+        if prior.sum() <= 0 or n_w <= 0:
+            share[w] = prior
+            continue
+        prior = prior / prior.sum()
+        k = profile_concentration(by_w[w], prior)
+        share[w] = (by_w[w] + k * prior) / (n_w + k)
+    share = np.where(closed, 0.0, share)
+    norm = share.sum(axis=1, keepdims=True)
+    return np.divide(share, norm, out=np.zeros_like(share), where=norm > 0)
+
+
+def profile_concentration(counts: np.ndarray, prior: np.ndarray) -> float:
+    """Empirical-Bayes weight (in contacts) of the pooled profile for one weekday.
+
+    If the weekday's true shares are Dirichlet(``k * prior``) and its ``N`` contacts are
+    multinomial given them, the chi-square distance ``D = sum_s (p_s - prior_s)^2 /
+    prior_s`` of its observed shares ``p`` has expectation ``(S - 1) (1 / N + 1 / (k +
+    1))`` over its ``S`` open intervals (method of moments), so ``1 / (k + 1) = D / (S - 1)
+    - 1 / N``, floored at ``1e-5`` (at most 10^5 contacts of weight). Noise alone gives a
+    large ``k`` (pool), a real difference a small one (keep the weekday's own shape).
+
+    Examples
+    --------
+    >>> prior = np.full(10, 0.1)
+    >>> round(profile_concentration(np.full(10, 100.0), prior))  # no difference: pool
+    99999
+    >>> round(profile_concentration(np.r_[np.full(5, 150.0), np.full(5, 50.0)], prior))
+    36
+    """
+    n = float(counts.sum())
+    open_ = prior > 0
+    s = int(open_.sum())
+    if n <= 0 or s < 2:
+        return 0.0
+    p = counts[open_] / n
+    d = float(np.sum((p - prior[open_]) ** 2 / prior[open_]))
+    inv = max(d / (s - 1) - 1.0 / n, 1e-5)
+    return 1.0 / inv - 1.0
+
+
+def daily_totals(history: np.ndarray, weekdays: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Total of each day, its unobserved intervals counted at their expected share.
+
+    ``T = observed sum / expected share of the observed intervals`` (`shares`: the
+    weekday's intraday profile); NaN where less than a quarter of the day's expected volume
+    was observed (a gap, a holiday, a day cut short too early).
+
+    Examples
+    --------
+    >>> h = np.array([[10.0, 30.0], [10.0, np.nan]])
+    >>> daily_totals(h, np.array([0, 0]), np.array([[0.25, 0.75]] * 7)).tolist()
+    [40.0, 40.0]
+    """
+    seen = ~np.isnan(history)
+    part = np.where(seen, shares[weekdays], 0.0).sum(axis=1)
+    obs = np.where(seen, history, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(part >= 0.25, obs / np.where(part > 0, part, 1.0), np.nan)
+
+
+def _two_sided_smooth(t: np.ndarray, values: np.ndarray, halflife: float) -> np.ndarray:
+    """Exponential-kernel smoother of `values` observed at days `t` (both sides)."""
+    k = 0.5 ** (np.abs(t[:, None] - t[None, :]) / halflife)
+    return (k @ values) / k.sum(axis=1)
+
+
+def forecast_daily_totals(
+    totals: np.ndarray,
+    weekdays: np.ndarray,
+    future_weekdays: np.ndarray,
+    features: Features = None,
+) -> np.ndarray:
+    """Daily totals ahead: log total = level + weekday + calendar effects (ridge).
+
+    The model of the log daily total ``y_d = log(T_d + 0.5)`` of an open day::
+
+        y_d = level_d + weekday_(w(d)) + sum_j beta_j x_dj + e_d
+
+    with ``x_dj`` the calendar effects of `features` (business day of month, day after a
+    closure, days around holidays, user special days). The effects are fitted by
+    backfitting: the level is held by a two-sided exponential smoother (half-life
+    `CAL_FIT_HALFLIFE_DAYS`) of the effect-adjusted totals, the effects by ridge
+    regression of the level-adjusted totals with prior standard deviations
+    `WEEKDAY_EFFECT_SD` and `CAL_EFFECT_SD` (penalty ``sigma^2 / sd^2``: the posterior
+    mean of a Gaussian prior, so an effect seen once or twice is shrunk toward 0, one seen
+    on many days keeps its estimate). The level ahead is the exponentially weighted mean
+    (half-life `CAL_LEVEL_HALFLIFE_DAYS`) of the calendar-adjusted log totals; the forecast
+    is ``exp(level + effects + sigma^2 / 2) - 0.5`` (the mean of a log-normal).
+
+    Days whose weekday is regularly closed get 0. Zero days of a regularly open, busy
+    weekday are closures and are left out; those of a sparse weekday (median total below
+    `SPARSE_DAY_TOTAL`) are data.
+
+    Examples
+    --------
+    Weekday pattern and a first-business-day effect of +20 % seen on 12 month starts:
+
+    >>> wd = np.arange(364) % 7
+    >>> x = np.zeros((364, 1)); x[::30, 0] = 1
+    >>> t = 1000.0 * np.array([1.1, 1, 1, 1, 0.9, 0.5, 0.3])[wd] * np.where(x[:, 0], 1.2, 1)
+    >>> f = forecast_daily_totals(t, wd, np.array([0, 0]), (x, np.array([[0.0], [1.0]])))
+    >>> [round(v) for v in f]
+    [1100, 1320]
+    """
+    n = len(totals)
+    k = features[0].shape[1] if features is not None else 0
+    fut_x = features[1] if features is not None else np.zeros((len(future_weekdays), 0))
+    hist_x = features[0] if features is not None else np.zeros((n, 0))
+    start = max(0, n - CAL_FIT_DAYS)
+    tot, wd, hx = totals[start:], weekdays[start:], hist_x[start:]
+    known = np.isfinite(tot)
+    med = np.zeros(7)
+    open_w = np.zeros(7, dtype=bool)
+    for w in range(7):
+        sel = known & (wd == w)
+        if sel.any():
+            med[w] = float(np.median(tot[sel]))
+            open_w[w] = float(np.mean(tot[sel] > 0)) >= 0.5
+    sparse = med < SPARSE_DAY_TOTAL
+    use = known & open_w[wd] & ((tot > 0) | sparse[wd])
+    out = np.zeros(len(future_weekdays))
+    if use.sum() < 7:  # too little: each weekday's mean (the pooled mean if unseen)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pooled = float(np.nanmean(tot)) if known.any() else 0.0
+            for i, w in enumerate(future_weekdays):
+                sel = known & (wd == w)
+                out[i] = float(np.mean(tot[sel])) if sel.any() else pooled
+        return np.nan_to_num(out)
+    y = np.log(tot[use] + LOG_OFFSET)
+    t = np.flatnonzero(use).astype(float)
+    design = np.hstack([np.eye(7)[wd[use]], hx[use]])
+    prior = np.r_[np.full(7, WEEKDAY_EFFECT_SD ** -2.0), np.full(k, CAL_EFFECT_SD ** -2.0)]
+    level = np.full(len(y), y.mean())
+    sigma2 = max(float(np.var(y)), 1e-6)
+    beta = np.zeros(7 + k)
+    gram = design.T @ design
+    for _ in range(4):
+        beta = np.linalg.solve(gram + sigma2 * np.diag(prior), design.T @ (y - level))
+        beta[:7] -= beta[:7][np.unique(wd[use])].mean()  # the level carries the mean
+        adjusted = y - design @ beta
+        level = _two_sided_smooth(t, adjusted, CAL_FIT_HALFLIFE_DAYS)
+        sigma2 = max(float(np.mean((adjusted - level) ** 2)), 1e-6)
+    age = (len(tot) - 1) - t
+    weight = 0.5 ** (age / CAL_LEVEL_HALFLIFE_DAYS)
+    level_end = float(np.sum(weight * adjusted) / np.sum(weight))
+    fdesign = np.hstack([np.eye(7)[future_weekdays], fut_x])
+    mu = level_end + fdesign @ beta
+    out = np.exp(mu + sigma2 / 2.0) - LOG_OFFSET
+    return np.where(open_w[future_weekdays], np.clip(out, 0.0, None), 0.0)
+
+
+def _calendar(history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+              features: Features, window: Literal["recent", "long"]) -> np.ndarray:
+    shares = intraday_profile(history, weekdays, window)
+    # totals measured with the long profile (the better estimate of a day's missing part)
+    totals = daily_totals(history, weekdays, shares if window == "long" else
+                          intraday_profile(history, weekdays, "long"))
+    ahead = forecast_daily_totals(totals, weekdays, future_weekdays, features)
+    return ahead[:, None] * shares[future_weekdays]
+
+
+def calendar_4w(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+    features: Features = None,
+) -> np.ndarray:
+    """Daily total with calendar effects (`forecast_daily_totals`) x the recent profile.
+
+    The intraday profile is that of the last `RECENT_PROFILE_WEEKS` weeks
+    (`intraday_profile` ``"recent"``): it follows a change of opening hours or schedules.
+
+    Examples
+    --------
+    >>> h = np.tile([[0.0, 30.0, 10.0]], (28, 1))
+    >>> calendar_4w(h, np.arange(28) % 7, np.array([0, 1])).round(3).tolist()
+    [[0.0, 30.0, 10.0], [0.0, 30.0, 10.0]]
+    """
+    return _calendar(history, weekdays, future_weekdays, features, "recent")
+
+
+def calendar_ew(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+    features: Features = None,
+) -> np.ndarray:
+    """Daily total with calendar effects (`forecast_daily_totals`) x the long profile.
+
+    The intraday profile is exponentially weighted over all history (half-life
+    `PROFILE_HALFLIFE_WEEKS` weeks, `intraday_profile` ``"long"``): less noise where the
+    shape is stable.
+
+    Examples
+    --------
+    >>> h = np.tile([[0.0, 30.0, 10.0]], (28, 1))
+    >>> calendar_ew(h, np.arange(28) % 7, np.array([0, 1])).round(3).tolist()
+    [[0.0, 30.0, 10.0], [0.0, 30.0, 10.0]]
+    """
+    return _calendar(history, weekdays, future_weekdays, features, "long")
+
+
+Forecaster = Callable[..., np.ndarray | None]
 
 #: The function of each method.
 METHODS: dict[Method, Forecaster] = {
@@ -276,7 +621,13 @@ METHODS: dict[Method, Forecaster] = {
     Method.HISTORICAL_AVERAGE: historical_average,
     Method.MSTL: mstl,
     Method.DAILY_PROFILE: daily_profile,
+    Method.MEAN_4W: mean_4w,
+    Method.MEDIAN_4W: median_4w,
+    Method.CALENDAR_4W: calendar_4w,
+    Method.CALENDAR_EW: calendar_ew,
 }
+#: Methods that read the calendar effects (the others ignore them).
+USES_FEATURES = frozenset({Method.CALENDAR_4W, Method.CALENDAR_EW})
 
 
 #: Weeks of history that decide whether a weekday's interval is closed.
@@ -346,7 +697,8 @@ def _window_sum(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def predict(
-    method: Method, history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray
+    method: Method, history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+    features: Features = None,
 ) -> np.ndarray | None:
     """Forecast with `method`, closed intervals set to zero (None if it cannot run).
 
@@ -356,7 +708,10 @@ def predict(
     >>> predict(Method.HISTORICAL_AVERAGE, h, np.arange(14) % 7, np.array([0])).tolist()
     [[0.0, 5.0]]
     """
-    f = METHODS[method](history, weekdays, future_weekdays)
+    if method in USES_FEATURES:
+        f = METHODS[method](history, weekdays, future_weekdays, features)
+    else:
+        f = METHODS[method](history, weekdays, future_weekdays)
     if f is None:
         return None
     return np.where(closed_mask(history, weekdays)[future_weekdays], 0.0, f)
