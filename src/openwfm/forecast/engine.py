@@ -12,11 +12,16 @@ Per queue:
 
 1. the history goes onto the local day grid of the queue's zone (`openwfm.forecast.calendar`);
    public holidays of the queue's market and user special days marked ``exclude`` are
-   removed from learning; special-day multipliers are divided out;
-2. a rolling-origin backtest scores every candidate method (`openwfm.forecast.backtest`) and
-   the lowest overall WAPE among those whose RMSE is no worse than the historical
-   average's wins (never worse than the historical average on the backtest, in either);
-3. the winner forecasts from the end of history (or `start`) to `end`; on a future holiday
+   removed from learning; special-day multipliers are divided out; the calendar effects of
+   every history and future day are built (`openwfm.forecast.calendar.day_features`);
+2. a rolling-origin backtest in open days scores every candidate method
+   (`openwfm.forecast.backtest`); the 4-week mean is kept unless a candidate beats its
+   week-ahead WAPE on both halves of the origins with an RMSE no worse (so the choice is
+   never worse than the 4-week mean on the backtest); a chosen method whose week-ahead
+   bias exceeds `openwfm.forecast.backtest.BIAS_WARNING` is warned about;
+3. the winner forecasts from the end of history (or `start`; a day that history cuts
+   mid-day stays in history and only its remaining intervals are forecast) to `end`; on a
+   future holiday
    its forecast is multiplied by the holiday ratio (volume of the past holidays in history /
    what their weekdays' averages predicted; 0 for a queue closed on holidays), or replaced
    by the quietest weekday's historical average when history has no holiday; multipliers of
