@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[dev,distributed,bench]'
+	$(VENV)/bin/python -m pip install -q -e '.[dev,distributed,bench,server]'
 	touch $(STAMP)
 
 .PHONY: venv demo test lint bench

@@ -93,3 +93,37 @@ def postgres_url() -> Iterator[str]:
         subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "fast", "stop"],
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(request: pytest.FixtureRequest) -> str:
+    """The PostgreSQL server to test against: the running one at 127.0.0.1:5432 (trust auth)
+    when it answers, else a throw-away one (`postgres_url`). Never skipped in CI."""
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+        return "postgresql+psycopg://postgres@127.0.0.1:5432"
+    except OSError:
+        if os.environ.get("CI"):
+            initdb = shutil.which("initdb")
+            assert initdb is not None, "CI must test on PostgreSQL: no server, no initdb"
+        url = request.getfixturevalue("postgres_url")
+        return url.rsplit("/", 1)[0]
+
+
+@pytest.fixture
+def pg_fresh_db(pg_server_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test (dropped afterwards)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"openwfm_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(f"{pg_server_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{pg_server_url}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

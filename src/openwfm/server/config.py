@@ -1,0 +1,95 @@
+"""Server settings, read once from the environment (``OPENWFM_*``) so that every uvicorn worker
+process and every job worker of one `openwfm serve` share them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DB_URL = "sqlite:///openwfm.db"
+
+
+def default_jobs_url(db_url: str) -> str:
+    """The job queue next to the database: a SQLite file beside a SQLite database (or in the
+    working folder for any other database).
+
+    Examples
+    --------
+    >>> default_jobs_url("sqlite:////srv/wfm/openwfm.db")
+    'sqlite:////srv/wfm/openwfm-jobs.db'
+    >>> default_jobs_url("postgresql+psycopg://wfm@db/wfm")
+    'sqlite:///openwfm-jobs.db'
+    """
+    if db_url.startswith("sqlite:///") and db_url != "sqlite://":
+        path = Path(db_url.removeprefix("sqlite:///"))
+        if str(path) not in ("", ":memory:"):
+            return "sqlite:///" + str(path.with_name(path.stem + "-jobs.db"))
+    return "sqlite:///openwfm-jobs.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the API and the job worker need to know.
+
+    Attributes
+    ----------
+    db_url : str
+        SQLAlchemy URL of the system of record (``OPENWFM_DB_URL``).
+    jobs_url : str
+        Where the job queue lives (``OPENWFM_JOBS_URL``): ``sqlite:///file`` (huey's
+        SqliteHuey, embedded) or ``redis://host:port/db`` (RedisHuey).
+    secret_key : str or None
+        Key that signs bearer tokens (``OPENWFM_SECRET_KEY``); when unset, a random key is
+        generated once and kept in the database, so every worker and restart shares it.
+    token_ttl_s : int
+        Lifetime of a bearer token (``OPENWFM_TOKEN_TTL_S``, 8 h).
+    max_upload_bytes : int
+        Largest accepted upload (``OPENWFM_MAX_UPLOAD_BYTES``, 50 MiB); larger -> 413.
+    login_max_failures : int
+        Failed logins of one user name within ``login_window_s`` before 429.
+    """
+
+    db_url: str = DEFAULT_DB_URL
+    jobs_url: str = ""
+    secret_key: str | None = None
+    token_ttl_s: int = 8 * 3600
+    max_upload_bytes: int = 50 * 1024 * 1024
+    login_max_failures: int = 10
+    login_window_s: int = 300
+    publish_pause_s: float = 0.0
+    """Fault-injection hook for the crash test: seconds to wait inside the publish
+    transaction (``OPENWFM_PUBLISH_PAUSE_S``; 0 in production)."""
+
+    @property
+    def effective_jobs_url(self) -> str:
+        return self.jobs_url or default_jobs_url(self.db_url)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            db_url=env.get("OPENWFM_DB_URL", DEFAULT_DB_URL),
+            jobs_url=env.get("OPENWFM_JOBS_URL", ""),
+            secret_key=env.get("OPENWFM_SECRET_KEY") or None,
+            token_ttl_s=int(env.get("OPENWFM_TOKEN_TTL_S", 8 * 3600)),
+            max_upload_bytes=int(env.get("OPENWFM_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)),
+            login_max_failures=int(env.get("OPENWFM_LOGIN_MAX_FAILURES", 10)),
+            login_window_s=int(env.get("OPENWFM_LOGIN_WINDOW_S", 300)),
+            publish_pause_s=float(env.get("OPENWFM_PUBLISH_PAUSE_S", 0)),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes `from_env` return these settings in a child process."""
+        out = {
+            "OPENWFM_DB_URL": self.db_url,
+            "OPENWFM_JOBS_URL": self.effective_jobs_url,
+            "OPENWFM_TOKEN_TTL_S": str(self.token_ttl_s),
+            "OPENWFM_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
+            "OPENWFM_LOGIN_MAX_FAILURES": str(self.login_max_failures),
+            "OPENWFM_LOGIN_WINDOW_S": str(self.login_window_s),
+            "OPENWFM_PUBLISH_PAUSE_S": str(self.publish_pause_s),
+        }
+        if self.secret_key:
+            out["OPENWFM_SECRET_KEY"] = self.secret_key
+        return out

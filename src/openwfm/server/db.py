@@ -1,0 +1,93 @@
+"""Engines and sessions: SQLite in WAL mode (the embedded default) or any SQLAlchemy URL.
+
+SQLite serializes writers; a write transaction starts with ``BEGIN IMMEDIATE`` so that two
+writers queue on the lock (``busy_timeout``) instead of failing when a reader upgrades.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from openwfm.errors import InputError
+
+
+def _sqlite_pragmas(engine: sa.Engine, *, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (SQLAlchemy recipe)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str, *, immediate: bool = False) -> sa.Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise InputError(f"not a database URL: {url!r}", column="--db") from exc
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if parsed.database in (None, "", ":memory:"):
+            kwargs["poolclass"] = sa.pool.StaticPool
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise InputError(f"not a usable database URL {url!r}: {exc}", column="--db") from exc
+    if engine.dialect.name == "sqlite":
+        _sqlite_pragmas(engine, immediate=immediate)
+    return engine
+
+
+@dataclass
+class Database:
+    """The read and write session factories of one database."""
+
+    url: str
+    engine: sa.Engine
+    write_engine: sa.Engine
+    read: sessionmaker[Session]
+    write: sessionmaker[Session]
+
+    @classmethod
+    def connect(cls, url: str) -> Database:
+        engine = make_engine(url)
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            write_engine = make_engine(url, immediate=True)
+        else:  # one in-memory database must stay one connection
+            write_engine = engine
+        return cls(
+            url=url,
+            engine=engine,
+            write_engine=write_engine,
+            read=sessionmaker(engine, expire_on_commit=False),
+            write=sessionmaker(write_engine, expire_on_commit=False),
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write session committed on success, rolled back on any error."""
+        with self.write() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()

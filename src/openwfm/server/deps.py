@@ -1,0 +1,81 @@
+"""FastAPI dependencies: database sessions and the signed-in principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from openwfm.server.config import Settings
+from openwfm.server.db import Database
+from openwfm.server.models import PlannerClient, Role, User
+from openwfm.server.permissions import Principal
+from openwfm.server.security import read_token
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def read_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    """A session for reading (no commit)."""
+    with db.read() as session:
+        yield session
+
+
+def write_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    """A session in one transaction: committed when the handler returns, rolled back when it
+    raises (so a failed request writes nothing)."""
+    with db.write() as session, session.begin():
+        yield session
+
+
+ReadDB = Annotated[Session, Depends(read_session)]
+WriteDB = Annotated[Session, Depends(write_session)]
+
+
+def _unauthorized(msg: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, msg,
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def principal(request: Request, token: Annotated[str | None, Depends(oauth2)],
+              db: Annotated[Database, Depends(database)]) -> Principal:
+    """The signed-in user from the bearer token (401 when missing, invalid or expired)."""
+    if not token:
+        raise _unauthorized("not signed in: send 'Authorization: Bearer <token>' "
+                            "(POST /api/auth/token)")
+    claims = read_token(request.app.state.signing_key, token)
+    if claims is None:
+        raise _unauthorized("invalid or expired token")
+    with db.read() as session:
+        user = session.get(User, claims.user_id)
+        if user is None or not user.active:
+            raise _unauthorized("unknown or disabled user")
+        client_ids: frozenset[int] = frozenset()
+        if user.role == Role.PLANNER:
+            client_ids = frozenset(session.scalars(
+                sa.select(PlannerClient.client_id).where(PlannerClient.user_id == user.id)))
+        return Principal(user_id=user.id, username=user.username, role=Role(user.role),
+                         agent_id=user.agent_id, team_id=user.team_id,
+                         client_id=user.client_id, client_ids=client_ids)
+
+
+CurrentUser = Annotated[Principal, Depends(principal)]
+
+
+def acting_user(session: Session, p: Principal) -> User:
+    """The `User` row of `p` inside `session` (for audit entries)."""
+    user = session.get(User, p.user_id)
+    assert user is not None
+    return user

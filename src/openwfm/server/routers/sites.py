@@ -1,0 +1,29 @@
+"""Sites."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+
+from openwfm.server.deps import CurrentUser, ReadDB
+from openwfm.server.models import Site
+from openwfm.server.permissions import not_found, require
+from openwfm.server.routers.common import AUTH_ERRORS, Id
+from openwfm.server.schemas import SiteOut
+
+router = APIRouter(prefix="/api/sites", tags=["sites"])
+
+
+@router.get("", response_model=list[SiteOut], responses=AUTH_ERRORS)
+def list_sites(p: CurrentUser, session: ReadDB) -> list[Site]:
+    require(p, "site", "read")
+    return list(session.scalars(sa.select(Site).order_by(Site.id)))
+
+
+@router.get("/{site_id}", response_model=SiteOut, responses=AUTH_ERRORS)
+def get_site(site_id: Id, p: CurrentUser, session: ReadDB) -> Site:
+    require(p, "site", "read")
+    row = session.get(Site, site_id)
+    if row is None:
+        raise not_found("site", site_id)
+    return row

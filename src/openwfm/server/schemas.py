@@ -1,0 +1,322 @@
+"""Request and response models of the API (pydantic), separate from the table models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from openwfm.server.models import JobKind, JobState, Role
+
+
+#: An integer id in a request body (bounded to what every database stores).
+DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Message(BaseModel):
+    """An error: what went wrong, in one line."""
+
+    detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: str
+    revision: str | None
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_at: datetime
+
+
+class Me(Out):
+    id: int
+    username: str
+    role: Role
+    agent_id: str | None
+    team_id: int | None
+    client_id: int | None
+    client_ids: list[int]
+
+
+class ClientOut(Out):
+    id: int
+    name: str
+
+
+class ClientIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SiteOut(Out):
+    id: int
+    name: str
+    country: str
+    tz: str
+    seats: int
+    cost_per_hour: float
+    labour_pack: str
+
+
+class QueueOut(Out):
+    id: str
+    client_id: int
+    channel: str
+    language: str
+    market: str
+    tz: str
+    sl_target: float
+    answer_within_s: float
+    max_asa_s: float | None
+    max_abandon: float | None
+    max_occupancy: float | None
+    patience_s: float | None
+    concurrency: int
+    priority: int
+
+
+class TeamOut(Out):
+    id: int
+    name: str
+    site_id: int
+    leader_user_id: int | None
+
+
+class AgentSkillOut(Out):
+    skill_id: str
+    proficiency: float
+
+
+class AgentOut(Out):
+    id: str
+    name: str
+    site_id: int
+    team_id: int | None
+    tz: str
+    contract_hours: float
+    labour_pack: str
+    min_shift_h: float
+    max_shift_h: float
+    night_ok: bool
+    skills: list[AgentSkillOut]
+
+
+class AgentSkillIn(BaseModel):
+    skill_id: str = Field(min_length=1, max_length=100)
+    proficiency: float = Field(1.0, gt=0, le=1)
+
+
+class AgentUpdate(BaseModel):
+    """Fields a planner may change; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    team_id: DbId | None = None
+    contract_hours: float | None = Field(None, ge=0, le=80)
+    min_shift_h: float | None = Field(None, ge=1, le=16)
+    max_shift_h: float | None = Field(None, ge=1, le=16)
+    night_ok: bool | None = None
+    skills: list[AgentSkillIn] | None = None
+
+
+class UserOut(Out):
+    id: int
+    username: str
+    role: Role
+    agent_id: str | None
+    team_id: int | None
+    client_id: int | None
+    active: bool
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: Role
+    agent_id: str | None = Field(None, max_length=100)
+    team_id: DbId | None = None
+    client_id: DbId | None = None
+    client_ids: list[DbId] = Field(default_factory=list, max_length=1000)
+
+
+Activity = Literal["work", "break", "meal"]
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    agent_id: str = Field(min_length=1, max_length=100)
+    activity: Activity
+    start: AwareDatetime
+    end: AwareDatetime
+    queue_id: str | None = None
+
+
+class SegmentOut(Out):
+    agent_id: str
+    activity: str
+    start: datetime
+    end: datetime
+    queue_id: str | None
+
+
+class ScheduleIn(BaseModel):
+    """A new draft schedule from segments (e.g. the ``segments.csv`` of `openwfm schedule`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    period_start: AwareDatetime
+    period_end: AwareDatetime
+    segments: list[SegmentIn] = Field(default_factory=list, max_length=200_000)
+
+
+class AgentDraftIn(BaseModel):
+    """All segments of one agent in the draft (they replace the agent's current ones)."""
+
+    model_config = ConfigDict(extra="forbid")
+    segments: list[SegmentIn] = Field(max_length=2000)
+
+
+class VersionOut(Out):
+    id: int
+    number: int
+    draft_rev: int
+    segments: int
+    published_by: int | None
+    published_at: datetime
+
+
+class ScheduleOut(Out):
+    id: int
+    name: str
+    period_start: datetime
+    period_end: datetime
+    draft_rev: int
+    published_version_id: int | None
+    updated_at: datetime
+    versions: list[VersionOut] = Field(default_factory=list)
+
+
+class AgentScheduleOut(BaseModel):
+    agent_id: str
+    tz: str
+    schedule_id: int | None
+    version: int | None
+    start: datetime
+    end: datetime
+    segments: list[SegmentOut]
+
+
+class ImportOut(Out):
+    id: int
+    filename: str
+    rows: int
+    interval_s: int
+    queues: list[str]
+    first_interval: datetime
+    last_interval: datetime
+
+
+class HistoryRowOut(Out):
+    queue_id: str
+    interval_start: datetime
+    interval_s: int
+    volume: float
+    handled: float | None
+    abandoned: float | None
+    aht_s: float | None
+    asa_s: float | None
+    answered_within: float | None
+
+
+class ForecastOut(Out):
+    id: int
+    name: str
+    version: int
+    job_id: str | None
+    created_at: datetime
+
+
+class ForecastRowOut(Out):
+    queue_id: str
+    interval_start: datetime
+    volume: float
+    aht_s: float | None
+    volume_lo_80: float | None
+    volume_hi_80: float | None
+    volume_lo_95: float | None
+    volume_hi_95: float | None
+    overridden: bool = False
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    queue_id: str = Field(min_length=1, max_length=100)
+    interval_start: AwareDatetime
+    field: Literal["volume", "aht_s"]
+    value: float = Field(ge=0, le=1e9)
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class OverrideOut(Out):
+    id: int
+    forecast_id: int
+    queue_id: str
+    interval_start: datetime
+    field: str
+    value: float
+    previous: float | None
+    reason: str
+    user_id: int
+    created_at: datetime
+
+
+class JobIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: JobKind
+    publish: bool = Field(False, description="Publish the schedule the job makes.")
+    name: str | None = Field(None, max_length=200)
+
+
+class JobOut(Out):
+    id: str
+    kind: JobKind
+    state: JobState
+    stage: str
+    progress: float
+    params: dict[str, Any]
+    result: Any | None
+    error: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class AuditOut(Out):
+    id: int
+    at: datetime
+    user_id: int | None
+    username: str
+    action: str
+    object_type: str
+    object_id: str
+    before: Any | None
+    after: Any | None
+
+
+class PlanSetupOut(Out):
+    id: int
+    name: str
+    interval_s: int
+    plan_start: date
+    plan_days: int
+    plan_tz: str
+    shrinkage: float
