@@ -50,25 +50,28 @@ def _unauthorized(msg: str) -> HTTPException:
 
 
 def principal(request: Request, token: Annotated[str | None, Depends(oauth2)],
-              db: Annotated[Database, Depends(database)]) -> Principal:
-    """The signed-in user from the bearer token (401 when missing, invalid or expired)."""
+              session: Annotated[Session, Depends(read_session)]) -> Principal:
+    """The signed-in user from the bearer token (401 when missing, invalid or expired).
+    Read in the request's read session (one connection for a read request)."""
     if not token:
         raise _unauthorized("not signed in: send 'Authorization: Bearer <token>' "
                             "(POST /api/auth/token)")
     claims = read_token(request.app.state.signing_key, token)
     if claims is None:
         raise _unauthorized("invalid or expired token")
-    with db.read() as session:
-        user = session.get(User, claims.user_id)
-        if user is None or not user.active:
-            raise _unauthorized("unknown or disabled user")
-        client_ids: frozenset[int] = frozenset()
-        if user.role == Role.PLANNER:
-            client_ids = frozenset(session.scalars(
-                sa.select(PlannerClient.client_id).where(PlannerClient.user_id == user.id)))
-        return Principal(user_id=user.id, username=user.username, role=Role(user.role),
-                         agent_id=user.agent_id, team_id=user.team_id,
-                         client_id=user.client_id, client_ids=client_ids)
+    row = session.execute(sa.select(User.id, User.username, User.role, User.agent_id,
+                                    User.team_id, User.client_id, User.active)
+                          .where(User.id == claims.user_id)).first()
+    if row is None or not row.active:
+        raise _unauthorized("unknown or disabled user")
+    client_ids: frozenset[int] = frozenset()
+    if row.role == Role.PLANNER:
+        client_ids = frozenset(session.scalars(
+            sa.select(PlannerClient.client_id).where(PlannerClient.user_id == row.id)))
+    session.rollback()  # end the read transaction: the handler may run long
+    return Principal(user_id=row.id, username=row.username, role=Role(row.role),
+                     agent_id=row.agent_id, team_id=row.team_id, client_id=row.client_id,
+                     client_ids=client_ids)
 
 
 CurrentUser = Annotated[Principal, Depends(principal)]

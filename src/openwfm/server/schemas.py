@@ -9,7 +9,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from openwfm.server.models import JobKind, JobState, Role
 
-
 #: An integer id in a request body (bounded to what every database stores).
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
