@@ -1,13 +1,11 @@
-"""What a job computes: the planning stages of the application layer, on the center stored
-in the database, with the results written back. No planning logic lives here: the stages
-are those of `openwfm demo` / `openwfm plan`."""
+"""What a job computes: `openwfm.app.plan` (the application layer, the same function as
+`openwfm plan` / `openwfm demo`) on the center and history stored in the database, and the
+results written back. No planning logic lives here."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from openwfm.app import PlanResult, plan, plan_intervals
 from openwfm.server.center import load_history_from_db, load_scenario_from_db
 from openwfm.server.models import (
     CapacityPlan,
@@ -27,39 +26,25 @@ from openwfm.server.models import (
     Segment,
 )
 
-#: The stages each kind of job runs, in order.
+#: The stages of `openwfm.app.plan` each kind of job runs (forecast and staffing always run).
 STAGES: dict[JobKind, tuple[str, ...]] = {
-    JobKind.FORECAST: ("forecast",),
+    JobKind.FORECAST: ("forecast", "staffing"),
     JobKind.STAFFING: ("forecast", "staffing"),
     JobKind.SCHEDULE: ("forecast", "staffing", "schedule"),
     JobKind.SIMULATION: ("forecast", "staffing", "schedule", "simulate"),
-    JobKind.CAPACITY: ("capacity",),
+    JobKind.CAPACITY: ("forecast", "staffing", "capacity"),
     JobKind.PLAN: ("forecast", "staffing", "schedule", "simulate", "capacity"),
 }
 
 
-class Cancelled(Exception):
-    """The job was cancelled between two stages."""
-
-
-def run_stages(session: Session, kind: JobKind,
-               on_stage: Callable[[str, int, int], None]) -> Any:
-    """Run the stages of `kind` on the stored center and history; ``on_stage(name, i, n)``
-    before stage i of n (it may raise `Cancelled`). Returns the filled plan context."""
-    from openwfm.pipeline import PlanContext, default_stages
-    from openwfm.report import Report
-
+def run_plan(session: Session, kind: JobKind,
+             on_stage: Callable[[str, float], None]) -> PlanResult:
+    """`openwfm.app.plan` of the stored center and history for the stages of `kind`;
+    ``on_stage(name, seconds)`` after each stage (progress)."""
     scenario = load_scenario_from_db(session)
     history = load_history_from_db(session)
-    wanted = STAGES[kind]
-    stages = [(n, f) for n, f in default_stages() if n in wanted]
-    with tempfile.TemporaryDirectory(prefix="openwfm-job-") as tmp:
-        ctx = PlanContext(scenario=scenario, history=history, out_dir=Path(tmp),
-                          report=Report(f"openwfm job: {scenario.name}"))
-        for i, (name, stage) in enumerate(stages):
-            on_stage(name, i, len(stages))
-            stage(ctx)
-    return ctx
+    session.rollback()  # the read is done; the plan may run for minutes
+    return plan(scenario, history, stages=STAGES[kind], on_stage=on_stage)
 
 
 def _aware(values: pd.Series) -> list[datetime]:
@@ -72,17 +57,19 @@ def _opt(df: pd.DataFrame, col: str) -> list[float | None]:
     return [None if (v is None or np.isnan(v)) else float(v) for v in df[col].to_numpy(float)]
 
 
-def store_results(session: Session, ctx: Any, job_id: str, name: str) -> dict[str, Any]:
-    """Write what the stages produced: a forecast version, a requirement, a draft schedule,
+def store_results(session: Session, result: PlanResult, job_id: str, name: str
+                  ) -> dict[str, Any]:
+    """Write what the plan produced: a forecast version, a requirement, a draft schedule,
     a capacity plan; return the job's result summary (ids and the summary lines)."""
-    out: dict[str, Any] = {"summary": [list(r) for r in ctx.summary]}
-    if ctx.forecast is not None:
+    out: dict[str, Any] = {"summary": [list(r) for r in result.summary],
+                           "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()}}
+    if result.forecast is not None:
         version = (session.scalar(sa.select(sa.func.max(Forecast.version)).where(
             Forecast.name == name)) or 0) + 1
         fc = Forecast(name=name, version=version, job_id=job_id)
         session.add(fc)
         session.flush()
-        f = ctx.forecast
+        f = result.forecast.frame
         rows = [{"forecast_id": fc.id, "queue_id": q, "interval_start": t, "volume": v,
                  "aht_s": a, "volume_lo_80": l8, "volume_hi_80": h8, "volume_lo_95": l9,
                  "volume_hi_95": h9}
@@ -95,11 +82,11 @@ def store_results(session: Session, ctx: Any, job_id: str, name: str) -> dict[st
         session.execute(sa.insert(ForecastInterval), rows)
         out["forecast_id"] = fc.id
         out["forecast_version"] = version
-    if ctx.requirement is not None:
+    if result.requirement is not None:
         req = Requirement(name=name, forecast_id=out.get("forecast_id"), job_id=job_id)
         session.add(req)
         session.flush()
-        r = ctx.requirement
+        r = result.requirement
         session.execute(sa.insert(RequirementInterval), [
             {"requirement_id": req.id, "queue_id": q, "interval_start": t, "agents": a or 0.0,
              "scheduled": s, "service_level": sl}
@@ -107,13 +94,11 @@ def store_results(session: Session, ctx: Any, job_id: str, name: str) -> dict[st
                                       _opt(r, "agents"), _opt(r, "scheduled"),
                                       _opt(r, "service_level"), strict=True)])
         out["requirement_id"] = req.id
-    if ctx.segments is not None:
-        from openwfm.pipeline import plan_intervals
-
-        idx = plan_intervals(ctx.scenario)
+    if result.schedule is not None:
+        idx = plan_intervals(result.scenario)
         start = idx[0].to_pydatetime()
-        end = start + timedelta(days=ctx.scenario.plan_days)
-        seg = ctx.segments
+        end = start + timedelta(days=result.scenario.plan_days)
+        seg = result.schedule.result.segments
         sched = Schedule(name=name, period_start=start, period_end=end, job_id=job_id,
                          draft_rev=1, updated_at=datetime.now(UTC))
         session.add(sched)
@@ -128,10 +113,10 @@ def store_results(session: Session, ctx: Any, job_id: str, name: str) -> dict[st
         if rows:
             session.execute(sa.insert(Segment), rows)
         out["schedule_id"] = sched.id
-    if "capacity" in ctx.results:
+    if result.capacity is not None:
         from openwfm.capacity.run import summary_lines, tables
 
-        res = ctx.results["capacity"]
+        res = result.capacity
         tabs = {k: df.astype(object).where(df.notna(), None).astype(str).to_dict("records")
                 for k, df in tables(res).items()}
         plan = CapacityPlan(name=name, job_id=job_id,
@@ -139,6 +124,4 @@ def store_results(session: Session, ctx: Any, job_id: str, name: str) -> dict[st
         session.add(plan)
         session.flush()
         out["capacity_plan_id"] = plan.id
-    if "simulate" in ctx.results:
-        out["simulation"] = [list(r) for r in ctx.summary if r[0] == "simulate"]
     return out

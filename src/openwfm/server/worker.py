@@ -79,6 +79,10 @@ def _set(db: Database, job_id: str, when: sa.ColumnElement[bool] | None = None,
         return s.execute(stmt.values(**values)).rowcount == 1
 
 
+class Cancelled(Exception):
+    """The job is no longer running (cancelled): stop without writing."""
+
+
 def run_job(job_id: str, db_url: str) -> None:
     """The huey task: claim the job, run it in a child process, watch for cancellation."""
     db = Database.connect(db_url)
@@ -113,7 +117,7 @@ def run_job(job_id: str, db_url: str) -> None:
 
 def execute(job_id: str, db_url: str) -> None:
     """Run one job to its end (in the job's own process)."""
-    from openwfm.server.compute import STAGES, Cancelled, run_stages, store_results
+    from openwfm.server.compute import STAGES, run_plan, store_results
     from openwfm.server.routers.schedules import publish_draft
 
     db = Database.connect(db_url)
@@ -122,18 +126,20 @@ def execute(job_id: str, db_url: str) -> None:
             job = s.get(Job, job_id)
             assert job is not None
             kind, params, user_id = JobKind(job.kind), dict(job.params), job.created_by
-        n_stages = len(STAGES[kind])
+        names = STAGES[kind]
+        _set(db, job_id, Job.state == JobState.RUNNING.value, stage=names[0], progress=0.0)
 
-        def on_stage(name: str, i: int, n: int) -> None:
-            if not _set(db, job_id, Job.state == JobState.RUNNING.value, stage=name,
-                        progress=i / (n + 1)):
+        def on_stage(name: str, seconds: float) -> None:
+            """After stage `name`: the next stage and the share done (stages count equal)."""
+            i = names.index(name) + 1
+            nxt = names[i] if i < len(names) else "storing"
+            if not _set(db, job_id, Job.state == JobState.RUNNING.value, stage=nxt,
+                        progress=i / (len(names) + 1)):
                 raise Cancelled(name)
 
         try:
             with db.read() as s:
-                ctx = run_stages(s, kind, on_stage)
-            _set(db, job_id, Job.state == JobState.RUNNING.value, stage="storing",
-                 progress=n_stages / (n_stages + 1))
+                ctx = run_plan(s, kind, on_stage)
             with db.transaction() as s:
                 name = params.get("name") or f"{kind.value} job {job_id[:8]}"
                 result = store_results(s, ctx, job_id, name)
