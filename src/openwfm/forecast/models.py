@@ -381,11 +381,13 @@ def intraday_profile(
     ``window="recent"``: the last `RECENT_PROFILE_WEEKS` weeks, equally weighted;
     ``"long"``: all history, exponentially weighted with a half-life of
     `PROFILE_HALFLIFE_WEEKS` weeks (stable shapes: less noise; changed schedules: slower).
-    Each weekday's shares are a Dirichlet posterior mean whose prior is the profile pooled
-    over all weekdays (within the weekday's open intervals), with a weight in contacts
-    estimated from the data (`profile_concentration`: partial pooling): a weekday whose
-    shape differs from the others keeps its own, one that differs only by noise borrows
-    the common shape. Gaps are filled with the recent mean (`mean_4w`); closed intervals
+    Each weekday's shares are a Dirichlet posterior mean whose prior is the common profile
+    (within the weekday's open intervals), with a weight in contacts estimated from the
+    data (`profile_concentration`: partial pooling): a weekday whose shape differs from
+    the others keeps its own, one that differs only by noise borrows the common shape. The
+    common profile is first pooled over all weekdays, then re-pooled with each weekday
+    weighted by its precision as an estimate of it (``N k / (N + k)``), so one different
+    weekday (a Friday that closes early) does not bend the others' prior. Gaps are filled with the recent mean (`mean_4w`); closed intervals
     (`closed_mask`) get no share.
 
     Examples
@@ -410,16 +412,25 @@ def intraday_profile(
     pooled = by_w.sum(axis=0)
     pooled_share = pooled / pooled.sum() if pooled.sum() > 0 else np.full(slots, 1.0 / slots)
     closed = closed_mask(history, weekdays)
+    n_w = by_w.sum(axis=1)
+    own = np.divide(by_w, n_w[:, None], out=np.zeros_like(by_w), where=n_w[:, None] > 0)
     share = np.tile(pooled_share, (7, 1))
-    for w in range(7):
-        n_w = by_w[w].sum()
-        prior = np.where(closed[w], 0.0, pooled_share)
-        if prior.sum() <= 0 or n_w <= 0:
-            share[w] = prior
-            continue
-        prior = prior / prior.sum()
-        k = profile_concentration(by_w[w], prior)
-        share[w] = (by_w[w] + k * prior) / (n_w + k)
+    for _ in range(2):  # 2nd pass: the common shape from the weekdays that share it
+        k = np.zeros(7)
+        for w in range(7):
+            prior = np.where(closed[w], 0.0, pooled_share)
+            if prior.sum() <= 0 or n_w[w] <= 0:
+                share[w] = prior
+                continue
+            prior = prior / prior.sum()
+            k[w] = profile_concentration(by_w[w], prior)
+            share[w] = (by_w[w] + k[w] * prior) / (n_w[w] + k[w])
+        # each weekday's own shares weigh by their precision as an estimate of the common
+        # shape: its contacts, and how close to the others it really is (k)
+        c = np.divide(n_w * k, n_w + k, out=np.zeros(7), where=(n_w + k) > 0)
+        if c.sum() <= 0:
+            break
+        pooled_share = (c[:, None] * own).sum(axis=0) / c.sum()
     share = np.where(closed, 0.0, share)
     norm = share.sum(axis=1, keepdims=True)
     return np.divide(share, norm, out=np.zeros_like(share), where=norm > 0)
