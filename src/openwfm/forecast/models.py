@@ -387,7 +387,8 @@ def intraday_profile(
     the others keeps its own, one that differs only by noise borrows the common shape. The
     common profile is first pooled over all weekdays, then re-pooled with each weekday
     weighted by its precision as an estimate of it (``N k / (N + k)``), so one different
-    weekday (a Friday that closes early) does not bend the others' prior. Gaps are filled with the recent mean (`mean_4w`); closed intervals
+    weekday (a Friday that closes early) does not bend the others' prior. Gaps are
+    filled with the recent mean (`mean_4w`); closed intervals
     (`closed_mask`) get no share.
 
     Examples
