@@ -235,3 +235,20 @@ def test_a_strongly_biased_choice_is_warned_about(cli, tmp_path) -> None:
                                str(tmp_path / "f.csv"))
     assert code == 0, stderr
     assert "warning" in stdout and "bias" in stdout
+
+
+def test_the_level_smoother_equals_the_dense_kernel_and_the_median_numpy() -> None:
+    from openwfm.forecast.models import _nanmedian0, _two_sided_smooth
+
+    rng = np.random.default_rng(7)
+    t = np.sort(rng.choice(400, 250, replace=False)).astype(float)
+    v = rng.normal(size=250)
+    k = 0.5 ** (np.abs(t[:, None] - t[None, :]) / 14.0)
+    np.testing.assert_allclose(_two_sided_smooth(t, v, 14.0), (k @ v) / k.sum(axis=1),
+                               rtol=1e-9)
+    x = rng.poisson(5, size=(4, 200)).astype(float)
+    x[rng.random(x.shape) < 0.3] = np.nan
+    x[:, 0] = np.nan
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        ref = np.nanmedian(x, axis=0)
+    np.testing.assert_array_equal(_nanmedian0(x), ref)

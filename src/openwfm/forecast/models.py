@@ -317,6 +317,16 @@ def _last_values(rows: np.ndarray, n: int) -> np.ndarray:
     return np.where(seen & (count <= n), rows, np.nan)
 
 
+def _nanmedian0(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Median along axis 0 ignoring NaN (NaN where none): a sort, faster than nanmedian."""
+    srt = np.sort(values, axis=0)  # NaN last
+    n = (~np.isnan(values)).sum(axis=0)
+    lo = np.take_along_axis(srt, np.maximum((n - 1) // 2, 0)[None, :], axis=0)[0]
+    hi = np.take_along_axis(srt, np.maximum(n // 2, 0)[None, :], axis=0)[0]
+    hi = np.where(n % 2 == 1, lo, np.minimum(hi, np.inf))
+    return np.where(n > 0, (lo + hi) / 2.0, np.nan)
+
+
 def _recent_table(history: np.ndarray, weekdays: np.ndarray, stat: Callable) -> np.ndarray:
     """``(7, slots)``: `stat` of the last `RECENT_VALUES` observed same-weekday values."""
     slots = history.shape[1]
@@ -370,7 +380,7 @@ def median_4w(
     >>> median_4w(h, np.zeros(5, dtype=int), np.array([0])).tolist()  # 2, 30, 4, 5
     [[4.5]]
     """
-    return _recent_table(history, weekdays, np.nanmedian)[future_weekdays]
+    return _recent_table(history, weekdays, _nanmedian0)[future_weekdays]
 
 
 def intraday_profile(
@@ -398,8 +408,9 @@ def intraday_profile(
     [0.0, 0.75, 0.25]
     """
     days, slots = history.shape
-    fill = _recent_table(history, weekdays, np.nanmean)
-    full = np.where(np.isnan(history), fill[weekdays], history)
+    gaps = np.isnan(history)
+    full = np.where(gaps, _recent_table(history, weekdays, np.nanmean)[weekdays],
+                    history) if gaps.any() else history
     seen = ~np.isnan(history).all(axis=1)
     age = (days - 1 - np.arange(days)).astype(float)
     if window == "recent":
@@ -487,9 +498,30 @@ def daily_totals(history: np.ndarray, weekdays: np.ndarray, shares: np.ndarray) 
 
 
 def _two_sided_smooth(t: np.ndarray, values: np.ndarray, halflife: float) -> np.ndarray:
-    """Exponential-kernel smoother of `values` observed at days `t` (both sides)."""
-    k = 0.5 ** (np.abs(t[:, None] - t[None, :]) / halflife)
-    return (k @ values) / k.sum(axis=1)
+    """Exponential-kernel smoother of `values` observed at days `t` (both sides).
+
+    ``sum_j rho^|t_i - t_j| v_j / sum_j rho^|t_i - t_j|`` with ``rho = 0.5^(1/halflife)``,
+    computed by a forward and a backward first-order recursion on the day grid (linear
+    time).
+
+    Examples
+    --------
+    >>> _two_sided_smooth(np.array([0.0, 1.0, 3.0]), np.array([1.0, 2.0, 4.0]), 1.0).round(4)
+    array([1.5385, 2.    , 3.3636])
+    """
+    from scipy.signal import lfilter
+
+    rho = 0.5 ** (1.0 / halflife)
+    ti = np.asarray(t, dtype=np.int64)
+    n = int(ti.max()) + 1
+    v = np.zeros(n)
+    w = np.zeros(n)
+    v[ti] = values
+    w[ti] = 1.0
+    a = [1.0, -rho]
+    fv, fw = lfilter([1.0], a, v), lfilter([1.0], a, w)
+    bv, bw = lfilter([1.0], a, v[::-1])[::-1], lfilter([1.0], a, w[::-1])[::-1]
+    return ((fv + bv - v) / (fw + bw - w))[ti]
 
 
 def forecast_daily_totals(
@@ -581,9 +613,7 @@ def forecast_daily_totals(
 def _calendar(history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
               features: Features, window: Literal["recent", "long"]) -> np.ndarray:
     shares = intraday_profile(history, weekdays, window)
-    # totals measured with the long profile (the better estimate of a day's missing part)
-    totals = daily_totals(history, weekdays, shares if window == "long" else
-                          intraday_profile(history, weekdays, "long"))
+    totals = daily_totals(history, weekdays, shares)
     ahead = forecast_daily_totals(totals, weekdays, future_weekdays, features)
     return ahead[:, None] * shares[future_weekdays]
 
