@@ -16,6 +16,9 @@ class InputLocation:
     file: str | None = None
     row: int | None = None
     column: str | None = None
+    key: str | None = None
+    """In a TOML file: the path of the key, e.g. ``queues[2].sl_target`` (then `column`
+    holds its last part, ``sl_target``)."""
 
     def __str__(self) -> str:
         parts = []
@@ -23,7 +26,9 @@ class InputLocation:
             parts.append(str(self.file))
         if self.row is not None:
             parts.append(f"row {self.row}")
-        if self.column is not None:
+        if self.key is not None:
+            parts.append(f"key '{self.key}'")
+        elif self.column is not None:
             parts.append(f"column '{self.column}'")
         return ", ".join(parts)
 
@@ -35,6 +40,9 @@ class InputError(OpenWFMError):
     --------
     >>> str(InputError("expected a number >= 0, got 'abc'", file="in.csv", row=3, column="volume"))
     "in.csv, row 3, column 'volume': expected a number >= 0, got 'abc'"
+    >>> str(InputError("expected a number, got 'abc'", file="s.toml",
+    ...                key="scheduling.time_limit_s"))
+    "s.toml, key 'scheduling.time_limit_s': expected a number, got 'abc'"
     """
 
     def __init__(
@@ -44,8 +52,11 @@ class InputError(OpenWFMError):
         file: str | None = None,
         row: int | None = None,
         column: str | None = None,
+        key: str | None = None,
     ) -> None:
-        self.location = InputLocation(file=file, row=row, column=column)
+        if key is not None and column is None:
+            column = key.rsplit(".", 1)[-1].split("[", 1)[0] or None
+        self.location = InputLocation(file=file, row=row, column=column, key=key)
         self.message = message
         where = str(self.location)
         super().__init__(f"{where}: {message}" if where else message)

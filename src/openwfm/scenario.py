@@ -11,37 +11,54 @@ A scenario is one TOML file plus CSVs it names (paths relative to the TOML file)
     agents = "agents.csv"              # or [[agents]] tables
 
     [[sites]]
-    name = "Casablanca"; country = "MA"; tz = "Africa/Casablanca"
-    seats = 180; cost_per_hour = 9.5; rules = "MA"
+    name = "Casablanca"
+    country = "MA"
+    tz = "Africa/Casablanca"
+    seats = 180
+    cost_per_hour = 9.5
+    rules = "MA"                       # labour pack (openwfm.labour)
 
     [[queues]]
-    id = "telco-fr-voice"; client = "Telco FR"; channel = "voice"; language = "fr"
-    market = "FR"; sl_target = 0.8; answer_within_s = 20; patience_s = 180
+    id = "telco-fr-voice"
+    client = "Telco FR"
+    channel = "voice"
+    language = "fr"
+    market = "FR"
+    sl_target = 0.8
+    answer_within_s = 20
+    patience_s = 180
 
-Agents CSV columns: ``id, name, site, skills`` (``;``-separated queue ids),
-``contract_hours`` (per week), optional ``min_shift_h``, ``max_shift_h``, ``night_ok``.
+Every key (and every column of the agents CSV: ``id, name, site, skills`` (``;``-separated
+queue ids), ``contract_hours``, ``min_shift_h``, ``max_shift_h``, ``night_ok``) is defined
+once in `openwfm.schema`; docs/scenario.md lists them with type, unit, default and example.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from openwfm.errors import InputError
 from openwfm.io.records import csv_records
+from openwfm.labour import known_packs
+from openwfm.schema import (
+    AgentSpec,
+    Channel,
+    QueueSpec,
+    ScenarioFile,
+    SiteSpec,
+    nearest,
+    validate,
+)
 
-
-class Channel(StrEnum):
-    """How contacts arrive; decides which staffing model applies."""
-
-    VOICE = "voice"
-    CHAT = "chat"
-    EMAIL = "email"
+__all__ = ["Agent", "Channel", "Queue", "Scenario", "ServiceGoal", "Site", "agent_from_spec",
+           "load_scenario", "queue_from_spec", "read_toml", "scenario_from_dict",
+           "site_from_spec"]
 
 
 @dataclass(frozen=True)
@@ -131,200 +148,164 @@ class Scenario:
         return next(q for q in self.queues if q.id == queue_id)
 
 
-def _require(table: dict[str, Any], key: str, file: str, where: str) -> Any:
-    if key not in table:
-        raise InputError(f"{where}: missing required key '{key}'", file=file, column=key)
-    return table[key]
+def site_from_spec(spec: SiteSpec) -> Site:
+    """The domain `Site` of a validated ``[[sites]]`` table (``rules`` defaults to the
+    country)."""
+    return Site(name=spec.name, country=spec.country, tz=spec.tz, seats=spec.seats,
+                cost_per_hour=spec.cost_per_hour, rules=spec.rules or spec.country)
 
 
-def _check_tz(tz: str, file: str, where: str) -> str:
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InputError(
-            f"{where}: '{tz}' is not an IANA time zone (e.g. 'Africa/Casablanca')",
-            file=file,
-            column="tz",
-        ) from exc
-    return tz
+def queue_from_spec(spec: QueueSpec) -> Queue:
+    """The domain `Queue` of a validated ``[[queues]]`` table (its goal keys folded into
+    `ServiceGoal`)."""
+    goal = ServiceGoal(sl_target=spec.sl_target, answer_within_s=spec.answer_within_s,
+                       max_asa_s=spec.max_asa_s, max_abandon=spec.max_abandon,
+                       max_occupancy=spec.max_occupancy)
+    return Queue(id=spec.id, client=spec.client, channel=spec.channel, language=spec.language,
+                 market=spec.market, goal=goal, patience_s=spec.patience_s,
+                 concurrency=spec.concurrency, tz=spec.tz, priority=spec.priority)
 
 
-def _number(value: Any, file: str, where: str, key: str, *, lo: float | None = None,
-            hi: float | None = None, open_interval: bool = False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}: expected a number, got {value!r}", file=file,
-                         column=key) from exc
-    bad = (lo is not None and (x <= lo if open_interval else x < lo)) or (
-        hi is not None and (x >= hi if open_interval else x > hi))
-    if bad:
-        rng = f"({lo}, {hi})" if open_interval else f"[{lo}, {hi}]"
-        raise InputError(f"{where}: expected a number in {rng}, got {value!r}", file=file,
-                         column=key)
-    return x
+def agent_from_spec(spec: AgentSpec) -> Agent:
+    """The domain `Agent` of a validated agent table or CSV row."""
+    return Agent(id=spec.id, name=spec.name or spec.id, site=spec.site,
+                 skills=tuple(spec.skills), contract_hours=spec.contract_hours,
+                 min_shift_h=spec.min_shift_h, max_shift_h=spec.max_shift_h,
+                 night_ok=spec.night_ok)
 
 
-def _parse_site(t: dict[str, Any], file: str, i: int) -> Site:
-    where = f"sites[{i}]"
-    return Site(
-        name=str(_require(t, "name", file, where)),
-        country=str(_require(t, "country", file, where)).upper(),
-        tz=_check_tz(str(_require(t, "tz", file, where)), file, where),
-        seats=int(_number(_require(t, "seats", file, where), file, where, "seats", lo=0)),
-        cost_per_hour=_number(_require(t, "cost_per_hour", file, where), file, where,
-                              "cost_per_hour", lo=0),
-        rules=str(t.get("rules", t.get("country", ""))),
-    )
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error names the file, line and column.
 
-
-def _parse_queue(t: dict[str, Any], file: str, i: int) -> Queue:
-    where = f"queues[{i}]"
-    channel_raw = str(_require(t, "channel", file, where)).lower()
-    try:
-        channel = Channel(channel_raw)
-    except ValueError as exc:
-        raise InputError(f"{where}: channel must be voice, chat or email, got {channel_raw!r}",
-                         file=file, column="channel") from exc
-    opt = {k: (_number(t[k], file, where, k, lo=0) if k in t else None)
-           for k in ("max_asa_s", "max_abandon", "max_occupancy", "patience_s")}
-    goal = ServiceGoal(
-        sl_target=_number(t.get("sl_target", 0.8), file, where, "sl_target", lo=0, hi=1,
-                          open_interval=True),
-        answer_within_s=_number(t.get("answer_within_s", 20), file, where, "answer_within_s",
-                                lo=0),
-        max_asa_s=opt["max_asa_s"],
-        max_abandon=opt["max_abandon"],
-        max_occupancy=opt["max_occupancy"],
-    )
-    return Queue(
-        id=str(_require(t, "id", file, where)),
-        client=str(_require(t, "client", file, where)),
-        channel=channel,
-        language=str(_require(t, "language", file, where)),
-        market=str(_require(t, "market", file, where)).upper(),
-        goal=goal,
-        patience_s=opt["patience_s"],
-        concurrency=int(_number(t.get("concurrency", 1), file, where, "concurrency", lo=1)),
-        tz=_check_tz(str(t.get("tz", "UTC")), file, where),
-        priority=int(t.get("priority", 0)),
-    )
-
-
-def _parse_agent(t: dict[str, Any], file: str, row: int, sites: set[str],
-                 queues: set[str]) -> Agent:
-    def req(key: str) -> str:
-        v = t.get(key)
-        if v is None or str(v).strip() == "":
-            raise InputError(f"missing value for '{key}'", file=file, row=row, column=key)
-        return str(v).strip()
-
-    site = req("site")
-    if site not in sites:
-        raise InputError(f"unknown site {site!r}; expected one of {sorted(sites)}", file=file,
-                         row=row, column="site")
-    skills_raw = t.get("skills", "")
-    skills = tuple(s.strip() for s in (skills_raw if isinstance(skills_raw, list)
-                                       else str(skills_raw).split(";")) if s.strip())
-    if not skills:
-        raise InputError("an agent needs at least one skill (queue id)", file=file, row=row,
-                         column="skills")
-    for s in skills:
-        if s not in queues:
-            raise InputError(f"unknown queue {s!r} in skills", file=file, row=row,
-                             column="skills")
-
-    def num(key: str, default: float, lo: float, hi: float) -> float:
-        v = t.get(key)
-        if v is None or str(v).strip() == "":
-            return default
-        try:
-            x = float(v)
-        except ValueError as exc:
-            raise InputError(f"expected a number, got {v!r}", file=file, row=row,
-                             column=key) from exc
-        if not lo <= x <= hi:
-            raise InputError(f"expected a number in [{lo}, {hi}], got {v!r}", file=file,
-                             row=row, column=key)
-        return x
-
-    night = str(t.get("night_ok", "true")).strip().lower() not in {"0", "false", "no", "n"}
-    return Agent(
-        id=req("id"),
-        name=str(t.get("name") or req("id")),
-        site=site,
-        skills=skills,
-        contract_hours=num("contract_hours", 40.0, 0, 80),
-        min_shift_h=num("min_shift_h", 4.0, 1, 16),
-        max_shift_h=num("max_shift_h", 9.0, 1, 16),
-        night_ok=night,
-    )
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Load a scenario TOML file (and the CSVs it names), validating every field."""
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "s.toml"
+    >>> _ = p.write_text('name = "x"\\nseats = = 3\\n')
+    >>> read_toml(p)
+    Traceback (most recent call last):
+    ...
+    openwfm.errors.InputError: ...s.toml: not valid TOML at line 2, column 9: Invalid value
+    """
     path = Path(path)
     file = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InputError("file not found", file=file) from exc
+    except (IsADirectoryError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read as UTF-8 text: {exc}", file=file) from exc
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=file) from exc
-    return scenario_from_dict(raw, base=path.parent, file=file)
+        m = re.match(r"(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", str(exc))
+        where = f" at line {m['line']}, column {m['col']}: {m['msg']}" if m else f": {exc}"
+        raise InputError(f"not valid TOML{where}", file=file) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load a scenario TOML file (and the CSVs it names), validating every key.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the key path (``queues[2].sl_target``) or the CSV row and
+        column of the first problem: a TOML syntax error (line and column), an unknown key
+        (with the nearest valid one), a wrong type or value, an unknown site, queue or
+        labour pack.
+    """
+    path = Path(path)
+    return scenario_from_dict(read_toml(path), base=path.parent, file=str(path))
+
+
+def _duplicates(items: list[str]) -> list[str]:
+    return sorted({x for x in items if items.count(x) > 1})
 
 
 def scenario_from_dict(raw: dict[str, Any], *, base: Path, file: str = "<scenario>") -> Scenario:
-    """Build a scenario from parsed TOML (paths relative to `base`)."""
-    sites = tuple(_parse_site(t, file, i) for i, t in enumerate(raw.get("sites", [])))
-    if not sites:
-        raise InputError("a scenario needs at least one [[sites]] table", file=file)
-    queues = tuple(_parse_queue(t, file, i) for i, t in enumerate(raw.get("queues", [])))
-    if not queues:
-        raise InputError("a scenario needs at least one [[queues]] table", file=file)
-    names = (("site name", [s.name for s in sites]), ("queue id", [q.id for q in queues]))
-    for kind, items in names:
-        dup = {x for x in items if items.count(x) > 1}
+    """Build a scenario from parsed TOML (paths relative to `base`).
+
+    Every section is validated here (`openwfm.schema.ScenarioFile`), so a misspelt key in
+    ``[scheduling]`` or ``[capacity]`` is reported when the file loads; the sections are
+    kept in `Scenario.extra` for their packages to convert.
+    """
+    spec = validate(ScenarioFile, raw, file=file)
+    sites = tuple(site_from_spec(s) for s in spec.sites)
+    queues = tuple(queue_from_spec(q) for q in spec.queues)
+    for kind, key, items in (("site name", "sites", [s.name for s in sites]),
+                             ("queue id", "queues", [q.id for q in queues])):
+        dup = _duplicates(items)
         if dup:
-            raise InputError(f"duplicated {kind}: {sorted(dup)}", file=file)
-    site_names = {s.name for s in sites}
-    queue_ids = {q.id for q in queues}
-    agents_raw = raw.get("agents", [])
+            raise InputError(f"duplicated {kind}: {dup}", file=file, key=key)
+    _check_packs(spec, file)
+    site_names = sorted(s.name for s in sites)
+    queue_ids = [q.id for q in queues]
     agents: list[Agent] = []
-    if isinstance(agents_raw, str):
-        agents_file = base / agents_raw
+    if isinstance(spec.agents, str):
+        agents_file = base / spec.agents
+        af = str(agents_file)
         for row, rec in csv_records(agents_file, what="agents"):
-            agents.append(_parse_agent(rec, str(agents_file), row, site_names, queue_ids))
+            a = validate(AgentSpec, rec, file=af, row=row)
+            agents.append(_check_agent(agent_from_spec(a), site_names, queue_ids, af, row))
     else:
-        for row, rec in enumerate(agents_raw, start=1):
-            agents.append(_parse_agent(rec, file, row, site_names, queue_ids))
-    ids = [a.id for a in agents]
-    dup_agents = {x for x in ids if ids.count(x) > 1}
+        for i, a in enumerate(spec.agents):
+            agents.append(_check_agent(agent_from_spec(a), site_names, queue_ids, file, None,
+                                       key=f"agents[{i}]"))
+    dup_agents = _duplicates([a.id for a in agents])
     if dup_agents:
-        raise InputError(f"duplicated agent id: {sorted(dup_agents)[:5]}", file=file)
-    interval_s = int(_number(raw.get("interval_s", 900), file, "scenario", "interval_s", lo=60))
-    if 86400 % interval_s:
-        raise InputError(f"interval_s must divide a day, got {interval_s}", file=file,
-                         column="interval_s")
-    try:
-        plan_start = date.fromisoformat(str(_require(raw, "plan_start", file, "scenario")))
-    except ValueError as exc:
-        raise InputError(f"plan_start must be an ISO date, got {raw.get('plan_start')!r}",
-                         file=file, column="plan_start") from exc
-    history = raw.get("history")
+        raise InputError(f"duplicated agent id: {dup_agents[:5]}",
+                         file=str(base / spec.agents) if isinstance(spec.agents, str) else file,
+                         column="id")
     return Scenario(
-        name=str(raw.get("name", "scenario")),
-        interval_s=interval_s,
+        name=spec.name,
+        interval_s=spec.interval_s,
         sites=sites,
         queues=queues,
         agents=tuple(agents),
-        plan_start=plan_start,
-        plan_days=int(_number(raw.get("plan_days", 7), file, "scenario", "plan_days", lo=1)),
-        plan_tz=_check_tz(str(raw.get("plan_tz", "UTC")), file, "scenario"),
-        shrinkage=_number(raw.get("shrinkage", 0.3), file, "scenario", "shrinkage", lo=0, hi=0.95),
-        history_path=(base / history) if history else None,
+        plan_start=spec.plan_start,
+        plan_days=spec.plan_days,
+        plan_tz=spec.plan_tz,
+        shrinkage=spec.shrinkage,
+        history_path=(base / spec.history) if spec.history else None,
         source=Path(file) if file != "<scenario>" else None,
-        extra={k: v for k, v in raw.items() if k not in {
-            "name", "interval_s", "sites", "queues", "agents", "plan_start", "plan_days",
-            "plan_tz", "shrinkage", "history"}},
+        extra={k: raw[k] for k in _SECTIONS if k in raw},
     )
+
+
+_SECTIONS = ("currency", "scheduling", "capacity", "demo")
+"""Keys kept in `Scenario.extra` (validated, converted by their packages)."""
+
+
+def _check_agent(a: Agent, sites: list[str], queues: list[str], file: str, row: int | None,
+                 key: str | None = None) -> Agent:
+    def err(msg: str, col: str) -> InputError:
+        if row is not None:
+            return InputError(msg, file=file, row=row, column=col)
+        return InputError(msg, file=file, key=f"{key}.{col}")
+
+    if a.site not in sites:
+        hint = nearest(a.site, sites)
+        raise err(f"unknown site {a.site!r}" + (f"; did you mean {hint!r}?" if hint else "")
+                  + f"; expected one of {sites}", "site")
+    for s in a.skills:
+        if s not in queues:
+            hint = nearest(s, queues)
+            raise err(f"unknown queue {s!r} in skills"
+                      + (f"; did you mean {hint!r}?" if hint else ""), "skills")
+    return a
+
+
+def _check_packs(spec: ScenarioFile, file: str) -> None:
+    """Every site's labour pack exists (built in or in ``[scheduling.rule_packs]``)."""
+    user = spec.scheduling.rule_packs if spec.scheduling is not None else {}
+    known = known_packs(dict.fromkeys(user, ()))  # type: ignore[arg-type]
+    for i, s in enumerate(spec.sites):
+        name = s.rules or s.country
+        if name not in known:
+            hint = nearest(name, known)
+            how = ("" if s.rules else f" (rules defaults to the country {s.country!r}; "
+                   "set rules = one of the known packs)")
+            raise InputError(f"unknown labour pack {name!r}{how}"
+                             + (f"; did you mean {hint!r}?" if hint else "")
+                             + f"; known packs: {', '.join(known)} (add one in "
+                             "[scheduling.rule_packs])", file=file, key=f"sites[{i}].rules")

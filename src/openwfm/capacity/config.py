@@ -6,7 +6,9 @@ nesting with its productivity curve, class sizes), attrition, skill groups (whic
 which sites serve them), the long-term volume drivers of each queue (base level, growth,
 seasonality, new client launches with their ramp-up), current headcount and transfers.
 
-A ``[capacity]`` section looks like this (every key but ``skills`` has a default)::
+A ``[capacity]`` section looks like this (every key but ``skills`` has a default; the keys,
+units and bounds are defined once in `openwfm.schema.CapacitySpec`, listed in
+docs/scenario.md)::
 
     [capacity]
     weeks = 78                      # horizon, 1..104 weeks
@@ -72,7 +74,8 @@ from pathlib import Path
 from typing import Any
 
 from openwfm.errors import InputError
-from openwfm.scenario import Queue, Scenario, _parse_queue
+from openwfm.scenario import Queue, Scenario, queue_from_spec
+from openwfm.schema import CapacitySiteSpec, CapacitySpec, DriverSpec, LaunchSpec, nearest, validate
 
 MAX_WEEKS = 104
 
@@ -243,54 +246,6 @@ class CapacityInputs:
             scenarios=())
 
 
-def _num(t: dict[str, Any], key: str, default: float | None, file: str, where: str,
-         lo: float = 0.0, hi: float | None = None) -> float:
-    if key not in t:
-        if default is None:
-            raise InputError(f"{where}: missing required key '{key}'", file=file, column=key)
-        return default
-    v = t[key]
-    try:
-        x = float(v)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}: expected a number, got {v!r}", file=file,
-                         column=key) from exc
-    if x < lo or (hi is not None and x > hi):
-        raise InputError(f"{where}: expected a number in [{lo}, {hi if hi is not None else 'inf'}]"
-                         f", got {v!r}", file=file, column=key)
-    return x
-
-
-def _int(t: dict[str, Any], key: str, default: int | None, file: str, where: str,
-         lo: int = 0, hi: int | None = None) -> int:
-    x = _num(t, key, None if default is None else float(default), file, where, lo, hi)
-    if x != int(x):
-        raise InputError(f"{where}: expected a whole number, got {t[key]!r}", file=file,
-                         column=key)
-    return int(x)
-
-
-def _shares(raw: Any, sites: set[str], file: str, where: str, key: str) -> dict[str, float]:
-    if isinstance(raw, str):
-        raw = {raw: 1.0}
-    if isinstance(raw, list):
-        raw = {s: 1.0 / len(raw) for s in raw} if raw else {}
-    if not isinstance(raw, dict) or not raw:
-        raise InputError(f"{where}: '{key}' must name at least one site, e.g. "
-                         "{ Casablanca = 1.0 }", file=file, column=key)
-    out = {}
-    for s, v in raw.items():
-        if s not in sites:
-            raise InputError(f"{where}: unknown site {s!r}; expected one of {sorted(sites)}",
-                             file=file, column=key)
-        out[s] = _num({key: v}, key, None, file, where)
-    total = sum(out.values())
-    if abs(total - 1.0) > 1e-6:
-        raise InputError(f"{where}: site shares in '{key}' must sum to 1, got {total:g}",
-                         file=file, column=key)
-    return out
-
-
 def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     try:
         with path.open(newline="", encoding="utf-8") as fh:
@@ -373,200 +328,146 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
         section = scenario.extra.get("capacity")
         if section is None:
             raise InputError("the scenario has no [capacity] section", file=file,
-                             column="capacity")
+                             key="capacity")
+    spec = validate(CapacitySpec, section, file=file, prefix="capacity")
     base = base if base is not None else (scenario.source.parent if scenario.source
                                           else Path("."))
-    w = "capacity"
-    n_weeks = weeks if weeks is not None else _int(section, "weeks", 78, file, w, 1, MAX_WEEKS)
-    if not 1 <= n_weeks <= MAX_WEEKS:
-        raise InputError(f"weeks must be in [1, {MAX_WEEKS}], got {n_weeks}", file=file,
-                         column="weeks")
-    start_raw = section.get("start", scenario.plan_start.isoformat())
-    try:
-        start = date.fromisoformat(str(start_raw))
-    except ValueError as exc:
-        raise InputError(f"capacity: start must be an ISO date, got {start_raw!r}", file=file,
-                         column="start") from exc
+    if weeks is not None and not 1 <= weeks <= MAX_WEEKS:
+        raise InputError(f"weeks must be in [1, {MAX_WEEKS}], got {weeks}", file=file,
+                         key="capacity.weeks")
+    n_weeks = weeks if weeks is not None else spec.weeks
+    start = spec.start or scenario.plan_start
     start = start - timedelta(days=start.weekday())  # weeks start on Monday
 
-    site_tables = {t.get("name"): t for t in section.get("sites", [])}
-    scen_sites = {s.name for s in scenario.sites}
-    for name in site_tables:
-        if name not in scen_sites:
-            raise InputError(f"capacity.sites: unknown site {name!r}; expected one of "
-                             f"{sorted(scen_sites)}", file=file, column="name")
+    scen_sites = sorted(s.name for s in scenario.sites)
+
+    def unknown(kind: str, name: str, known: list[str], key: str) -> InputError:
+        hint = nearest(name, known)
+        return InputError(f"unknown {kind} {name!r}" + (f"; did you mean {hint!r}?" if hint
+                                                         else "")
+                          + f"; expected one of {known}", file=file, key=key)
+
+    site_tables = {}
+    for i, t in enumerate(spec.sites):
+        if t.name not in scen_sites:
+            raise unknown("site", t.name, scen_sites, f"capacity.sites[{i}].name")
+        site_tables[t.name] = t
     sites = []
-    for i, s in enumerate(scenario.sites):
-        t = site_tables.get(s.name, {})
-        where = f"capacity.sites[{i}] ({s.name})"
-        limits_raw = t.get("max_hires_per_week", {})
-        if not isinstance(limits_raw, dict):
-            raise InputError(f"{where}: max_hires_per_week must be a table language -> "
-                             "number", file=file, column="max_hires_per_week")
-        limits = {str(k): _num(limits_raw, k, None, file, where) for k in limits_raw}
+    for s in scenario.sites:
+        t = site_tables.get(s.name) or CapacitySiteSpec(name=s.name)
         sites.append(SiteCapacity(
             name=s.name,
-            seats=_int(t, "seats", s.seats, file, where),
-            hourly_cost=_num(t, "hourly_cost", s.cost_per_hour, file, where),
-            shifts_per_day=_num(t, "shifts_per_day", 2.0, file, where, 0.1, 24.0),
-            workdays_per_week=_num(t, "workdays_per_week", 5.0, file, where, 0.5, 7.0),
-            hire_cost=_num(t, "hire_cost", 0.0, file, where),
-            training_cost=_num(t, "training_cost", 0.0, file, where),
-            max_hires_per_week=limits,
-            trainees_use_seats=bool(t.get("trainees_use_seats", False)),
+            seats=s.seats if t.seats is None else t.seats,
+            hourly_cost=s.cost_per_hour if t.hourly_cost is None else t.hourly_cost,
+            shifts_per_day=t.shifts_per_day,
+            workdays_per_week=t.workdays_per_week,
+            hire_cost=t.hire_cost,
+            training_cost=t.training_cost,
+            max_hires_per_week=dict(t.max_hires_per_week),
+            trainees_use_seats=t.trainees_use_seats,
         ))
 
-    h = section.get("hiring", {})
-    nest = h.get("nesting_productivity", [0.5, 0.75, 0.9])
-    if not isinstance(nest, list) or any(
-            not isinstance(p, int | float) or not 0 <= p <= 1 for p in nest):
-        raise InputError("capacity.hiring: nesting_productivity must be a list of numbers in "
-                         f"[0, 1], got {nest!r}", file=file, column="nesting_productivity")
+    h = spec.hiring
     hiring = HiringPolicy(
-        lead_time_weeks=_int(h, "lead_time_weeks", 4, file, "capacity.hiring", 0, 52),
-        training_weeks=_int(h, "training_weeks", 4, file, "capacity.hiring", 0, 52),
-        nesting_productivity=tuple(float(p) for p in nest),
-        class_min=_int(h, "class_min", 0, file, "capacity.hiring"),
-        class_max=_int(h, "class_max", 30, file, "capacity.hiring", 1),
-        class_every_weeks=_int(h, "class_every_weeks", 1, file, "capacity.hiring", 1, 26),
-    )
-    if hiring.class_min > hiring.class_max:
-        raise InputError(f"capacity.hiring: class_min {hiring.class_min} > class_max "
-                         f"{hiring.class_max}", file=file, column="class_min")
+        lead_time_weeks=h.lead_time_weeks, training_weeks=h.training_weeks,
+        nesting_productivity=tuple(h.nesting_productivity), class_min=h.class_min,
+        class_max=h.class_max, class_every_weeks=h.class_every_weeks)
 
-    new_queues = tuple(_parse_queue(t, file, i) for i, t in
-                       enumerate(section.get("new_queues", [])))
+    new_queues = tuple(queue_from_spec(q) for q in spec.new_queues)
     queue_by_id = {q.id: q for q in scenario.queues}
-    for q in new_queues:
+    for i, q in enumerate(new_queues):
         if q.id in queue_by_id:
-            raise InputError(f"capacity.new_queues: queue {q.id!r} already exists in the "
-                             "scenario", file=file, column="id")
+            raise InputError(f"queue {q.id!r} already exists in the scenario", file=file,
+                             key=f"capacity.new_queues[{i}].id")
         queue_by_id[q.id] = q
-    queue_ids = set(queue_by_id)
+    queue_ids = sorted(queue_by_id)
     skills = []
-    raw_skills = section.get("skills", [])
-    if not raw_skills:
-        raise InputError("capacity: at least one [[capacity.skills]] table is needed",
-                         file=file, column="skills")
     seen: set[str] = set()
-    for i, t in enumerate(raw_skills):
+    for i, t in enumerate(spec.skills):
         where = f"capacity.skills[{i}]"
-        name = str(t.get("name", "")).strip()
-        if not name or name in seen:
-            raise InputError(f"{where}: each skill group needs a unique 'name'", file=file,
-                             column="name")
-        seen.add(name)
-        qs = t.get("queues", [])
-        if not isinstance(qs, list) or not qs:
-            raise InputError(f"{where}: 'queues' must list queue ids", file=file,
-                             column="queues")
-        for q in qs:
-            if q not in queue_ids:
-                raise InputError(f"{where}: unknown queue {q!r}", file=file, column="queues")
-        langs = tuple(sorted({queue_by_id[q].language for q in qs}))
-        skills.append(SkillGroup(name=name, queues=tuple(qs),
-                                 site_shares=_shares(t.get("sites"), scen_sites, file, where,
-                                                     "sites"),
-                                 languages=langs))
+        if t.name in seen:
+            raise InputError(f"skill group {t.name!r} is defined twice", file=file,
+                             key=f"{where}.name")
+        seen.add(t.name)
+        for q in t.queues:
+            if q not in queue_by_id:
+                raise unknown("queue", q, queue_ids, f"{where}.queues")
+        for site in t.sites:
+            if site not in scen_sites:
+                raise unknown("site", site, scen_sites, f"{where}.sites")
+        langs = tuple(sorted({queue_by_id[q].language for q in t.queues}))
+        skills.append(SkillGroup(name=t.name, queues=tuple(t.queues),
+                                 site_shares=dict(t.sites), languages=langs))
     grouped = [q for k in skills for q in k.queues]
     dup = sorted({q for q in grouped if grouped.count(q) > 1})
     if dup:
-        raise InputError(f"capacity.skills: queue(s) {dup} belong to more than one group",
-                         file=file, column="queues")
+        raise InputError(f"queue(s) {dup} belong to more than one skill group", file=file,
+                         key="capacity.skills")
 
-    drv_tables = {t.get("id"): t for t in section.get("queues", [])}
+    drv_tables: dict[str, DriverSpec] = {}
+    for i, t in enumerate(spec.queues):
+        if t.id not in grouped:
+            raise InputError(f"queue {t.id!r} is in no skill group", file=file,
+                             key=f"capacity.queues[{i}].id")
+        if t.pattern_from is not None and t.pattern_from not in queue_by_id:
+            raise unknown("queue", t.pattern_from, queue_ids,
+                          f"capacity.queues[{i}].pattern_from")
+        drv_tables[t.id] = t
     drivers = []
     for q in grouped:
-        t = drv_tables.get(q, {})
-        where = f"capacity.queues ({q})"
-        seas = t.get("seasonality", [1.0] * 12)
-        if not isinstance(seas, list) or len(seas) != 12 or any(
-                not isinstance(x, int | float) or x < 0 for x in seas):
-            raise InputError(f"{where}: seasonality must be 12 monthly factors >= 0",
-                             file=file, column="seasonality")
-        oh = t.get("open_hours", [8, 20])
-        pf = t.get("pattern_from")
-        if pf is not None and pf not in queue_ids:
-            raise InputError(f"{where}: pattern_from names unknown queue {pf!r}", file=file,
-                             column="pattern_from")
+        t = drv_tables.get(q) or DriverSpec(id=q)
         drivers.append(QueueDrivers(
-            queue=q,
-            weekly_volume=_num(t, "weekly_volume", 0.0, file, where) if "weekly_volume" in t
-            else None,
-            growth_yearly=_num(t, "growth_yearly", 0.0, file, where, -0.99),
-            seasonality=tuple(float(x) for x in seas),
-            aht_s=_num(t, "aht_s", 0.0, file, where, 1.0) if "aht_s" in t else None,
-            open_hours=(float(oh[0]), float(oh[1])),
-            pattern_from=pf,
-        ))
-    for qid in drv_tables:
-        if qid not in grouped:
-            raise InputError(f"capacity.queues: queue {qid!r} is in no skill group",
-                             file=file, column="id")
+            queue=q, weekly_volume=t.weekly_volume, growth_yearly=t.growth_yearly,
+            seasonality=tuple(t.seasonality), aht_s=t.aht_s, open_hours=t.open_hours,
+            pattern_from=t.pattern_from))
 
-    launches = []
-    launch_src: list[tuple[str, int | None, dict[str, Any]]]
-    if isinstance(section.get("launches"), str):
-        lpath = base / section["launches"]
-        launch_src = [(str(lpath), r, rec) for r, rec in
-                      _read_csv(lpath, ("queue", "start_week", "weekly_volume"))]
+    launch_src: list[tuple[str, int | None, str, LaunchSpec]]
+    if isinstance(spec.launches, str):
+        lpath = base / spec.launches
+        lf = str(lpath)
+        launch_src = [(lf, r, "", validate(LaunchSpec, rec, file=lf, row=r))
+                      for r, rec in _read_csv(lpath, ("queue", "start_week", "weekly_volume"))]
     else:
-        launch_src = [(file, None, t) for t in section.get("launches", [])]
-    for i, (f, row, t) in enumerate(launch_src):
-        where = f"capacity.launches[{i}]" if row is None else "launch"
-        q = str(t.get("queue", "")).strip()
-        if q not in grouped:
-            raise InputError(f"{where}: queue {q!r} is in no skill group", file=f, row=row,
-                             column="queue")
-        vals = {}
-        for key, default, lo, hi in (("start_week", None, 0, MAX_WEEKS),
-                                     ("weekly_volume", None, 0, None),
-                                     ("ramp_weeks", 0, 0, MAX_WEEKS),
-                                     ("ramp_from", 1.0, 0, 1)):
-            raw = t.get(key)
-            if raw is None or str(raw).strip() == "":
-                if default is None:
-                    raise InputError(f"{where}: missing '{key}'", file=f, row=row, column=key)
-                vals[key] = float(default)
-                continue
-            try:
-                x = float(raw)
-            except (TypeError, ValueError) as exc:
-                raise InputError(f"{where}: expected a number, got {raw!r}", file=f, row=row,
-                                 column=key) from exc
-            if x < lo or (hi is not None and x > hi):
-                raise InputError(f"{where}: expected a number in [{lo}, {hi}], got {raw!r}",
-                                 file=f, row=row, column=key)
-            vals[key] = x
-        launches.append(Launch(queue=q, start_week=int(vals["start_week"]),
-                               weekly_volume=vals["weekly_volume"],
-                               ramp_weeks=int(vals["ramp_weeks"]), ramp_from=vals["ramp_from"]))
+        launch_src = [(file, None, f"capacity.launches[{i}]", t)
+                      for i, t in enumerate(spec.launches)]
+    launches = []
+    for f, row, where, t in launch_src:
+        if t.queue not in grouped:
+            if row is not None:
+                raise InputError(f"queue {t.queue!r} is in no skill group", file=f, row=row,
+                                 column="queue")
+            raise InputError(f"queue {t.queue!r} is in no skill group", file=f,
+                             key=f"{where}.queue")
+        launches.append(Launch(queue=t.queue, start_week=t.start_week,
+                               weekly_volume=t.weekly_volume, ramp_weeks=t.ramp_weeks,
+                               ramp_from=t.ramp_from))
 
-    skill_names = {k.name for k in skills}
+    skill_names = sorted(k.name for k in skills)
     transfers = []
-    for i, t in enumerate(section.get("transfers", [])):
+    for i, t in enumerate(spec.transfers):
         where = f"capacity.transfers[{i}]"
-        for key, allowed in (("skill", skill_names), ("from", scen_sites), ("to", scen_sites)):
-            if t.get(key) not in allowed:
-                raise InputError(f"{where}: '{key}' must be one of {sorted(allowed)}, got "
-                                 f"{t.get(key)!r}", file=file, column=key)
-        transfers.append(Transfer(week=_int(t, "week", None, file, where, 0, MAX_WEEKS),
-                                  skill=t["skill"], from_site=t["from"], to_site=t["to"],
-                                  fte=_num(t, "fte", None, file, where)))
+        for key, value, allowed in (("skill", t.skill, skill_names),
+                                    ("from", t.from_site, scen_sites),
+                                    ("to", t.to_site, scen_sites)):
+            if value not in allowed:
+                raise unknown("skill group" if key == "skill" else "site", value, allowed,
+                              f"{where}.{key}")
+        transfers.append(Transfer(week=t.week, skill=t.skill, from_site=t.from_site,
+                                  to_site=t.to_site, fte=t.fte))
 
-    fte_hours = _num(section, "fte_hours", 40.0, file, w, 1.0, 80.0)
-    if "headcount" in section:
-        hpath = base / str(section["headcount"])
+    fte_hours = spec.fte_hours
+    if spec.headcount is not None:
+        hpath = base / spec.headcount
         hf = str(hpath)
         headcount: dict[tuple[str, str], float] = {}
         for row, rec in _read_csv(hpath, ("site", "skill", "headcount")):
             site, skill = (rec.get("site") or "").strip(), (rec.get("skill") or "").strip()
             if site not in scen_sites:
-                raise InputError(f"unknown site {site!r}; expected one of {sorted(scen_sites)}",
+                raise InputError(f"unknown site {site!r}; expected one of {scen_sites}",
                                  file=hf, row=row, column="site")
             if skill not in skill_names:
                 raise InputError(f"unknown skill group {skill!r}; expected one of "
-                                 f"{sorted(skill_names)}", file=hf, row=row, column="skill")
+                                 f"{skill_names}", file=hf, row=row, column="skill")
             n = _csv_num(rec, "headcount", hf, row)
             ch = (_csv_num(rec, "contract_hours", hf, row) if (rec.get("contract_hours") or
                                                                 "").strip() else fte_hours)
@@ -575,27 +476,23 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
         headcount = _headcount_from_agents(scenario, tuple(skills), fte_hours)
 
     scenarios = []
-    for i, t in enumerate(section.get("scenarios", [])):
+    for i, t in enumerate(spec.scenarios):
         where = f"capacity.scenarios[{i}]"
-        ss = t.get("skill_sites", {})
-        for k in ss:
+        for k, shares in t.skill_sites.items():
             if k not in skill_names:
-                raise InputError(f"{where}: unknown skill group {k!r} in skill_sites",
-                                 file=file, column="skill_sites")
-        seats_raw = t.get("seats", {})
-        for site in seats_raw:
+                raise unknown("skill group", k, skill_names, f"{where}.skill_sites")
+            for site in shares:
+                if site not in scen_sites:
+                    raise unknown("site", site, scen_sites, f"{where}.skill_sites.{k}")
+        for site in t.seats:
             if site not in scen_sites:
-                raise InputError(f"{where}: unknown site {site!r} in seats", file=file,
-                                 column="seats")
+                raise unknown("site", site, scen_sites, f"{where}.seats")
         scenarios.append(ScenarioVariant(
-            name=str(t.get("name", f"scenario {i + 1}")),
-            attrition_monthly=(_num(t, "attrition_monthly", None, file, where, 0.0, 0.99)
-                               if "attrition_monthly" in t else None),
-            volume_factor=(_num(t, "volume_factor", None, file, where)
-                           if "volume_factor" in t else None),
-            skill_sites={k: _shares(v, scen_sites, file, where, "skill_sites")
-                         for k, v in ss.items()},
-            seats={k: _int(seats_raw, k, None, file, where) for k in seats_raw},
+            name=t.name or f"scenario {i + 1}",
+            attrition_monthly=t.attrition_monthly,
+            volume_factor=t.volume_factor,
+            skill_sites={k: dict(v) for k, v in t.skill_sites.items()},
+            seats=dict(t.seats),
         ))
 
     return CapacityInputs(
@@ -609,12 +506,12 @@ def parse_capacity(scenario: Scenario, section: dict[str, Any] | None = None, *,
         transfers=tuple(transfers),
         headcount=headcount,
         fte_hours=fte_hours,
-        shrinkage=_num(section, "shrinkage", scenario.shrinkage, file, w, 0.0, 0.95),
-        scheduling_efficiency=_num(section, "scheduling_efficiency", 1.0, file, w, 0.1, 1.0),
-        attrition_monthly=_num(section, "attrition_monthly", 0.05, file, w, 0.0, 0.99),
-        under_penalty_per_fte_week=_num(section, "under_penalty_per_fte_week", 3000.0, file, w),
-        over_penalty_per_fte_week=_num(section, "over_penalty_per_fte_week", 100.0, file, w),
-        min_coverage=_num(section, "min_coverage", 0.0, file, w, 0.0, 1.0),
+        shrinkage=scenario.shrinkage if spec.shrinkage is None else spec.shrinkage,
+        scheduling_efficiency=spec.scheduling_efficiency,
+        attrition_monthly=spec.attrition_monthly,
+        under_penalty_per_fte_week=spec.under_penalty_per_fte_week,
+        over_penalty_per_fte_week=spec.over_penalty_per_fte_week,
+        min_coverage=spec.min_coverage,
         scenarios=tuple(scenarios),
         new_queues=new_queues,
         source=file,

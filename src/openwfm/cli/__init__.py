@@ -12,6 +12,7 @@ from openwfm.cli import forecast as _forecast  # noqa: F401
 from openwfm.cli import imports as _imports  # noqa: F401
 from openwfm.cli import plan as _plan  # noqa: F401
 from openwfm.cli import runs as _runs  # noqa: F401
+from openwfm.cli import scenario as _scenario  # noqa: F401
 from openwfm.cli import schedule as _schedule  # noqa: F401
 from openwfm.cli import serve as _serve  # noqa: F401
 from openwfm.cli import simulate as _simulate  # noqa: F401

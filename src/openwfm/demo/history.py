@@ -37,7 +37,6 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays as _holidays
@@ -46,6 +45,7 @@ import pandas as pd
 
 from openwfm.errors import InputError
 from openwfm.scenario import Scenario
+from openwfm.schema import DemoSpec, ProfileSpec, validate
 
 __all__ = ["HistoryModel", "QueueModel", "generate_actuals", "generate_history", "opening_mask",
            "parse_history_model"]
@@ -128,48 +128,6 @@ class HistoryModel:
     aht_cv: float = 0.9
 
 
-def _num(t: dict[str, Any], key: str, file: str, where: str, default: float | None = None,
-         lo: float = -np.inf, hi: float = np.inf) -> float:
-    if key not in t:
-        if default is None:
-            raise InputError(f"{where}: missing required key '{key}'", file=file, column=key)
-        return default
-    try:
-        x = float(t[key])
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}: expected a number, got {t[key]!r}", file=file,
-                         column=key) from exc
-    if not lo <= x <= hi:
-        raise InputError(f"{where}: expected a number in [{lo}, {hi}], got {t[key]!r}",
-                         file=file, column=key)
-    return x
-
-
-def _weights(t: dict[str, Any], key: str, n: int, file: str, where: str) -> tuple[float, ...]:
-    v = t.get(key)
-    if not isinstance(v, list) or len(v) != n:
-        raise InputError(f"{where}: '{key}' must be a list of {n} numbers", file=file,
-                         column=key)
-    try:
-        w = tuple(float(x) for x in v)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}: '{key}' must hold numbers", file=file, column=key) from exc
-    if min(w) < 0 or sum(w) <= 0:
-        raise InputError(f"{where}: '{key}' must be >= 0 with a positive sum", file=file,
-                         column=key)
-    return w
-
-
-def _day(t: dict[str, Any], key: str, file: str) -> date:
-    try:
-        return date.fromisoformat(str(t[key]))
-    except KeyError as exc:
-        raise InputError(f"demo: missing required key '{key}'", file=file, column=key) from exc
-    except ValueError as exc:
-        raise InputError(f"demo: '{key}' must be an ISO date, got {t[key]!r}", file=file,
-                         column=key) from exc
-
-
 def opening_mask(hours: tuple[str, ...] | list[str], interval_s: int,
                  file: str = "<demo>") -> np.ndarray:
     """Boolean ``(7, 86400 // interval_s)`` matrix: open at weekday (Mon = 0) and slot.
@@ -204,54 +162,49 @@ def opening_mask(hours: tuple[str, ...] | list[str], interval_s: int,
 
 
 def parse_history_model(scenario: Scenario, file: str = "<demo>") -> HistoryModel:
-    """Validate the ``[demo]`` section of `scenario` (in ``scenario.extra["demo"]``)."""
+    """Validate the ``[demo]`` section of `scenario` (in ``scenario.extra["demo"]``); its
+    keys are `openwfm.schema.DemoSpec`'s."""
     sec = scenario.extra.get("demo")
     if not isinstance(sec, dict):
-        raise InputError("the scenario has no [demo] section", file=file, column="demo")
-    profiles = sec.get("profiles", {})
-    known = {q.id for q in scenario.queues}
+        raise InputError("the scenario has no [demo] section", file=file, key="demo")
+    spec = validate(DemoSpec, sec, file=file, prefix="demo")
+    known = sorted(q.id for q in scenario.queues)
     queues = []
-    for i, t in enumerate(sec.get("queues", [])):
+    for i, t in enumerate(spec.queues):
         where = f"demo.queues[{i}]"
-        qid = str(t.get("id", ""))
-        if qid not in known:
-            raise InputError(f"{where}: unknown queue {qid!r}; expected one of "
-                             f"{sorted(known)}", file=file, column="id")
-        prof = profiles.get(t.get("profile"), {}) if "profile" in t else {}
-        if "profile" in t and not prof:
-            raise InputError(f"{where}: unknown profile {t['profile']!r}; expected one of "
-                             f"{sorted(profiles)}", file=file, column="profile")
-        merged = {**prof, **t}
-        hours = merged.get("hours", ["Mon-Sun 00:00-24:00"])
+        if t.id not in known:
+            raise InputError(f"unknown queue {t.id!r}; expected one of {known}", file=file,
+                             key=f"{where}.id")
+        prof = spec.profiles.get(t.profile) if t.profile is not None else ProfileSpec()
+        if prof is None:
+            raise InputError(f"unknown profile {t.profile!r}; expected one of "
+                             f"{sorted(spec.profiles)}", file=file, key=f"{where}.profile")
+        hours = t.hours or prof.hours or ["Mon-Sun 00:00-24:00"]
         opening_mask(hours, scenario.interval_s, file)  # validates
+        shape = {}
+        for key in ("hourly", "weekly"):
+            w = getattr(t, key) or getattr(prof, key)
+            if w is None:
+                raise InputError("missing required key (or a profile that has it)",
+                                 file=file, key=f"{where}.{key}")
+            shape[key] = tuple(w)
         queues.append(QueueModel(
-            id=qid,
-            hourly=_weights(merged, "hourly", 24, file, where),
-            weekly=_weights(merged, "weekly", 7, file, where),
-            hours=tuple(str(h) for h in hours),
-            daily_volume=_num(t, "daily_volume", file, where, lo=0),
-            trend_yearly=_num(t, "trend_yearly", file, where, 0.0, lo=-0.9, hi=10),
-            holiday=_num(t, "holiday", file, where, 1.0, lo=0, hi=10),
-            aht_s=_num(t, "aht_s", file, where, lo=1),
-            aht_night=_num(t, "aht_night", file, where, 0.0, lo=-0.9, hi=10),
-            abandon=_num(t, "abandon", file, where, 0.0, lo=0, hi=0.5),
-        ))
-    missing = known - {q.id for q in queues}
+            id=t.id, hourly=shape["hourly"], weekly=shape["weekly"],
+            hours=tuple(hours), daily_volume=t.daily_volume, trend_yearly=t.trend_yearly,
+            holiday=t.holiday, aht_s=t.aht_s, aht_night=t.aht_night, abandon=t.abandon))
+    missing = set(known) - {q.id for q in queues}
     if missing:
-        raise InputError(f"demo: no [[demo.queues]] model for {sorted(missing)}", file=file,
-                         column="queues")
-    first, last = _day(sec, "first_day", file), _day(sec, "last_day", file)
-    if last < first:
-        raise InputError("demo: last_day is before first_day", file=file, column="last_day")
+        raise InputError(f"no [[demo.queues]] model for {sorted(missing)}", file=file,
+                         key="demo.queues")
     return HistoryModel(
-        seed=int(_num(sec, "seed", file, "demo", lo=0)),
-        first_day=first,
-        last_day=last,
-        trend_origin=_day(sec, "trend_origin", file) if "trend_origin" in sec else last,
+        seed=spec.seed,
+        first_day=spec.first_day,
+        last_day=spec.last_day,
+        trend_origin=spec.trend_origin or spec.last_day,
         queues=tuple(queues),
-        day_cv=_num(sec, "day_cv", file, "demo", 0.07, lo=0, hi=2),
-        dispersion=_num(sec, "dispersion", file, "demo", 80.0, lo=0.1),
-        aht_cv=_num(sec, "aht_cv", file, "demo", 0.9, lo=0, hi=5),
+        day_cv=spec.day_cv,
+        dispersion=spec.dispersion,
+        aht_cv=spec.aht_cv,
     )
 
 

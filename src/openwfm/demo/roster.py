@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from openwfm.demo.history import _num
 from openwfm.errors import InputError
 from openwfm.scenario import Scenario
+from openwfm.schema import DemoSpec, RosterSpec, validate
 
 __all__ = ["build_roster", "write_roster"]
 
@@ -66,12 +66,13 @@ def build_roster(scenario: Scenario, seed: int | None = None) -> pd.DataFrame:
         site are numbered in group order.
     """
     file = str(scenario.source or "<demo>")
-    demo = scenario.extra.get("demo", {})
-    groups = demo.get("roster", [])
+    raw = scenario.extra.get("demo", {})
+    groups = validate(list[RosterSpec], raw.get("roster", []), file=file, prefix="demo.roster")
     if not groups:
         raise InputError("the scenario has no [[demo.roster]] groups", file=file,
-                         column="roster")
-    seed = int(demo.get("seed", 0)) if seed is None else seed
+                         key="demo.roster")
+    if seed is None:
+        seed = validate(DemoSpec, raw, file=file, prefix="demo").seed
     sites = {s.name: s for s in scenario.sites}
     queues = {q.id for q in scenario.queues}
     counters: dict[str, int] = {}
@@ -79,23 +80,17 @@ def build_roster(scenario: Scenario, seed: int | None = None) -> pd.DataFrame:
     rows = []
     for i, g in enumerate(groups):
         where = f"demo.roster[{i}]"
-        site = sites.get(str(g.get("site")))
+        site = sites.get(g.site)
         if site is None:
-            raise InputError(f"{where}: unknown site {g.get('site')!r}; expected one of "
-                             f"{sorted(sites)}", file=file, column="site")
-        skills = [str(s) for s in g.get("skills", [])]
+            raise InputError(f"unknown site {g.site!r}; expected one of {sorted(sites)}",
+                             file=file, key=f"{where}.site")
+        skills = list(g.skills)
         bad = [s for s in skills if s not in queues]
-        if not skills or bad:
-            raise InputError(f"{where}: skills must be a non-empty list of queue ids; "
-                             f"unknown: {bad}", file=file, column="skills")
-        count = int(_num(g, "count", file, where, None, 0, 10_000))
-        hours = _num(g, "contract_hours", file, where, None, 1, 80)
-        lo = _num(g, "min_shift_h", file, where, 4.0, 1, 16)
-        hi = _num(g, "max_shift_h", file, where, 9.0, lo, 16)
-        night = g.get("night_ok", True)
-        if not isinstance(night, bool):
-            raise InputError(f"{where}: night_ok must be true or false, got {night!r}",
-                             file=file, column="night_ok")
+        if bad:
+            raise InputError(f"skills must be queue ids; unknown: {bad}", file=file,
+                             key=f"{where}.skills")
+        count, hours, lo, hi, night = (g.count, g.contract_hours, g.min_shift_h,
+                                       g.max_shift_h, g.night_ok)
         first, last = _NAMES.get(site.country, _NAMES["MA"])
         rng = rngs.setdefault(site.name, np.random.default_rng(
             [seed, zlib.crc32(site.name.encode())]))

@@ -186,10 +186,7 @@ def check_shifts(problem: SchedulingProblem, shifts: list[_Shift]) -> list[Viola
         if not a.night_ok:
             zone = problem.scenario.site(a.site).tz
             mins = pd.date_range(sh.start, sh.end, freq="1min", inclusive="left").tz_convert(zone)
-            tod = mins.hour * 60 + mins.minute
-            ns, ne = round(pack.night_start_h * 60), round(pack.night_end_h * 60)
-            night = int(((tod >= ns) | (tod < ne)).sum() if ns > ne else
-                        ((tod >= ns) & (tod < ne)).sum())
+            night = pack.night_minutes(np.asarray(mins.hour * 60 + mins.minute), 0)
             if night:
                 v.append(Violation("night_ok", a.id, sh.start, night / 60,
                                    f"{night} min of night work for an agent without night_ok"))
@@ -298,3 +295,18 @@ def check_schedule(problem: SchedulingProblem, segments: pd.DataFrame) -> RuleCh
     v += check_agent_weeks(problem, shifts)
     v += check_seats(problem, segments)
     return RuleCheck(tuple(v))
+
+
+def weekend_shifts(problem: SchedulingProblem, segments: pd.DataFrame) -> dict[str, int]:
+    """Weekend shifts per agent, counted from the segments: a shift whose start falls on a
+    weekend day (`openwfm.labour.RulePack.weekend_days`) of the agent's site's labour pack,
+    on the site's local clock. Independent of the builder's `ShiftType.weekend` flag, which
+    the fairness terms use; agents without a shift are absent."""
+    sites = {a.id: a.site for a in problem.scenario.agents}
+    out: dict[str, int] = {}
+    for sh in shifts_from_segments(segments):
+        site = sites[sh.agent_id]
+        local = sh.start.tz_convert(problem.scenario.site(site).tz)
+        out[sh.agent_id] = out.get(sh.agent_id, 0) + int(
+            problem.packs[site].is_weekend(local.weekday()))
+    return out

@@ -67,6 +67,7 @@ from openwfm.scheduling.penalty import (
 )
 from openwfm.scheduling.preferences import Preference, read_preferences, validate_preferences
 from openwfm.scheduling.rules import RulePack, parse_rule_packs, rule_pack_for
+from openwfm.schema import SchedulingSpec, validate
 
 
 class Activity(StrEnum):
@@ -139,116 +140,53 @@ class SchedulingConfig:
     preference_cost: float = 1.0
 
 
-def _hhmm(value: Any, file: str, column: str) -> int:
-    try:
-        t = time.fromisoformat(str(value))
-    except ValueError as exc:
-        raise InputError(f"expected a time HH:MM, got {value!r}", file=file,
-                         column=column) from exc
-    return t.hour * 60 + t.minute
-
-
 def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
                  base: Path | None = None) -> SchedulingConfig:
     """Parse the ``[scheduling]`` table (``Scenario.extra["scheduling"]``).
+
+    The keys, types, units, bounds and defaults are `openwfm.schema.SchedulingSpec`'s;
+    unknown keys are errors naming the nearest valid one.
 
     Examples
     --------
     >>> cfg = parse_config({"time_limit_s": 5, "shifts": [{"lengths_h": [8]}]})
     >>> cfg.time_limit_s, cfg.shifts[0].lengths_h
     (5.0, (8.0,))
+    >>> parse_config({"time_limit_s": "abc"}, file="s.toml")
+    Traceback (most recent call last):
+    ...
+    openwfm.errors.InputError: s.toml, key 'scheduling.time_limit_s': expected a number, got 'abc'
     """
-    known = {"shifts", "breaks", "rule_packs", "time_limit_s", "seed", "num_workers",
-             "understaffing_cost_per_hour", "fairness_weight", "contract_tolerance_h",
-             "hard_coverage", "availability", "understaffing_penalty",
-             "cost_per_missed_contact", "history", "preferences", "preference_cost"}
-    bad = set(raw) - known
-    if bad:
-        raise InputError(f"[scheduling]: unknown keys {sorted(bad)}; expected {sorted(known)}",
-                         file=file, column=sorted(bad)[0])
-    shifts = []
-    for i, t in enumerate(raw.get("shifts", [])):
-        col = f"scheduling.shifts[{i}]"
-        try:
-            lengths = tuple(float(x) for x in t.get("lengths_h", [8.5, 9.0]))
-            step = int(t.get("start_step_min", 30))
-            days = tuple(int(d) for d in t.get("days", range(7)))
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{col}: bad number ({exc})", file=file, column=col) from exc
-        if step <= 0 or any(not 1 <= x <= 16 for x in lengths) or any(
-                not 0 <= d <= 6 for d in days):
-            raise InputError(f"{col}: expected start_step_min > 0, lengths_h in [1, 16], "
-                             "days in 0..6 (Monday = 0)", file=file, column=col)
-        shifts.append(ShiftTemplate(
-            name=str(t.get("name", f"shift{i}")), start_step_min=step,
-            earliest_min=_hhmm(t.get("earliest", "00:00"), file, col + ".earliest"),
-            latest_min=_hhmm(t.get("latest", "23:30"), file, col + ".latest"),
-            lengths_h=lengths, days=days))
-    breaks = []
-    for i, b in enumerate(raw.get("breaks", [])):
-        col = f"scheduling.breaks[{i}]"
-        try:
-            act = Activity(str(b.get("activity", "break")))
-            w = tuple(float(x) for x in b.get("window_h", [1.0, 3.0]))
-            minutes = int(b.get("minutes", 15))
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{col}: expected activity break|meal, window_h [a, b], minutes",
-                             file=file, column=col) from exc
-        anchor = str(b.get("anchor", "start"))
-        if act is Activity.WORK or len(w) != 2 or anchor not in {"start", "end"}:
-            raise InputError(f"{col}: expected activity break|meal, window_h [a, b], "
-                             "anchor start|end", file=file, column=col)
-        breaks.append(BreakRule(str(b.get("name", f"break{i}")), act, minutes,
-                                (w[0], w[1]), anchor, bool(b.get("paid", act != "meal")),
-                                float(b.get("min_shift_h", 6.0))))
-    defaults = SchedulingConfig()
-    method = None
-    if "understaffing_penalty" in raw:
-        try:
-            method = UnderstaffingPenalty(str(raw["understaffing_penalty"]))
-        except ValueError as exc:
-            raise InputError(f"[scheduling] understaffing_penalty: expected one of "
-                             f"{[m.value for m in UnderstaffingPenalty]}, got "
-                             f"{raw['understaffing_penalty']!r}", file=file,
-                             column="understaffing_penalty") from exc
-    try:
-        per_contact = float(raw.get("cost_per_missed_contact",
-                                    defaults.cost_per_missed_contact))
-    except (TypeError, ValueError):
-        per_contact = float("nan")
-    if not per_contact >= 0 or per_contact == float("inf"):
-        raise InputError("[scheduling] cost_per_missed_contact: expected a number >= 0 "
-                         f"(currency per contact), got {raw['cost_per_missed_contact']!r}",
-                         file=file, column="cost_per_missed_contact")
-    avail: list[tuple[str, datetime, datetime]] = []
-    if "availability" in raw:
-        avail = read_availability((base or Path(".")) / str(raw["availability"]))
-    try:
-        pref_cost = float(raw.get("preference_cost", 1.0))
-    except (TypeError, ValueError):
-        pref_cost = -1.0
-    if not pref_cost >= 0:
-        raise InputError("scheduling.preference_cost: expected a number >= 0", file=file,
-                         column="preference_cost")
+    spec = validate(SchedulingSpec, raw, file=file, prefix="scheduling")
+    shifts = tuple(ShiftTemplate(
+        name=t.name or f"shift{i}", start_step_min=t.start_step_min,
+        earliest_min=t.earliest.hour * 60 + t.earliest.minute,
+        latest_min=t.latest.hour * 60 + t.latest.minute,
+        lengths_h=tuple(t.lengths_h), days=tuple(t.days)) for i, t in enumerate(spec.shifts))
+    breaks = tuple(BreakRule(
+        b.name or f"break{i}", Activity(b.activity), b.minutes, b.window_h, b.anchor,
+        b.activity != Activity.MEAL if b.paid is None else b.paid, b.min_shift_h)
+        for i, b in enumerate(spec.breaks))
+    folder = base or Path(".")
     return SchedulingConfig(
-        shifts=tuple(shifts) or defaults.shifts,
-        breaks=tuple(breaks) if "breaks" in raw else defaults.breaks,
+        shifts=shifts,
+        breaks=breaks,
         rule_packs=parse_rule_packs(raw.get("rule_packs", {}), file),
-        time_limit_s=float(raw.get("time_limit_s", defaults.time_limit_s)),
-        seed=int(raw.get("seed", 0)),
-        num_workers=int(raw.get("num_workers", 1)),
-        understaffing_cost_per_hour=float(raw.get("understaffing_cost_per_hour", 60.0)),
-        fairness_weight=float(raw.get("fairness_weight", 1.0)),
-        contract_tolerance_h=float(raw.get("contract_tolerance_h", 2.0)),
-        hard_coverage=bool(raw.get("hard_coverage", False)),
-        availability=tuple(avail),
-        understaffing_penalty=method,
-        cost_per_missed_contact=per_contact,
-        history=read_history((base or Path(".")) / str(raw["history"]))
-        if "history" in raw else (),
-        preferences=read_preferences((base or Path(".")) / str(raw["preferences"]))
-        if "preferences" in raw else (),
-        preference_cost=pref_cost,
+        time_limit_s=spec.time_limit_s,
+        seed=spec.seed,
+        num_workers=spec.num_workers,
+        understaffing_cost_per_hour=spec.understaffing_cost_per_hour,
+        fairness_weight=spec.fairness_weight,
+        contract_tolerance_h=spec.contract_tolerance_h,
+        hard_coverage=spec.hard_coverage,
+        availability=tuple(read_availability(folder / spec.availability))
+        if spec.availability else (),
+        understaffing_penalty=(UnderstaffingPenalty(spec.understaffing_penalty)
+                               if spec.understaffing_penalty else None),
+        cost_per_missed_contact=spec.cost_per_missed_contact,
+        history=read_history(folder / spec.history) if spec.history else (),
+        preferences=read_preferences(folder / spec.preferences) if spec.preferences else (),
+        preference_cost=spec.preference_cost,
     )
 
 
@@ -396,7 +334,8 @@ def requirement_matrix(requirement: pd.DataFrame, queues: tuple[str, ...],
 
 
 def night_minutes(local_start: datetime, length_min: int, pack: RulePack) -> int:
-    """Minutes of [local_start, +length) falling in the pack's night window (local clock).
+    """Minutes of [local_start, +length) falling in the pack's night window (local clock):
+    `openwfm.labour.RulePack.night_minutes`, the one definition the checker also uses.
 
     Examples
     --------
@@ -405,11 +344,7 @@ def night_minutes(local_start: datetime, length_min: int, pack: RulePack) -> int
     >>> night_minutes(datetime(2026, 1, 5, 20, 0), 9 * 60, ph)   # 20:00-05:00
     420
     """
-    mins = local_start.hour * 60 + local_start.minute + np.arange(length_min)
-    tod = mins % 1440
-    ns, ne = round(pack.night_start_h * 60), round(pack.night_end_h * 60)
-    night = (tod >= ns) | (tod < ne) if ns > ne else (tod >= ns) & (tod < ne)
-    return int(night.sum())
+    return pack.night_minutes(local_start.hour * 60 + local_start.minute, length_min)
 
 
 def _unpaid(config: SchedulingConfig, length: int) -> int:
@@ -458,7 +393,8 @@ def build_shift_types(scenario: Scenario, config: SchedulingConfig, origin: pd.T
                             paid + pack.night_premium * night * paid / length) / 60
                         key = (site.name, start_min, length)
                         out.setdefault(key, ShiftType(site.name, d, start_min, length, paid,
-                                                      night, day.weekday() >= 5, cost))
+                                                      night, pack.is_weekend(day.weekday()),
+                                                      cost))
     return tuple(sorted(out.values(), key=lambda s: (s.site, s.start, s.length)))
 
 
@@ -494,8 +430,10 @@ def build_problem(scenario: Scenario, requirement: pd.DataFrame,
         pad = int((origin - plan0).total_seconds() // scenario.interval_s)
         req = np.concatenate([np.zeros((len(queues), pad)), req], axis=1)
         origin = plan0
+    src = str(scenario.source) if scenario.source else None
     packs = {s.name: rule_pack_for(s.rules or s.country, scenario.plan_start,
-                                   config.rule_packs or None) for s in scenario.sites}
+                                   config.rule_packs or None, file=src, key=f"sites[{i}].rules")
+             for i, s in enumerate(scenario.sites)}
     types = build_shift_types(scenario, config, origin, req.shape[1], interval_min, packs)
     penalty = shortfall_pieces(
         requirement, queues, origin, req, interval_s=scenario.interval_s,

@@ -64,16 +64,13 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from openwfm.errors import InputError
+from openwfm.schema import DEFAULT_COST_PER_MISSED_CONTACT  # noqa: F401  (re-exported)
 
 SL_PIECES = 8
 """One-agent pieces of the service-level penalty before its open-ended last piece."""
 
 PIECE_WEIGHTS = (1.0, 2.0, 4.0)
 """Weights of the piecewise shortfall pieces (times ``understaffing_cost_per_hour``)."""
-
-DEFAULT_COST_PER_MISSED_CONTACT = 10.0
-"""Default ``[scheduling] cost_per_missed_contact`` (see the module docstring)."""
-
 
 class UnderstaffingPenalty(StrEnum):
     """How a shortfall below the requirement is priced (module docstring)."""
