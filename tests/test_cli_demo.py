@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pandas as pd
 import pytest
 
 from openwfm.demo import demo_scenario
+from openwfm.report import figure_specs
 
 pytestmark = pytest.mark.slow  # the whole planning run (about 30 s on 2 cores)
 
@@ -54,7 +54,8 @@ def test_report_has_one_requirement_chart_with_a_menu_of_every_queue(demo_run) -
     assert html.count("<h2>Staffing requirement") == 2  # no chart section per queue
     chart = html.split("<h2>Staffing requirement per queue and interval</h2>", 1)[1]
     chart = chart.split("<h2", 1)[0]
-    labels = re.findall(r'"label":\s*"([^"]+)"', chart)
+    (fig,) = figure_specs(chart)
+    labels = [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]]
     assert sorted(labels) == sorted(q.id for q in demo_scenario().queues)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from openwfm.app.stages import forecast_stage, forecast_summary, plan_intervals
 from openwfm.demo import demo_actuals, demo_history, demo_scenario
+from openwfm.report import figure_specs
 from openwfm.report.forecast import forecast_sections
 
 
@@ -57,5 +58,7 @@ def test_report_sections_and_summary(ctx) -> None:
     assert any("prediction bands" in t for t in titles)
     assert any("backtest" in t for t in titles)
     body = "".join(s.body_html for s in ctx.sections)
-    assert "WAPE" in body and "mean_4w" in body and "plotly" in body.lower()
+    assert "WAPE" in body and "mean_4w" in body
+    (fig,) = figure_specs(body)  # the chart: history + 95/80 % bands + forecast + start
+    assert len(fig["data"]) == 5 * len(ctx.scenario.queues)
     assert [w for st, w, _ in ctx.summary if st == "forecast"]

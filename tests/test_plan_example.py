@@ -92,6 +92,27 @@ def test_plan_writes_a_complete_output_with_no_rule_violation(run) -> None:
     assert "status / violations" in stdout and "ok / 0" in stdout
 
 
+@pytest.mark.slow
+def test_report_reaches_every_agent_and_stays_small(run) -> None:
+    from openwfm.report import figure_specs
+
+    out, _ = run
+    sc = load_scenario(EXAMPLE / "scenario.toml")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("id='owfm-plotly'") == 1  # one plotly.js for every chart
+    assert len(page.encode()) < 3_000_000
+    gantts = [f for f in figure_specs(page)
+              if f["layout"].get("yaxis", {}).get("title", {}).get("text") == "agent"]
+    assert len(gantts) == len(sc.sites)
+    rows = [a for f in gantts for a in f["layout"]["yaxis"]["categoryarray"]]
+    assert sorted(rows) == sorted(a.id for a in sc.agents)  # every agent, once
+    for f in gantts:  # a menu choice per queue of the site's agents
+        labels = [b["label"] for b in f["layout"]["updatemenus"][0]["buttons"]]
+        site_queues = {q for a in sc.agents if a.id in f["layout"]["yaxis"]["categoryarray"]
+                       for q in a.skills}
+        assert {lab.split()[1] for lab in labels if lab.startswith("queue ")} == site_queues
+
+
 def test_plan_in_python_returns_typed_frozen_results(history_csv: Path) -> None:
     import openwfm
     from openwfm.io.intervals import read_interval_csv

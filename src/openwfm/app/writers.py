@@ -96,13 +96,13 @@ def write_capacity_outputs(result: CapacityResult, folder: Path, *, excel: bool 
         written.append(xlsx)
     if not charts:
         return written
+    from openwfm.report import Report, Section, figure_html
     from openwfm.report.capacity import figures
 
-    figs = figures(result)
-    html = "".join(f.to_html(full_html=False, include_plotlyjs=(i == 0))  # type: ignore[attr-defined]
-                   for i, f in enumerate(figs.values()))
     page = folder / "capacity_charts.html"
-    page.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><title>openwfm "
-                      f"capacity</title></head><body>{html}</body></html>", encoding="utf-8")
+    report = Report("openwfm capacity", [Section(str(f.layout.title.text or name),
+                                                 figure_html(f), "capacity")
+                                         for name, f in figures(result).items()])
+    page.write_text(report.to_html(), encoding="utf-8")
     written.append(page)
     return written

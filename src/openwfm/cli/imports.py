@@ -138,26 +138,19 @@ def import_calls(
     serving the queue / interval length).
     """
     from openwfm.io.atomic import atomic_path
-    from openwfm.io.calllog import aggregate_intervals, read_call_log
+    from openwfm.io.calllog import aggregate_intervals, log_zone, read_call_log, summarize_calls
     from openwfm.io.intervals import write_interval_csv
-    from openwfm.io.patience import estimate_patience, kaplan_meier_patience
+    from openwfm.io.patience import patience_curves
 
     interval_s = parse_interval(interval)
-    zone = tz or ("Asia/Jerusalem" if log_format is LogFormat.anonymous_bank else None)
+    zone = log_zone(log_format.value, tz)
     with console.status(f"reading {file.name} ..."):
         calls = read_call_log(file, tz=zone, format=log_format.value, mapping=mapping)
         agg = aggregate_intervals(calls, interval_s=interval_s, answer_within_s=answer_within,
-                                  tz=zone or "UTC", short_abandon_s=short_abandon)
-        curves = None
-        if patience_out is not None:
-            groups = [*calls.groupby("queue", sort=True), ("all", calls)]
-            curves = pd.concat([
-                pd.DataFrame({"queue": str(q), "time_s": c.time_s, "survival": c.survival,
-                              "ci_low": c.ci_low, "ci_high": c.ci_high})
-                for q, sub in groups
-                if (sub["outcome"] == "abandoned").any()
-                for c in [kaplan_meier_patience(sub)]
-            ])
+                                  tz=zone, short_abandon_s=short_abandon)
+        curves = patience_curves(calls) if patience_out is not None else None
+        summary = summarize_calls(calls, answer_within_s=answer_within,
+                                  short_abandon_s=short_abandon)
     # every output is computed before the first is written
     write_interval_csv(agg, out)
     if calls_out is not None:
@@ -168,33 +161,21 @@ def import_calls(
             curves.to_csv(tmp, index=False)
 
     table = Table(title=f"{file.name}: {len(calls):,} contacts, "
-                        f"{_span(agg['interval_start'], interval_s, zone or 'UTC')}",
+                        f"{_span(agg['interval_start'], interval_s, zone)}",
                   box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
     for col, just in [("queue", "left"), ("offered", "right"), ("handled", "right"),
                       ("aband.", "right"), ("AHT s", "right"), ("ASA s", "right"),
                       (f"SL {answer_within:g}s", "right"), ("patience", "right"),
                       ("95% CI", "right")]:
         table.add_column(col, justify=just, no_wrap=True)
-
-    def add(name: str, sub: pd.DataFrame, style: str | None = None) -> None:
-        est = estimate_patience(sub)  # patience uses every abandon, short ones included
-        if short_abandon is not None:
-            sub = sub[~((sub["outcome"] == "abandoned") & (sub["wait_s"] < short_abandon))]
-        served = sub["outcome"] == "served"
-        offered = int((sub["outcome"] != "other").sum())
-        within = int((served & (sub["wait_s"] <= answer_within)).sum())
-        patience = _fmt_s(est.mean_s) if est.abandons else "-"
-        ci = f"{_fmt_s(est.ci_low_s)}–{_fmt_s(est.ci_high_s)}" if est.abandons else ""
+    for r in summary.itertuples(index=False):
+        has = r.patience_abandons > 0
         table.add_row(
-            name, f"{offered:,}", f"{int(served.sum()):,}",
-            f"{int((sub['outcome'] == 'abandoned').sum()):,}",
-            _fmt_s(sub.loc[served, "handle_s"].mean()), _fmt_s(sub.loc[served, "wait_s"].mean()),
-            f"{within / offered:.1%}" if offered else "", patience, ci, style=style,
-        )
-
-    for q, sub in calls.groupby("queue", sort=True):
-        add(str(q), sub)
-    add("all", calls, style="bold")
+            r.queue, f"{r.offered:,}", f"{r.handled:,}", f"{r.abandoned:,}", _fmt_s(r.aht_s),
+            _fmt_s(r.asa_s), f"{r.service_level:.1%}" if r.offered else "",
+            _fmt_s(r.patience_s) if has else "-",
+            f"{_fmt_s(r.patience_lo_s)}–{_fmt_s(r.patience_hi_s)}" if has else "",
+            style="bold" if r.queue == "all" else None)
     console.print(table)
     n_other = int((calls["outcome"] == "other").sum())
     console.print(f"offered = handled + abandoned; {n_other:,} unidentifiable contacts "

@@ -88,6 +88,72 @@ _BOOLEAN_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": Tr
                   "no": False}
 
 
+#: The zone of a log format's local wall-clock times when the caller gives none.
+FORMAT_ZONES: dict[str, str] = {"anonymous_bank": "Asia/Jerusalem"}
+
+
+def log_zone(format: str, tz: str | None = None) -> str:
+    """The zone of a log's local times and of its interval grid: `tz` when given, else the
+    format's own (`FORMAT_ZONES`), else UTC.
+
+    Examples
+    --------
+    >>> log_zone("anonymous_bank"), log_zone("csv"), log_zone("csv", "Africa/Casablanca")
+    ('Asia/Jerusalem', 'UTC', 'Africa/Casablanca')
+    """
+    return tz or FORMAT_ZONES.get(format, "UTC")
+
+
+def summarize_calls(calls: pd.DataFrame, *, answer_within_s: float,
+                    short_abandon_s: float | None = None) -> pd.DataFrame:
+    """One row per queue and one for all queues (``queue = "all"``): what the log says about
+    service.
+
+    Columns: ``queue``, ``offered`` (served + abandoned, short abandons left out when
+    `short_abandon_s` is given), ``handled``, ``abandoned``, ``aht_s`` and ``asa_s`` (means
+    over served contacts), ``service_level`` (served within `answer_within_s` / offered),
+    ``patience_s`` with its 95 % interval ``patience_lo_s`` / ``patience_hi_s`` (exponential
+    MLE over every abandon, short ones included; NaN without abandons) and
+    ``patience_abandons``. The same definitions as `aggregate_intervals`.
+
+    Examples
+    --------
+    >>> calls = pd.DataFrame({"queue": ["a", "a", "a", "b"],
+    ...     "outcome": ["served", "served", "abandoned", "other"],
+    ...     "wait_s": [5.0, 40.0, 10.0, 0.0], "handle_s": [100.0, 300.0, None, None]})
+    >>> s = summarize_calls(calls, answer_within_s=20).set_index("queue")
+    >>> [int(s.loc["a", c]) for c in ("offered", "handled", "abandoned")]
+    [3, 2, 1]
+    >>> float(s.loc["a", "aht_s"]), float(s.loc["a", "asa_s"])
+    (200.0, 22.5)
+    >>> round(float(s.loc["a", "service_level"]), 4), float(s.loc["all", "offered"])
+    (0.3333, 3.0)
+    """
+    from openwfm.io.patience import estimate_patience
+
+    rows = []
+    groups = [*calls.groupby("queue", sort=True), ("all", calls)]
+    for name, sub in groups:
+        est = estimate_patience(sub)  # patience uses every abandon, short ones included
+        if short_abandon_s is not None:
+            sub = sub[~((sub["outcome"] == "abandoned") & (sub["wait_s"] < short_abandon_s))]
+        served = sub["outcome"] == "served"
+        offered = int((sub["outcome"] != "other").sum())
+        within = int((served & (sub["wait_s"] <= answer_within_s)).sum())
+        rows.append({
+            "queue": str(name), "offered": offered, "handled": int(served.sum()),
+            "abandoned": int((sub["outcome"] == "abandoned").sum()),
+            "aht_s": float(sub.loc[served, "handle_s"].mean()) if served.any() else np.nan,
+            "asa_s": float(sub.loc[served, "wait_s"].mean()) if served.any() else np.nan,
+            "service_level": within / offered if offered else np.nan,
+            "patience_s": est.mean_s if est.abandons else np.nan,
+            "patience_lo_s": est.ci_low_s if est.abandons else np.nan,
+            "patience_hi_s": est.ci_high_s if est.abandons else np.nan,
+            "patience_abandons": int(est.abandons),
+        })
+    return pd.DataFrame(rows)
+
+
 def read_call_log(
     path: str | os.PathLike[str],
     *,
@@ -147,7 +213,7 @@ def read_call_log(
         raise InputError(f"unknown call-log format '{format}': expected one of "
                          f"{list(get_args(CallLogFormat))}", file=Path(path).name)
     if format == "anonymous_bank":
-        return _read_bank(Path(path), tz or "Asia/Jerusalem")
+        return _read_bank(Path(path), log_zone(format, tz))
     return _read_generic(Path(path), tz, mapping)
 
 

@@ -239,3 +239,17 @@ def kaplan_meier_patience(calls: pd.DataFrame, *, confidence: float = 0.95) -> P
         abandons=int(event.sum()),
         queued=int(wait.size),
     )
+
+
+def patience_curves(calls: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """The Kaplan-Meier patience curve of every queue with abandons, and of all queues
+    (``queue = "all"``): columns ``queue``, ``time_s``, ``survival`` = P(patience >
+    ``time_s``), ``ci_low``, ``ci_high`` (`kaplan_meier_patience`)."""
+    groups = [*calls.groupby("queue", sort=True), ("all", calls)]
+    parts = [pd.DataFrame({"queue": str(q), "time_s": c.time_s, "survival": c.survival,
+                           "ci_low": c.ci_low, "ci_high": c.ci_high})
+             for q, sub in groups if (sub["outcome"] == "abandoned").any()
+             for c in [kaplan_meier_patience(sub, confidence=confidence)]]
+    if not parts:
+        return pd.DataFrame(columns=["queue", "time_s", "survival", "ci_low", "ci_high"])
+    return pd.concat(parts, ignore_index=True)

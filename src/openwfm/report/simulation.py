@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from openwfm.report import Section, figure_html
+from openwfm.report import Section, figure_html, format_number
 
 if TYPE_CHECKING:
     from openwfm.app.result import PlannedSimulation
@@ -105,8 +105,8 @@ def _rows_html(df: pd.DataFrame, cols: list[str], status: pd.Series) -> str:
         cells = []
         for c in cols:
             v = r[c]
-            if isinstance(v, float | np.floating):
-                cells.append(f"<td>{v:,.3f}</td>" if np.isfinite(v) else "<td></td>")
+            if isinstance(v, float | np.floating | int | np.integer) and not isinstance(v, bool):
+                cells.append(f"<td>{format_number(v)}</td>")
             else:
                 cells.append(f"<td>{html.escape(str(v))}</td>")
         rows.append(f"<tr class='{b}'>{''.join(cells)}</tr>")
