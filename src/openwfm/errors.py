@@ -28,8 +28,9 @@ class InputLocation:
             parts.append(f"row {self.row}")
         if self.key is not None:
             parts.append(f"key '{self.key}'")
-        elif self.column is not None:
-            parts.append(f"column '{self.column}'")
+        elif self.column is not None:  # a command-line option is named as such
+            kind = "option" if self.column.startswith("-") else "column"
+            parts.append(f"{kind} '{self.column}'")
         return ", ".join(parts)
 
 

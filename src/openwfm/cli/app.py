@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import sys
+import warnings
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer._click import exceptions as click_errors  # typer vendors click (0.29+)
 
 from openwfm.errors import OpenWFMError
 
@@ -70,13 +73,62 @@ def summarize_commands(application: typer.Typer) -> None:
             info.short_help = one_line_summary(text)
 
 
-def main() -> None:
-    """Entry point: run the app; user errors print one clear line and exit with status 2."""
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _usage_error(exc: click_errors.UsageError) -> str:
+    """A click/typer usage error as one line: what is wrong and where to read more."""
+    where = ""
+    if exc.ctx is not None:
+        where = f" (see '{exc.ctx.command_path} --help')"
+    return f"{_one_line(exc.format_message())}{where}"
+
+
+def _print_error(message: str) -> None:
+    # the message verbatim (no markup parsing of '[0, 1)'), one logical line: no hard
+    # wraps inside file names, so the line can be grepped
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True,
+                      highlight=False, soft_wrap=True)
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point: run the app. A user error (bad input, bad option, unwritable output)
+    prints one line and exits with status 2; SIGINT / SIGTERM stop the run with 130 / 143
+    and leave earlier outputs as they were (see `openwfm.interrupt`)."""
+    from openwfm.interrupt import Interrupted, handle_signals
+
+    code: int = 0
     try:
-        app()
+        with handle_signals(), warnings.catch_warnings():
+            # numeric warnings of a computation are not messages for the user: inputs are
+            # validated with bounds, and a result that needs a warning is an error
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rv = app(args=args, prog_name="openwfm", standalone_mode=False)
+            code = rv if isinstance(rv, int) else 0
     except OpenWFMError as exc:
-        # the message verbatim (no markup parsing of '[0, 1)'), one logical line: no hard
-        # wraps inside file names, so the line can be grepped
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True,
-                          highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _print_error(str(exc))
+        code = 2
+    except click_errors.NoArgsIsHelpError as exc:
+        exc.show()
+        code = 0
+    except click_errors.UsageError as exc:
+        _print_error(_usage_error(exc))
+        code = 2
+    except click_errors.ClickException as exc:
+        _print_error(_one_line(exc.format_message()))
+        code = 2
+    except (typer.Abort, KeyboardInterrupt):
+        _print_error("interrupted (SIGINT): nothing written")
+        code = 130
+    except Interrupted as exc:
+        _print_error(f"{exc}: nothing written, earlier outputs left as they were")
+        code = exc.exit_code
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # `openwfm ... | head`
+            code = 1
+        else:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _print_error(f"{where}{exc.strerror or exc}")
+            code = 2
+    sys.exit(code)

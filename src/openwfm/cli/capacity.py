@@ -7,20 +7,27 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from openwfm.cli import options
 from openwfm.cli.app import app, console
 
 
 @app.command(short_help="Long-term capacity plan: required vs available FTE, hiring plan (HiGHS).")
 def capacity(
-    scenario_file: Path = typer.Argument(..., help="Scenario TOML with a \\[capacity] section."),
+    scenario_file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                         help="Scenario TOML with a \\[capacity] section."),
     out: Path = typer.Option(Path("openwfm-capacity"), "-o", "--out",
-                             help="Output folder (replaced as a whole when the run succeeds)."),
+                             help="Output folder (replaced as a whole when the run succeeds).",
+                             callback=options.output_dir),
     weeks: int | None = typer.Option(None, "--weeks", min=1, max=104,
                                      help="Horizon in weeks (default: \\[capacity] weeks, 78)."),
     scenarios: bool = typer.Option(False, "--scenarios",
                                    help="Also plan every \\[\\[capacity.scenarios]] and compare."),
-    time_limit_s: float = typer.Option(30.0, "--time-limit", help="Solver limit per plan (s)."),
-    mip_gap: float = typer.Option(1e-2, "--mip-gap", help="Relative MIP gap to stop at."),
+    time_limit_s: float = typer.Option(30.0, "--time-limit", help="Solver limit per plan (s), "
+                                        "greater than 0 to 86400.",
+                                        callback=options.in_range(
+                                            0, options.MAX_TIME_LIMIT_S, lo_open=True)),
+    mip_gap: float = typer.Option(1e-2, "--mip-gap", help="Relative MIP gap to stop at, 0 to 1.",
+                               callback=options.in_range(0.0, 1.0)),
     history_file: Path | None = typer.Option(
         None, "--history", exists=True, dir_okay=False,
         help="Interval history CSV (intraday pattern, base volume, AHT); default: the "

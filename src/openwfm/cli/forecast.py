@@ -9,6 +9,7 @@ from rich import box
 from rich.measure import Measurement
 from rich.table import Table
 
+from openwfm.cli import options
 from openwfm.cli.app import app, console
 
 _HISTORY_HELP = (
@@ -99,10 +100,14 @@ def _run(path: Path, **kwargs):
 @app.command()
 def forecast(
     history: Path = typer.Argument(..., exists=True, dir_okay=False, help=_HISTORY_HELP),
-    horizon: str = typer.Option("14d", "--horizon", help="How far ahead: 14d, 4w, 48h."),
-    out: Path = typer.Option(..., "-o", "--out", help="Forecast CSV to write."),
-    tz: str | None = typer.Option(None, "--tz", help=_TZ_HELP),
-    holidays: str | None = typer.Option(None, "--holidays", help=_HOL_HELP),
+    horizon: str = typer.Option("14d", "--horizon", help="How far ahead, with a unit: 14d, "
+                                 f"4w, 48h (at most {options.MAX_HORIZON_DAYS}d).",
+                                 callback=options.horizon),
+    out: Path = typer.Option(..., "-o", "--out", help="Forecast CSV to write.",
+                             callback=options.output_file),
+    tz: str | None = typer.Option(None, "--tz", help=_TZ_HELP, callback=options.time_zone),
+    holidays: str | None = typer.Option(None, "--holidays", help=_HOL_HELP,
+                                        callback=options.holiday_market),
     queue_tz: list[str] = typer.Option([], "--queue-tz", help=_QTZ_HELP),
     queue_holidays: list[str] = typer.Option([], "--queue-holidays",
                                              help=_QHOL_HELP),
@@ -110,8 +115,11 @@ def forecast(
                                               dir_okay=False, help=_SPECIAL_HELP),
     mapping: Path | None = typer.Option(None, "--mapping", exists=True, dir_okay=False,
                                         help="TOML/JSON vendor-column -> openwfm-column map."),
-    interval_s: int | None = typer.Option(None, "--interval-s", help="Interval length (s)."),
-    jobs: int = typer.Option(1, "--jobs", min=1, help="Processes (queues are independent)."),
+    interval_s: int | None = typer.Option(None, "--interval-s", help="Interval length (s), "
+                                          "whole minutes dividing a day.",
+                                          callback=options.interval_seconds),
+    jobs: int = typer.Option(1, "--jobs", callback=options.in_range(1, options.MAX_JOBS),
+                             help="Processes (queues are independent)."),
 ) -> None:
     """Forecast contacts offered (and AHT) per queue and interval, with 80 % and 95 % bands.
 
@@ -148,17 +156,23 @@ def forecast(
 @app.command()
 def backtest(
     history: Path = typer.Argument(..., exists=True, dir_okay=False, help=_HISTORY_HELP),
-    horizon_days: int = typer.Option(14, "--horizon-days", min=1,
+    horizon_days: int = typer.Option(14, "--horizon-days",
+                                     callback=options.in_range(1, options.MAX_DAYS),
                                      help="Open days forecast from each origin (days "
                                           "without contacts do not count)."),
-    origins: int = typer.Option(12, "--origins", min=1, help="Number of rolling origins."),
-    step_days: int | None = typer.Option(None, "--step-days", min=1,
+    origins: int = typer.Option(12, "--origins", help="Number of rolling origins, 1 to "
+                                f"{options.MAX_ORIGINS}.",
+                                callback=options.in_range(1, options.MAX_ORIGINS)),
+    step_days: int | None = typer.Option(None, "--step-days",
+                                         callback=options.in_range(1, options.MAX_DAYS),
                                          help="Open days between origins (default: spread "
                                               "over the history, 1 to 3)."),
-    min_train_days: int = typer.Option(7, "--min-train-days", min=1,
+    min_train_days: int = typer.Option(7, "--min-train-days",
+                                       callback=options.in_range(1, options.MAX_DAYS),
                                        help="Fewest days of history before an origin."),
-    tz: str | None = typer.Option(None, "--tz", help=_TZ_HELP),
-    holidays: str | None = typer.Option(None, "--holidays", help=_HOL_HELP),
+    tz: str | None = typer.Option(None, "--tz", help=_TZ_HELP, callback=options.time_zone),
+    holidays: str | None = typer.Option(None, "--holidays", help=_HOL_HELP,
+                                        callback=options.holiday_market),
     queue_tz: list[str] = typer.Option([], "--queue-tz", help=_QTZ_HELP),
     queue_holidays: list[str] = typer.Option([], "--queue-holidays",
                                              help=_QHOL_HELP),
@@ -166,8 +180,10 @@ def backtest(
                                               dir_okay=False, help=_SPECIAL_HELP),
     mapping: Path | None = typer.Option(None, "--mapping", exists=True, dir_okay=False,
                                         help="TOML/JSON vendor-column -> openwfm-column map."),
-    out: Path | None = typer.Option(None, "-o", "--out", help="Also write the table as CSV."),
-    jobs: int = typer.Option(1, "--jobs", min=1, help="Processes (queues are independent)."),
+    out: Path | None = typer.Option(None, "-o", "--out", help="Also write the table as CSV.",
+                                    callback=options.output_file),
+    jobs: int = typer.Option(1, "--jobs", callback=options.in_range(1, options.MAX_JOBS),
+                             help="Processes (queues are independent)."),
 ) -> None:
     """Rolling-origin backtest: accuracy per method and queue, and the chosen method.
 

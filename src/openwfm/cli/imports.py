@@ -12,6 +12,7 @@ import typer
 from rich import box
 from rich.table import Table
 
+from openwfm.cli import options
 from openwfm.cli.app import app, console
 from openwfm.errors import InputError
 
@@ -96,8 +97,10 @@ _INTERVALS_HELP = (
 
 @import_app.command("calls", help=_CALLS_HELP)
 def import_calls(
-    file: Path = typer.Argument(..., dir_okay=False, help="Call-by-call log (TSV/CSV)."),
-    out: Path = typer.Option(..., "-o", "--out", help="Interval CSV to write."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="Call-by-call log (TSV/CSV)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Interval CSV to write.",
+                             callback=options.output_file),
     log_format: LogFormat = typer.Option(
         LogFormat.anonymous_bank, "--format",
         help="anonymous_bank: the Technion SEE bank layout (date yymmdd, H:MM:SS local "
@@ -105,27 +108,29 @@ def import_calls(
              "(served/answered, abandoned, other), wait_s, optional queue, handle_s, agent, "
              "priority (rename vendor columns with --map)."),
     tz: str | None = typer.Option(
-        None, "--tz",
+        None, "--tz", callback=options.time_zone,
         help="IANA zone of the log's local times and of the interval grid (default: "
              "Asia/Jerusalem for anonymous_bank, UTC for csv)."),
     interval: str = typer.Option(
         "30m", "--interval", help="Interval length dividing an hour: 15m, 30m, 1h."),
     answer_within: float = typer.Option(
-        20.0, "--answer-within", min=0.0,
+        20.0, "--answer-within", callback=options.in_range(0.0, options.MAX_WAIT_OPTION_S),
         help="Service-level threshold in seconds: answered with wait <= this counts."),
     mapping: Path | None = typer.Option(
         None, "--map", "--mapping", exists=True, dir_okay=False,
         help="TOML/JSON mapping 'vendor column' = 'openwfm column' (csv format)."),
     short_abandon: float | None = typer.Option(
-        None, "--short-abandon", min=0.0,
+        None, "--short-abandon", callback=options.in_range(0.0, options.MAX_WAIT_OPTION_S),
         help="Leave abandons with a wait below this many seconds out of offered and "
              "abandoned (counted in short_abandoned). Default: every abandon is offered."),
     calls_out: Path | None = typer.Option(
-        None, "--calls-out", help="Also write the normalized call log (UTC) as CSV."),
+        None, "--calls-out", help="Also write the normalized call log (UTC) as CSV.",
+        callback=options.output_file),
     patience_out: Path | None = typer.Option(
         None, "--patience-out",
         help="Also write the Kaplan-Meier patience curve per queue (and 'all') as CSV: "
-             "queue, time_s, survival = P(patience > time_s), ci_low, ci_high."),
+             "queue, time_s, survival = P(patience > time_s), ci_low, ci_high.",
+        callback=options.output_file),
 ) -> None:
     """Aggregate a call-by-call log into intervals; print a summary with patience.
 
@@ -137,7 +142,7 @@ def import_calls(
     (distinct agents serving the queue during the interval), busy_agents (agent-seconds
     serving the queue / interval length).
     """
-    from openwfm.io.atomic import atomic_path
+    from openwfm.io.atomic import atomic_paths
     from openwfm.io.calllog import aggregate_intervals, log_zone, read_call_log, summarize_calls
     from openwfm.io.intervals import write_interval_csv
     from openwfm.io.patience import patience_curves
@@ -151,14 +156,17 @@ def import_calls(
         curves = patience_curves(calls) if patience_out is not None else None
         summary = summarize_calls(calls, answer_within_s=answer_within,
                                   short_abandon_s=short_abandon)
-    # every output is computed before the first is written
-    write_interval_csv(agg, out)
-    if calls_out is not None:
-        with atomic_path(calls_out) as tmp:
-            calls.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00")
-    if curves is not None and patience_out is not None:
-        with atomic_path(patience_out) as tmp:
-            curves.to_csv(tmp, index=False)
+    # every output is computed before the first is written, and all are renamed together
+    targets = [(out, "--out"), (calls_out, "--calls-out"), (patience_out, "--patience-out")]
+    given = [(p, o) for p, o in targets if p is not None]
+    with atomic_paths([p for p, _ in given], [o for _, o in given]) as tmps:
+        tmp_of = dict(zip([o for _, o in given], tmps, strict=True))
+        write_interval_csv(agg, tmp_of["--out"])
+        if "--calls-out" in tmp_of:
+            calls.to_csv(tmp_of["--calls-out"], index=False,
+                         date_format="%Y-%m-%dT%H:%M:%S+00:00")
+        if curves is not None:
+            curves.to_csv(tmp_of["--patience-out"], index=False)
 
     table = Table(title=f"{file.name}: {len(calls):,} contacts, "
                         f"{_span(agg['interval_start'], interval_s, zone)}",
@@ -190,15 +198,18 @@ def import_calls(
 @import_app.command("intervals", help=_INTERVALS_HELP)
 def import_intervals(
     file: Path = typer.Argument(
-        ..., dir_okay=False, help="ACD interval report (CSV, TSV, semicolon-separated, .xlsx)."),
-    out: Path = typer.Option(..., "-o", "--out", help="Interval CSV to write."),
+        ..., exists=True, dir_okay=False,
+        help="ACD interval report (CSV, TSV, semicolon-separated, .xlsx)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Interval CSV to write.",
+                             callback=options.output_file),
     mapping: Path | None = typer.Option(
         None, "--map", "--mapping", exists=True, dir_okay=False,
         help="TOML/JSON mapping 'vendor column' = 'openwfm column', e.g. "
              "\"Calls Offered\" = \"volume\", \"AHT\" = \"aht_s\", \"Interval\" = "
              "\"interval_start\", \"Date\" = \"date\" (top level or under \\[columns])."),
     tz: str | None = typer.Option(
-        None, "--tz", help="IANA zone of naive (offset-less) interval starts."),
+        None, "--tz", help="IANA zone of naive (offset-less) interval starts.",
+        callback=options.time_zone),
     interval: str | None = typer.Option(
         None, "--interval", help="Interval length (15m, 30m, 1h); inferred when omitted."),
 ) -> None:

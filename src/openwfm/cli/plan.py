@@ -11,6 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from openwfm.cli import options
 from openwfm.cli.app import app, console
 
 if TYPE_CHECKING:
@@ -78,21 +79,25 @@ _DB_HELP = ("Also save the run's tables (forecast, requirement, segments) in thi
 
 @app.command("plan")
 def plan_command(
-    scenario_file: Path = typer.Argument(..., help="Scenario TOML: sites, queues, agents, "
+    scenario_file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                         help="Scenario TOML: sites, queues, agents, "
                                          "\\[scheduling] and optional \\[capacity]."),
     history_file: Path | None = typer.Option(
-        None, "--history", help="Interval history CSV: interval_start (ISO 8601; naive "
+        None, "--history", exists=True, dir_okay=False,
+        help="Interval history CSV: interval_start (ISO 8601; naive "
         "times are in the scenario's plan_tz), queue, volume, aht_s (e.g. the output of "
         "`openwfm import calls`), a few weeks or more per queue of the scenario. Default: "
         "the scenario's `history` file."),
     out: Path = typer.Option(Path("openwfm-plan"), "-o", "--out",
-                             help="Output folder (replaced as a whole when the run succeeds)."),
+                             help="Output folder (replaced as a whole when the run succeeds).",
+                             callback=options.output_dir),
     weeks: int | None = typer.Option(None, "--weeks", min=1, max=52,
                                      help="Weeks to plan from plan_start (default: the "
                                      "scenario's plan_days)."),
-    db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=_DB_HELP, callback=options.database_url),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the simulation "
-                                    "(default 20260330): same inputs and seed, same outputs."),
+                                    "(default 20260330): same inputs and seed, same outputs.",
+                                    callback=options.in_range(0, options.MAX_SEED)),
 ) -> None:
     """Plan your own center end to end: forecast, staffing, schedule, simulation and
     capacity plan from SCENARIO and a history of contacts.
@@ -122,8 +127,9 @@ def plan_command(
 @app.command(short_help="Plan the embedded demo contact center end to end: CSVs and report.html.")
 def demo(
     out: Path = typer.Option(Path("openwfm-demo-output"), "-o", "--out",
-                             help="Output folder (replaced as a whole when the run succeeds)."),
-    db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+                             help="Output folder (replaced as a whole when the run succeeds).",
+                             callback=options.output_dir),
+    db: str | None = typer.Option(None, "--db", help=_DB_HELP, callback=options.database_url),
 ) -> None:
     """Plan the embedded demo contact center (a BPO in Casablanca, Manila and Bogota):
     forecast, staffing, schedule, simulation and capacity plan; writes CSVs and report.html.

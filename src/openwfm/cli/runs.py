@@ -16,10 +16,11 @@ def runs(
     """List saved planning runs (saved with `openwfm demo --db URL`)."""
     from openwfm.store import RunStore
 
+    store = RunStore(db, create=False)
     table = Table(title=f"runs in {db}")
     for col in ("run", "name", "scenario", "created (UTC)", "tables"):
         table.add_column(col)
-    for r in RunStore(db).runs():
+    for r in store.runs():
         table.add_row(str(r.run_id), r.name, r.scenario, f"{r.created_utc:%Y-%m-%d %H:%M}",
                       ", ".join(r.tables))
     console.print(table)

@@ -7,22 +7,28 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from openwfm.cli import options
 from openwfm.cli.app import app, console
 
 
 @app.command()
 def schedule(
-    scenario: Path = typer.Argument(..., help="Scenario TOML (sites, queues, agents, and an "
+    scenario: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                    help="Scenario TOML (sites, queues, agents, and an "
                                     "optional \\[scheduling] section: shifts, breaks, rule "
                                     "packs, history, preferences)."),
-    requirement: Path = typer.Argument(..., help="Requirement CSV (output of `openwfm staff`): "
+    requirement: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                       help="Requirement CSV (output of `openwfm staff`): "
                                        "interval_start (UTC), queue, agents."),
     out: Path = typer.Option(Path("openwfm-schedule"), "-o", "--out",
-                             help="Output folder (replaced as a whole when the run succeeds)."),
+                             help="Output folder (replaced as a whole when the run succeeds).",
+                             callback=options.output_dir),
     time_limit_s: float | None = typer.Option(None, "--time-limit-s",
                                               help="Solver time limit per week (default: "
                                               "scenario's \\[scheduling] time_limit_s, "
-                                              "else 30)."),
+                                              "else 30); from 0 to 86400 s, 0 excluded.",
+                                              callback=options.in_range(
+                                                  0, options.MAX_TIME_LIMIT_S, lo_open=True)),
     history: Path | None = typer.Option(
         None, "--history", help="Previous week's end per agent (overrides \\[scheduling] "
         "history): CSV agent_id, last_shift_end (ISO; local to the agent's site without an "

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from openwfm.cli import options
 from openwfm.cli.app import app, console
 from openwfm.simulation.plan import HandleModel
 
@@ -47,19 +48,23 @@ def _read_csv(path: Path):
 def simulate(
     scenario: Path = typer.Argument(..., exists=True, dir_okay=False, help="Scenario TOML."),
     forecast: Path = typer.Argument(..., exists=True, dir_okay=False, help="Forecast CSV."),
-    out: Path = typer.Option(..., "-o", "--out", help="Output folder (replaced on success)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder (replaced on success).",
+                     callback=options.output_dir),
     schedule: Path | None = typer.Option(None, "--schedule", exists=True, dir_okay=False,
                                          help="Schedule segments CSV."),
     staffing: Path | None = typer.Option(None, "--staffing", exists=True, dir_okay=False,
                                          help="Staffing / requirement CSV."),
-    replications: int = typer.Option(10, "--replications", "-r", min=1,
-                                     help="Independent replications (>= 2 for CIs)."),
-    seed: int = typer.Option(0, "--seed", help="Root random seed."),
+    replications: int = typer.Option(10, "--replications", "-r",
+                                     help="Independent replications (>= 2 for CIs), 1 "
+                                     f"to {options.MAX_REPLICATIONS}.",
+                                     callback=options.in_range(1, options.MAX_REPLICATIONS)),
+    seed: int = typer.Option(0, "--seed", help="Root random seed.",
+                      callback=options.in_range(0, options.MAX_SEED)),
     handle: HandleModel = typer.Option(HandleModel.LOGNORMAL, "--handle",
                                        help="Handle-time distribution (mean = aht_s)."),
-    handle_cv: float = typer.Option(1.0, "--handle-cv", min=0.01,
+    handle_cv: float = typer.Option(1.0, "--handle-cv", callback=options.in_range(0.01, 10.0),
                                     help="Coefficient of variation of lognormal handle times."),
-    busyness_cv: float = typer.Option(0.0, "--busyness-cv", min=0.0,
+    busyness_cv: float = typer.Option(0.0, "--busyness-cv", callback=options.in_range(0.0, 10.0),
                                       help="CV of a gamma day-level volume factor (0: Poisson)."),
     no_contacts: bool = typer.Option(False, "--no-contacts",
                                      help="Do not write contacts.csv (it can be large)."),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from openwfm.cli import options
 from openwfm.cli.app import app, console
 from openwfm.errors import InputError
 
@@ -67,15 +68,18 @@ HELP = "\n\n".join([
 @app.command(help=HELP, short_help="Agents required (or metrics of given agents) per queue and "
              "interval: Erlang C/A, chat, email.")
 def staff(
-    in_csv: Path = typer.Argument(..., metavar="IN.csv", help="Input CSV, one row per "
-                                  "queue and interval."),
+    in_csv: Path = typer.Argument(..., metavar="IN.csv", exists=True, dir_okay=False,
+                                  help="Input CSV, one row per queue and interval."),
     out: Path = typer.Option(..., "-o", "--out", metavar="OUT.csv", help="Output CSV "
-                             "(written atomically)."),
+                             "(written atomically).", callback=options.output_file),
     method: Method = typer.Option(Method.ANALYTIC, "--method", help="How metrics are "
                                   "computed."),
-    replications: int = typer.Option(20, "--replications", min=2, help="Simulation "
-                                     "replications (--method simulation)."),
-    seed: int = typer.Option(0, "--seed", help="Root random seed (--method simulation)."),
+    replications: int = typer.Option(20, "--replications", help="Simulation "
+                                     "replications (--method simulation), 2 to "
+                                     f"{options.MAX_REPLICATIONS}.",
+                                     callback=options.in_range(2, options.MAX_REPLICATIONS)),
+    seed: int = typer.Option(0, "--seed", help="Root random seed (--method simulation).",
+                      callback=options.in_range(0, options.MAX_SEED)),
 ) -> None:
     import pandas as pd
 

@@ -38,6 +38,7 @@ intraday arrivals at a call center. Management Science 54(2), 253-265.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -175,11 +176,13 @@ def parse_horizon(text: str) -> pd.Timedelta:
     >>> parse_horizon("14d"), parse_horizon("4w")
     (Timedelta('14 days 00:00:00'), Timedelta('28 days 00:00:00'))
     """
-    t = text.strip().lower()
-    try:
-        value = pd.Timedelta(days=7 * float(t[:-1])) if t.endswith("w") else pd.Timedelta(t)
-    except ValueError:
-        value = pd.NaT
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m)\s*", text.lower())
+    value = pd.NaT
+    if m is not None:  # a unit is required: pandas reads a bare "14" as 14 nanoseconds
+        number, unit = float(m.group(1)), m.group(2)
+        seconds = number * {"w": 604_800, "d": 86_400, "h": 3_600, "min": 60, "m": 60}[unit]
+        if seconds <= 9e9:  # beyond ~290 years a Timedelta overflows
+            value = pd.Timedelta(seconds=seconds)
     if value is pd.NaT or value <= pd.Timedelta(0):
         raise InputError(f"expected a positive horizon like 14d, 4w or 48h, got '{text}'",
                          column="horizon")

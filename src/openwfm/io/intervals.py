@@ -197,7 +197,15 @@ def read_text_table(path: Path) -> pd.DataFrame:
     name = path.name
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path, dtype=str, keep_default_na=False, na_filter=False)
+            if path.is_dir():
+                raise IsADirectoryError(str(path))
+            try:
+                df = pd.read_excel(path, dtype=str, keep_default_na=False, na_filter=False)
+            except (FileNotFoundError, IsADirectoryError):
+                raise
+            except Exception as exc:
+                raise InputError(f"not a readable Excel workbook ({type(exc).__name__}: "
+                                 f"{exc})", file=name) from exc
             df = df.fillna("")
         else:
             df = pd.read_csv(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from openwfm.interrupt import check, stop_hook
 from openwfm.scenario import Agent
 from openwfm.scheduling.model import Group, SchedulingProblem, ShiftType
 from openwfm.scheduling.preference_costs import local_start_minute, preferred_types
@@ -462,7 +463,12 @@ def solve_group(ctx: GroupModel, *, time_limit_s: float, seed: int = 0,
     solver.parameters.cp_model_probing_level = 0  # probing costs seconds on these models
     solver.parameters.symmetry_level = 0
     solver.parameters.max_presolve_iterations = 1
-    status = solver.Solve(ctx.model)
+    # Ctrl-C / SIGTERM stop the run (openwfm.interrupt), not just this search: CP-SAT must
+    # not take SIGINT for itself and return its incumbent as if its limit were reached
+    solver.parameters.catch_sigint_signal = False
+    with stop_hook(solver.stop_search):
+        status = solver.Solve(ctx.model)
+    check()
     name = solver.StatusName(status)
     if status == cp_model.UNKNOWN and ctx.hint:  # no solution in time: the greedy one
         shifts = tuple((ctx.group.agents[i].id, s) for i, s in sorted(ctx.hint))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -43,6 +45,60 @@ def _sqlite_transactional_ddl(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def _short(exc: BaseException) -> str:
+    """The driver's own message of a database error, on one line, without SQLAlchemy's
+    statement echo and link."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).split("\n")[0]
+    return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """Turn an unreachable, unreadable or foreign database into one `InputError` naming
+    ``--db``."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.DatabaseError, sa.exc.InterfaceError) as exc:
+        raise InputError(f"cannot use the database {_redact(url)}: {_short(exc)}",
+                         column="--db") from exc
+
+
+def _redact(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def _sqlite_file(url: sa.engine.URL) -> Path | None:
+    db = url.database
+    if url.get_backend_name() != "sqlite" or not db or db == ":memory:" or \
+            db.startswith("file:"):
+        return None
+    return Path(db)
+
+
+def check_url(url: str, *, create: bool = True) -> sa.engine.URL:
+    """Parse `url`; for a SQLite file, check its folder exists and it is not a folder (and
+    that it exists, unless `create`). Raises `InputError` naming ``--db``."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise InputError(f"not a usable database URL {url!r}: {exc}", column="--db") from exc
+    path = _sqlite_file(parsed)
+    if path is not None:
+        if path.is_dir():
+            raise InputError(f"{path} is a folder, not a SQLite database file", column="--db")
+        if not path.parent.is_dir():
+            raise InputError(f"folder {path.parent} does not exist (for the SQLite file "
+                             f"{path.name})", column="--db")
+        if not create and not path.exists():
+            raise InputError(f"no database at {path} (runs are saved with `openwfm demo "
+                             "--db URL`)", column="--db")
+    return parsed
+
+
 class RunStore:
     """Planning runs in a SQL database.
 
@@ -58,10 +114,14 @@ class RunStore:
     [('requirement',)]
     """
 
-    def __init__(self, url: str = "sqlite:///openwfm.db") -> None:
+    def __init__(self, url: str = "sqlite:///openwfm.db", *, create: bool = True) -> None:
+        """Open the store at `url`; with ``create=False`` (reading only) a SQLite file that
+        does not exist is an error instead of a new empty database."""
+        self.url = url
+        check_url(url, create=create)
         try:
             self.engine = sa.create_engine(url)
-        except (sa.exc.ArgumentError, ImportError) as exc:
+        except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
             raise InputError(f"not a usable database URL {url!r}: {exc}", column="--db") from exc
         if self.engine.dialect.name == "sqlite":
             _sqlite_transactional_ddl(self.engine)
@@ -76,7 +136,17 @@ class RunStore:
             sa.Column("tables_json", sa.Text, nullable=False),
             sa.Column("meta_json", sa.Text, nullable=False),
         )
-        self._meta.create_all(self.engine)
+        with _database_errors(url):
+            names = sa.inspect(self.engine).get_table_names()
+            if "openwfm_runs" in names:
+                have = {c["name"] for c in sa.inspect(self.engine).get_columns("openwfm_runs")}
+                want = {c.name for c in self._runs.columns}
+                if not want <= have:
+                    raise InputError(
+                        f"{_redact(url)} has a table openwfm_runs that openwfm did not write "
+                        f"(missing columns {sorted(want - have)})", column="--db")
+            elif create:
+                self._meta.create_all(self.engine)
 
     @staticmethod
     def _table_name(run_id: int, name: str) -> str:
@@ -91,6 +161,11 @@ class RunStore:
         meta: Mapping[str, Any] | None = None,
     ) -> int:
         """Save `tables` as one run, all or nothing; returns the run id."""
+        with _database_errors(self.url):
+            return self._save(name, scenario=scenario, tables=tables, meta=meta)
+
+    def _save(self, name: str, *, scenario: str, tables: Mapping[str, pd.DataFrame],
+              meta: Mapping[str, Any] | None) -> int:
         for key in tables:
             if not _NAME.match(key):
                 raise InputError(
@@ -123,24 +198,36 @@ class RunStore:
         return int(run_id)
 
     def runs(self) -> list[RunInfo]:
-        """All saved runs, oldest first."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(self._runs).order_by(self._runs.c.run_id)).all()
-        return [
-            RunInfo(
-                run_id=r.run_id,
-                name=r.name,
-                scenario=r.scenario,
-                created_utc=r.created_utc.replace(tzinfo=UTC),
-                tables=tuple(json.loads(r.tables_json)),
-                meta=json.loads(r.meta_json),
-            )
-            for r in rows
-        ]
+        """All saved runs, oldest first (none when the store has no runs table yet)."""
+        with _database_errors(self.url):
+            if "openwfm_runs" not in sa.inspect(self.engine).get_table_names():
+                return []
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.text(
+                    "SELECT run_id, name, scenario, created_utc, tables_json, meta_json "
+                    "FROM openwfm_runs ORDER BY run_id")).all()
+        out = []
+        for r in rows:
+            try:
+                created = r.created_utc
+                if isinstance(created, str):
+                    created = datetime.fromisoformat(created)
+                if not isinstance(created, datetime):
+                    raise TypeError(f"created_utc {created!r} is not a date-time")
+                out.append(RunInfo(
+                    run_id=int(r.run_id), name=str(r.name), scenario=str(r.scenario),
+                    created_utc=created.replace(tzinfo=UTC),
+                    tables=tuple(json.loads(r.tables_json)),
+                    meta=json.loads(r.meta_json),
+                ))
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"run {r.run_id} of {_redact(self.url)} is damaged: {exc}",
+                                 row=None, column="--db") from exc
+        return out
 
     def load(self, run_id: int, table: str) -> pd.DataFrame:
         """One table of one run, with its UTC datetimes restored."""
-        with self.engine.connect() as conn:
+        with _database_errors(self.url), self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(self._runs.c.tables_json).where(self._runs.c.run_id == run_id)
             ).first()

@@ -1,0 +1,273 @@
+"""Every command, every bad input (issue 18): exit status 2, one line naming the file, row,
+column or option, no traceback, no new or changed file, and an answer within a bound.
+
+The corpus has two parts: hand-written cases for each class of bad input met by a hostile
+user (paths, options, databases, cells, headers, delimiters, encodings, values beyond what a
+model can compute), and hypothesis strategies that mutate valid files. A mutated file may
+still be valid: then the command must succeed and write its output; it must never crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import run_openwfm
+
+CASE_TIMEOUT_S = 300  # generous: a hang is minutes; a refusal is immediate
+
+SCENARIO = """
+name = "toy"
+interval_s = 1800
+plan_start = "2026-03-02"
+plan_days = 7
+[[sites]]
+name = "Casablanca"
+country = "MA"
+tz = "Africa/Casablanca"
+seats = 10
+cost_per_hour = 9
+[[queues]]
+id = "fr-voice"
+client = "C"
+channel = "voice"
+language = "fr"
+market = "FR"
+sl_target = 0.8
+answer_within_s = 20
+patience_s = 120
+[[agents]]
+id = "A1"
+site = "Casablanca"
+skills = "fr-voice"
+[[agents]]
+id = "A2"
+site = "Casablanca"
+skills = "fr-voice"
+[scheduling]
+time_limit_s = 10
+"""
+
+
+def _write_base(d: Path) -> None:
+    """Valid inputs of every command (each accepted as is)."""
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "sc.toml").write_text(SCENARIO)
+    t = pd.date_range("2026-01-05", periods=28 * 48, freq="30min", tz="UTC")
+    vol = np.random.default_rng(0).poisson(10, len(t))
+    pd.DataFrame({"interval_start": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "queue": "fr-voice",
+                  "volume": vol, "aht_s": 300}).to_csv(d / "history.csv", index=False)
+    pd.DataFrame({"interval_start": ["2026-03-02T08:00:00Z", "2026-03-02T08:30:00Z"],
+                  "queue": "fr-voice", "volume": [20, 30], "aht_s": [300, 300],
+                  "patience_s": [120, 120]}).to_csv(d / "staff.csv", index=False)
+    ts = pd.date_range("2026-03-02", periods=48 * 7, freq="30min", tz="UTC")
+    pd.DataFrame({"interval_start": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "queue": "fr-voice",
+                  "volume": 10, "aht_s": 300}).to_csv(d / "forecast.csv", index=False)
+    pd.DataFrame({"interval_start": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "queue": "fr-voice",
+                  "agents": 1}).to_csv(d / "req.csv", index=False)
+    rows = []
+    for i in range(200):
+        arrival = pd.Timestamp("2026-03-02T08:00:00Z") + pd.Timedelta(minutes=i)
+        served = i % 5 != 0
+        rows.append({"arrival": arrival.isoformat(), "queue": "fr-voice",
+                     "outcome": "served" if served else "abandoned", "wait_s": i % 40,
+                     "handle_s": 200 if served else "", "agent": f"a{i % 3}" if served else ""})
+    pd.DataFrame(rows).to_csv(d / "calls.csv", index=False)
+    pd.DataFrame({"interval_start": ["2026-03-02T08:00:00Z", "2026-03-02T08:30:00Z"],
+                  "volume": [3, 5], "aht_s": ["3:00", "200"]}).to_csv(d / "iv.csv", index=False)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("base")
+    _write_base(d)
+    return d
+
+
+def _snapshot(d: Path) -> dict[str, str]:
+    """Every file and folder under `d` with a digest of its content."""
+    out = {}
+    for p in sorted(d.rglob("*")):
+        key = str(p.relative_to(d))
+        out[key] = "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@contextlib.contextmanager
+def _bounded(seconds: int) -> Iterator[None]:
+    """Fail the test (instead of hanging the suite) if the block runs longer."""
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s: a hang")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _assert_refused(d: Path, args: list[str], expect: str) -> str:
+    """Run `openwfm ARGS` in `d`; assert the promise of issue 18 and return the message."""
+    before = _snapshot(d)
+    with _bounded(CASE_TIMEOUT_S), contextlib.chdir(d):
+        code, out, err = run_openwfm(*args)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert "Traceback" not in err + out, err
+    assert code == 2, (code, out[-2000:], err[-2000:])
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
+    assert expect in lines[0], (expect, lines[0])
+    assert "np.int64" not in lines[0] and "np.float64" not in lines[0], lines[0]
+    assert _snapshot(d) == before, "a refused command wrote or changed a file"
+    return lines[0]
+
+
+def _edit(name: str, fn: Callable[[str], str]) -> Callable[[Path], None]:
+    def setup(d: Path) -> None:
+        p = d / name
+        p.write_text(fn(p.read_text()))
+    return setup
+
+
+def _write(name: str, text: str | bytes) -> Callable[[Path], None]:
+    def setup(d: Path) -> None:
+        if isinstance(text, bytes):
+            (d / name).write_bytes(text)
+        else:
+            (d / name).write_text(text)
+    return setup
+
+
+def _mkdir(name: str) -> Callable[[Path], None]:
+    return lambda d: (d / name).mkdir()
+
+
+def _precious(name: str) -> Callable[[Path], None]:
+    return lambda d: (d / name).write_text("precious\n")
+
+
+def _first_row_doubled(text: str) -> str:
+    return text + text.splitlines()[1] + "\n"
+
+
+SIM = ["simulate", "sc.toml", "forecast.csv", "--staffing", "req.csv", "-r", "2", "-o", "o"]
+CALLS = ["import", "calls", "calls.csv", "--format", "csv", "-o", "o.csv"]
+
+# (id, setups, arguments, text the one-line message must contain)
+CASES: list[tuple[str, list[Callable[[Path], None]], list[str], str]] = [
+    # --- data loss: an existing folder as an output file, a file as an output folder
+    ("staff -o DIR", [_mkdir("od")], ["staff", "staff.csv", "-o", "od"], "--out"),
+    ("forecast -o DIR", [_mkdir("od")],
+     ["forecast", "history.csv", "--horizon", "1d", "-o", "od"], "existing folder"),
+    ("backtest -o DIR", [_mkdir("od")],
+     ["backtest", "history.csv", "--origins", "1", "-o", "od"], "existing folder"),
+    ("import calls -o DIR", [_mkdir("od")], [*CALLS[:-1], "od"], "existing folder"),
+    ("import calls --patience-out DIR", [_mkdir("od")], [*CALLS, "--patience-out", "od"],
+     "--patience-out"),
+    ("import calls --calls-out DIR", [_mkdir("od")], [*CALLS, "--calls-out", "od"],
+     "--calls-out"),
+    ("import calls two outputs one file", [], [*CALLS, "--calls-out", "o.csv"], "same file"),
+    ("import intervals -o DIR", [_mkdir("od")],
+     ["import", "intervals", "iv.csv", "-o", "od"], "existing folder"),
+    ("staff -o under a file", [_precious("f")], ["staff", "staff.csv", "-o", "f/o.csv"],
+     "is a file"),
+    ("schedule -o FILE", [_precious("of")], ["schedule", "sc.toml", "req.csv", "-o", "of"],
+     "existing file"),
+    ("simulate -o FILE", [_precious("of")], [*SIM[:-1], "of"], "existing file"),
+    ("capacity -o FILE", [_precious("of")], ["capacity", "sc.toml", "-o", "of"],
+     "existing file"),
+    ("demo -o FILE", [_precious("of")], ["demo", "-o", "of"], "existing file"),
+    # --- input paths
+    ("scenario is a folder (schedule)", [_mkdir("scd")], ["schedule", "scd", "req.csv"],
+     "scd"),
+    ("scenario is a folder (simulate)", [_mkdir("scd")], ["simulate", "scd", "forecast.csv",
+                                                          "--staffing", "req.csv", "-o", "o"],
+     "scd"),
+    ("scenario is a folder (capacity)", [_mkdir("scd")], ["capacity", "scd"], "scd"),
+    ("missing input (staff)", [], ["staff", "nope.csv", "-o", "o.csv"], "nope.csv"),
+    ("input is a folder (import intervals)", [_mkdir("in")],
+     ["import", "intervals", "in", "-o", "o.csv"], "in"),
+    ("junk xlsx", [_write("j.xlsx", b"PK\x03\x04junk")],
+     ["import", "intervals", "j.xlsx", "-o", "o.csv"], "j.xlsx"),
+    # --- databases
+    ("runs: not a database", [_precious("x.db")], ["runs", "--db", "sqlite:///x.db"], "--db"),
+    ("runs: no such folder", [], ["runs", "--db", "sqlite:///no/such/dir/x.db"], "--db"),
+    ("runs: unreachable PostgreSQL", [],
+     ["runs", "--db", "postgresql://u@127.0.0.1:1/x"], "--db"),
+    ("runs: a folder", [_mkdir("dd")], ["runs", "--db", "sqlite:///dd"], "--db"),
+    ("runs: no database file (none created)", [], ["runs", "--db", "sqlite:///new.db"],
+     "no database"),
+    ("runs: not a URL", [], ["runs", "--db", "foo"], "--db"),
+    # --- options, checked when parsed, with the valid range
+    ("--horizon without unit", [], ["forecast", "history.csv", "--horizon", "14", "-o",
+                                    "o.csv"], "--horizon"),
+    ("--horizon 100000d", [], ["forecast", "history.csv", "--horizon", "100000d", "-o",
+                               "o.csv"], "at most"),
+    ("--horizon -1d", [], ["forecast", "history.csv", "--horizon", "-1d", "-o", "o.csv"],
+     "--horizon"),
+    ("--holidays XX", [], ["forecast", "history.csv", "--holidays", "XX", "-o", "o.csv"],
+     "--holidays"),
+    ("--tz Mars/Base", [], ["forecast", "history.csv", "--tz", "Mars/Base", "-o", "o.csv"],
+     "--tz"),
+    ("--interval-s 7", [], ["forecast", "history.csv", "--interval-s", "7", "-o", "o.csv"],
+     "--interval-s"),
+    ("--mip-gap -1", [], ["capacity", "sc.toml", "--mip-gap", "-1"], "from 0 to 1"),
+    ("--mip-gap nan", [], ["capacity", "sc.toml", "--mip-gap", "nan"], "--mip-gap"),
+    ("--time-limit -5", [], ["capacity", "sc.toml", "--time-limit", "-5"], "--time-limit"),
+    ("--time-limit-s 0", [], ["schedule", "sc.toml", "req.csv", "--time-limit-s", "0"],
+     "--time-limit-s"),
+    ("--replications 0", [], [*SIM[:-4], "-r", "0", "-o", "o"], "--replications"),
+    ("--replications 1e9", [], [*SIM[:-4], "-r", "1000000000", "-o", "o"], "10000"),
+    ("staff --replications 1", [], ["staff", "staff.csv", "--method", "simulation",
+                                    "--replications", "1", "-o", "o.csv"], "--replications"),
+    ("--seed -1", [], [*SIM[:-4], "--seed", "-1", "-o", "o"], "--seed"),
+    ("--origins 0", [], ["backtest", "history.csv", "--origins", "0"], "--origins"),
+    ("--origins 1000", [], ["backtest", "history.csv", "--origins", "1000"], "100"),
+    ("--answer-within -1", [], [*CALLS, "--answer-within", "-1"], "--answer-within"),
+    ("--interval 7m", [], [*CALLS, "--interval", "7m"], "--interval"),
+    ("--weeks 0", [], ["capacity", "sc.toml", "--weeks", "0"], "--weeks"),
+    ("unknown option", [], ["staff", "staff.csv", "-o", "o.csv", "--bogus"], "--bogus"),
+    ("missing argument", [], ["staff"], "IN.csv"),
+    ("bad choice", [], ["staff", "staff.csv", "-o", "o.csv", "--method", "magic"],
+     "--method"),
+    ("not a number", [], ["capacity", "sc.toml", "--mip-gap", "abc"], "--mip-gap"),
+    ("one of --schedule/--staffing", [], ["simulate", "sc.toml", "forecast.csv", "-o", "o"],
+     "--staffing"),
+]
+
+
+@pytest.mark.parametrize(("setups", "args", "expect"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_in_one_line_and_writes_nothing(
+        base: Path, tmp_path: Path, setups: list[Callable[[Path], None]], args: list[str],
+        expect: str) -> None:
+    d = tmp_path / "work"
+    shutil.copytree(base, d)
+    for setup in setups:
+        setup(d)
+    _assert_refused(d, args, expect)
+
+
+def test_the_console_script_prints_no_traceback(base: Path, tmp_path: Path) -> None:
+    """The installed entry point (not only `main()` in-process): one line on stderr."""
+    d = tmp_path / "work"
+    shutil.copytree(base, d)
+    (d / "od").mkdir()
+    res = subprocess.run([sys.executable, "-c", "from openwfm.cli import main; main()",
+                          "staff", "staff.csv", "-o", "od"], cwd=d, capture_output=True,
+                         text=True, timeout=CASE_TIMEOUT_S)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert "'od'" not in res.stdout
