@@ -189,6 +189,12 @@ CASES: list[tuple[str, list[Callable[[Path], None]], list[str], str]] = [
     ("capacity -o FILE", [_precious("of")], ["capacity", "sc.toml", "-o", "of"],
      "existing file"),
     ("demo -o FILE", [_precious("of")], ["demo", "-o", "of"], "existing file"),
+    ("plan -o FILE", [_precious("of")], ["plan", "sc.toml", "--history", "history.csv", "-o",
+                                         "of"], "existing file"),
+    ("plan without history", [], ["plan", "sc.toml", "-o", "o"], "history"),
+    ("plan --db in a missing folder", [], ["plan", "sc.toml", "--history", "history.csv",
+                                           "--db", "sqlite:///no/dir/x.db"], "--db"),
+    ("demo --db not a URL", [], ["demo", "--db", "foo", "-o", "o"], "--db"),
     # --- input paths
     ("scenario is a folder (schedule)", [_mkdir("scd")], ["schedule", "scd", "req.csv"],
      "scd"),

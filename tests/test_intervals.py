@@ -273,11 +273,19 @@ def test_date_only_is_naive_not_an_offset(tmp_path):
 
 
 def test_number_formats(tmp_path):
-    p = write(tmp_path, 'interval_start,volume,aht_s\n2026-01-05T08:00Z," 1,234 ",1:02:03\n'
+    p = write(tmp_path, 'interval_start,volume,aht_s\n2026-01-05T08:00Z," 1234 ",1:02:03\n'
                         "2026-01-05T08:30Z,12.5,  90 \n")
     f = read_interval_csv(p).frame
     assert f["volume"].tolist() == [1234.0, 12.5]
     assert f["aht_s"].tolist() == [3723.0, 90.0]
+    # "1,234" is 1234 in one locale and 1.234 in another: refused, never guessed (issue 18)
+    sep = write(tmp_path, 'interval_start,volume\n2026-01-05T08:00Z,"1,234"\n'
+                          "2026-01-05T08:30Z,12\n", "sep.csv")
+    raises_at(sep, 1, "volume", "thousands separator")
+    # minutes and seconds of a duration are below 60: 1:75 is not 135 s
+    clock = write(tmp_path, "interval_start,volume,aht_s\n2026-01-05T08:00Z,3,1:75\n"
+                            "2026-01-05T08:30Z,3,1:00\n", "clock.csv")
+    raises_at(clock, 1, "aht_s", "below 60")
     bad = write(tmp_path, "interval_start,volume\n2026-01-05T08:00Z,1\n2026-01-05T08:30Z,inf\n",
                 "inf.csv")
     raises_at(bad, 2, "volume", "finite")

@@ -57,6 +57,11 @@ def stop_requested() -> bool:
     return _stop.is_set()
 
 
+def received() -> int | None:
+    """The signal that stopped the run, if any."""
+    return _signum[0] if _signum else None
+
+
 def check() -> None:
     """Raise `Interrupted` if a stop was requested: call it between chunks of a long loop."""
     if _stop.is_set():
@@ -159,7 +164,9 @@ def handle_signals(grace_s: float = 5.0) -> Iterator[None]:
     writer.setblocking(False)
     done = threading.Event()
     old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-    old = {s: signal.signal(s, _raise) for s in (signal.SIGINT, signal.SIGTERM)}
+    # a signal ignored by the parent (a background job of a script, nohup) stays ignored
+    old = {s: signal.signal(s, _raise) for s in (signal.SIGINT, signal.SIGTERM)
+           if signal.getsignal(s) is not signal.SIG_IGN}
     _stop.clear()
     _signum.clear()
     watcher = threading.Thread(target=_watch, args=(reader, grace_s, done), daemon=True,

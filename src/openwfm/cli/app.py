@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import re
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 
 import typer
 from rich.console import Console
@@ -92,15 +94,32 @@ def _print_error(message: str) -> None:
                       highlight=False, soft_wrap=True)
 
 
+@contextlib.contextmanager
+def _interrupt_wins(received: Callable[[], int | None]) -> Iterator[None]:
+    """After a signal, any exception is the interrupt: `Interrupted` raised inside an import,
+    a callback or a library may reach us wrapped in another type."""
+    from openwfm.interrupt import Interrupted
+
+    try:
+        yield
+    except (Interrupted, typer.Abort, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        signum = received()
+        if signum is None or isinstance(exc, SystemExit):
+            raise
+        raise Interrupted(signum) from exc
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point: run the app. A user error (bad input, bad option, unwritable output)
     prints one line and exits with status 2; SIGINT / SIGTERM stop the run with 130 / 143
     and leave earlier outputs as they were (see `openwfm.interrupt`)."""
-    from openwfm.interrupt import Interrupted, handle_signals
+    from openwfm.interrupt import Interrupted, handle_signals, received
 
     code: int = 0
     try:
-        with handle_signals(), warnings.catch_warnings():
+        with handle_signals(), _interrupt_wins(received), warnings.catch_warnings():
             # numeric warnings of a computation are not messages for the user: inputs are
             # validated with bounds, and a result that needs a warning is an error
             warnings.simplefilter("ignore", RuntimeWarning)

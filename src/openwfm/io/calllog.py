@@ -40,6 +40,7 @@ References
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, get_args
@@ -77,6 +78,52 @@ _BANK_COLUMNS = (
     "vru_time", "q_start", "q_exit", "q_time", "outcome", "ser_start", "ser_exit", "ser_time",
     "server",
 )
+#: Bounds of a call log's values (docs/errors.md): a wait or a handle time above a day, or a
+#: priority beyond a million, is garbage that would inflate every later interval.
+MAX_CALL_DURATION_S = 86_400.0
+MAX_PRIORITY = 1_000_000
+# a queue name that reads as a non-integer number (1e300, 2.5, nan, inf) is a shifted column
+_NUMBER_NAME = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][-+]?\d+|nan|inf(?:inity)?)",
+                          re.IGNORECASE)
+
+
+def check_names(values: pd.Series, *, file: str, column: str, what: str = "a queue name"
+                ) -> None:
+    """Refuse empty names and names that read as a non-integer number (a shifted column).
+
+    Examples
+    --------
+    >>> check_names(pd.Series(["PS", "101"]), file="f", column="type")
+    >>> check_names(pd.Series(["PS", "1e300"]), file="f", column="type")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    openwfm.errors.InputError: f, row 2, column 'type': expected a queue name, got the ...
+    """
+    names = pd.Series(pd.unique(values))
+    if (names == "").any():
+        idx = int(np.flatnonzero((values == "").to_numpy())[0])
+        raise InputError(f"expected {what}, got an empty cell", file=file,
+                         row=int(values.index[idx]) + 1, column=column)
+    bad = [n for n in names if _NUMBER_NAME.fullmatch(str(n))]
+    if bad:
+        idx = int(np.flatnonzero(values.isin(bad).to_numpy())[0])
+        raise InputError(f"expected {what}, got the number '{values.iloc[idx]}'", file=file,
+                         row=int(values.index[idx]) + 1, column=column)
+
+
+def _check_unique(df: pd.DataFrame, keys: list[str], *, file: str, column: str) -> None:
+    """Refuse a contact listed twice (same id): it would be counted twice."""
+    dup = df.duplicated(keys, keep="first").to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        row = df.iloc[i]
+        first = int(np.flatnonzero((df[keys] == row[keys]).all(axis=1).to_numpy())[0])
+        raise InputError(f"contact '{' '.join(str(row[k]).strip() for k in keys)}' is "
+                         f"listed twice (first on row {int(df.index[first]) + 1}): it would "
+                         "be counted twice", file=file, row=int(df.index[i]) + 1,
+                         column=column)
+
+
 _BANK_OUTCOMES = {"AGENT": "served", "HANG": "abandoned", "PHANTOM": "other"}
 _OUTCOME_WORDS = {
     "served": "served", "answered": "served", "handled": "served", "agent": "served",
@@ -284,12 +331,14 @@ def _read_bank(path: Path, tz: str) -> pd.DataFrame:
     outcome = outcome_raw.map(_BANK_OUTCOMES)
     _bad(df, outcome.isna().to_numpy(), name, "outcome",
          "expected AGENT, HANG or PHANTOM, got '{value}'")
-    nums = {c: parse_numbers(df[c], file=name, column=c, required=True)
+    nums = {c: parse_numbers(df[c], file=name, column=c, required=True,
+                             max_value=MAX_PRIORITY if c == "priority" else MAX_CALL_DURATION_S)
             for c in ("priority", "q_time", "ser_time")}
     _bad(df, nums["priority"] != np.round(nums["priority"]), name, "priority",
          "expected an integer priority, got '{value}'")
     queue = strip_text(df["type"])
-    _bad(df, (queue == "").to_numpy(), name, "type", "expected a service type, got an empty cell")
+    check_names(queue, file=name, column="type", what="a service type")
+    _check_unique(df, ["vru+line", "call_id", "date", "vru_entry"], file=name, column="call_id")
     served = (outcome == "served").to_numpy()
     queued = happened["q_start"]
     # arrival to the ACD: queue entry, or IVR exit when the call did not queue
@@ -375,11 +424,14 @@ def _read_generic(path: Path, tz: str | None,
             f"expected served (answered), abandoned or other, got '{df['outcome'][idx]}'",
             file=name, row=int(idx) + 1, column=col("outcome", "outcome"))
     wait_s = parse_numbers(df["wait_s"], file=name, column=col("wait_s", "wait_s"),
-                           duration=True, required=True)
+                           duration=True, required=True, max_value=MAX_CALL_DURATION_S)
+    if "call_id" in df.columns:  # ids may repeat across lines (the bank's): id + arrival
+        _check_unique(df, ["call_id", "arrival"], file=name,
+                      column=col("call_id", "call_id"))
     served = (outcome == "served").to_numpy()
     if "handle_s" in df.columns:
         handle_s = parse_numbers(df["handle_s"], file=name, column=col("handle_s", "handle_s"),
-                                 duration=True)
+                                 duration=True, max_value=MAX_CALL_DURATION_S)
         no_handle = served & np.isnan(handle_s)
         if no_handle.any():
             idx = df.index[np.flatnonzero(no_handle)[0]]
@@ -390,18 +442,15 @@ def _read_generic(path: Path, tz: str | None,
         handle_s = np.full(len(df), np.nan)
     if "queue" in df.columns:
         queue = strip_text(df["queue"])
-        empty = (queue == "").to_numpy()
-        if empty.any():
-            idx = df.index[np.flatnonzero(empty)[0]]
-            raise InputError("expected a queue name, got an empty cell", file=name,
-                             row=int(idx) + 1, column=col("queue", "queue"))
+        check_names(queue, file=name, column=col("queue", "queue"))
     else:
         queue = pd.Series(DEFAULT_QUEUE, index=df.index)
     agent = (strip_text(df["agent"]) if "agent" in df.columns
              else pd.Series("", index=df.index))
     agent = agent.where(agent != "", None).where(served, None)
     if "priority" in df.columns:
-        prio = parse_numbers(df["priority"], file=name, column=col("priority", "priority"))
+        prio = parse_numbers(df["priority"], file=name, column=col("priority", "priority"),
+                             max_value=MAX_PRIORITY)
         frac = ~np.isnan(prio) & (prio != np.round(prio))
         if frac.any():
             idx = df.index[np.flatnonzero(frac)[0]]

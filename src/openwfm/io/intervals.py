@@ -28,6 +28,7 @@ a queue; every step must be a whole multiple of it (gaps are allowed, a 15-minut
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -70,6 +71,10 @@ OTHER_NUMERIC_COLUMNS: tuple[str, ...] = (
     "volume_hi_95",
 )
 DEFAULT_QUEUE = "all"
+#: Bounds of an interval table's values (docs/errors.md): beyond them a value is a typo or
+#: garbage, and the models downstream cannot compute with it meaningfully.
+MAX_INTERVAL_COUNT = 10_000_000  # contacts (or agents) in one interval
+MAX_DURATION_S = 7 * 86_400.0  # a handle time, wait, patience or interval of a week
 
 # a UTC offset after a clock time (so that a date alone, "2026-01-05", is not "-05")
 _OFFSET_RE = re.compile(
@@ -188,6 +193,54 @@ def strip_text(values: pd.Series, *, lower: bool = False) -> pd.Series:
     return pd.Series(stripped[codes], index=values.index, dtype=object)
 
 
+def check_csv_text(path: Path, sep: str = ",", *, file: str | None = None) -> None:
+    """Check a delimited text file before pandas reads it: UTF-8 text (a BOM is fine), a
+    header without empty or duplicated names, and every data row with the header's number
+    of fields (a missing or extra delimiter, an unclosed quote, a file cut mid-line).
+
+    pandas fills a short row with empty cells and renames a duplicated column ``x.1``, so
+    either would otherwise pass unseen. Blank lines are allowed. Rows are counted as data
+    rows (row 1 = the line after the header).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("a,b\\n1,2\\n3\\n")
+    >>> check_csv_text(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    openwfm.errors.InputError: t.csv, row 2: expected 2 fields like the header, got 1 (...)
+    """
+    name = file or path.name
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh, delimiter=sep, strict=True)
+            header = next(reader, None)
+            if header is None:
+                return
+            names = [h.strip() for h in header]
+            seen: dict[str, int] = {}
+            for i, h in enumerate(names):
+                if h in seen:
+                    raise InputError(f"column '{h}' appears twice in the header (fields "
+                                     f"{seen[h] + 1} and {i + 1})", file=name, column=h)
+                seen[h] = i
+            width = len(header)
+            for row, fields in enumerate(reader, start=1):
+                if fields and len(fields) != width and any(f.strip() for f in fields):
+                    raise InputError(
+                        f"expected {width} fields like the header, got {len(fields)} (a "
+                        "missing or extra delimiter, an unclosed quote or a file cut off)",
+                        file=name, row=row)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                         f"{exc.start}): save the file as UTF-8 CSV", file=name) from exc
+    except csv.Error as exc:
+        raise InputError(f"not a readable CSV ({exc}), near line {reader.line_num}",
+                         file=name) from exc
+
+
 def read_text_table(path: Path) -> pd.DataFrame:
     """Read a CSV/TSV (or an Excel sheet) as text; index i is data row i + 1.
 
@@ -204,13 +257,15 @@ def read_text_table(path: Path) -> pd.DataFrame:
             except (FileNotFoundError, IsADirectoryError):
                 raise
             except Exception as exc:
-                raise InputError(f"not a readable Excel workbook ({type(exc).__name__}: "
-                                 f"{exc})", file=name) from exc
+                raise InputError(f"cannot read the file as an Excel workbook "
+                                 f"({type(exc).__name__}: {exc})", file=name) from exc
             df = df.fillna("")
         else:
+            sep = _sniff_sep(path)
+            check_csv_text(path, sep)
             df = pd.read_csv(
                 path,
-                sep=_sniff_sep(path),
+                sep=sep,
                 dtype=str,
                 keep_default_na=False,
                 skip_blank_lines=False,
@@ -241,13 +296,24 @@ def read_text_table(path: Path) -> pd.DataFrame:
 
 def parse_numbers(
     values: pd.Series, *, file: str, column: str, duration: bool = False, required: bool = False,
-    percent: bool = False,
+    percent: bool = False, max_value: float | None = None,
 ) -> np.ndarray:
     """Parse a text column to float; errors name the first bad row (index + 1).
 
-    Empty cells become NaN unless `required`. Negative numbers are rejected. With
-    `duration`, ``[H:]MM:SS`` is accepted as well as plain seconds; with `percent`,
-    ``85%`` reads as 0.85.
+    Empty cells become NaN unless `required`. Negative numbers are rejected, and so are
+    numbers above `max_value` (the bound is in the message). With `duration`,
+    ``[H:]MM:SS`` is accepted as well as plain seconds (minutes and seconds below 60: ``1:75``
+    is refused); with `percent`, ``85%`` reads as 0.85. A thousands separator (``1,234``)
+    is refused: it reads 1234 in one locale and 1.234 in another.
+
+    Examples
+    --------
+    >>> parse_numbers(pd.Series(["12", "1:30", ""]), file="f", column="aht_s", duration=True)
+    array([12., 90., nan])
+    >>> parse_numbers(pd.Series(["1,234"]), file="f", column="volume")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    openwfm.errors.InputError: f, row 1, column 'volume': expected a number without a ...
     """
     # fast path: plain numbers; the rest (blanks, thousands separators, H:MM:SS, text) below
     arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
@@ -256,9 +322,22 @@ def parse_numbers(
     text = values
     if slow.any():
         sub = values[slow].str.strip()
-        num = pd.to_numeric(sub.str.replace(",", "", regex=False), errors="coerce")
+        comma = sub.str.fullmatch(r"[-+]?[\d.]*\d,\d[\d,.]*")
+        if comma.any():
+            i = int(np.flatnonzero(comma.to_numpy())[0])
+            raise InputError(f"expected a number without a thousands separator or decimal "
+                             f"comma, got '{sub.iloc[i]}'", file=file,
+                             row=int(sub.index[i]) + 1, column=column)
+        num = pd.to_numeric(sub, errors="coerce")
         if duration:
             parts = sub.str.extract(_DURATION_RE)
+            over = ((parts[0].notna() & (parts[1].astype(float) >= 60))
+                    | (parts[2].astype(float) >= 60))
+            if over.any():
+                i = int(np.flatnonzero(over.to_numpy())[0])
+                raise InputError(f"expected [H:]MM:SS with minutes and seconds below 60, got "
+                                 f"'{sub.iloc[i]}'", file=file, row=int(sub.index[i]) + 1,
+                                 column=column)
             hms = (
                 parts[0].astype(float).fillna(0.0) * 3600
                 + parts[1].astype(float) * 60
@@ -291,6 +370,10 @@ def parse_numbers(
     if neg.any():
         i = int(np.flatnonzero(neg)[0])
         raise InputError(f"expected a number >= 0, got '{text.iloc[i]}'", file=file,
+                         row=int(values.index[i]) + 1, column=column)
+    if max_value is not None and (arr > max_value).any():
+        i = int(np.flatnonzero(arr > max_value)[0])
+        raise InputError(f"expected at most {max_value:g}, got '{text.iloc[i]}'", file=file,
                          row=int(values.index[i]) + 1, column=column)
     if percent and (arr > 1).any():
         i = int(np.flatnonzero(arr > 1)[0])
@@ -569,6 +652,10 @@ def read_interval_csv(
                 "Map vendor columns with a mapping, e.g. \"Calls Offered\" = \"volume\"",
                 file=name, column=col,
             )
+    if really_missing:
+        raise InputError(f"the mapping names column(s) {really_missing} that are not in the "
+                         f"file; the file has {list(raw.columns)}", file=name,
+                         column=really_missing[0])
     if df.empty:
         raise InputError("no data rows", file=name)
     colname = original.get
@@ -597,7 +684,10 @@ def read_interval_csv(
             out[col] = parse_numbers(df[col], file=name, column=colname(col, col),
                                      duration=col in DURATION_COLUMNS,
                                      required=col == "volume",
-                                     percent=col == "service_level")
+                                     percent=col == "service_level",
+                                     max_value=MAX_DURATION_S if col in DURATION_COLUMNS
+                                     else None if col == "service_level"
+                                     else MAX_INTERVAL_COUNT)
         else:
             out[col] = df[col]
     dup = out.duplicated(["queue", "interval_start"], keep="first")

@@ -80,30 +80,40 @@ class _Spec:
     lo_open: bool
     hi_open: bool
     integer: bool = False
+    cap: bool = False  # hi is a bound of what the models compute, not part of the definition
 
     def describe(self) -> str:
         left = "(" if self.lo_open else "["
         right = ")" if self.hi_open else "]"
         kind = "an integer" if self.integer else "a number"
-        if self.hi == np.inf:
-            return f"{kind} {'>' if self.lo_open else '>='} {self.lo:g}"
-        return f"{kind} in {left}{self.lo:g}, {self.hi:g}{right}"
+        if self.hi == np.inf or self.cap:
+            at_most = f" and at most {self.hi:,.0f}" if self.cap else ""
+            return f"{kind} {'>' if self.lo_open else '>='} {self.lo:g}{at_most}"
+        return f"{kind} in {left}{self.lo:,g}, {self.hi:,g}{right}"
 
 
-_INF = np.inf
+#: Bounds of the input (docs/staffing.md, "Bounds"): beyond them a value is a typo or garbage,
+#: and the models cannot compute with it meaningfully (1e300 contacts overflow; 1e20 agents
+#: are not an integer count). Within them every row is staffed in well under a second.
+MAX_VOLUME = 10_000_000.0  # contacts offered in one interval
+MAX_DURATION_S = 7 * 86_400.0  # aht_s, patience_s, sl_seconds (an email deadline), max_asa_s
+MAX_TRAFFIC_ERL = 1_000_000.0  # volume x aht_s / interval_s
+MAX_CONCURRENCY = 100.0
+MAX_AGENTS = 10_000_000.0
+
 _NUMERIC: dict[str, _Spec] = {
-    "volume": _Spec(None, 0, _INF, False, True),
-    "aht_s": _Spec(None, 0, _INF, True, True),
-    "interval_s": _Spec(1800.0, 0, _INF, True, True),
-    "patience_s": _Spec(np.nan, 0, _INF, True, True),
+    "volume": _Spec(None, 0, MAX_VOLUME, False, False, cap=True),
+    "aht_s": _Spec(None, 0, MAX_DURATION_S, True, False, cap=True),
+    "interval_s": _Spec(1800.0, 60, 86_400, False, False, integer=True),
+    "patience_s": _Spec(np.nan, 0, MAX_DURATION_S, True, False, cap=True),
     "sl_target": _Spec(0.8, 0, 1, True, True),
-    "sl_seconds": _Spec(20.0, 0, _INF, False, True),
-    "concurrency": _Spec(1.0, 1, _INF, False, True, integer=True),
+    "sl_seconds": _Spec(20.0, 0, MAX_DURATION_S, False, False, cap=True),
+    "concurrency": _Spec(1.0, 1, MAX_CONCURRENCY, False, False, integer=True, cap=True),
     "max_occupancy": _Spec(np.nan, 0, 1, True, False),
-    "max_asa_s": _Spec(np.nan, 0, _INF, True, True),
+    "max_asa_s": _Spec(np.nan, 0, MAX_DURATION_S, True, False, cap=True),
     "max_abandon": _Spec(np.nan, 0, 1, True, True),
     "shrinkage": _Spec(np.nan, 0, 1, False, True),
-    "agents": _Spec(np.nan, 0, _INF, False, True, integer=True),
+    "agents": _Spec(np.nan, 0, MAX_AGENTS, False, False, integer=True, cap=True),
 }
 _OPTIONAL_EMPTY = {"patience_s", "max_occupancy", "max_asa_s", "max_abandon", "shrinkage"}
 
@@ -169,7 +179,71 @@ def _numeric(df: pd.DataFrame, name: str, spec: _Spec, file: str | None) -> NDAr
         i = int(np.flatnonzero(given)[np.argmin(ok)])
         raise InputError(f"expected {spec.describe()}, got {_show(raw.iloc[i])}", file=file,
                          row=i + 1, column=name)
+    if name == "interval_s" and (86_400 % parsed[given] != 0).any():
+        i = int(np.flatnonzero(given)[np.argmax(86_400 % parsed[given] != 0)])
+        raise InputError(f"expected an interval length dividing a day (900, 1800, 3600 ...), "
+                         f"got {_show(raw.iloc[i])}", file=file, row=i + 1, column=name)
     return parsed
+
+
+def _check_rows(df: pd.DataFrame, cols: dict[str, NDArray[np.float64]], file: str | None,
+                interval_given: bool) -> None:
+    """Checks across columns and rows: the traffic bound, the column names, the interval
+    length against ``interval_start``, duplicated (queue, interval_start) rows, the zones."""
+    dup = df.columns[df.columns.duplicated()]
+    if len(dup):
+        raise InputError(f"column '{dup[0]}' appears twice in the header", file=file,
+                         column=str(dup[0]))
+    traffic = cols["volume"] * cols["aht_s"] / cols["interval_s"]
+    if (traffic > MAX_TRAFFIC_ERL).any():
+        i = int(np.argmax(traffic > MAX_TRAFFIC_ERL))
+        raise InputError(f"traffic volume x aht_s / interval_s = {traffic[i]:,.4g} Erlangs is "
+                         f"beyond {MAX_TRAFFIC_ERL:,.0f} (the bound of the Erlang models)",
+                         file=file, row=i + 1, column="volume")
+    if "tz" in df.columns:
+        raw = df["tz"]
+        blank = _is_blank(raw)
+        for zone in pd.unique(raw[~blank].astype(str).str.strip()):
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                i = int(np.argmax((raw.astype(str).str.strip() == zone).to_numpy()))
+                raise InputError(f"expected an IANA time zone (e.g. Europe/Paris), got "
+                                 f"{zone!r}", file=file, row=i + 1, column="tz") from exc
+    if "interval_start" not in df.columns:
+        return
+    blank = _is_blank(df["interval_start"])
+    start = pd.to_datetime(df["interval_start"].where(~blank, None), utc=True, errors="coerce",
+                           format="ISO8601")
+    bad = ~blank & start.isna().to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        got = _show(df["interval_start"].iloc[i])
+        raise InputError(f"expected an ISO 8601 date-time, got {got}", file=file, row=i + 1,
+                         column="interval_start")
+    queue = (df["queue"].astype(str).str.strip() if "queue" in df.columns
+             else pd.Series("", index=df.index))
+    frame = pd.DataFrame({"q": queue.to_numpy(), "t": start.to_numpy(),
+                          "ivs": cols["interval_s"]}).reset_index(drop=True)
+    frame = frame[~blank]
+    dup_rows = frame.duplicated(["q", "t"], keep="first")
+    if dup_rows.any():
+        i = int(dup_rows[dup_rows].index[0])
+        first = int(frame.index[(frame["q"] == frame.loc[i, "q"])
+                                & (frame["t"] == frame.loc[i, "t"])][0])
+        raise InputError(f"interval listed twice (same queue and interval_start as row "
+                         f"{first + 1})", file=file, row=i + 1, column="interval_start")
+    ordered = frame.sort_values(["q", "t"], kind="stable")
+    step = ordered.groupby("q")["t"].diff().dt.total_seconds()
+    short = step < ordered["ivs"]
+    if short.any():
+        i = int(short[short].index[0])
+        length = int(ordered.loc[i, "ivs"])
+        source = "its interval_s" if interval_given else "the default interval_s"
+        raise InputError(f"interval starts {step[i] / 60:g} min after the previous one of its "
+                         f"queue, but {source} is {length} s ({length / 60:g} min): the "
+                         "intervals overlap (add or fix an interval_s column)", file=file,
+                         row=i + 1, column="interval_start")
 
 
 def _local_days(df: pd.DataFrame, idx: NDArray[np.int64],
@@ -202,11 +276,13 @@ def parse_staff_input(df: pd.DataFrame, *, file: str | None = None) -> StaffInpu
     --------
     >>> import pandas as pd
     >>> parse_staff_input(pd.DataFrame({"volume": [3, -1], "aht_s": [60, 60]}), file="in.csv")
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    openwfm.errors.InputError: in.csv, row 2, column 'volume': expected a number >= 0, got '-1'
+    openwfm.errors.InputError: in.csv, row 2, column 'volume': expected a number >= 0 ..., got '-1'
     """
     cols = {name: _numeric(df, name, spec, file) for name, spec in _NUMERIC.items()}
+    _check_rows(df, cols, file, interval_given="interval_s" in df.columns)
     if "channel" in df.columns:
         blank = _is_blank(df["channel"])
         text = df["channel"].astype(str).str.strip().str.lower().to_numpy(dtype=object)
@@ -227,6 +303,16 @@ def parse_staff_input(df: pd.DataFrame, *, file: str | None = None) -> StaffInpu
                          file=file, row=i + 1, column="max_abandon")
     groups: list[NDArray[np.int64]] = []
     is_email = text == Channel.EMAIL.value
+    if is_email.any() and "interval_start" not in df.columns:
+        queues = (df["queue"].astype(str).str.strip() if "queue" in df.columns
+                  else pd.Series("", index=df.index))
+        second = queues[is_email].duplicated().to_numpy()
+        if second.any():
+            i = int(np.flatnonzero(is_email)[np.argmax(second)])
+            raise InputError("email rows of one queue need interval_start: the backlog "
+                             "carries from one interval to the next in time order, and "
+                             "levels are per local day", file=file, row=i + 1,
+                             column="interval_start")
     if is_email.any():
         idx = np.flatnonzero(is_email)
         keys = df["queue"].astype(str).to_numpy()[idx] if "queue" in df.columns else np.zeros(
