@@ -31,6 +31,7 @@ from openwfm.scheduling.check import weekend_shifts
 from openwfm.scheduling.model import Activity, SchedulingConfig, build_problem, parse_config
 from openwfm.scheduling.penalty import UnderstaffingPenalty
 from openwfm.scheduling.solve import solve_schedule
+from openwfm.scheduling.summary import fairness_items
 from openwfm.scheduling.synthetic import SITES, flat_requirement, toy_scenario
 from openwfm.schema import BreakSpec, RulePackSpec, SchedulingSpec
 from openwfm.schema_doc import json_schema, scenario_markdown
@@ -321,6 +322,10 @@ def test_weekend_days_are_a_pack_setting_the_builder_and_checker_share() -> None
         builder[aid] = builder.get(aid, 0) + int(by_key[(site, s, n)].weekend)
     checker = weekend_shifts(p1, r.segments)
     assert builder == checker
+    # the shifts table and the fairness summary carry the same flags
+    assert shifts.groupby("agent_id")["weekend"].sum().to_dict() == checker
+    assert dict(fairness_items(shifts))["weekend_shifts_per_agent_max"] == max(
+        checker.values())
     assert sum(checker.values()) > 0
     friday = {aid for aid, day in zip(shifts["agent_id"], pd.to_datetime(
         shifts["start_local"].str[:19]).dt.weekday, strict=True) if day == 4}

@@ -153,6 +153,7 @@ def _segments(problem: SchedulingProblem, shifts: list[tuple[str, int]],
             "start_local": start.tz_convert(zone).isoformat(),
             "end_local": end.tz_convert(zone).isoformat(),
             "paid_h": st.paid_min / 60, "night_h": night / 60,
+            "weekend": st.weekend,  # a weekend day of the site's labour pack
             "cost": cost,
             "breaks": "; ".join(f"{act} {problem.ts(bs).tz_convert(zone):%H:%M}-"
                                 f"{problem.ts(be).tz_convert(zone):%H:%M}"

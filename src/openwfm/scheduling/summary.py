@@ -81,15 +81,15 @@ def seats_in_use(problem: SchedulingProblem, segments: pd.DataFrame) -> dict[str
 
 
 def fairness_items(shifts: pd.DataFrame) -> list[tuple[str, float]]:
-    """How nights (>= 2 h in the site's night window) and weekend shifts (local Saturday or
-    Sunday start) are spread over the agents who work: most, mean and fewest per agent.
+    """How nights (>= 2 h in the site's night window) and weekend shifts (starting on a
+    weekend day of the site's labour pack, `openwfm.labour.RulePack.weekend_days`: the
+    ``weekend`` column of the shifts table) are spread over the agents who work: most, mean
+    and fewest per agent.
 
     Examples
     --------
     >>> sh = pd.DataFrame({"agent_id": ["a", "a", "b"], "night_h": [3.0, 0.0, 2.0],
-    ...                    "start_local": ["2026-03-28T22:00:00+00:00",
-    ...                                    "2026-03-30T08:00:00+01:00",
-    ...                                    "2026-03-31T22:00:00+01:00"]})
+    ...                    "weekend": [True, False, False]})
     >>> dict(fairness_items(sh))["night_shifts_per_agent_max"]
     1
     >>> dict(fairness_items(sh))["weekend_shifts_per_agent_mean"]
@@ -98,8 +98,7 @@ def fairness_items(shifts: pd.DataFrame) -> list[tuple[str, float]]:
     if shifts.empty:
         return []
     night = (shifts["night_h"] >= 2.0 - 1e-9).groupby(shifts["agent_id"]).sum()
-    weekday = [pd.Timestamp(x).weekday() for x in shifts["start_local"]]
-    weekend = (pd.Series(weekday, index=shifts.index) >= 5).groupby(shifts["agent_id"]).sum()
+    weekend = shifts["weekend"].astype(bool).groupby(shifts["agent_id"]).sum()
     out: list[tuple[str, float]] = []
     for name, per_agent in (("night_shifts", night), ("weekend_shifts", weekend)):
         out += [(f"{name}_per_agent_max", int(per_agent.max())),
