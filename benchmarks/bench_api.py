@@ -6,7 +6,9 @@ runs it with ``--workers`` API processes on loopback; a load generator (httpx on
 process) keeps 500 virtual agents, each with their own bearer token, requesting
 ``GET /api/agents/{id}/schedule?start&end`` back to back for ``--seconds``. Printed:
 requests/s, p50/p99 latency, errors, and the machine's load average (the machine may be
-shared: the figures are then noisy, and the load generator itself takes a core).
+shared: the figures are then noisy, and the load generator itself takes a core); and the
+server's CPU time per request (its processes' user + system time from /proc), which does not
+depend on what else the machine runs, with the request rate it gives on the machine's cores.
 
 Goal (issue 13): >= 1,000 requests/s, p99 < 200 ms, 0 errors on a 2-core machine.
 
@@ -106,8 +108,23 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of process group
+    `pgid` (Linux /proc): the server's own cost, whatever else runs on the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 @contextmanager
-def serve(url: str, workers: int, cwd: Path) -> Iterator[str]:
+def serve(url: str, workers: int, cwd: Path) -> Iterator[tuple[str, int]]:
     port = _port()
     proc = subprocess.Popen(
         [sys.executable, "-c", "from openwfm.cli import main; main()", "serve", "--db", url,
@@ -126,7 +143,7 @@ def serve(url: str, workers: int, cwd: Path) -> Iterator[str]:
                 raise RuntimeError("the server did not start")
             time.sleep(0.3)
         time.sleep(1.0)  # let every worker process finish starting
-        yield base
+        yield base, proc.pid
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -178,10 +195,12 @@ def run(label: str, url: str, args: argparse.Namespace, cwd: Path) -> None:
     agents = build_center(url, args.agents)
     print(f"[{label}] center stored: {args.agents} agents, {args.agents * 15:,} published "
           f"segments in {time.perf_counter() - t0:.1f} s")
-    with serve(url, args.workers, cwd) as base:
+    with serve(url, args.workers, cwd) as (base, pgid):
         asyncio.run(load(base, agents[:50], 2.0))  # warm-up: connections, caches
         load_before = os.getloadavg()[0]
+        cpu0 = group_cpu_s(pgid)
         ok, errors, lat, wall = asyncio.run(load(base, agents, args.seconds))
+        cpu = group_cpu_s(pgid) - cpu0
         load_after = os.getloadavg()[0]
     rate = ok / wall
     p50, p99 = (np.percentile(lat, [50, 99]) * 1000) if len(lat) else (float("nan"),) * 2
@@ -190,6 +209,11 @@ def run(label: str, url: str, args: argparse.Namespace, cwd: Path) -> None:
           f"{rate:,.0f} req/s, p50 {p50:.0f} ms, p99 {p99:.0f} ms, {errors} errors "
           f"(goal >= 1,000 req/s, p99 < 200 ms, 0 errors: {'met' if goal else 'NOT met'}); "
           f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores")
+    if ok:
+        per = cpu / ok
+        print(f"[{label}] server CPU: {per * 1000:.2f} ms per request (all API processes) -> "
+              f"capacity of {os.cpu_count()} cores given to the server alone: "
+              f"{os.cpu_count() / per:,.0f} req/s (independent of the machine's load)")
 
 
 def main() -> None:

@@ -229,7 +229,7 @@ def test_kill_9_mid_publish_leaves_the_old_version_then_publish_completes(
         sched_row = s.get(Schedule, 1)
         assert sched_row is not None and sched_row.published_version_id == versions[0].id
         counts = dict(s.execute(sa.select(Segment.version_id, sa.func.count())
-                                .group_by(Segment.version_id)).tuples().all())
+                                .group_by(Segment.version_id)).all())
         assert counts == {None: 600 - 15 + 3, versions[0].id: 600}
     db.dispose()
     with server(db_path) as c:

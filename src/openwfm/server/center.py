@@ -116,7 +116,7 @@ def load_scenario_from_db(session: Session) -> Scenario:
     raw["sites"] = [{"name": s.name, "country": s.country, "tz": s.tz, "seats": s.seats,
                      "cost_per_hour": s.cost_per_hour, "rules": s.labour_pack}
                     for s in session.scalars(sa.select(Site).order_by(Site.id))]
-    clients = dict(session.execute(sa.select(Client.id, Client.name)).tuples().all())
+    clients = dict(session.execute(sa.select(Client.id, Client.name)).all())
     queues = []
     for q in session.scalars(sa.select(Queue).order_by(Queue.id)):
         t: dict[str, Any] = {"id": q.id, "client": clients[q.client_id], "channel": q.channel,
@@ -129,7 +129,7 @@ def load_scenario_from_db(session: Session) -> Scenario:
         queues.append(t)
     raw["queues"] = queues
     site_names = {s.id: s.name for s in session.scalars(sa.select(Site))}
-    skill_queue = dict(session.execute(sa.select(Skill.id, Skill.queue_id)).tuples().all())
+    skill_queue = dict(session.execute(sa.select(Skill.id, Skill.queue_id)).all())
     raw["agents"] = [
         {"id": a.id, "name": a.name, "site": site_names[a.site_id],
          "skills": [skill_queue.get(s.skill_id) or s.skill_id for s in a.skills],

@@ -34,19 +34,29 @@ def _sqlite_pragmas(engine: sa.Engine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+POOL_SIZE = 48
+"""Connections per engine and process (>= the 40 threads of FastAPI's thread pool)."""
+
+
 def make_engine(url: str, *, immediate: bool = False) -> sa.Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise InputError(f"not a database URL: {url!r}", column="--db") from exc
+    # At least as many connections as the threads FastAPI runs sync handlers and
+    # dependencies on (40): a request holds its connection until its session dependency
+    # exits, which needs a thread of its own; with fewer connections than threads, every
+    # thread can end up waiting for a connection that only a waiting exit would return.
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = sa.pool.StaticPool
+        else:
+            kwargs.update(pool_size=POOL_SIZE, max_overflow=0)
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        kwargs.update(pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0)
     try:
         engine = sa.create_engine(url, **kwargs)
     except (sa.exc.ArgumentError, ImportError) as exc:

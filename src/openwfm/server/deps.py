@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -19,25 +19,41 @@ from openwfm.server.security import read_token
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     return request.app.state.db
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def read_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
-    """A session for reading (no commit)."""
-    with db.read() as session:
+# The session dependencies are async generators on purpose: their exit (returning the
+# connection to the pool, committing) then runs on the event loop, not on a worker thread. A
+# sync generator's exit needs a free thread while its request still holds a connection;
+# under load every thread can be waiting for a connection that only such an exit returns
+# (a deadlock until the pool times out).
+async def read_session(db: Annotated[Database, Depends(database)]) -> AsyncIterator[Session]:
+    """A session for reading (no commit); its connection is taken at the first query."""
+    session = db.read()
+    try:
         yield session
+    finally:
+        session.close()
 
 
-def write_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+async def write_session(db: Annotated[Database, Depends(database)]
+                        ) -> AsyncIterator[Session]:
     """A session in one transaction: committed when the handler returns, rolled back when it
     raises (so a failed request writes nothing)."""
-    with db.write() as session, session.begin():
+    session = db.write()
+    try:
         yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 ReadDB = Annotated[Session, Depends(read_session)]
@@ -49,7 +65,7 @@ def _unauthorized(msg: str) -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
-def principal(request: Request, token: Annotated[str | None, Depends(oauth2)],
+async def principal(request: Request, token: Annotated[str | None, Depends(oauth2)],
               session: Annotated[Session, Depends(read_session)]) -> Principal:
     """The signed-in user from the bearer token (401 when missing, invalid or expired).
     Read in the request's read session (one connection for a read request)."""

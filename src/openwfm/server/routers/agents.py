@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/agents", tags=["agents"])
 
 
 @router.get("", response_model=list[AgentOut], responses=AUTH_ERRORS)
-def list_agents(p: CurrentUser, session: ReadDB,
+async def list_agents(p: CurrentUser, session: ReadDB,
                 team_id: QueryId = None,
                 site_id: QueryId = None) -> list[Agent]:
     """Agents this user may see (team leader: own team; agent: themselves; planner: those
@@ -41,7 +41,7 @@ def visible_agent(session: ReadDB, p: CurrentUser, agent_id: str) -> Agent:
 
 
 @router.get("/{agent_id}", response_model=AgentOut, responses=AUTH_ERRORS)
-def get_agent(agent_id: str, p: CurrentUser, session: ReadDB) -> Agent:
+async def get_agent(agent_id: str, p: CurrentUser, session: ReadDB) -> Agent:
     require(p, "agent", "read")
     return visible_agent(session, p, agent_id)
 
@@ -91,7 +91,7 @@ def _unprocessable(field: str, msg: str, index: int | None = None) -> HTTPExcept
 
 
 @router.get("/{agent_id}/schedule", response_model=AgentScheduleOut, responses=AUTH_ERRORS)
-def agent_schedule(agent_id: str, p: CurrentUser, session: ReadDB,
+async def agent_schedule(agent_id: str, p: CurrentUser, session: ReadDB,
                    start: Annotated[datetime | None, Query(
                        description="UTC start (default: the latest published period)")] = None,
                    end: Annotated[datetime | None, Query()] = None) -> AgentScheduleOut:

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
 @router.get("", response_model=list[AuditOut], responses=AUTH_ERRORS)
-def list_audit(p: CurrentUser, session: ReadDB,
+async def list_audit(p: CurrentUser, session: ReadDB,
                object_type: Annotated[str | None, Query(max_length=32)] = None,
                object_id: Annotated[str | None, Query(max_length=100)] = None,
                limit: Annotated[int, Query(ge=1, le=10_000)] = 500) -> list[AuditEntry]:

@@ -55,7 +55,7 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Reques
 
 
 @router.get("/me", response_model=Me, responses=AUTH_ERRORS)
-def me(p: CurrentUser) -> Me:
+async def me(p: CurrentUser) -> Me:
     """Who the bearer token belongs to, with the role and tenancy the server applies."""
     return Me(id=p.user_id, username=p.username, role=p.role, agent_id=p.agent_id,
               team_id=p.team_id, client_id=p.client_id, client_ids=sorted(p.client_ids))

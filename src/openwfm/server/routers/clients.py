@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/clients", tags=["clients"])
 
 
 @router.get("", response_model=list[ClientOut], responses=AUTH_ERRORS)
-def list_clients(p: CurrentUser, session: ReadDB) -> list[Client]:
+async def list_clients(p: CurrentUser, session: ReadDB) -> list[Client]:
     """The client companies this user may see (a planner: those assigned; a viewer: own)."""
     require(p, "client", "read")
     return list(session.scalars(sa.select(Client).where(client_filter(p, Client.id))
@@ -24,7 +24,7 @@ def list_clients(p: CurrentUser, session: ReadDB) -> list[Client]:
 
 
 @router.get("/{client_id}", response_model=ClientOut, responses=AUTH_ERRORS)
-def get_client(client_id: Id, p: CurrentUser, session: ReadDB) -> Client:
+async def get_client(client_id: Id, p: CurrentUser, session: ReadDB) -> Client:
     require(p, "client", "read")
     row = session.scalar(sa.select(Client).where(Client.id == client_id,
                                                  client_filter(p, Client.id)))

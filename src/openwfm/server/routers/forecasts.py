@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/forecasts", tags=["forecasts"])
 
 
 @router.get("", response_model=list[ForecastOut], responses=AUTH_ERRORS)
-def list_forecasts(p: CurrentUser, session: ReadDB) -> list[Forecast]:
+async def list_forecasts(p: CurrentUser, session: ReadDB) -> list[Forecast]:
     """Every forecast version, newest first."""
     require(p, "forecast", "read")
     return list(session.scalars(sa.select(Forecast).order_by(Forecast.id.desc())))
@@ -33,14 +33,14 @@ def _get(session: ReadDB, forecast_id: int) -> Forecast:
 
 
 @router.get("/{forecast_id}", response_model=ForecastOut, responses=AUTH_ERRORS)
-def get_forecast(forecast_id: Id, p: CurrentUser, session: ReadDB) -> Forecast:
+async def get_forecast(forecast_id: Id, p: CurrentUser, session: ReadDB) -> Forecast:
     require(p, "forecast", "read")
     return _get(session, forecast_id)
 
 
 @router.get("/{forecast_id}/intervals", response_model=list[ForecastRowOut],
             responses=AUTH_ERRORS)
-def forecast_intervals(forecast_id: Id, p: CurrentUser, session: ReadDB,
+async def forecast_intervals(forecast_id: Id, p: CurrentUser, session: ReadDB,
                        queue_id: Annotated[str | None, Query(max_length=100)] = None,
                        limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
                        ) -> list[ForecastRowOut]:
@@ -56,7 +56,7 @@ def forecast_intervals(forecast_id: Id, p: CurrentUser, session: ReadDB,
                                          ForecastInterval.interval_start).limit(limit)).all()
     touched = set(session.execute(sa.select(ForecastOverride.queue_id,
                                             ForecastOverride.interval_start).where(
-        ForecastOverride.forecast_id == forecast_id)).tuples().all())
+        ForecastOverride.forecast_id == forecast_id)).all())
     out = []
     for r in rows:
         item = ForecastRowOut.model_validate(r)
@@ -67,7 +67,8 @@ def forecast_intervals(forecast_id: Id, p: CurrentUser, session: ReadDB,
 
 @router.get("/{forecast_id}/overrides", response_model=list[OverrideOut],
             responses=AUTH_ERRORS)
-def list_overrides(forecast_id: Id, p: CurrentUser, session: ReadDB) -> list[ForecastOverride]:
+async def list_overrides(forecast_id: Id, p: CurrentUser,
+                         session: ReadDB) -> list[ForecastOverride]:
     require(p, "forecast", "read")
     _get(session, forecast_id)
     return list(session.scalars(sa.select(ForecastOverride).where(

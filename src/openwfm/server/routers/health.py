@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/api/health", response_model=Health)
-def health(session: ReadDB) -> Health:
+async def health(session: ReadDB) -> Health:
     """200 when the API answers and its database is reachable; the schema revision."""
     engine = session.get_bind()
     return Health(status="ok", database=engine.dialect.name, revision=current(engine))

@@ -124,7 +124,7 @@ def _store(session: Session, p: Principal, filename: str, frame: pd.DataFrame,
 
 
 @router.get("/history", response_model=list[ImportOut], responses=WRITE_ERRORS)
-def list_imports(p: CurrentUser, session: ReadDB) -> list[ImportOut]:
+async def list_imports(p: CurrentUser, session: ReadDB) -> list[ImportOut]:
     """Past history imports, newest first, with the queues and span each covered."""
     require(p, "history", "write")
     out = []

@@ -41,14 +41,14 @@ def create_job(body: JobIn, p: CurrentUser, request: Request, response: Response
 
 
 @router.get("", response_model=list[JobOut], responses=AUTH_ERRORS)
-def list_jobs(p: CurrentUser, session: ReadDB,
+async def list_jobs(p: CurrentUser, session: ReadDB,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Job]:
     require(p, "job", "read")
     return list(session.scalars(sa.select(Job).order_by(Job.created_at.desc()).limit(limit)))
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=AUTH_ERRORS)
-def get_job(job_id: str, p: CurrentUser, session: ReadDB) -> Job:
+async def get_job(job_id: str, p: CurrentUser, session: ReadDB) -> Job:
     """State (queued, running, succeeded, failed, cancelling, cancelled), stage, progress
     (0..1), result ids or the reason it failed."""
     require(p, "job", "read")

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/queues", tags=["queues"])
 
 
 @router.get("", response_model=list[QueueOut], responses=AUTH_ERRORS)
-def list_queues(p: CurrentUser, session: ReadDB) -> list[Queue]:
+async def list_queues(p: CurrentUser, session: ReadDB) -> list[Queue]:
     """The queues this user may see (a client viewer: only their client's)."""
     require(p, "queue", "read")
     return list(session.scalars(sa.select(Queue).where(queue_filter(p, Queue.id))
@@ -33,13 +33,13 @@ def visible_queue(session: ReadDB, p: CurrentUser, queue_id: str) -> Queue:
 
 
 @router.get("/{queue_id}", response_model=QueueOut, responses=AUTH_ERRORS)
-def get_queue(queue_id: str, p: CurrentUser, session: ReadDB) -> Queue:
+async def get_queue(queue_id: str, p: CurrentUser, session: ReadDB) -> Queue:
     require(p, "queue", "read")
     return visible_queue(session, p, queue_id)
 
 
 @router.get("/{queue_id}/history", response_model=list[HistoryRowOut], responses=AUTH_ERRORS)
-def queue_history(queue_id: str, p: CurrentUser, session: ReadDB,
+async def queue_history(queue_id: str, p: CurrentUser, session: ReadDB,
                   start: Annotated[datetime | None, Query()] = None,
                   end: Annotated[datetime | None, Query()] = None,
                   limit: Annotated[int, Query(ge=1, le=50_000)] = 5000) -> list[HistoryInterval]:

@@ -106,7 +106,7 @@ def _rows(schedule_id: int, segments: list[SegmentIn]) -> list[dict[str, Any]]:
              "queue_id": s.queue_id} for s in segments]
 
 @router.get("", response_model=list[ScheduleOut], responses=AUTH_ERRORS)
-def list_schedules(p: CurrentUser, session: ReadDB) -> list[ScheduleOut]:
+async def list_schedules(p: CurrentUser, session: ReadDB) -> list[ScheduleOut]:
     require(p, "schedule", "read")
     scheds = session.scalars(sa.select(Schedule).order_by(Schedule.id))
     return [_out(session, s) for s in scheds]
@@ -134,7 +134,7 @@ def create_schedule(body: ScheduleIn, p: CurrentUser, session: WriteDB,
     return _out(session, sched)
 
 @router.get("/{schedule_id}", response_model=ScheduleOut, responses=AUTH_ERRORS)
-def get_schedule(schedule_id: Id, p: CurrentUser, session: ReadDB,
+async def get_schedule(schedule_id: Id, p: CurrentUser, session: ReadDB,
                  response: Response) -> ScheduleOut:
     """The schedule with its versions; ``ETag`` is the draft revision to send back."""
     require(p, "schedule", "read")
@@ -143,7 +143,7 @@ def get_schedule(schedule_id: Id, p: CurrentUser, session: ReadDB,
     return _out(session, sched)
 
 @router.get("/{schedule_id}/segments", response_model=list[SegmentOut], responses=AUTH_ERRORS)
-def schedule_segments(
+async def schedule_segments(
     schedule_id: Id, p: CurrentUser, session: ReadDB,
     version: Annotated[str, Query(pattern=r"^(draft|published|[0-9]{1,9})$",
                                   description="draft, published, or a version number")]
@@ -218,8 +218,11 @@ def edit_draft(schedule_id: Id, agent_id: str, body: AgentDraftIn, p: CurrentUse
                  f"{schedule_id}/{agent_id}", before={"draft_rev": rev, "segments": before},
                  after={"draft_rev": sched.draft_rev,
                         "segments": [s.model_dump(mode="json") for s in body.segments]})
+    out = _out(session, sched)
+    session.commit()  # end the transaction (and its locks) in this thread, not at exit
     response.headers["ETag"] = _etag(sched.draft_rev)
-    return _out(session, sched)
+    return out
+
 
 def publish_draft(session: Session, sched: Schedule, user_id: int | None,
                   pause_s: float = 0.0) -> ScheduleVersion:
@@ -266,7 +269,9 @@ def publish(schedule_id: Id, p: CurrentUser, session: WriteDB, request: Request,
                  before={"published_version_id": before},
                  after={"published_version_id": version.id, "number": version.number,
                         "segments": version.segments, "draft_rev": rev})
+    out = _out(session, sched)
+    session.commit()  # end the transaction (and its locks) in this thread, not at exit
     response.headers["ETag"] = _etag(sched.draft_rev)
-    return _out(session, sched)
+    return out
 
 VersionSelector = Literal["draft", "published"]

@@ -15,13 +15,13 @@ router = APIRouter(prefix="/api/sites", tags=["sites"])
 
 
 @router.get("", response_model=list[SiteOut], responses=AUTH_ERRORS)
-def list_sites(p: CurrentUser, session: ReadDB) -> list[Site]:
+async def list_sites(p: CurrentUser, session: ReadDB) -> list[Site]:
     require(p, "site", "read")
     return list(session.scalars(sa.select(Site).order_by(Site.id)))
 
 
 @router.get("/{site_id}", response_model=SiteOut, responses=AUTH_ERRORS)
-def get_site(site_id: Id, p: CurrentUser, session: ReadDB) -> Site:
+async def get_site(site_id: Id, p: CurrentUser, session: ReadDB) -> Site:
     require(p, "site", "read")
     row = session.get(Site, site_id)
     if row is None:

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/teams", tags=["teams"])
 
 
 @router.get("", response_model=list[TeamOut], responses=AUTH_ERRORS)
-def list_teams(p: CurrentUser, session: ReadDB) -> list[Team]:
+async def list_teams(p: CurrentUser, session: ReadDB) -> list[Team]:
     """Teams (a team leader: their own)."""
     require(p, "team", "read")
     return list(session.scalars(sa.select(Team).where(team_filter(p, Team.id))
@@ -23,7 +23,7 @@ def list_teams(p: CurrentUser, session: ReadDB) -> list[Team]:
 
 
 @router.get("/{team_id}", response_model=TeamOut, responses=AUTH_ERRORS)
-def get_team(team_id: Id, p: CurrentUser, session: ReadDB) -> Team:
+async def get_team(team_id: Id, p: CurrentUser, session: ReadDB) -> Team:
     require(p, "team", "read")
     row = session.scalar(sa.select(Team).where(Team.id == team_id, team_filter(p, Team.id)))
     if row is None:

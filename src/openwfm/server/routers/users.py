@@ -17,13 +17,13 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 
 
 @router.get("", response_model=list[UserOut], responses=AUTH_ERRORS)
-def list_users(p: CurrentUser, session: ReadDB) -> list[User]:
+async def list_users(p: CurrentUser, session: ReadDB) -> list[User]:
     require(p, "user", "read")
     return list(session.scalars(sa.select(User).order_by(User.id)))
 
 
 @router.get("/{user_id}", response_model=UserOut, responses=AUTH_ERRORS)
-def get_user(user_id: Id, p: CurrentUser, session: ReadDB) -> User:
+async def get_user(user_id: Id, p: CurrentUser, session: ReadDB) -> User:
     require(p, "user", "read")
     row = session.get(User, user_id)
     if row is None:
