@@ -38,9 +38,11 @@ def history_csv(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def run(history_csv: Path, tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("tejo-plan") / "out"
+    db = f"sqlite:///{out.parent / 'runs.db'}"
     proc = subprocess.run(
         [sys.executable, "-c", "from openwfm.cli import main; main()", "plan",
-         str(EXAMPLE / "scenario.toml"), "--history", str(history_csv), "-o", str(out)],
+         str(EXAMPLE / "scenario.toml"), "--history", str(history_csv), "-o", str(out),
+         "--weeks", "1", "--seed", "7", "--db", db],
         capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "120"})
     assert proc.returncode == 0, proc.stderr
     return out, proc.stdout
@@ -89,7 +91,13 @@ def test_plan_writes_a_complete_output_with_no_rule_violation(run) -> None:
     assert len(list((out / "schedule" / "ics").glob("*.ics"))) == seg["agent_id"].nunique()
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Tejo Contact" in html and "Lisbon" in html and "Tunis" in html
+    assert "(seed 7)" in html  # --seed reaches the simulation
     assert "status / violations" in stdout and "ok / 0" in stdout
+    from openwfm.store import RunStore
+
+    (saved,) = RunStore(f"sqlite:///{out.parent / 'runs.db'}").runs()
+    assert (saved.name, saved.scenario) == ("plan", "Tejo Contact")
+    assert set(saved.tables) == {"forecast", "requirement", "segments"}
 
 
 @pytest.mark.slow
