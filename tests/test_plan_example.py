@@ -161,3 +161,24 @@ def test_plan_without_a_history_says_so_and_writes_nothing(tmp_path: Path) -> No
     assert "no history: pass --history" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_capacity_email_rows_in_slot_order_and_staff_csv_needs_their_times(tmp_path) -> None:
+    """The capacity plan staffs a representative week's email slots as one backlog in row
+    order (no times); `openwfm staff` on a user's CSV with email rows and no interval_start
+    refuses it at the edge (exit 2, nothing written)."""
+    from openwfm.staffing import staff_frame
+
+    rows = pd.DataFrame({"queue": ["m"] * 3, "channel": ["email"] * 3,
+                         "volume": [5.0, 6.0, 4.0], "aht_s": [300.0] * 3,
+                         "sl_target": [0.9] * 3, "sl_seconds": [14400.0] * 3,
+                         "interval_s": [3600] * 3})
+    assert len(staff_frame(rows)) == 3
+    csv = tmp_path / "in.csv"
+    rows.to_csv(csv, index=False)
+    out = tmp_path / "out.csv"
+    proc = subprocess.run([sys.executable, "-c", "from openwfm.cli import main; main()",
+                           "staff", str(csv), "-o", str(out)], capture_output=True,
+                          text=True, check=False, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 2 and "email rows of one queue need interval_start" in proc.stderr
+    assert not out.exists()

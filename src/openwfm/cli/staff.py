@@ -85,6 +85,7 @@ def staff(
 
     from openwfm.io.atomic import atomic_path
     from openwfm.staffing import staff_frame
+    from openwfm.staffing.frame import require_email_times
 
     name = str(in_csv)
     if not in_csv.is_file():
@@ -97,6 +98,7 @@ def staff(
     if len(df.columns) == 1 and ";" in df.columns[0] and "volume" not in df.columns:
         raise InputError(f"expected comma-separated columns, got the header {df.columns[0]!r} "
                          "(semicolon-separated?)", file=name)
+    require_email_times(df, file=name)
     result = staff_frame(df, file=name, solver=solver_for(method, replications, seed))
     with atomic_path(out) as tmp:
         result.to_csv(tmp, index=False)

@@ -269,6 +269,38 @@ def _local_days(df: pd.DataFrame, idx: NDArray[np.int64],
     return days
 
 
+def require_email_times(df: pd.DataFrame, *, file: str | None = None) -> None:
+    """`InputError` when a table from outside (a user's CSV) has several email rows of one
+    queue and no ``interval_start``: the backlog carries from one interval to the next in
+    time order and levels are per local day, so the rows need their times. (Without it,
+    `staff_frame` takes a queue's email rows as one backlog in row order: what the capacity
+    plan's representative week, built in slot order, relies on.)
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"queue": ["m", "m"], "channel": ["email"] * 2,
+    ...                      "volume": [5, 6], "aht_s": [300, 300]})
+    >>> try:
+    ...     require_email_times(rows, file="in.csv")
+    ... except InputError as e:
+    ...     print(e.location.row, e.location.column)
+    2 interval_start
+    """
+    if "interval_start" in df.columns or "channel" not in df.columns:
+        return
+    is_email = (df["channel"].astype(str).str.strip().str.lower() == Channel.EMAIL.value
+                ).to_numpy()
+    queues = (df["queue"].astype(str).str.strip() if "queue" in df.columns
+              else pd.Series("", index=df.index))
+    second = queues[is_email].duplicated().to_numpy()
+    if second.any():
+        i = int(np.flatnonzero(is_email)[np.argmax(second)])
+        raise InputError("email rows of one queue need interval_start: the backlog "
+                         "carries from one interval to the next in time order, and "
+                         "levels are per local day", file=file, row=i + 1,
+                         column="interval_start")
+
+
 def parse_staff_input(df: pd.DataFrame, *, file: str | None = None) -> StaffInput:
     """Validate a staffing table; raise `InputError` naming the file, row and column.
 
@@ -303,16 +335,6 @@ def parse_staff_input(df: pd.DataFrame, *, file: str | None = None) -> StaffInpu
                          file=file, row=i + 1, column="max_abandon")
     groups: list[NDArray[np.int64]] = []
     is_email = text == Channel.EMAIL.value
-    if is_email.any() and "interval_start" not in df.columns:
-        queues = (df["queue"].astype(str).str.strip() if "queue" in df.columns
-                  else pd.Series("", index=df.index))
-        second = queues[is_email].duplicated().to_numpy()
-        if second.any():
-            i = int(np.flatnonzero(is_email)[np.argmax(second)])
-            raise InputError("email rows of one queue need interval_start: the backlog "
-                             "carries from one interval to the next in time order, and "
-                             "levels are per local day", file=file, row=i + 1,
-                             column="interval_start")
     if is_email.any():
         idx = np.flatnonzero(is_email)
         keys = df["queue"].astype(str).to_numpy()[idx] if "queue" in df.columns else np.zeros(
