@@ -12,7 +12,7 @@ from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.models import Agent, AgentSkill, Schedule, ScheduleVersion, Segment, Skill, Team
 from openwfm.server.permissions import agent_filter, not_found, require
-from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, QueryId
+from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, QueryId, get_visible
 from openwfm.server.schemas import AgentOut, AgentScheduleOut, AgentUpdate, SegmentOut
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
@@ -34,10 +34,7 @@ async def list_agents(p: CurrentUser, session: ReadDB,
 
 
 def visible_agent(session: ReadDB, p: CurrentUser, agent_id: str) -> Agent:
-    row = session.scalar(sa.select(Agent).where(Agent.id == agent_id, agent_filter(p, Agent.id)))
-    if row is None:
-        raise not_found("agent", agent_id)
-    return row
+    return get_visible(session, Agent, agent_id, agent_filter(p, Agent.id))
 
 
 @router.get("/{agent_id}", response_model=AgentOut, responses=AUTH_ERRORS)

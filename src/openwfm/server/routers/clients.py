@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, status
 from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.models import Client
-from openwfm.server.permissions import client_filter, not_found, require
-from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id
+from openwfm.server.permissions import client_filter, require
+from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id, get_visible
 from openwfm.server.schemas import ClientIn, ClientOut
 
 router = APIRouter(prefix="/api/clients", tags=["clients"])
@@ -26,11 +26,7 @@ async def list_clients(p: CurrentUser, session: ReadDB) -> list[Client]:
 @router.get("/{client_id}", response_model=ClientOut, responses=AUTH_ERRORS)
 async def get_client(client_id: Id, p: CurrentUser, session: ReadDB) -> Client:
     require(p, "client", "read")
-    row = session.scalar(sa.select(Client).where(Client.id == client_id,
-                                                 client_filter(p, Client.id)))
-    if row is None:
-        raise not_found("client", client_id)
-    return row
+    return get_visible(session, Client, client_id, client_filter(p, Client.id))
 
 
 @router.post("", response_model=ClientOut, status_code=status.HTTP_201_CREATED,

@@ -11,8 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.models import Forecast, ForecastInterval, ForecastOverride
-from openwfm.server.permissions import not_found, queue_filter, require
-from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id
+from openwfm.server.permissions import queue_filter, require
+from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id, get_visible
 from openwfm.server.schemas import ForecastOut, ForecastRowOut, OverrideIn, OverrideOut
 
 router = APIRouter(prefix="/api/forecasts", tags=["forecasts"])
@@ -26,10 +26,7 @@ async def list_forecasts(p: CurrentUser, session: ReadDB) -> list[Forecast]:
 
 
 def _get(session: ReadDB, forecast_id: int) -> Forecast:
-    row = session.get(Forecast, forecast_id)
-    if row is None:
-        raise not_found("forecast", forecast_id)
-    return row
+    return get_visible(session, Forecast, forecast_id)
 
 
 @router.get("/{forecast_id}", response_model=ForecastOut, responses=AUTH_ERRORS)

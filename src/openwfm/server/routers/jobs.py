@@ -12,8 +12,8 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.models import Job, JobState
-from openwfm.server.permissions import not_found, require
-from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS
+from openwfm.server.permissions import require
+from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, get_visible
 from openwfm.server.schemas import JobIn, JobOut
 from openwfm.server.worker import enqueue, new_job
 
@@ -52,10 +52,7 @@ async def get_job(job_id: str, p: CurrentUser, session: ReadDB) -> Job:
     """State (queued, running, succeeded, failed, cancelling, cancelled), stage, progress
     (0..1), result ids or the reason it failed."""
     require(p, "job", "read")
-    job = session.get(Job, job_id)
-    if job is None:
-        raise not_found("job", job_id)
-    return job
+    return get_visible(session, Job, job_id)
 
 
 @router.delete("/{job_id}", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
@@ -64,9 +61,7 @@ def cancel_job(job_id: str, p: CurrentUser, session: WriteDB) -> Job:
     """Cancel a job: a queued one never runs; a running one is stopped (state
     ``cancelling`` until its process has ended, then ``cancelled``). 409 when finished."""
     require(p, "job", "write")
-    job = session.get(Job, job_id)
-    if job is None:
-        raise not_found("job", job_id)
+    job = get_visible(session, Job, job_id)
     if job.state in FINISHED:
         raise HTTPException(status.HTTP_409_CONFLICT, f"job {job_id} already {job.state}")
     before = audit.snapshot(job)

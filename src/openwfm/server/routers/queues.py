@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 
 from openwfm.server.deps import CurrentUser, ReadDB
 from openwfm.server.models import HistoryInterval, Queue
-from openwfm.server.permissions import not_found, queue_filter, require
-from openwfm.server.routers.common import AUTH_ERRORS
+from openwfm.server.permissions import queue_filter, require
+from openwfm.server.routers.common import AUTH_ERRORS, get_visible
 from openwfm.server.schemas import HistoryRowOut, QueueOut
 
 router = APIRouter(prefix="/api/queues", tags=["queues"])
@@ -26,10 +26,7 @@ async def list_queues(p: CurrentUser, session: ReadDB) -> list[Queue]:
 
 
 def visible_queue(session: ReadDB, p: CurrentUser, queue_id: str) -> Queue:
-    row = session.scalar(sa.select(Queue).where(Queue.id == queue_id, queue_filter(p, Queue.id)))
-    if row is None:
-        raise not_found("queue", queue_id)
-    return row
+    return get_visible(session, Queue, queue_id, queue_filter(p, Queue.id))
 
 
 @router.get("/{queue_id}", response_model=QueueOut, responses=AUTH_ERRORS)

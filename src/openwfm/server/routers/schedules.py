@@ -22,7 +22,7 @@ from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.models import Agent, Queue, Schedule, ScheduleVersion, Segment
 from openwfm.server.permissions import Principal, agent_filter, not_found, require
-from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id
+from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id, get_visible
 from openwfm.server.schemas import (
     AgentDraftIn,
     ScheduleIn,
@@ -63,10 +63,7 @@ def _if_match(value: str | None) -> int:
                             f"If-Match {value!r} is not a draft revision") from None
 
 def _get(session: Session, schedule_id: int) -> Schedule:
-    sched = session.get(Schedule, schedule_id)
-    if sched is None:
-        raise not_found("schedule", schedule_id)
-    return sched
+    return get_visible(session, Schedule, schedule_id)
 
 def _bad(index: int, field: str, msg: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,

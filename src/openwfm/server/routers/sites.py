@@ -7,8 +7,8 @@ from fastapi import APIRouter
 
 from openwfm.server.deps import CurrentUser, ReadDB
 from openwfm.server.models import Site
-from openwfm.server.permissions import not_found, require
-from openwfm.server.routers.common import AUTH_ERRORS, Id
+from openwfm.server.permissions import require
+from openwfm.server.routers.common import AUTH_ERRORS, Id, get_visible
 from openwfm.server.schemas import SiteOut
 
 router = APIRouter(prefix="/api/sites", tags=["sites"])
@@ -23,7 +23,4 @@ async def list_sites(p: CurrentUser, session: ReadDB) -> list[Site]:
 @router.get("/{site_id}", response_model=SiteOut, responses=AUTH_ERRORS)
 async def get_site(site_id: Id, p: CurrentUser, session: ReadDB) -> Site:
     require(p, "site", "read")
-    row = session.get(Site, site_id)
-    if row is None:
-        raise not_found("site", site_id)
-    return row
+    return get_visible(session, Site, site_id)

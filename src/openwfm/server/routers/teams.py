@@ -7,8 +7,8 @@ from fastapi import APIRouter
 
 from openwfm.server.deps import CurrentUser, ReadDB
 from openwfm.server.models import Team
-from openwfm.server.permissions import not_found, require, team_filter
-from openwfm.server.routers.common import AUTH_ERRORS, Id
+from openwfm.server.permissions import require, team_filter
+from openwfm.server.routers.common import AUTH_ERRORS, Id, get_visible
 from openwfm.server.schemas import TeamOut
 
 router = APIRouter(prefix="/api/teams", tags=["teams"])
@@ -25,7 +25,4 @@ async def list_teams(p: CurrentUser, session: ReadDB) -> list[Team]:
 @router.get("/{team_id}", response_model=TeamOut, responses=AUTH_ERRORS)
 async def get_team(team_id: Id, p: CurrentUser, session: ReadDB) -> Team:
     require(p, "team", "read")
-    row = session.scalar(sa.select(Team).where(Team.id == team_id, team_filter(p, Team.id)))
-    if row is None:
-        raise not_found("team", team_id)
-    return row
+    return get_visible(session, Team, team_id, team_filter(p, Team.id))

@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, status
 from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.models import Agent, Client, PlannerClient, Role, Team, User
-from openwfm.server.permissions import not_found, require
-from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id
+from openwfm.server.permissions import require
+from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id, get_visible
 from openwfm.server.schemas import UserIn, UserOut
 from openwfm.server.security import hash_password
 
@@ -25,10 +25,7 @@ async def list_users(p: CurrentUser, session: ReadDB) -> list[User]:
 @router.get("/{user_id}", response_model=UserOut, responses=AUTH_ERRORS)
 async def get_user(user_id: Id, p: CurrentUser, session: ReadDB) -> User:
     require(p, "user", "read")
-    row = session.get(User, user_id)
-    if row is None:
-        raise not_found("user", user_id)
-    return row
+    return get_visible(session, User, user_id)
 
 
 def _bad(field: str, msg: str) -> HTTPException:
