@@ -7,6 +7,7 @@ Each sub-command lives in its own module and registers itself on `app`.
 from __future__ import annotations
 
 # Importing a module registers its commands on `app`; add one line per command module.
+from openwfm.cli import adherence as _adherence  # noqa: F401
 from openwfm.cli import capacity as _capacity  # noqa: F401
 from openwfm.cli import forecast as _forecast  # noqa: F401
 from openwfm.cli import imports as _imports  # noqa: F401

@@ -26,7 +26,7 @@ import pandas as pd
 from openwfm.errors import InputError
 from openwfm.intraday.states import AgentState
 
-__all__ = ["AgentEvent", "EventLog", "events_from_frame"]
+__all__ = ["AgentEvent", "EventLog", "events_from_frame", "read_events_csv"]
 
 
 @dataclass(frozen=True, order=True)
@@ -190,3 +190,34 @@ def events_from_frame(frame: pd.DataFrame, *, file: str | None = None) -> list[A
                              column=exc.location.column) from exc
     return out
 
+
+
+def read_events_csv(path: str, *, tz: str | None = None) -> list[AgentEvent]:
+    """Read an openwfm event CSV: ``event_id``, ``agent_id``, ``state``, ``at`` (ISO 8601
+    with offset; naive times are local to `tz`). Errors name the file, row and column."""
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from openwfm.io.intervals import parse_times, read_text_table, strip_text
+
+    p = Path(path)
+    raw = read_text_table(p)
+    missing = [c for c in ("event_id", "agent_id", "state", "at") if c not in raw.columns]
+    if missing:
+        raise InputError(f"missing column(s) {missing}; the file has {list(raw.columns)} "
+                         "(a vendor export? give --preset or --mapping)", file=p.name,
+                         column=missing[0])
+    if raw.empty:
+        raise InputError("no data rows", file=p.name)
+    agent = strip_text(raw["agent_id"])
+    at = parse_times(raw["at"], tz=ZoneInfo(tz) if tz else None, file=p.name, column="at",
+                     groups=agent)
+    out = []
+    for i, (eid, a, s, t) in enumerate(zip(strip_text(raw["event_id"]), agent,
+                                           strip_text(raw["state"]), at, strict=True)):
+        try:
+            out.append(AgentEvent.make(eid, a, s, t))
+        except InputError as exc:
+            raise InputError(exc.message, file=p.name, row=int(raw.index[i]) + 1,
+                             column=exc.location.column) from exc
+    return out
