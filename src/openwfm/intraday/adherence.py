@@ -31,6 +31,7 @@ Reynolds, P. (2003). Call Center Staffing, ch. 7 (schedule adherence and conform
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -153,26 +154,71 @@ def _check_segments(seg: pd.DataFrame, *, file: str | None = None,
     return seg
 
 
-def _as_log(events: EventLog | pd.DataFrame) -> EventLog:
+def _timelines(events: EventLog | pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """agent -> (event times in ns, state indexes), in timeline order ((at, event_id)),
+    with the same rules as `EventLog` (repeats once, a reused id with other content is an
+    error); a table is handled column-wise."""
+    code = {s: i for i, s in enumerate(_STATE_LIST)}
     if isinstance(events, EventLog):
-        return events
-    log = EventLog()
-    log.add(events_from_frame(events))
-    return log
+        out = {}
+        for agent in events.agents:
+            tl = events.timeline(agent)
+            out[agent] = (np.array([pd.Timestamp(t).value for t, _ in tl], dtype=np.int64),
+                          np.array([code[x] for _, x in tl], dtype=np.int64))
+        return out
+    missing = [c for c in ("event_id", "agent_id", "state", "at") if c not in events.columns]
+    if missing:
+        raise InputError(f"missing column(s) {missing}", column=missing[0])
+    at = events["at"]
+    if not isinstance(at.dtype, pd.DatetimeTZDtype):
+        # text or naive times: validate row by row (clear messages), the slow path
+        log = EventLog()
+        log.add(events_from_frame(events))
+        return _timelines(log)
+    df = pd.DataFrame({"event_id": events["event_id"].astype(str).to_numpy(),
+                       "agent_id": events["agent_id"].astype(str).to_numpy(),
+                       "state": events["state"].astype(str).to_numpy(),
+                       "at": pd.DatetimeIndex(at).tz_convert("UTC").as_unit("ns").asi8})
+    bad = ~df["state"].isin(code)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"unknown state {df['state'].iloc[i]!r}, expected one of "
+                         f"{list(code)}", row=i + 1, column="state")
+    df = df.drop_duplicates()
+    dup = df["event_id"].duplicated(keep=False)
+    if dup.any():
+        eid = df.loc[dup, "event_id"].iloc[0]
+        raise InputError(f"event_id '{eid}' is used by two different events",
+                         column="event_id")
+    df = df.sort_values(["agent_id", "at", "event_id"], kind="stable")
+    agents = df["agent_id"].to_numpy()
+    cut = np.flatnonzero(agents[1:] != agents[:-1]) + 1
+    times = np.split(df["at"].to_numpy(), cut)
+    states = np.split(df["state"].map(code).to_numpy(dtype=np.int64), cut)
+    names = agents[np.concatenate([[0], cut])] if len(agents) else []
+    return {str(n): (t, x) for n, t, x in zip(names, times, states, strict=True)}
+
+
+def _midnights(zone: ZoneInfo, first_ns: int, last_ns: int) -> tuple[np.ndarray, list]:
+    """Local midnights (UTC ns) of `zone` from the day of `first_ns` to the day after the
+    day of `last_ns`, and their dates (DST-safe: each local date is localized)."""
+    first = pd.Timestamp(first_ns, tz="UTC").tz_convert(zone)
+    last = pd.Timestamp(last_ns, tz="UTC").tz_convert(zone)
+    days = pd.date_range(first.normalize().tz_localize(None),
+                         last.normalize().tz_localize(None) + pd.Timedelta(days=1), freq="D")
+    return (days.tz_localize(zone, ambiguous=False, nonexistent="shift_forward").asi8,
+            [d.date() for d in days])
 
 
 def _agent_pieces(
     times_ns: np.ndarray, state_idx: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray,
-    seg_act: np.ndarray, zone: ZoneInfo, end_ns: int,
+    seg_act: np.ndarray, all_mids: np.ndarray, end_ns: int,
 ) -> tuple[np.ndarray, ...]:
-    """Elementary pieces of one agent: (start_ns, end_ns, state, activity or -1, day)."""
-    first = pd.Timestamp(int(seg_start.min()), tz="UTC").tz_convert(zone)
-    last = pd.Timestamp(int(seg_end.max()) - 1, tz="UTC").tz_convert(zone)
-    days = pd.date_range(first.normalize().tz_localize(None), last.normalize().tz_localize(None),
-                         freq="D")
-    # local midnights of the days touched, and the one after the last (DST-safe: localize)
-    mids = pd.DatetimeIndex(days.append(pd.DatetimeIndex([days[-1] + pd.Timedelta(days=1)])))
-    mids_ns = mids.tz_localize(zone, ambiguous=False, nonexistent="shift_forward").asi8
+    """Elementary pieces of one agent: (start_ns, end_ns, state, activity or -1, index of
+    the local day in `all_mids`)."""
+    i0 = int(np.searchsorted(all_mids, seg_start.min(), side="right")) - 1
+    i1 = int(np.searchsorted(all_mids, seg_end.max() - 1, side="right"))
+    mids_ns = all_mids[i0:i1 + 1]
     lo, hi = int(mids_ns[0]), min(int(mids_ns[-1]), end_ns)
     if hi <= lo:
         empty = np.array([], dtype=np.int64)
@@ -185,7 +231,7 @@ def _agent_pieces(
     j = np.searchsorted(seg_start, a, side="right") - 1
     covered = (j >= 0) & (a < seg_end[np.maximum(j, 0)])
     act = np.where(covered, seg_act[np.maximum(j, 0)], -1)
-    day = np.searchsorted(mids_ns, a, side="right") - 1
+    day = np.searchsorted(mids_ns, a, side="right") - 1 + i0
     return a, b, state, act, day
 
 
@@ -241,12 +287,12 @@ def compute_adherence(
     if missing:
         raise InputError(f"no time zone for site(s) {missing}: give site_tz", column="site")
     zones = {s: _zone(site_tz[s], s) for s in set(seg["site"])}
-    log = _as_log(events)
+    timelines = _timelines(events)
     if as_of is None:
-        last_event = max((e.at for e in log.events()), default=None)
         end_ns = int(seg["end"].max().value)
-        if last_event is not None:
-            end_ns = max(end_ns, int(pd.Timestamp(last_event).value))
+        for times_ns, _ in timelines.values():
+            if len(times_ns):
+                end_ns = max(end_ns, int(times_ns[-1]))
     else:
         ts = pd.Timestamp(as_of)
         if ts.tzinfo is None:
@@ -255,20 +301,29 @@ def compute_adherence(
     if "team" not in seg.columns:
         seg = seg.assign(team=seg["site"])
     act_code = {a.value: i for i, a in enumerate(_ACT_LIST)}
-    state_code = {s: i for i, s in enumerate(_STATE_LIST)}
+    seg = seg.sort_values(["agent_id", "start"], kind="stable")
+    s_start = pd.DatetimeIndex(seg["start"]).as_unit("ns").asi8
+    s_end = pd.DatetimeIndex(seg["end"]).as_unit("ns").asi8
+    s_act = seg["activity"].map(act_code).to_numpy(dtype=np.int64)
+    s_agent = seg["agent_id"].astype(str).to_numpy()
+    bounds = np.concatenate([[0], np.flatnonzero(s_agent[1:] != s_agent[:-1]) + 1,
+                             [len(seg)]])
+    site_of = seg["site"].to_numpy()
+    team_of = seg["team"].to_numpy()
+    mids = {}
+    for site in set(seg["site"]):
+        on = (site_of == site)
+        mids[site] = _midnights(zones[site], int(s_start[on].min()), int(s_end[on].max()) - 1)
+    empty = (np.array([], dtype=np.int64), np.array([], dtype=np.int64))
 
     agent_rows: list[dict[str, object]] = []
     spell_rows: list[tuple[object, ...]] = []
-    for agent, g in seg.sort_values("start").groupby("agent_id", sort=True):
-        site, team = g["site"].iloc[0], g["team"].iloc[0]
-        zone = zones[site]
-        tl = log.timeline(str(agent))
-        times_ns = np.array([pd.Timestamp(t).value for t, _ in tl], dtype=np.int64)
-        states = np.array([state_code[s] for _, s in tl], dtype=np.int64)
-        a, b, st, act, day = _agent_pieces(
-            times_ns, states, g["start"].astype("int64").to_numpy(),
-            g["end"].astype("int64").to_numpy(),
-            np.array([act_code[x] for x in g["activity"]]), zone, end_ns)
+    for i0, i1 in itertools.pairwise(bounds):
+        agent, site, team = s_agent[i0], site_of[i0], team_of[i0]
+        all_mids, dates = mids[site]
+        times_ns, states = timelines.get(agent, empty)
+        a, b, st, act, day = _agent_pieces(times_ns, states, s_start[i0:i1], s_end[i0:i1],
+                                           s_act[i0:i1], all_mids, end_ns)
         if len(a) == 0:
             continue
         dur = (b - a) / _NS
@@ -289,19 +344,20 @@ def compute_adherence(
                 spell_rows.append((agent, int(a[first[r]]), int(b[last[r]]), float(total[r]),
                                    _ACT_LIST[act[first[r]]].value,
                                    _STATE_LIST[st[first[r]]].value, bool(counted[r])))
-        first_day = pd.Timestamp(int(a[0]), tz="UTC").tz_convert(zone).date()
-        ndays = int(day.max()) + 1
+        d0 = int(day.min())
+        dd = day - d0
+        ndays = int(dd.max()) + 1
         per = {
-            "scheduled_s": np.bincount(day, weights=dur * sched, minlength=ndays),
-            "out_of_adherence_s": np.bincount(day, weights=dur * counted_piece,
+            "scheduled_s": np.bincount(dd, weights=dur * sched, minlength=ndays),
+            "out_of_adherence_s": np.bincount(dd, weights=dur * counted_piece,
                                               minlength=ndays),
-            "scheduled_work_s": np.bincount(day, weights=dur * (act == _WORK),
+            "scheduled_work_s": np.bincount(dd, weights=dur * (act == _WORK),
                                             minlength=ndays),
-            "worked_s": np.bincount(day, weights=dur * _WORKED[st], minlength=ndays),
+            "worked_s": np.bincount(dd, weights=dur * _WORKED[st], minlength=ndays),
         }
         for d in range(ndays):
             agent_rows.append({"agent_id": agent, "team": team, "site": site,
-                               "day": first_day + pd.Timedelta(days=d),
+                               "day": dates[d0 + d],
                                **{k: float(v[d]) for k, v in per.items()}})
     cols = ["agent_id", "team", "site", "day", "scheduled_s", "out_of_adherence_s",
             "scheduled_work_s", "worked_s"]
