@@ -237,3 +237,19 @@ def test_live_spell_start_equals_the_batch_spell(offset_s: int, rnd: random.Rand
     else:
         assert len(running) == 1 and running["start"].iloc[0] == pd.Timestamp(got)
     assert np.isfinite(r.by_agent["scheduled_s"]).all()
+
+
+def test_an_event_table_follows_the_event_log_rules() -> None:
+    e = ev(EVENTS)
+    clash = pd.concat([e, e.iloc[[1]].assign(state="meal")])
+    with pytest.raises(InputError, match="two different events"):
+        compute_adherence(seg(SHIFT), clash, {"s": "UTC"})
+    with pytest.raises(InputError) as err:
+        compute_adherence(seg(SHIFT), e.assign(state=["available", "lunch", *e["state"][2:]]),
+                          {"s": "UTC"})
+    assert (err.value.location.row, err.value.location.column) == (2, "state")
+    # a table and an EventLog of the same events give the same result
+    log = EventLog()
+    log.add(events_from_frame(e))
+    pd.testing.assert_frame_equal(compute_adherence(seg(SHIFT), e, {"s": "UTC"}).by_agent,
+                                  compute_adherence(seg(SHIFT), log, {"s": "UTC"}).by_agent)
