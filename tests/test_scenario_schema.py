@@ -355,3 +355,17 @@ def test_rule_pack_versions_inherit_builtin_values() -> None:
     assert (v.max_weekly_h, v.max_daily_h, v.weekend_days) == (40, 10, (5, 6))
     with pytest.raises(InputError, match="did you mean 'weekend_days'"):
         parse_config({"rule_packs": {"XX": {"weekend_dayz": [4, 5]}}}, file="s.toml")
+
+
+def test_simulation_section_sets_the_plan_simulation(case: Path) -> None:
+    from openwfm.app.stages import REPLICATIONS, SEED, simulation_settings
+
+    (case / "s.toml").write_text(TOML + "\n[simulation]\nreplications = 3\nseed = 11\n")
+    s = simulation_settings(load_scenario(case / "s.toml"))
+    assert (s.replications, s.seed) == (3, 11)
+    (case / "s.toml").write_text(TOML)
+    s = simulation_settings(load_scenario(case / "s.toml"))
+    assert (s.replications, s.seed) == (REPLICATIONS, SEED)
+    (case / "s.toml").write_text(TOML + "\n[simulation]\nreplicatons = 3\n")
+    with pytest.raises(InputError, match="did you mean 'replications'"):
+        load_scenario(case / "s.toml")

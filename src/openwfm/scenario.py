@@ -272,7 +272,7 @@ def scenario_from_dict(raw: dict[str, Any], *, base: Path, file: str = "<scenari
     )
 
 
-_SECTIONS = ("currency", "scheduling", "capacity", "demo")
+_SECTIONS = ("currency", "scheduling", "simulation", "capacity", "demo")
 """Keys kept in `Scenario.extra` (validated, converted by their packages)."""
 
 

@@ -48,11 +48,32 @@ from pydantic_core import PydanticCustomError
 from openwfm.errors import InputError
 
 __all__ = [
-    "DEFAULT_COST_PER_MISSED_CONTACT", "AgentSpec", "BreakSpec", "CapacitySiteSpec",
-    "CapacitySpec", "Channel", "DemoQueueSpec", "DemoSpec", "DriverSpec", "HiringSpec",
-    "LaunchSpec", "ProfileSpec", "QueueSpec", "RosterSpec", "RulePackSpec", "RulePacks",
-    "ScenarioFile", "SchedulingSpec", "ShiftSpec", "SiteSpec", "SkillSpec", "TransferSpec",
-    "VariantSpec", "nearest", "validate",
+    "DEFAULT_COST_PER_MISSED_CONTACT",
+    "AgentSpec",
+    "BreakSpec",
+    "CapacitySiteSpec",
+    "CapacitySpec",
+    "Channel",
+    "DemoQueueSpec",
+    "DemoSpec",
+    "DriverSpec",
+    "HiringSpec",
+    "LaunchSpec",
+    "ProfileSpec",
+    "QueueSpec",
+    "RosterSpec",
+    "RulePackSpec",
+    "RulePacks",
+    "ScenarioFile",
+    "SchedulingSpec",
+    "ShiftSpec",
+    "SimulationSpec",
+    "SiteSpec",
+    "SkillSpec",
+    "TransferSpec",
+    "VariantSpec",
+    "nearest",
+    "validate",
 ]
 
 DEFAULT_COST_PER_MISSED_CONTACT = 10.0
@@ -408,6 +429,18 @@ class SchedulingSpec(Spec):
               "effective_from."))
 
 
+# ------------------------------------------------------------------------ simulation
+class SimulationSpec(Spec):
+    """The ``[simulation]`` section: how a planning run (`openwfm plan`, `openwfm demo`)
+    simulates the plan (``openwfm plan --seed`` overrides the seed)."""
+
+    replications: int = Field(5, ge=1, le=10_000, description="Independent replications "
+                              "of the plan week (>= 2 for confidence intervals).",
+                              examples=[5], json_schema_extra={"unit": "runs"})
+    seed: int = Field(20260330, ge=0, description="Root random seed: same inputs and seed, "
+                      "same outputs.", examples=[20260330])
+
+
 # ------------------------------------------------------------------------ capacity
 class HiringSpec(Spec):
     """``[capacity.hiring]``: the hiring pipeline."""
@@ -731,6 +764,7 @@ class ScenarioFile(Spec):
                       Discriminator(_agents_kind)] = Field(
         [], description="Agents CSV path, or [[agents]] tables.", examples=["agents.csv"])
     scheduling: SchedulingSpec | None = Field(None, description="[scheduling].")
+    simulation: SimulationSpec | None = Field(None, description="[simulation].")
     capacity: CapacitySpec | None = Field(None, description="[capacity].")
     demo: DemoSpec | None = Field(None, description="[demo] (the demo center's history "
                                   "model).")

@@ -43,8 +43,8 @@ def plan(
     history: pd.DataFrame,
     *,
     weeks: int | None = None,
-    seed: int = st.SEED,
-    replications: int = st.REPLICATIONS,
+    seed: int | None = None,
+    replications: int | None = None,
     stages: Collection[str] = STAGES,
     on_stage: Callable[[str, float], None] | None = None,
 ) -> PlanResult:
@@ -62,8 +62,9 @@ def plan(
         of its ``[capacity]`` section that open later).
     weeks : int, optional
         Weeks to plan from the scenario's ``plan_start`` (default: its ``plan_days``).
-    seed, replications : int
-        Of the simulation (the only random stage).
+    seed, replications : int, optional
+        Of the simulation (the only random stage); default: the scenario's
+        ``[simulation]`` section (`openwfm.app.stages.simulation_settings`).
     stages : collection of str
         Which of `STAGES` to run; ``forecast`` and ``staffing`` always run. Without
         ``schedule``, ``simulate`` simulates the requirement.
@@ -99,6 +100,9 @@ def plan(
             on_stage(name, timings[name])
         return out
 
+    settings = st.simulation_settings(scenario)
+    seed = settings.seed if seed is None else seed
+    replications = settings.replications if replications is None else replications
     forecast = timed("forecast", st.forecast_stage, scenario, history)
     summary = st.forecast_summary(forecast, st.scenario_history(scenario, history))
     requirement = timed("staffing", st.staffing_stage, scenario, forecast.frame)

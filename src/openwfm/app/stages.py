@@ -17,6 +17,7 @@ from openwfm.app.result import PlannedSchedule, PlannedSimulation, SummaryLine
 from openwfm.capacity.run import CapacityResult, run_capacity, summary_lines
 from openwfm.forecast.engine import ForecastResult, forecast_queues
 from openwfm.scenario import Scenario
+from openwfm.schema import SimulationSpec, validate
 
 __all__ = [
     "REPLICATIONS",
@@ -30,17 +31,35 @@ __all__ = [
     "schedule_summary",
     "simulate_stage",
     "simulate_summary",
+    "simulation_settings",
     "staffing_frame",
     "staffing_stage",
     "staffing_summary_lines",
 ]
 
-#: Replications and seed of the simulate stage (a plan's default).
-REPLICATIONS = 5
-SEED = 20260330
+#: Replications and seed of the simulate stage when the scenario has no ``[simulation]``
+#: section (`openwfm.schema.SimulationSpec`'s defaults).
+REPLICATIONS = SimulationSpec().replications
+SEED = SimulationSpec().seed
 #: Capacity solves in a planning run: wall-clock limit per solve (s) and relative MIP gap.
 CAPACITY_TIME_LIMIT_S = 0.75
 CAPACITY_MIP_GAP = 2e-2
+
+
+def simulation_settings(scenario: Scenario) -> SimulationSpec:
+    """The scenario's ``[simulation]`` section (replications, seed), defaults filled in.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> sc = Scenario(name="t", interval_s=1800, sites=(), queues=(), agents=(),
+    ...               plan_start=date(2026, 3, 30), extra={"simulation": {"seed": 7}})
+    >>> s = simulation_settings(sc)
+    >>> s.seed, s.replications
+    (7, 5)
+    """
+    return validate(SimulationSpec, scenario.extra.get("simulation", {}),
+                    file=str(scenario.source or "<scenario>"), prefix="simulation")
 
 
 def plan_intervals(scenario: Scenario) -> pd.DatetimeIndex:

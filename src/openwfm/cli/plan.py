@@ -30,7 +30,6 @@ def run_plan_command(command: str, scenario: Scenario, history: pd.DataFrame, ou
                      seed: int | None = None) -> None:
     """Plan, write `out` atomically, optionally save the run in `db`, print the summary."""
     from openwfm.app import STAGES, plan
-    from openwfm.app.stages import SEED
     from openwfm.app.writers import write_plan
     from openwfm.io.atomic import atomic_dir
 
@@ -53,7 +52,7 @@ def run_plan_command(command: str, scenario: Scenario, history: pd.DataFrame, ou
             started(STAGES.index(name) + 1)
 
         started(0)
-        result = plan(scenario, history, weeks=weeks, seed=SEED if seed is None else seed,
+        result = plan(scenario, history, weeks=weeks, seed=seed,
                       on_stage=done)
     with atomic_dir(out) as tmp:
         write_plan(result, tmp)
@@ -95,8 +94,9 @@ def plan_command(
                                      help="Weeks to plan from plan_start (default: the "
                                      "scenario's plan_days)."),
     db: str | None = typer.Option(None, "--db", help=_DB_HELP, callback=options.database_url),
-    seed: int | None = typer.Option(None, "--seed", help="Seed of the simulation "
-                                    "(default 20260330): same inputs and seed, same outputs.",
+    seed: int | None = typer.Option(None, "--seed", help="Seed of the simulation (default: the "
+                                    "scenario's \\[simulation] seed, else 20260330): same "
+                                    "inputs and seed, same outputs.",
                                     callback=options.in_range(0, options.MAX_SEED)),
 ) -> None:
     """Plan your own center end to end: forecast, staffing, schedule, simulation and
