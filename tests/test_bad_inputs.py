@@ -277,3 +277,104 @@ def test_the_console_script_prints_no_traceback(base: Path, tmp_path: Path) -> N
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
     assert "'od'" not in res.stdout
+
+
+def _set_cell(name: str, row: int, column: str, value: str) -> Callable[[Path], None]:
+    def setup(d: Path) -> None:
+        df = pd.read_csv(d / name, dtype=str, keep_default_na=False)
+        df.loc[row - 1, column] = value
+        df.to_csv(d / name, index=False)
+    return setup
+
+
+STAFF = ["staff", "staff.csv", "-o", "o.csv"]
+# (id, setups, arguments, text the message must contain): inputs accepted silently before
+SILENT: list[tuple[str, list[Callable[[Path], None]], list[str], str]] = [
+    ("staff: duplicated header", [_write("staff.csv", "volume,aht_s,aht_s\n10,300,200\n")],
+     STAFF, "appears twice"),
+    ("staff: interval_s 7", [_write("staff.csv", "volume,aht_s,interval_s\n10,300,7\n")],
+     STAFF, "interval_s"),
+    ("staff: interval_s 1e9", [_write("staff.csv", "volume,aht_s,interval_s\n10,300,1e9\n")],
+     STAFF, "interval_s"),
+    ("staff: invalid zone", [_write("staff.csv", "volume,aht_s,tz\n10,300,Mars/Base\n")],
+     STAFF, "'tz'"),
+    ("staff: email rows without interval_start",
+     [_write("staff.csv", "queue,volume,aht_s,channel,sl_seconds\nm,10,300,email,86400\n"
+                          "m,12,300,email,86400\n")], STAFF, "interval_start"),
+    ("staff: 15-min data as 30-min",
+     [_write("staff.csv", "interval_start,volume,aht_s\n2026-03-02T08:00:00Z,10,300\n"
+                          "2026-03-02T08:15:00Z,10,300\n")], STAFF, "overlap"),
+    ("staff: duplicated row", [_edit("staff.csv", _first_row_doubled)], STAFF, "twice"),
+    ("staff: volume 1e300", [_set_cell("staff.csv", 1, "volume", "1e300")], STAFF,
+     "at most"),
+    ("staff: volume 1e100", [_set_cell("staff.csv", 1, "volume", "1e100")], STAFF,
+     "at most"),
+    ("staff: volume 1e20", [_set_cell("staff.csv", 1, "volume", "1e20")], STAFF, "at most"),
+    ("staff: traffic beyond the models", [_set_cell("staff.csv", 1, "volume", "9000000"),
+                                          _set_cell("staff.csv", 1, "aht_s", "3000")],
+     STAFF, "Erlangs"),
+    ("staff --method simulation: volume 1e6", [_set_cell("staff.csv", 1, "volume", "1e6")],
+     [*STAFF, "--method", "simulation"], "at most"),
+    ("staff: a row missing a field", [_edit("staff.csv", lambda t: t.rstrip("\n")[:-4] + "\n")],
+     STAFF, "row 2"),
+    ("staff: not UTF-8", [_write("staff.csv", b"volume,aht_s,queue\n10,300,caf\xe9\n")],
+     STAFF, "UTF-8"),
+    ("schedule: duplicated requirement row", [_edit("req.csv", _first_row_doubled)],
+     ["schedule", "sc.toml", "req.csv", "-o", "o"], "twice"),
+    ("schedule: agents 1e300", [_set_cell("req.csv", 1, "agents", "1e300")],
+     ["schedule", "sc.toml", "req.csv", "-o", "o"], "agents"),
+    ("simulate: aht_s 0", [_set_cell("forecast.csv", 3, "aht_s", "0")], SIM, "aht_s"),
+    ("simulate: duplicated forecast row", [_edit("forecast.csv", _first_row_doubled)], SIM,
+     "twice"),
+    ("simulate: volume 1e300", [_set_cell("forecast.csv", 1, "volume", "1e300")], SIM,
+     "volume"),
+    ("simulate: agents 1e9", [_set_cell("req.csv", 1, "agents", "1e9")], SIM, "agents"),
+    ("simulate: forecast a year away", [_edit("forecast.csv",
+                                              lambda t: t.replace("2026-03", "2027-03"))],
+     SIM, "interval_start"),
+    ("capacity: history of other queues",
+     [_edit("history.csv", lambda t: t.replace("fr-voice", "zz"))],
+     ["capacity", "sc.toml", "--history", "history.csv", "-o", "o"], "'zz'"),
+    ("backtest: too short a history",
+     [_edit("history.csv", lambda t: "\n".join(t.splitlines()[:3 * 48 + 1]) + "\n")],
+     ["backtest", "history.csv", "--min-train-days", "14", "-o", "o.csv"], "not enough"),
+    ("import intervals: thousands separator",
+     [_write("iv.csv", 'interval_start,volume\n2026-03-02T08:00:00Z,"1,234"\n'
+                       "2026-03-02T08:30:00Z,5\n")],
+     ["import", "intervals", "iv.csv", "-o", "o.csv"], "thousands"),
+    ("import intervals: duration 1:75",
+     [_write("iv.csv", "interval_start,volume,aht_s\n2026-03-02T08:00:00Z,3,1:75\n"
+                       "2026-03-02T08:30:00Z,5,1:00\n")],
+     ["import", "intervals", "iv.csv", "-o", "o.csv"], "below 60"),
+    ("import intervals: mapping naming missing columns",
+     [_write("m.toml", '"Skill" = "queue"\n')],
+     ["import", "intervals", "iv.csv", "--map", "m.toml", "-o", "o.csv"], "not in the"),
+    ("import calls: duplicated call_id",
+     [_write("c.csv", "call_id,arrival,outcome,wait_s,handle_s\n"
+                      "1,2026-03-02T08:00:00Z,served,3,100\n1,2026-03-02T08:00:00Z,served,3,100\n")],
+     ["import", "calls", "c.csv", "--format", "csv", "-o", "o.csv"], "twice"),
+    ("import calls: a row missing its last field",
+     [_write("c.csv", "arrival,outcome,wait_s,handle_s,agent\n"
+                      "2026-03-02T08:00:00Z,served,3,100,a\n2026-03-02T08:01:00Z,served,3,100\n")],
+     ["import", "calls", "c.csv", "--format", "csv", "-o", "o.csv"], "row 2"),
+    ("import calls: file cut mid-line",
+     [_edit("calls.csv", lambda t: t[: len(t) // 2 + 7])], CALLS, "fields"),
+    ("import calls: queue 1e300", [_set_cell("calls.csv", 4, "queue", "1e300")], CALLS,
+     "queue"),
+    ("import calls: handle_s 1e300", [_set_cell("calls.csv", 2, "handle_s", "1e300")], CALLS,
+     "at most"),
+    ("import calls: wait_s 1e300", [_set_cell("calls.csv", 2, "wait_s", "1e300")], CALLS,
+     "at most"),
+]
+
+
+@pytest.mark.parametrize(("setups", "args", "expect"), [c[1:] for c in SILENT],
+                         ids=[c[0] for c in SILENT])
+def test_input_once_accepted_silently_is_refused(
+        base: Path, tmp_path: Path, setups: list[Callable[[Path], None]], args: list[str],
+        expect: str) -> None:
+    d = tmp_path / "work"
+    shutil.copytree(base, d)
+    for setup in setups:
+        setup(d)
+    _assert_refused(d, args, expect)

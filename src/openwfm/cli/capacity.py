@@ -57,10 +57,11 @@ def capacity(
     history = None
     path = history_file or scenario.history_path
     if path is not None:
-        from openwfm.io.intervals import read_interval_csv
+        from openwfm.io.intervals import check_queues, read_interval_csv
 
         history = read_interval_csv(path, tz=scenario.plan_tz,
                                     interval_s=scenario.interval_s).frame
+        check_queues(history, [q.id for q in scenario.queues], file=str(path))
     elif "demo" in scenario.extra:
         from openwfm.demo import demo_history
 

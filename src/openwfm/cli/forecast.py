@@ -206,7 +206,12 @@ def backtest(
                       n_jobs=jobs, **_zones(table, tz, holidays, queue_tz, queue_holidays))
     acc = result.accuracy
     if acc.empty:
-        console.print("[yellow]not enough history for a backtest with these settings[/]")
+        from openwfm.errors import InputError
+
+        raise InputError(f"not enough history for a backtest: --min-train-days "
+                         f"{min_train_days} and --horizon-days {horizon_days} need at least "
+                         f"{min_train_days + horizon_days} open days of history per queue",
+                         file=str(history))
     print_accuracy(acc)
     for line in result.warnings:
         console.print(f"[yellow]warning: {line}[/]")

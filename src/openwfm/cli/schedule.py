@@ -10,6 +10,9 @@ from rich.table import Table
 from openwfm.cli import options
 from openwfm.cli.app import app, console
 
+#: The largest requirement of one queue and interval (docs/scheduling.md).
+MAX_REQUIRED_AGENTS = 100_000.0
+
 
 @app.command()
 def schedule(
@@ -77,12 +80,13 @@ def schedule(
     from openwfm.scheduling.weeks import schedule_weeks
 
     sc = load_scenario(scenario)
-    try:
-        req = pd.read_csv(requirement)
-    except FileNotFoundError as exc:
-        raise InputError("file not found", file=str(requirement)) from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"not a valid CSV: {exc}", file=str(requirement)) from exc
+    from openwfm.io.records import check_range, check_unique_rows, read_csv_frame
+
+    req = read_csv_frame(requirement)
+    check_unique_rows(req, ("queue", "interval_start"), file=str(requirement),
+                      what="requirement interval")
+    # more agents than a roster can hold are a typo; the solver would not say so
+    check_range(req, "agents", file=str(requirement), lo=0, hi=MAX_REQUIRED_AGENTS)
     if "interval_start" in req.columns:
         ts = pd.to_datetime(req["interval_start"], utc=True, errors="coerce")
         if ts.isna().any():

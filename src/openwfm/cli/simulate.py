@@ -20,15 +20,40 @@ _DEFS = (
 )
 
 
+#: Bounds of what a simulation computes (docs/simulation.md): contacts of one interval and
+#: agents on duty in one interval. Beyond them the run takes hours or exhausts memory.
+MAX_SIMULATED_VOLUME = 1_000_000.0
+MAX_SIMULATED_AGENTS = 100_000.0
+MAX_AHT_S = 7 * 86_400.0
+
+
 def _read_csv(path: Path):
+    from openwfm.io.records import read_csv_frame
+
+    return read_csv_frame(path)
+
+
+def _check_forecast(fc, path: Path) -> None:
+    """Volumes and handle times a simulation can run, one row per queue and interval."""
+    import numpy as np
     import pandas as pd
 
-    from openwfm.errors import InputError
+    from openwfm.io.records import check_range, check_unique_rows
 
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV: {exc}", file=str(path)) from exc
+    file = str(path)
+    check_unique_rows(fc, ("queue", "interval_start"), file=file, what="interval")
+    check_range(fc, "volume", file=file, lo=0, hi=MAX_SIMULATED_VOLUME)
+    if "aht_s" in fc.columns:
+        busy = (pd.to_numeric(fc["volume"], errors="coerce") > 0).to_numpy() \
+            if "volume" in fc.columns else np.ones(len(fc), dtype=bool)
+        check_range(fc, "aht_s", file=file, lo=0, hi=MAX_AHT_S, lo_open=True, where=busy)
+
+
+def _check_staffing(df, path: Path) -> None:
+    from openwfm.io.records import check_range, check_unique_rows
+
+    check_unique_rows(df, ("queue", "interval_start"), file=str(path), what="interval")
+    check_range(df, "agents", file=str(path), lo=0, hi=MAX_SIMULATED_AGENTS)
 
 
 @app.command(short_help=(
@@ -82,6 +107,7 @@ def simulate(
                          "--staffing REQUIREMENT.csv")
     sc = load_scenario(scenario)
     fc = _read_csv(forecast)
+    _check_forecast(fc, forecast)
     files = {"forecast": str(forecast)}
     if schedule is not None:
         seg = _read_csv(schedule)
@@ -97,7 +123,9 @@ def simulate(
                            busyness_cv=busyness_cv, files=files)
     else:
         files["staffing"] = str(staffing)
-        model = plan_model(sc, fc, staffing=_read_csv(staffing), handle=handle,  # type: ignore[arg-type]
+        staff_df = _read_csv(staffing)  # type: ignore[arg-type]
+        _check_staffing(staff_df, staffing)  # type: ignore[arg-type]
+        model = plan_model(sc, fc, staffing=staff_df, handle=handle,
                            handle_cv=handle_cv, busyness_cv=busyness_cv, files=files)
     with console.status(f"simulating {replications} replications ..."):
         res = run(model, replications=replications, seed=seed)

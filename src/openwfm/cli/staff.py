@@ -33,6 +33,9 @@ def solver_for(method: Method, replications: int = 20, seed: int = 0):
     raise ValueError(f"unknown method {method}")  # pragma: no cover - Enum is exhaustive
 
 
+#: The largest volume of one row that `--method simulation` simulates (docs/staffing.md).
+MAX_SIMULATED_VOLUME = 100_000.0
+
 # paragraphs are single lines: typer/rich reflows them to the terminal width
 HELP = "\n\n".join([
     'Staff every row of IN.csv (one row per queue and interval) and write OUT.csv.',
@@ -81,24 +84,22 @@ def staff(
     seed: int = typer.Option(0, "--seed", help="Root random seed (--method simulation).",
                       callback=options.in_range(0, options.MAX_SEED)),
 ) -> None:
-    import pandas as pd
-
     from openwfm.io.atomic import atomic_path
+    from openwfm.io.records import read_csv_frame
     from openwfm.staffing import staff_frame
     from openwfm.staffing.frame import require_email_times
 
     name = str(in_csv)
-    if not in_csv.is_file():
-        raise InputError("input file not found", file=name)
-    try:
-        df = pd.read_csv(in_csv, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV: {exc}", file=name) from exc
-    df.columns = [str(c).strip() for c in df.columns]
+    df = read_csv_frame(in_csv, text=True)
     if len(df.columns) == 1 and ";" in df.columns[0] and "volume" not in df.columns:
         raise InputError(f"expected comma-separated columns, got the header {df.columns[0]!r} "
                          "(semicolon-separated?)", file=name)
     require_email_times(df, file=name)
+    if method is Method.SIMULATION:
+        from openwfm.io.records import check_range
+
+        # each row is simulated replications x (a few) times: beyond this it takes hours
+        check_range(df, "volume", file=name, lo=0, hi=MAX_SIMULATED_VOLUME)
     result = staff_frame(df, file=name, solver=solver_for(method, replications, seed))
     with atomic_path(out) as tmp:
         result.to_csv(tmp, index=False)

@@ -33,7 +33,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -705,6 +705,26 @@ def read_interval_csv(
                             interval_s=interval_s)
     out = out.sort_values(["queue", "interval_start"], kind="stable").reset_index(drop=True)
     return IntervalTable(frame=out, interval_s=step, source=name)
+
+
+def check_queues(frame: pd.DataFrame, known: Sequence[str], *, file: str,
+                 what: str = "the scenario") -> None:
+    """Refuse a history whose queues are not those of `what` (a plan computed from a history
+    of other queues is 0 everywhere, without a word).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"queue": ["fr", "zz"]})
+    >>> check_queues(f, ["fr", "nl"], file="h.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    openwfm.errors.InputError: h.csv, column 'queue': queue 'zz' is not a queue of the ...
+    """
+    have = [str(q) for q in pd.unique(frame["queue"])] if "queue" in frame.columns else []
+    unknown = [q for q in have if q not in set(known)]
+    if unknown:
+        raise InputError(f"queue '{unknown[0]}' is not a queue of {what} (its queues: "
+                         f"{', '.join(known)})", file=file, column="queue")
 
 
 def write_interval_csv(
