@@ -503,3 +503,29 @@ def test_demo_db_from_two_processes_on_one_sqlite_file(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM openwfm_runs").fetchone()[0] == 2
     code, _, err = run_openwfm("runs", "--db", f"sqlite:///{db}")
     assert code == 0, err
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_and_keeps_the_previous_output(
+        tmp_path: Path, sig: signal.Signals, code: int) -> None:
+    """Ctrl-C / SIGTERM during a run: exit 130 / 143 with one line, the previous output as it
+    was, no temporary left behind."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("previous run")
+    before = _snapshot(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-u", "-c", "from openwfm.cli import main; main()",
+                             "demo", "-o", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the run has started (the handlers are installed)
+    assert "agents" in first, first
+    proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=CASE_TIMEOUT_S)
+    finally:
+        proc.kill()
+    assert proc.returncode == code, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "interrupted" in lines[0] and "Traceback" not in err, err
+    assert _snapshot(tmp_path) == before

@@ -226,6 +226,9 @@ def _check_rows(df: pd.DataFrame, cols: dict[str, NDArray[np.float64]], file: st
     frame = pd.DataFrame({"q": queue.to_numpy(), "t": start.to_numpy(),
                           "ivs": cols["interval_s"]}).reset_index(drop=True)
     frame = frame[~blank]
+    if frame.empty:
+        return
+    frame["t"] = pd.to_datetime(frame["t"], utc=True)
     dup_rows = frame.duplicated(["q", "t"], keep="first")
     if dup_rows.any():
         i = int(dup_rows[dup_rows].index[0])
