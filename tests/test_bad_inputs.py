@@ -529,3 +529,22 @@ def test_a_signal_stops_the_run_and_keeps_the_previous_output(
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "interrupted" in lines[0] and "Traceback" not in err, err
     assert _snapshot(tmp_path) == before
+
+
+# inputs on which scripts/fuzz_importers.py once found a crash (a quoted cell spanning lines
+# in the message; offsets pandas reads but the pattern does not: "08:30:0+01:00", "+01:0")
+FOUND = [
+    b'interval_start,queue,volume,handled\r\n2026-03-02T08:00:00+01:00,fr,12,",3\r\n'
+    b'2026-03-02T08:30:00+01:00,fr,9,9\r\n2026-03-02T09:00:00+01:00,fr,0,"\r\n',
+    b"interval_start,queue,volume\r\n2026-03-02T08:00:00+01:00,fr,12\r\n"
+    b"2026-03-02T08:30:00+010,fr,9\r\n",
+    b"interval_start,queue,volume\n2026-03-02T08:30:00+01:00,nl,0\n"
+    b"2026-03-02T08:00:0+01:00,nl,4\n",
+    b"interval_start,queue,volume\n2026-03-02T08:00:00+01:0,fr,12\n"
+    b"2026-03-02T08:30:00+01:00,fr,9\n",
+]
+
+
+@pytest.mark.parametrize("data", FOUND)
+def test_inputs_that_once_crashed_the_importer_are_refused(tmp_path: Path, data: bytes) -> None:
+    assert FUZZ.run_importer("intervals", data, tmp_path) == "refused"

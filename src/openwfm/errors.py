@@ -58,6 +58,8 @@ class InputError(OpenWFMError):
         if key is not None and column is None:
             column = key.rsplit(".", 1)[-1].split("[", 1)[0] or None
         self.location = InputLocation(file=file, row=row, column=column, key=key)
+        # one line whatever the input held (a quoted cell may span lines)
+        message = message.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
         self.message = message
         where = str(self.location)
         super().__init__(f"{where}: {message}" if where else message)

@@ -418,7 +418,16 @@ def parse_times(
         out[has_offset] = aware
     naive_mask = ~has_offset
     if naive_mask.any():
-        naive = pd.to_datetime(text[naive_mask], format="ISO8601", errors="coerce")
+        try:
+            naive = pd.to_datetime(text[naive_mask], format="ISO8601", errors="coerce")
+        except (TypeError, ValueError):  # naive and offset times mixed
+            naive = pd.Series(pd.NaT, index=text[naive_mask].index, dtype="datetime64[ns]")
+        if not isinstance(naive.dtype, np.dtype) or naive.dtype.kind != "M":
+            # pandas read an offset our pattern does not accept ("08:30:0+01:00", "+01:0")
+            odd = naive_mask & text.str.contains(r"(?:[zZ]|[+-]\d[\d:]*)\s*$").to_numpy()
+            first_bad(odd if odd.any() else naive_mask.to_numpy(),
+                      "'{value}': expected an ISO 8601 date-time with an offset such as "
+                      "2026-03-29T08:30:00+02:00 (or none)")
         parsed_ok = naive.notna()
         if parsed_ok.any() and tz is None:
             first_bad(
