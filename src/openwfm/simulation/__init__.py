@@ -7,7 +7,8 @@ intervals. See ``docs/simulation.md`` for the model, the definitions and the val
 
 Definitions: ``service_level`` = answered within ``answer_within_s`` ÷ offered (abandons
 count as failures); ``asa_s`` = mean wait of answered contacts; ``p_abandon`` = abandoned ÷
-offered; ``occupancy`` = handling agent-seconds ÷ working agent-seconds.
+offered; ``occupancy`` = handling agent-seconds ÷ present agent-seconds (an agent finishing
+a contact after its shift is present until it ends, so occupancy never exceeds 1).
 
 Examples
 --------
@@ -43,11 +44,13 @@ from openwfm.simulation.engine import Backend, replicate, run_replications
 from openwfm.simulation.kpis import (
     ReplicationCounts,
     count_by_replication,
+    group_kpis,
     interval_kpis,
     kpi_ci,
     mean_ci,
     proportion_ci,
     queue_kpis,
+    ratio_ci,
 )
 from openwfm.simulation.model import (
     QueueSpec,
@@ -56,24 +59,36 @@ from openwfm.simulation.model import (
     model_from_staffing,
     single_queue_model,
 )
-from openwfm.simulation.records import OUTCOMES, ContactLog
+from openwfm.simulation.policy import (
+    AgentSelection,
+    ContactSelection,
+    Overflow,
+    RoutingPolicy,
+)
+from openwfm.simulation.records import OUTCOMES, ContactLog, PresenceLog
 
 __all__ = [
     "OUTCOMES",
+    "AgentSelection",
     "Backend",
     "ContactLog",
+    "ContactSelection",
     "Deterministic",
     "Distribution",
     "Empirical",
     "Exponential",
     "Gamma",
     "LogNormal",
+    "Overflow",
+    "PresenceLog",
     "QueueSpec",
     "ReplicationCounts",
+    "RoutingPolicy",
     "SimulationModel",
     "SimulationResult",
     "count_by_replication",
     "fit_lognormal",
+    "group_kpis",
     "interval_kpis",
     "kpi_ci",
     "mean_ci",
@@ -81,6 +96,7 @@ __all__ = [
     "model_from_staffing",
     "proportion_ci",
     "queue_kpis",
+    "ratio_ci",
     "replicate",
     "simulate",
     "single_queue_model",
@@ -108,6 +124,11 @@ class SimulationResult:
     def queues(self) -> pd.DataFrame:
         """KPIs per queue over the horizon with 95% CIs (see `queue_kpis`)."""
         return queue_kpis(self.log, self.model, counts=self.counts)
+
+    @cached_property
+    def groups(self) -> pd.DataFrame:
+        """Occupancy per agent group over each whole replication (see `group_kpis`)."""
+        return group_kpis(self.log, self.model)
 
 
 def simulate(

@@ -7,9 +7,11 @@ which it *arrives*; contacts arriving before the model's warm-up are left out:
   (abandons count as failures; a zero wait counts as a success; ``wait <= answer_within_s``);
 - ``asa_s`` = mean wait of answered contacts (zero waits included);
 - ``p_abandon`` = abandoned ÷ offered;
-- ``occupancy`` = agent-seconds spent handling ÷ agent-seconds in work segments, over the
-  agents having the queue among their skills (a chat counts ``1 / concurrency``); with
-  dedicated agents this is the textbook mean busy agents ÷ agents.
+- ``occupancy`` = agent-seconds spent handling ÷ agent-seconds present, over the agents
+  having the queue among their skills (a chat counts ``1 / concurrency``); an agent
+  finishing a contact after its shift ended is present until it ends (a "ghost" agent), so
+  occupancy never exceeds 1; with dedicated agents this is the textbook mean busy agents ÷
+  agents.
 
 Each KPI is computed in each replication; the table gives the mean over replications and a
 95% confidence interval, n counting the replications in which the KPI is defined (e.g.
@@ -43,8 +45,8 @@ from scipy import stats
 from openwfm.simulation.model import SimulationModel
 from openwfm.simulation.records import ContactLog
 
-__all__ = ["ReplicationCounts", "count_by_replication", "interval_kpis", "kpi_ci", "mean_ci",
-           "proportion_ci", "queue_kpis"]
+__all__ = ["ReplicationCounts", "count_by_replication", "group_kpis", "interval_kpis",
+           "kpi_ci", "mean_ci", "proportion_ci", "queue_kpis", "ratio_ci"]
 
 KPIS: tuple[str, ...] = ("service_level", "asa_s", "p_abandon", "occupancy")
 PROPORTIONS: tuple[str, ...] = ("service_level", "p_abandon", "occupancy")
@@ -127,80 +129,156 @@ def kpi_ci(name: str, x: NDArray[np.float64], axis: int = 0, level: float = 0.95
 
 
 @nb.njit(cache=True)
-def _spread(rep, row, start, end, weight, out, interval_s, t0):  # pragma: no cover - numba
-    nt = out.shape[2]
-    for i in range(start.size):
-        s = start[i]
+def _pieces(start, end, interval_s, t0, nt):  # pragma: no cover - numba
+    """Split each [start, end) (clipped to [t0, nt * interval_s)) at interval boundaries:
+    (row of the span, interval, seconds) per piece."""
+    m = start.size
+    count = 0
+    for i in range(m):
+        s = max(start[i], t0)
         e = min(end[i], nt * interval_s)
-        if s < t0:
-            s = t0
         k = int(s // interval_s)
-        while k < nt and s < e:
+        while s < e:
+            count += 1
+            k += 1
+            s = k * interval_s
+    row = np.empty(count, np.int64)
+    k_out = np.empty(count, np.int64)
+    sec = np.empty(count)
+    j = 0
+    for i in range(m):
+        s = max(start[i], t0)
+        e = min(end[i], nt * interval_s)
+        k = int(s // interval_s)
+        while s < e:
             b = (k + 1) * interval_s
-            seg = min(e, b) - s
-            out[rep[i], row[i], k] += seg * weight[i]
+            row[j] = i
+            k_out[j] = k
+            sec[j] = min(e, b) - s
+            j += 1
             s = b
             k += 1
+    return row, k_out, sec
 
 
 @dataclass(frozen=True, eq=False)
 class ReplicationCounts:
-    """Per replication, queue and interval: (replications x queues x intervals) arrays."""
+    """Per replication and *used cell* (a queue and interval with a volume, a contact or an
+    agent of the queue's pool present):
+    (replications x cells) arrays; `cell_queue`, `cell_interval` name the cells. Memory is
+    proportional to replications x used cells, never replications x queues x intervals;
+    `dense(name)` gives the (replications x queues x intervals) array of a small model."""
 
     offered: NDArray[np.float64]
     answered: NDArray[np.float64]
     answered_within: NDArray[np.float64]
     abandoned: NDArray[np.float64]
+    abandoned_after: NDArray[np.float64]
     wait_answered_s: NDArray[np.float64]
     busy_s: NDArray[np.float64]
     available_s: NDArray[np.float64]
+    cell_queue: NDArray[np.int64]
+    cell_interval: NDArray[np.int64]
+    n_queues: int
+    n_intervals: int
+
+    def dense(self, name: str) -> NDArray[np.float64]:
+        """Count `name` as a (replications x queues x intervals) array (zeros elsewhere)."""
+        x = getattr(self, name)
+        out = np.zeros((x.shape[0], self.n_queues, self.n_intervals))
+        out[:, self.cell_queue, self.cell_interval] = x
+        return out
+
+
+def _skills_csr(model: SimulationModel) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    rank = np.asarray(model.skill_rank)
+    a, q = np.nonzero(rank >= 0)
+    ptr = np.zeros(rank.shape[0] + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(a, minlength=rank.shape[0]))
+    return ptr, q.astype(np.int64)
+
+
+def _by_skill(rep, agent, k, sec, model, nt):
+    """Seconds per (replication, agent, interval) -> (replication, cell key, seconds) for
+    every queue among the agent's skills (the queue's agent pool); key = queue * nt + k."""
+    ptr, qs = _skills_csr(model)
+    n_sk = ptr[agent + 1] - ptr[agent]
+    rows = np.repeat(np.arange(agent.size), n_sk)
+    offs = np.arange(rows.size) - np.repeat(np.cumsum(n_sk) - n_sk, n_sk)
+    q = qs[ptr[agent][rows] + offs]
+    return rep[rows], q * nt + k[rows], sec[rows]
+
+
+def _to_cells(rep, key, sec, cells, nr):
+    """Sum seconds per (replication, used cell); keys outside `cells` are dropped."""
+    if cells.size == 0:
+        return np.zeros((nr, 0))
+    pos = np.minimum(np.searchsorted(cells, key), cells.size - 1)
+    hit = cells[pos] == key
+    return np.bincount(rep[hit] * cells.size + pos[hit], weights=sec[hit],
+                       minlength=nr * cells.size).reshape(nr, cells.size)
 
 
 def count_by_replication(log: ContactLog, model: SimulationModel) -> ReplicationCounts:
-    """Count the log per replication, queue and arrival interval (after warm-up), and the
-    busy / available agent-seconds of each queue's agent pool per interval."""
+    """Count the log per replication and arrival cell (after warm-up), and the busy /
+    present agent-seconds of each queue's agent pool per interval (presence includes ghost
+    agents finishing a contact after their shift, so busy <= present)."""
     nr, nq, nt = log.replications, len(model.queues), model.n_intervals
     keep = (log.arrival_s >= model.warmup_s) & (log.arrival_s < model.horizon_s)
     ti = np.clip((log.arrival_s // model.interval_s).astype(np.int64), 0, nt - 1)
-    cell = (log.replication.astype(np.int64) * nq + log.queue) * nt + ti
-    size = nr * nq * nt
+    key = log.queue.astype(np.int64) * nt + ti
+    # agents present per queue pool and interval (ghosts included)
+    p = log.presence
+    row, k, sec = _pieces(np.asarray(p.start_s), np.asarray(p.end_s), float(model.interval_s),
+                          float(model.warmup_s), nt)
+    p_rep, p_key, p_sec = _by_skill(p.replication.astype(np.int64)[row],
+                                    p.agent.astype(np.int64)[row], k, sec, model, nt)
+    vq, vt = np.nonzero(np.asarray(model.volume) > 0)
+    cells = np.unique(np.concatenate([vq.astype(np.int64) * nt + vt, key[keep], p_key]))
+    nc = cells.size
+    cell = np.searchsorted(cells, key)
+    flat = log.replication.astype(np.int64) * nc + cell
     within_s = np.array([q.answer_within_s for q in model.queues])[log.queue]
     served = log.served
 
     def count(mask: NDArray[np.bool_], w: NDArray[np.float64] | None = None) -> NDArray:
         m = keep & mask
-        out = np.bincount(cell[m], weights=None if w is None else w[m], minlength=size)
-        return out.astype(float).reshape(nr, nq, nt)
+        out = np.bincount(flat[m], weights=None if w is None else w[m], minlength=nr * nc)
+        return out.astype(float).reshape(nr, nc)
 
     ones = np.ones(len(log), dtype=bool)
     conc = np.array([max(1, q.concurrency) for q in model.queues], dtype=float)
-    na = len(model.agent_ids)
-    busy_a = np.zeros((nr, na, nt))
-    s = log.arrival_s + log.wait_s
-    _spread(log.replication[served].astype(np.int64), log.agent[served].astype(np.int64),
-            s[served], s[served] + log.handle_s[served], 1.0 / conc[log.queue[served]],
-            busy_a, float(model.interval_s), float(model.warmup_s))
-    avail_a = np.zeros((1, na, nt))
-    _spread(np.zeros(len(model.seg_agent), np.int64), np.asarray(model.seg_agent, np.int64),
-            np.asarray(model.seg_start_s, float), np.asarray(model.seg_end_s, float),
-            np.ones(len(model.seg_agent)), avail_a, float(model.interval_s),
-            float(model.warmup_s))
-    pool = (np.asarray(model.skill_rank) >= 0).astype(float)  # agents x queues
+    s = log.arrival_s[served] + log.wait_s[served]
+    row, k, sec = _pieces(s, s + log.handle_s[served], float(model.interval_s),
+                          float(model.warmup_s), nt)
+    w = (1.0 / conc[log.queue[served]])[row]
+    busy = _to_cells(*_by_skill(log.replication[served].astype(np.int64)[row],
+                                log.agent[served].astype(np.int64)[row], k, sec * w, model,
+                                nt), cells, nr)
+    avail = _to_cells(p_rep, p_key, p_sec, cells, nr)
     return ReplicationCounts(
         offered=count(ones),
         answered=count(served),
         answered_within=count(served & (log.wait_s <= within_s)),
         abandoned=count(log.abandoned),
+        abandoned_after=count(log.abandoned & (log.wait_s >= within_s)),
         wait_answered_s=count(served, log.wait_s),
-        busy_s=np.einsum("rat,aq->rqt", busy_a, pool),
-        available_s=np.broadcast_to(np.einsum("rat,aq->rqt", avail_a, pool), (nr, nq, nt)),
+        busy_s=busy,
+        available_s=avail,
+        cell_queue=(cells // max(nt, 1)).astype(np.int64),
+        cell_interval=(cells % max(nt, 1)).astype(np.int64),
+        n_queues=nq,
+        n_intervals=nt,
     )
 
 
-def _ratios(c: ReplicationCounts, axis: tuple[int, ...] | None = None
-            ) -> dict[str, NDArray[np.float64]]:
+def _ratios(c: ReplicationCounts, by_queue: bool = False) -> dict[str, NDArray[np.float64]]:
     def s(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return x if axis is None else x.sum(axis=axis)
+        if not by_queue:
+            return x
+        out = np.zeros((x.shape[0], c.n_queues))
+        np.add.at(out, (slice(None), c.cell_queue), x)
+        return out
 
     with np.errstate(invalid="ignore", divide="ignore"):
         off, ans = s(c.offered), s(c.answered)
@@ -215,8 +293,10 @@ def _ratios(c: ReplicationCounts, axis: tuple[int, ...] | None = None
 
 def interval_kpis(log: ContactLog, model: SimulationModel, *, level: float = 0.95,
                   counts: ReplicationCounts | None = None) -> pd.DataFrame:
-    """Per queue and interval: mean offered/answered/abandoned per replication and each KPI
-    with its confidence bounds (``<kpi>_lo``, ``<kpi>_hi``).
+    """Per queue and interval with a volume, a contact or an agent present (queue-major, in
+    time order): mean
+    offered/answered/abandoned per replication and each KPI with its confidence bounds
+    (``<kpi>_lo``, ``<kpi>_hi``).
 
     Examples
     --------
@@ -228,19 +308,20 @@ def interval_kpis(log: ContactLog, model: SimulationModel, *, level: float = 0.9
     (4, True)
     """
     c = counts or count_by_replication(log, model)
-    nq, nt = len(model.queues), model.n_intervals
-    starts = model.origin + pd.to_timedelta(np.arange(nt) * model.interval_s, unit="s")
+    ids = np.array([q.id for q in model.queues], dtype=object)
+    within = np.array([q.answer_within_s for q in model.queues], dtype=float)
     out = pd.DataFrame({
-        "interval_start": np.tile(starts, nq),
-        "queue": np.repeat([q.id for q in model.queues], nt),
-        "answer_within_s": np.repeat([q.answer_within_s for q in model.queues], nt),
-        "offered": c.offered.mean(axis=0).ravel(),
-        "answered": c.answered.mean(axis=0).ravel(),
-        "abandoned": c.abandoned.mean(axis=0).ravel(),
+        "interval_start": model.origin + pd.to_timedelta(c.cell_interval * model.interval_s,
+                                                         unit="s"),
+        "queue": ids[c.cell_queue],
+        "answer_within_s": within[c.cell_queue],
+        "offered": c.offered.mean(axis=0),
+        "answered": c.answered.mean(axis=0),
+        "abandoned": c.abandoned.mean(axis=0),
     })
     for name, x in _ratios(c).items():
         m, lo, hi = kpi_ci(name, x, axis=0, level=level)
-        out[name], out[f"{name}_lo"], out[f"{name}_hi"] = m.ravel(), lo.ravel(), hi.ravel()
+        out[name], out[f"{name}_lo"], out[f"{name}_hi"] = m, lo, hi
     out["replications"] = log.replications
     out["interval_start"] = pd.to_datetime(out["interval_start"], utc=True)
     return out
@@ -251,15 +332,85 @@ def queue_kpis(log: ContactLog, model: SimulationModel, *, level: float = 0.95,
     """Per queue over the whole horizon (after warm-up): each KPI as a ratio of sums in each
     replication, then mean and confidence bounds across replications."""
     c = counts or count_by_replication(log, model)
+
+    def per_queue(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.zeros((x.shape[0], c.n_queues))
+        np.add.at(out, (slice(None), c.cell_queue), x)
+        return out.mean(axis=0)
+
     out = pd.DataFrame({
         "queue": [q.id for q in model.queues],
         "answer_within_s": [q.answer_within_s for q in model.queues],
-        "offered": c.offered.sum(axis=2).mean(axis=0),
-        "answered": c.answered.sum(axis=2).mean(axis=0),
-        "abandoned": c.abandoned.sum(axis=2).mean(axis=0),
+        "offered": per_queue(c.offered),
+        "answered": per_queue(c.answered),
+        "abandoned": per_queue(c.abandoned),
     })
-    for name, x in _ratios(c, axis=(2,)).items():
+    for name, x in _ratios(c, by_queue=True).items():
         m, lo, hi = kpi_ci(name, x, axis=0, level=level)
         out[name], out[f"{name}_lo"], out[f"{name}_hi"] = m, lo, hi
     out["replications"] = log.replications
     return out
+
+
+def ratio_ci(num: NDArray[np.float64], den: NDArray[np.float64], level: float = 0.95
+             ) -> tuple[float, float, float]:
+    """Ratio of means ``sum(num) / sum(den)`` over replications with its delta-method
+    confidence interval (ContactCenters' "function of averages"): the estimator of a
+    long-run ratio such as a day's service level or occupancy when days differ in size.
+
+    References
+    ----------
+    Law, A. M. (2015), *Simulation Modeling and Analysis*, 5th ed., sec. 9.5 (ratio
+    estimators); L'Ecuyer, SSJ ``FunctionOfMultipleMeansTally`` (delta method).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r, lo, hi = ratio_ci(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0]))
+    >>> r, round(lo, 6), round(hi, 6)
+    (0.5, 0.5, 0.5)
+    """
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    n = num.size
+    mx, my = num.mean(), den.mean()
+    r = mx / my
+    if n < 2:
+        return float(r), float("nan"), float("nan")
+    cov = np.cov(np.stack([num, den]), ddof=1)
+    var = (cov[0, 0] - 2 * r * cov[0, 1] + r * r * cov[1, 1]) / (my * my)
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * np.sqrt(max(var, 0.0) / n)
+    return float(r), float(r - half), float(r + half)
+
+
+def group_kpis(log: ContactLog, model: SimulationModel, *, level: float = 0.95
+               ) -> pd.DataFrame:
+    """Per agent group over each whole replication -- from the warm-up to the instant the
+    last contact leaves, so agents staying after the horizon (a day's wrap-up) count --:
+    ``busy_s`` and ``present_s`` (agent-seconds per replication, ghost agents finishing a
+    contact after leaving included) and ``occupancy`` = busy ÷ present as a ratio of means
+    with its delta-method CI (`ratio_ci`), as ContactCenters reports it."""
+    group_ids, agent_group = model.groups()
+    ng, nr = len(group_ids), log.replications
+    conc = np.array([max(1, q.concurrency) for q in model.queues], dtype=float)
+    t0 = float(model.warmup_s)
+    sv = log.served
+    s = log.arrival_s[sv] + log.wait_s[sv]
+    busy_sec = np.clip(s + log.handle_s[sv], t0, None) - np.clip(s, t0, None)
+    busy = np.bincount(log.replication[sv].astype(np.int64) * ng
+                       + agent_group[log.agent[sv]],
+                       weights=busy_sec / conc[log.queue[sv]], minlength=nr * ng)
+    p = log.presence
+    pres_sec = np.clip(p.end_s, t0, None) - np.clip(p.start_s, t0, None)
+    present = np.bincount(p.replication.astype(np.int64) * ng + agent_group[p.agent],
+                          weights=pres_sec, minlength=nr * ng)
+    busy, present = busy.reshape(nr, ng), present.reshape(nr, ng)
+    rows = []
+    for g, gid in enumerate(group_ids):
+        occ = ratio_ci(busy[:, g], present[:, g], level) if present[:, g].sum() > 0 else (
+            np.nan, np.nan, np.nan)
+        occ = (occ[0], *np.clip(occ[1:], 0.0, 1.0))  # a proportion: bounds inside [0, 1]
+        rows.append({"group": gid, "agents": int((agent_group == g).sum()),
+                     "busy_s": busy[:, g].mean(), "present_s": present[:, g].mean(),
+                     "occupancy": occ[0], "occupancy_lo": occ[1], "occupancy_hi": occ[2]})
+    return pd.DataFrame(rows)

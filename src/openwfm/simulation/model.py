@@ -2,8 +2,19 @@
 
 A `SimulationModel` is a frozen description built once and simulated many times. Time is
 in seconds from `origin` (a UTC timestamp); the horizon is `n_intervals` intervals of
-`interval_s` seconds. Agents are available only inside their *work* segments (breaks and
-meals are gaps); an agent finishes the contact in hand when a segment ends.
+`interval_s` seconds. Agents are present in two ways:
+
+- individually, inside their *work* segments (a schedule: breaks and meals are gaps); an
+  agent whose segment ends during a contact finishes it and then leaves;
+- by **group staffing**: the number of agents of a group changes at given instants
+  (`staff_t_s`, `staff_group`, `staff_agents`; a staffing table, ContactCenters' agent
+  groups). When the number drops, idle agents leave first; busy ones finish their contact
+  and then leave. When it rises, agents still finishing a contact are kept first.
+
+Either way, an agent finishing a contact after leaving counts as present until it ends (a
+"ghost" agent), so occupancy never exceeds 1. Agents belong to **groups** (`group_ids`,
+`agent_group`; by default one group per skill set) to which the routing policy
+(`openwfm.simulation.policy.RoutingPolicy`) refers.
 
 Builders: `single_queue_model` (tests, benchmarks), `model_from_staffing` (agents per queue
 and interval, e.g. a requirement table), `model_from_segments` (a schedule).
@@ -20,6 +31,7 @@ from numpy.typing import NDArray
 
 from openwfm.errors import InputError
 from openwfm.simulation.distributions import Distribution, Exponential
+from openwfm.simulation.policy import RoutingPolicy
 
 __all__ = [
     "QueueSpec",
@@ -60,10 +72,14 @@ class SimulationModel:
     """Inputs of a simulation (see module docstring).
 
     `volume` and `aht_s` are (queues x intervals) arrays: expected contacts offered and mean
-    handle time. `skill_rank` is (agents x queues): 0 for the agent's first skill, 1 for the
-    second, ..., -1 where the agent lacks the skill. Work segments are parallel arrays
-    `seg_agent`, `seg_start_s`, `seg_end_s`. `busyness_cv` > 0 multiplies every rate of a
-    day by a gamma factor of mean 1 and this coefficient of variation (over-dispersion).
+    handle time of the contacts *arriving* in each interval; `patience_s`, when given, the
+    same for the mean patience (else each queue's `QueueSpec.patience_s`). `skill_rank` is
+    (agents x queues): 0 for the agent's first skill, 1 for the second, ..., -1 where the
+    agent lacks the skill. Work segments are parallel arrays `seg_agent`, `seg_start_s`,
+    `seg_end_s`; group staffing events are `staff_t_s`, `staff_group`, `staff_agents` (the
+    group's number of agents from that instant on). `busyness_cv` > 0 multiplies every rate
+    of a day by a gamma factor of mean 1 and this coefficient of variation (over-dispersion;
+    ContactCenters' busyness B ~ Gamma(a0, a0) is ``busyness_cv = 1 / sqrt(a0)``).
     `arrivals_s` / `arrival_queue`, when given, replace the Poisson arrivals (replay).
     Contacts arriving before `warmup_s` are simulated but left out of every KPI.
     """
@@ -82,15 +98,52 @@ class SimulationModel:
     warmup_s: float = 0.0
     arrivals_s: NDArray[np.float64] | None = None
     arrival_queue: NDArray[np.int64] | None = None
+    patience_s: NDArray[np.float64] | None = None
+    group_ids: tuple[str, ...] = ()
+    agent_group: NDArray[np.int64] | None = None
+    staff_t_s: NDArray[np.float64] | None = None
+    staff_group: NDArray[np.int64] | None = None
+    staff_agents: NDArray[np.int64] | None = None
+    routing: RoutingPolicy = field(default_factory=RoutingPolicy)
 
     def __post_init__(self) -> None:
         q, t = np.shape(self.volume)
         if q != len(self.queues) or np.shape(self.aht_s) != (q, t):
             raise ValueError("volume and aht_s must be (queues x intervals)")
+        if self.patience_s is not None and np.shape(self.patience_s) != (q, t):
+            raise ValueError("patience_s must be (queues x intervals)")
         if np.shape(self.skill_rank) != (len(self.agent_ids), q):
             raise ValueError("skill_rank must be (agents x queues)")
         if np.any(np.asarray(self.volume) < 0) or np.any(~np.isfinite(self.volume)):
             raise ValueError("volume must be finite and >= 0")
+        if (self.agent_group is None) != (len(self.group_ids) == 0):
+            raise ValueError("give both group_ids and agent_group, or neither")
+        if self.agent_group is not None:
+            g = np.asarray(self.agent_group)
+            if g.shape != (len(self.agent_ids),) or (g.size and (
+                    g.min() < 0 or g.max() >= len(self.group_ids))):
+                raise ValueError("agent_group must give a group index for every agent")
+        staff = (self.staff_t_s, self.staff_group, self.staff_agents)
+        if any(x is not None for x in staff):
+            if any(x is None for x in staff) or self.agent_group is None:
+                raise ValueError("group staffing needs staff_t_s, staff_group, staff_agents "
+                                 "and the agents' groups")
+            st, sg, sn = (np.asarray(x) for x in staff)
+            if not (st.shape == sg.shape == sn.shape) or st.ndim != 1:
+                raise ValueError("staff_t_s, staff_group, staff_agents must be parallel")
+            if sg.size and (sg.min() < 0 or sg.max() >= len(self.group_ids)):
+                raise ValueError("staff_group must be group indices")
+            if np.any(sn < 0):
+                raise ValueError("staff_agents must be >= 0")
+            roster = np.bincount(np.asarray(self.agent_group), minlength=len(self.group_ids))
+            for gi in np.unique(sg):
+                most = int(sn[sg == gi].max())
+                if most > roster[gi]:
+                    raise ValueError(f"group {self.group_ids[gi]!r} is staffed with {most} "
+                                     f"agents but has only {roster[gi]}")
+            staffed = np.isin(np.asarray(self.agent_group)[np.asarray(self.seg_agent)], sg)
+            if staffed.any():
+                raise ValueError("agents of a staffed group cannot also have work segments")
 
     @property
     def n_intervals(self) -> int:
@@ -99,6 +152,19 @@ class SimulationModel:
     @property
     def horizon_s(self) -> float:
         return self.n_intervals * self.interval_s
+
+    def groups(self) -> tuple[tuple[str, ...], NDArray[np.int64]]:
+        """(group ids, group index of each agent): the model's own, else one group per skill
+        set, named by its queues in the agents' preference order (e.g. ``"fr+en"``)."""
+        if self.agent_group is not None:
+            return self.group_ids, np.asarray(self.agent_group, dtype=np.int64)
+        rank = np.asarray(self.skill_rank)
+        names: list[str] = []
+        for row in rank:
+            qs = np.flatnonzero(row >= 0)
+            names.append("+".join(self.queues[i].id for i in qs[np.argsort(row[qs])]))
+        ids, idx = np.unique(np.asarray(names, dtype=object), return_inverse=True)
+        return tuple(str(x) for x in ids), idx.astype(np.int64)
 
     def with_(self, **changes: object) -> SimulationModel:
         """A copy with some fields changed (the model itself is immutable)."""
@@ -148,12 +214,6 @@ def single_queue_model(
     )
 
 
-def _runs(on: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Start and end indices (end exclusive) of the runs of True in a 1-d boolean array."""
-    d = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-
-
 def model_from_staffing(
     queues: Sequence[QueueSpec],
     volume: NDArray[np.float64],
@@ -166,8 +226,10 @@ def model_from_staffing(
 ) -> SimulationModel:
     """Dedicated agents per queue: `agents[q, t]` agents serve queue q in interval t.
 
-    Agent j of queue q works in every interval where ``j < agents[q, t]``; when the count
-    drops, the highest-numbered agents log off after finishing their contact.
+    Each queue has its own agent group (named after the queue) staffed with `agents[q, t]`
+    from the start of interval t; when the count drops, idle agents leave first and busy
+    ones finish their contact ("ghost" agents); everyone leaves at the end of the horizon.
+    Fractional agents are rounded up.
 
     Examples
     --------
@@ -175,39 +237,46 @@ def model_from_staffing(
     >>> m = model_from_staffing([QueueSpec("v")], np.array([[100.0, 80.0]]),
     ...                         np.array([[180.0, 180.0]]), np.array([[3, 2]]),
     ...                         interval_s=1800, origin=pd.Timestamp("2026-03-02", tz="UTC"))
-    >>> m.agent_ids, m.seg_start_s.tolist(), m.seg_end_s.tolist()
-    (('v#0', 'v#1', 'v#2'), [0.0, 0.0, 0.0], [3600.0, 3600.0, 1800.0])
+    >>> m.agent_ids, m.group_ids
+    (('v#0', 'v#1', 'v#2'), ('v',))
+    >>> m.staff_t_s.tolist(), m.staff_agents.tolist()
+    ([0.0, 1800.0, 3600.0], [3, 2, 0])
     """
-    agents = np.asarray(np.ceil(np.asarray(agents, dtype=float)), dtype=np.int64)
-    nq, _nt = agents.shape
-    ids: list[str] = []
-    seg_a: list[int] = []
-    seg_s: list[float] = []
-    seg_e: list[float] = []
-    ranks: list[int] = []
-    for qi, q in enumerate(queues):
-        for j in range(int(agents[qi].max(initial=0))):
-            a = len(ids)
-            ids.append(f"{q.id}#{j}")
-            ranks.append(qi)
-            s, e = _runs(agents[qi] > j)
-            seg_a += [a] * len(s)
-            seg_s += (s * interval_s).tolist()
-            seg_e += (e * interval_s).tolist()
-    rank = np.full((len(ids), nq), -1, dtype=np.int64)
-    rank[np.arange(len(ids)), np.asarray(ranks, dtype=np.int64)] = 0
+    agents = np.asarray(np.ceil(np.asarray(agents, dtype=float) - 1e-9), dtype=np.int64)
+    nq, nt = agents.shape
+    most = agents.max(axis=1, initial=0) if nt else np.zeros(nq, np.int64)
+    n = int(most.sum())
+    home = np.repeat(np.arange(nq), most)
+    ids = tuple(f"{queues[q].id}#{j}" for q in range(nq) for j in range(int(most[q])))
+    rank = np.full((n, nq), -1, dtype=np.int64)
+    rank[np.arange(n), home] = 0
+    # one event where the count changes (and at 0), one at the horizon
+    padded = np.concatenate([np.full((nq, 1), -1), agents, np.zeros((nq, 1), np.int64)],
+                            axis=1)
+    change = padded[:, 1:] != padded[:, :-1]
+    change[:, -1] &= padded[:, -2] != 0
+    qi, ti = np.nonzero(change)
+    count = padded[:, 1:][qi, ti]
+    keep = ~((ti == 0) & (count == 0))
+    qi, ti, count = qi[keep], ti[keep], count[keep]
+    order = np.lexsort((qi, ti))
     return SimulationModel(
         queues=tuple(queues),
         volume=np.asarray(volume, dtype=float),
         aht_s=np.asarray(aht_s, dtype=float),
-        agent_ids=tuple(ids),
+        agent_ids=ids,
         skill_rank=rank,
-        seg_agent=np.asarray(seg_a, dtype=np.int64),
-        seg_start_s=np.asarray(seg_s, dtype=float),
-        seg_end_s=np.asarray(seg_e, dtype=float),
+        seg_agent=np.zeros(0, np.int64),
+        seg_start_s=np.zeros(0),
+        seg_end_s=np.zeros(0),
         interval_s=float(interval_s),
         origin=origin,
         busyness_cv=busyness_cv,
+        group_ids=tuple(q.id for q in queues),
+        agent_group=home.astype(np.int64),
+        staff_t_s=(ti[order] * float(interval_s)).astype(float),
+        staff_group=qi[order].astype(np.int64),
+        staff_agents=count[order].astype(np.int64),
     )
 
 
@@ -222,8 +291,13 @@ def model_from_segments(
     origin: pd.Timestamp,
     busyness_cv: float = 0.0,
     file: str | None = None,
+    groups: dict[str, str] | None = None,
+    routing: RoutingPolicy | None = None,
 ) -> SimulationModel:
     """Agents following a schedule (segments table of ``docs/architecture.md``).
+
+    `groups` maps agent ids to agent-group names (default: one group per skill set) and
+    `routing` is the router (default: priority / longest idle).
 
     Only ``activity == "work"`` segments make an agent available; the agent takes every
     queue of `skills[agent_id]`, in that preference order. A work segment with a `queue`
@@ -304,7 +378,15 @@ def model_from_segments(
             keep_a.append(a)
             keep_s.append(s)
             keep_e.append(e)
+    group_kw: dict[str, object] = {}
+    if groups is not None:
+        names = [str(groups.get(a, "")) for a in ids_l]
+        gids = tuple(sorted(set(names)))
+        group_kw = {"group_ids": gids, "agent_group": np.asarray(
+            [gids.index(n) for n in names], dtype=np.int64)}
     return SimulationModel(
+        **group_kw,  # type: ignore[arg-type]
+        routing=routing or RoutingPolicy(),
         queues=tuple(queues),
         volume=np.asarray(volume, dtype=float),
         aht_s=np.asarray(aht_s, dtype=float),

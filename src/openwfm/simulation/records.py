@@ -1,9 +1,18 @@
-"""The immutable per-contact record log of a simulation: every KPI is a function of it.
+"""The immutable record logs of a simulation: every KPI is a function of them.
 
-One record per simulated contact: replication, arrival (seconds from the model's origin),
-queue, wait, outcome (served / abandoned / unserved when the horizon ended with the contact
-still waiting and no patience), agent (-1 unless served) and handle time (drawn for every
-contact; meaningful for served ones).
+`ContactLog`: one record per simulated contact: replication, arrival (seconds from the
+model's origin), queue, wait, outcome (served / abandoned / unserved when the horizon ended
+with the contact still waiting and no patience), agent (-1 unless served) and handle time
+(drawn for every contact; meaningful for served ones).
+
+`PresenceLog` (``ContactLog.presence``): one record per stretch of time an agent was
+present: from log-on to the moment the agent left, which is the end of the work segment
+(or the staffing drop) when the agent was idle then, or the end of the contact in hand when
+the agent was busy (a "ghost" agent finishing its contact counts as present, as in
+ContactCenters). Occupancy = handling time ÷ presence time, so it never exceeds 1.
+
+`Replication` is what the engine returns for one replication; `ContactLog` concatenates
+them. This module imports nothing from the engine (the engine imports it).
 """
 
 from __future__ import annotations
@@ -19,22 +28,17 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from openwfm.simulation.model import SimulationModel
 
-__all__ = ["OUTCOMES", "ContactLog", "Replication"]
+__all__ = ["OUTCOMES", "ContactLog", "PresenceLog", "Replication"]
 
 #: outcome codes of `ContactLog.outcome`
 OUTCOMES: tuple[str, ...] = ("served", "abandoned", "unserved")
 
 
-def _readonly(x: NDArray) -> NDArray:  # type: ignore[type-arg]
-    x = np.ascontiguousarray(x)
-    x.setflags(write=False)
-    return x
-
-
 @dataclass(frozen=True)
 class Replication:
-    """The contacts of one replication (arrays in arrival order) as drawn and simulated
-    by `openwfm.simulation.engine`; `ContactLog.from_replications` joins them."""
+    """The contacts of one replication (arrays in arrival order) as drawn and simulated,
+    the agents' presence records and the instant the replication ended (`end_s`: the last
+    event, at least the horizon)."""
 
     arrival_s: NDArray[np.float64]
     queue: NDArray[np.int64]
@@ -43,11 +47,37 @@ class Replication:
     wait_s: NDArray[np.float64]
     agent: NDArray[np.int64]
     outcome: NDArray[np.int8]
+    presence_agent: NDArray[np.int64]
+    presence_start_s: NDArray[np.float64]
+    presence_end_s: NDArray[np.float64]
+    end_s: float
+
+
+def _readonly(x: NDArray) -> NDArray:  # type: ignore[type-arg]
+    x = np.ascontiguousarray(x)
+    x.setflags(write=False)
+    return x
+
+
+@dataclass(frozen=True, eq=False)
+class PresenceLog:
+    """When each agent was present, per replication (read-only arrays), and when each
+    replication ended (`end_s`)."""
+
+    replication: NDArray[np.int32]
+    agent: NDArray[np.int32]
+    start_s: NDArray[np.float64]
+    end_s: NDArray[np.float64]
+    replication_end_s: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.agent.size)
 
 
 @dataclass(frozen=True, eq=False)
 class ContactLog:
-    """Per-contact records of all replications, as read-only numpy arrays.
+    """Per-contact records of all replications, as read-only numpy arrays, with the agents'
+    presence records (`presence`).
 
     Examples
     --------
@@ -57,8 +87,8 @@ class ContactLog:
     >>> log = run_replications(m, 2, seed=1, backend="serial")
     >>> list(log.to_frame().columns)
     ['replication', 'arrival', 'queue', 'wait_s', 'outcome', 'agent', 'handle_s']
-    >>> log.replications, bool(log.wait_s.flags.writeable)
-    (2, False)
+    >>> log.replications, bool(log.wait_s.flags.writeable), len(log.presence)
+    (2, False, 10)
     """
 
     replication: NDArray[np.int32]
@@ -72,11 +102,20 @@ class ContactLog:
     queue_ids: tuple[str, ...]
     agent_ids: tuple[str, ...]
     origin: pd.Timestamp
+    presence: PresenceLog
 
     @classmethod
     def from_replications(cls, model: SimulationModel,
                           reps: Sequence[Replication]) -> ContactLog:
         cat = np.concatenate
+        presence = PresenceLog(
+            replication=_readonly(cat([np.full(r.presence_agent.size, i, np.int32)
+                                       for i, r in enumerate(reps)])),
+            agent=_readonly(cat([r.presence_agent for r in reps]).astype(np.int32)),
+            start_s=_readonly(cat([r.presence_start_s for r in reps])),
+            end_s=_readonly(cat([r.presence_end_s for r in reps])),
+            replication_end_s=_readonly(np.array([r.end_s for r in reps], dtype=float)),
+        )
         return cls(
             replication=_readonly(cat([np.full(r.arrival_s.size, i, np.int32)
                                        for i, r in enumerate(reps)])),
@@ -90,6 +129,7 @@ class ContactLog:
             queue_ids=tuple(q.id for q in model.queues),
             agent_ids=tuple(model.agent_ids),
             origin=model.origin,
+            presence=presence,
         )
 
     def __len__(self) -> int:

@@ -171,11 +171,15 @@ def replay_call_log(calls: pd.DataFrame, *, interval_s: float = 1800.0,
                             arrivals_s=t, arrival_queue=qid.to_numpy(np.int64))
     res = simulate(model, replications=replications, seed=seed)
     cnt = count_by_replication(res.log, model)
-    off = cnt.offered.sum(axis=1)  # replications x intervals (all queues)
+
+    def total(name: str) -> np.ndarray:  # replications x intervals (all queues)
+        return cnt.dense(name).sum(axis=1)
+
+    off = total("offered")
     with np.errstate(invalid="ignore", divide="ignore"):
-        sim_asa = (cnt.wait_answered_s.sum(axis=1) / cnt.answered.sum(axis=1)).mean(axis=0)
-        sim_pab = (cnt.abandoned.sum(axis=1) / off).mean(axis=0)
-        sim_sl = (cnt.answered_within.sum(axis=1) / off).mean(axis=0)
+        sim_asa = (total("wait_answered_s") / total("answered")).mean(axis=0)
+        sim_pab = (total("abandoned") / off).mean(axis=0)
+        sim_sl = (total("answered_within") / off).mean(axis=0)
     ti = np.floor(t / interval_s).astype(np.int64)
     obs = pd.DataFrame({"ti": ti, "served": served.to_numpy(),
                         "ab": (~served).to_numpy(),

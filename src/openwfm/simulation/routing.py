@@ -1,15 +1,23 @@
-"""Skills-based routing tables: who can take which queue, in which order, and when.
+"""Routing tables: who can take which queue, in which order, after which delay, and when.
 
-`routing_tables(model)` flattens a `SimulationModel` into the CSR arrays the compiled loop
-reads:
+`routing_tables(model)` flattens a `SimulationModel` and its `RoutingPolicy`
+(`openwfm.simulation.policy`) into the CSR arrays the compiled loop reads:
 
-- ``q_agents[q_ptr[q]:q_ptr[q + 1]]``: the agents having skill q (an arriving contact goes
-  to the available one with the lowest load, ties to the longest idle);
-- ``a_queues[a_ptr[a]:a_ptr[a + 1]]``: agent a's queues in the order the agent serves them
-  when several have contacts waiting: highest queue `priority` first, then the agent's own
-  skill preference (`skill_rank` 0, 1, ...);
+- ``q_agents[q_ptr[q]:q_ptr[q + 1]]``: the agents allowed to take queue q, sorted by
+  ``q_tier`` (overflow position, then the contact-selection criterion: 0 for longest idle,
+  the number of skills for least skilled, the skill's rank for proficiency), each with
+  ``q_delay`` (seconds the contact must have waited); an arriving contact goes to the free
+  agent of lowest tier, then lowest load, then longest idle;
+- ``qd_delay[qd_ptr[q]:qd_ptr[q + 1]]``: the distinct positive delays of queue q (when a
+  waiting contact is offered again to the groups it has become eligible for);
+- ``a_queues[a_ptr[a]:a_ptr[a + 1]]``: agent a's queues, highest queue `priority` first,
+  then the agent's own skill preference, each with ``a_delay``; ``a_policy[a]`` is the agent
+  selection of a's group (0 priority, 1 oldest, 2 priority then oldest);
+- ``g_agents[g_ptr[g]:g_ptr[g + 1]]``: the agents of group g;
 - ``q_load[q] = 1 / concurrency``: the share of an agent one contact of q occupies;
-- log-on / log-off events ``ev_t, ev_a, ev_on`` sorted by time (log-off first on ties).
+- shift events ``ev_t, ev_kind, ev_x, ev_n`` sorted by time, then kind: 0 an agent leaves
+  (end of a work segment), 1 group ``ev_x`` is staffed with ``ev_n`` agents, 2 an agent
+  arrives (start of a work segment).
 """
 
 from __future__ import annotations
@@ -20,24 +28,52 @@ import numpy as np
 from numpy.typing import NDArray
 
 from openwfm.simulation.model import SimulationModel
+from openwfm.simulation.policy import AgentSelection, ContactSelection
 
-__all__ = ["RoutingTables", "routing_tables"]
+__all__ = ["AGENT_POLICY_CODES", "RoutingTables", "routing_tables"]
+
+#: codes of `AgentSelection` in the compiled loop
+AGENT_POLICY_CODES = {AgentSelection.PRIORITY: 0, AgentSelection.OLDEST: 1,
+                      AgentSelection.PRIORITY_OLDEST: 2}
+_TIER = 1 << 20  # overflow position weight in the tier
 
 
 @dataclass(frozen=True, eq=False)
 class RoutingTables:
     q_load: NDArray[np.float64]
+    q_prio: NDArray[np.int64]
     q_ptr: NDArray[np.int64]
     q_agents: NDArray[np.int64]
+    q_tier: NDArray[np.int64]
+    q_delay: NDArray[np.float64]
+    qd_ptr: NDArray[np.int64]
+    qd_delay: NDArray[np.float64]
     a_ptr: NDArray[np.int64]
     a_queues: NDArray[np.int64]
+    a_delay: NDArray[np.float64]
+    a_policy: NDArray[np.int64]
+    g_ptr: NDArray[np.int64]
+    g_agents: NDArray[np.int64]
     ev_t: NDArray[np.float64]
-    ev_a: NDArray[np.int64]
-    ev_on: NDArray[np.bool_]
+    ev_kind: NDArray[np.int64]
+    ev_x: NDArray[np.int64]
+    ev_n: NDArray[np.int64]
+    presence_capacity: int
+
+
+def _csr(keys: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(keys, minlength=n))
+    return ptr
 
 
 def routing_tables(model: SimulationModel) -> RoutingTables:
     """Flatten the routing of `model` (see module docstring).
+
+    Raises
+    ------
+    ValueError
+        An overflow list naming an unknown queue or group.
 
     Examples
     --------
@@ -51,34 +87,95 @@ def routing_tables(model: SimulationModel) -> RoutingTables:
     >>> r = routing_tables(m)
     >>> r.a_queues[r.a_ptr[0]:r.a_ptr[1]].tolist()   # en has the higher priority
     [1, 0]
-    >>> r.q_agents[r.q_ptr[0]:r.q_ptr[1]].tolist(), r.ev_t.tolist(), r.ev_on.tolist()
-    ([0, 1], [0.0, 0.0, 900.0, 1800.0], [True, True, False, False])
+    >>> r.q_agents[r.q_ptr[0]:r.q_ptr[1]].tolist(), r.ev_t.tolist(), r.ev_kind.tolist()
+    ([0, 1], [0.0, 0.0, 900.0, 1800.0], [2, 2, 0, 0])
     """
     rank = np.asarray(model.skill_rank, dtype=np.int64)
     n_agents, nq = rank.shape
+    policy = model.routing
+    group_ids, agent_group = model.groups()
+    ng = len(group_ids)
+    qidx = {q.id: i for i, q in enumerate(model.queues)}
+    gidx = {g: i for i, g in enumerate(group_ids)}
+    for g in policy.group_agent_selection:
+        if g not in gidx:
+            raise ValueError(f"agent selection given for unknown group {g!r}; groups are "
+                             f"{sorted(gidx)}")
+    # eligibility (queue, group) -> (position, delay); default: every skilled agent, delay 0
+    pos = np.zeros((nq, ng), dtype=np.int64)
+    delay = np.zeros((nq, ng))
+    allowed = np.ones((nq, ng), dtype=bool)
+    for o in policy.overflow:
+        if o.queue not in qidx:
+            raise ValueError(f"overflow for unknown queue {o.queue!r}; queues are "
+                             f"{sorted(qidx)}")
+        q = qidx[o.queue]
+        allowed[q] = False
+        for p, (g, d) in enumerate(zip(o.groups, o.after_s, strict=True)):
+            if g not in gidx:
+                raise ValueError(f"overflow of queue {o.queue!r} names unknown group {g!r}; "
+                                 f"groups are {sorted(gidx)}")
+            allowed[q, gidx[g]] = True
+            pos[q, gidx[g]] = p
+            delay[q, gidx[g]] = d
+    a_idx, q_idx = np.nonzero(rank >= 0)
+    ok = allowed[q_idx, agent_group[a_idx]]
+    a_idx, q_idx = a_idx[ok], q_idx[ok]
+    g_of = agent_group[a_idx]
+    n_skills = (rank >= 0).sum(axis=1)
+    crit = {ContactSelection.LONGEST_IDLE: np.zeros(a_idx.size, np.int64),
+            ContactSelection.LEAST_SKILLED: n_skills[a_idx],
+            ContactSelection.PROFICIENCY: rank[a_idx, q_idx]}[policy.contact_selection]
+    tier = pos[q_idx, g_of] * _TIER + crit
+    d = delay[q_idx, g_of]
+    # per queue, sorted by tier (then agent index: deterministic)
+    order = np.lexsort((a_idx, tier, q_idx))
+    q_ptr = _csr(q_idx, nq)
+    # per agent: highest priority first, then the agent's own order
     prio = np.array([q.priority for q in model.queues], dtype=np.int64)
-    q_lists = [np.flatnonzero(rank[:, q] >= 0) for q in range(nq)]
-    q_ptr = np.zeros(nq + 1, dtype=np.int64)
-    q_ptr[1:] = np.cumsum([len(x) for x in q_lists])
-    a_lists = []
-    for a in range(n_agents):
-        qs = np.flatnonzero(rank[a] >= 0)
-        a_lists.append(qs[np.lexsort((rank[a, qs], -prio[qs]))])
-    a_ptr = np.zeros(n_agents + 1, dtype=np.int64)
-    a_ptr[1:] = np.cumsum([len(x) for x in a_lists])
+    a_order = np.lexsort((rank[a_idx, q_idx], -prio[q_idx], a_idx))
+    a_ptr = _csr(a_idx, n_agents)
+    # distinct positive delays per queue
+    pairs = np.unique(np.stack([q_idx[d > 0], np.round(d[d > 0], 9)]), axis=1) \
+        if np.any(d > 0) else np.zeros((2, 0))
+    qd_ptr = _csr(pairs[0].astype(np.int64), nq)
+    codes = np.array([AGENT_POLICY_CODES[policy.selection_of(g)] for g in group_ids],
+                     dtype=np.int64)
+    # shift events: segment ends (0), group staffing (1), segment starts (2)
     n_seg = len(model.seg_agent)
-    ev_t = np.concatenate([model.seg_start_s, model.seg_end_s]).astype(float)
-    ev_a = np.concatenate([model.seg_agent, model.seg_agent]).astype(np.int64)
-    ev_on = np.concatenate([np.ones(n_seg, bool), np.zeros(n_seg, bool)])
-    order = np.lexsort((ev_on, ev_t))
-    conc = np.array([max(1, int(q.concurrency)) for q in model.queues], dtype=float)
+    st = np.zeros(0) if model.staff_t_s is None else np.asarray(model.staff_t_s, float)
+    sg = np.zeros(0, np.int64) if model.staff_group is None else np.asarray(model.staff_group)
+    sn = np.zeros(0, np.int64) if model.staff_agents is None else np.asarray(model.staff_agents)
+    ev_t = np.concatenate([model.seg_end_s, st, model.seg_start_s]).astype(float)
+    ev_kind = np.concatenate([np.zeros(n_seg, np.int64), np.ones(st.size, np.int64),
+                              np.full(n_seg, 2, np.int64)])
+    ev_x = np.concatenate([model.seg_agent, sg, model.seg_agent]).astype(np.int64)
+    ev_n = np.concatenate([np.zeros(n_seg, np.int64), sn, np.zeros(n_seg, np.int64)])
+    ev_order = np.lexsort((ev_kind, ev_t))
+    # presence records: at most one per log-on
+    rises = 0
+    for g in np.unique(sg):
+        c = sn[sg == g][np.argsort(st[sg == g], kind="stable")]
+        rises += int(np.maximum(np.diff(np.concatenate([[0], c])), 0).sum())
+    g_ptr = _csr(agent_group, ng)
     return RoutingTables(
-        q_load=1.0 / conc,
+        q_load=1.0 / np.array([max(1, int(q.concurrency)) for q in model.queues], float),
+        q_prio=prio,
         q_ptr=q_ptr,
-        q_agents=np.concatenate([*q_lists, np.empty(0, np.int64)]).astype(np.int64),
+        q_agents=a_idx[order].astype(np.int64),
+        q_tier=tier[order].astype(np.int64),
+        q_delay=d[order].astype(float),
+        qd_ptr=qd_ptr,
+        qd_delay=pairs[1].astype(float),
         a_ptr=a_ptr,
-        a_queues=np.concatenate([*a_lists, np.empty(0, np.int64)]).astype(np.int64),
-        ev_t=ev_t[order],
-        ev_a=ev_a[order],
-        ev_on=ev_on[order],
+        a_queues=q_idx[a_order].astype(np.int64),
+        a_delay=d[a_order].astype(float),
+        a_policy=codes[agent_group] if n_agents else np.zeros(0, np.int64),
+        g_ptr=g_ptr,
+        g_agents=np.argsort(agent_group, kind="stable").astype(np.int64),
+        ev_t=ev_t[ev_order],
+        ev_kind=ev_kind[ev_order],
+        ev_x=ev_x[ev_order],
+        ev_n=ev_n[ev_order],
+        presence_capacity=n_seg + rises + 1,
     )

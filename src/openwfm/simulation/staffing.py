@@ -42,15 +42,17 @@ def _row_kpis(model: SimulationModel, replications: int, seed: int, t: int
               ) -> dict[str, tuple[NDArray, NDArray, NDArray]]:
     res = simulate(model, replications=replications, seed=seed)
     c = count_by_replication(res.log, model)
-    sl_t = c.offered[:, :, t]
+    d = {k: c.dense(k)[:, :, t] for k in ("offered", "answered", "answered_within",
+                                          "abandoned", "wait_answered_s", "busy_s",
+                                          "available_s")}
+    sl_t = d["offered"]
     with np.errstate(invalid="ignore", divide="ignore"):
         ratios = {
-            "service_level": np.where(sl_t > 0, c.answered_within[:, :, t] / sl_t, 1.0),
-            "asa_s": np.where(c.answered[:, :, t] > 0,
-                              c.wait_answered_s[:, :, t] / c.answered[:, :, t], 0.0),
-            "p_abandon": np.where(sl_t > 0, c.abandoned[:, :, t] / sl_t, 0.0),
-            "occupancy": np.where(c.available_s[:, :, t] > 0,
-                                  c.busy_s[:, :, t] / c.available_s[:, :, t], np.nan),
+            "service_level": np.where(sl_t > 0, d["answered_within"] / sl_t, 1.0),
+            "asa_s": np.where(d["answered"] > 0, d["wait_answered_s"] / d["answered"], 0.0),
+            "p_abandon": np.where(sl_t > 0, d["abandoned"] / sl_t, 0.0),
+            "occupancy": np.where(d["available_s"] > 0, d["busy_s"] / d["available_s"],
+                                  np.nan),
         }
     return {k: kpi_ci(k, v, axis=0) for k, v in ratios.items()}
 
@@ -221,8 +223,9 @@ def adjust_multiskill(base: SimulationModel, start: NDArray[np.int64],
         m = _multiskill_model(base, a, pool)
         res = simulate(m, replications=replications, seed=seed)
         c = count_by_replication(res.log, m)
+        off, within = c.dense("offered"), c.dense("answered_within")
         with np.errstate(invalid="ignore", divide="ignore"):
-            sl = np.where(c.offered > 0, c.answered_within / c.offered, 1.0)
+            sl = np.where(off > 0, within / off, 1.0)
         return proportion_ci(sl, axis=0)
 
     def raise_until_met(agents, sl, lo, hi, steps):
