@@ -138,3 +138,53 @@ def test_bad_agents_value(cli, files) -> None:
     code, _, err = cli("simulate", str(files["sc"]), str(files["fc"]), "--staffing",
                        str(files["st"]), "-o", str(files["dir"] / "x"))
     assert code == 2 and "row 2" in err and "agents" in err
+
+
+def test_routing_table_of_the_scenario_is_used(cli, files) -> None:
+    """[routing]: fr-voice only to group 'senior' (A2), fr-chat to the site group, then to
+    'senior' after 30 s; agents take the oldest contact across their queues."""
+    text = files["sc"].read_text().replace(
+        'id = "A2"\nsite = "Casablanca"', 'id = "A2"\nsite = "Casablanca"\ngroup = "senior"')
+    text += """
+[routing]
+agent_selection = "oldest"
+contact_selection = "least_skilled"
+[[routing.overflow]]
+queue = "fr-voice"
+groups = ["senior"]
+[[routing.overflow]]
+queue = "fr-chat"
+groups = ["Casablanca", "senior"]
+after_s = [0, 30]
+"""
+    files["sc"].write_text(text)
+    out = files["dir"] / "routed"
+    code, _, err = cli("simulate", str(files["sc"]), str(files["fc"]), "--schedule",
+                       str(files["seg"]), "-o", str(out), "-r", "3", "--seed", "3")
+    assert code == 0, err
+    log = pd.read_csv(out / "contacts.csv")
+    voice = log[(log.queue == "fr-voice") & (log.outcome == "served")]
+    assert len(voice) > 0 and set(voice.agent) == {"A2"}
+    # overriding on the command line: still only A2 on voice (the overflow list stays)
+    code, _, err = cli("simulate", str(files["sc"]), str(files["fc"]), "--schedule",
+                       str(files["seg"]), "-o", str(files["dir"] / "o2"), "-r", "2",
+                       "--agent-selection", "priority")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(("table", "words"), [
+    ('[routing]\nagent_selecton = "oldest"\n', ["agent_selecton", "agent_selection"]),
+    ('[routing]\ncontact_selection = "fastest"\n', ["contact_selection", "longest_idle"]),
+    ('[[routing.overflow]]\nqueue = "fr-voice"\ngroups = ["Manila"]\n', ["Manila", "groups"]),
+    ('[[routing.overflow]]\nqueue = "nl-voice"\ngroups = ["Casablanca"]\n', ["nl-voice"]),
+    ('[[routing.overflow]]\nqueue = "fr-voice"\ngroups = ["Casablanca"]\nafter_s = [0, 5]\n',
+     ["after_s"]),
+])
+def test_bad_routing_table_is_a_clear_error(cli, files, table, words) -> None:
+    files["sc"].write_text(files["sc"].read_text() + table)
+    out = files["dir"] / "x"
+    code, _, err = cli("simulate", str(files["sc"]), str(files["fc"]), "--staffing",
+                       str(files["st"]), "-o", str(out))
+    assert code == 2, err
+    assert all(w in err for w in words), err
+    assert "Traceback" not in err and not out.exists()

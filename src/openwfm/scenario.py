@@ -29,8 +29,11 @@ A scenario is one TOML file plus CSVs it names (paths relative to the TOML file)
     patience_s = 180
 
 Every key (and every column of the agents CSV: ``id, name, site, skills`` (``;``-separated
-queue ids), ``contract_hours``, ``min_shift_h``, ``max_shift_h``, ``night_ok``) is defined
-once in `openwfm.schema`; docs/scenario.md lists them with type, unit, default and example.
+queue ids), ``contract_hours``, ``min_shift_h``, ``max_shift_h``, ``night_ok``, ``group``)
+is defined once in `openwfm.schema`; docs/scenario.md lists them with type, unit, default
+and example. The optional ``[routing]`` table (how the ACD routes in the simulation;
+``docs/simulation.md``) becomes `Scenario.routing`, a
+`openwfm.simulation.policy.RoutingPolicy`, its queue and group names checked here.
 """
 
 from __future__ import annotations
@@ -50,15 +53,17 @@ from openwfm.schema import (
     AgentSpec,
     Channel,
     QueueSpec,
+    RoutingSpec,
     ScenarioFile,
     SiteSpec,
     nearest,
     validate,
 )
+from openwfm.simulation.policy import Overflow, RoutingPolicy
 
 __all__ = ["Agent", "Channel", "Queue", "Scenario", "ServiceGoal", "Site", "agent_from_spec",
-           "load_scenario", "queue_from_spec", "read_toml", "scenario_from_dict",
-           "site_from_spec"]
+           "load_scenario", "queue_from_spec", "read_toml", "routing_from_spec",
+           "scenario_from_dict", "site_from_spec"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,12 @@ class Agent:
     min_shift_h: float = 4.0
     max_shift_h: float = 9.0
     night_ok: bool = True
+    group: str = ""
+    """Agent group for routing (overflow lists, per-group agent selection); "" = the site."""
+
+    @property
+    def routing_group(self) -> str:
+        return self.group or self.site
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,7 @@ class Scenario:
     history_path: Path | None = None
     source: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    routing: RoutingPolicy = field(default_factory=RoutingPolicy)
 
     def site(self, name: str) -> Site:
         return next(s for s in self.sites if s.name == name)
@@ -171,7 +183,53 @@ def agent_from_spec(spec: AgentSpec) -> Agent:
     return Agent(id=spec.id, name=spec.name or spec.id, site=spec.site,
                  skills=tuple(spec.skills), contract_hours=spec.contract_hours,
                  min_shift_h=spec.min_shift_h, max_shift_h=spec.max_shift_h,
-                 night_ok=spec.night_ok)
+                 night_ok=spec.night_ok, group=spec.group or "")
+
+
+def routing_from_spec(spec: RoutingSpec | None, queues: list[str], groups: list[str], *,
+                      file: str) -> RoutingPolicy:
+    """The `RoutingPolicy` of a validated ``[routing]`` table; every queue and agent group it
+    names must exist (an error names the key and the nearest valid name).
+
+    Examples
+    --------
+    >>> spec = RoutingSpec(agent_selection="oldest", overflow=[
+    ...     {"queue": "fr", "groups": ["Casablanca", "Manila"], "after_s": [0, 30]}])
+    >>> p = routing_from_spec(spec, ["fr"], ["Casablanca", "Manila"], file="s.toml")
+    >>> p.agent_selection.value, p.overflow[0].after_s
+    ('oldest', (0.0, 30.0))
+    >>> routing_from_spec(spec, ["fr"], ["Casablanca", "Manilla"], file="s.toml")
+    Traceback (most recent call last):
+    ...
+    openwfm.errors.InputError: s.toml, key 'routing.overflow[0].groups': ...'Manila'...
+    """
+    if spec is None:
+        return RoutingPolicy()
+
+    def known(name: str, valid: list[str], what: str, key: str) -> None:
+        if name not in valid:
+            hint = nearest(name, valid)
+            raise InputError(f"unknown {what} {name!r}"
+                             + (f"; did you mean {hint!r}?" if hint else "")
+                             + f"; expected one of {sorted(valid)}", file=file, key=key)
+
+    what = "agent group (the agents' group column, else their site)"
+    queues_seen: list[str] = []
+    for i, o in enumerate(spec.overflow):
+        known(o.queue, queues, "queue", f"routing.overflow[{i}].queue")
+        if o.queue in queues_seen:
+            raise InputError(f"queue {o.queue!r} has two overflow lists", file=file,
+                             key=f"routing.overflow[{i}].queue")
+        queues_seen.append(o.queue)
+        for g in o.groups:
+            known(g, groups, what, f"routing.overflow[{i}].groups")
+    for g in spec.group_agent_selection:
+        known(g, groups, what, "routing.group_agent_selection")
+    return RoutingPolicy(
+        agent_selection=spec.agent_selection, contact_selection=spec.contact_selection,
+        group_agent_selection=dict(spec.group_agent_selection),
+        overflow=tuple(Overflow(o.queue, tuple(o.groups), tuple(o.after_s))
+                       for o in spec.overflow))
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -269,6 +327,8 @@ def scenario_from_dict(raw: dict[str, Any], *, base: Path, file: str = "<scenari
         history_path=(base / spec.history) if spec.history else None,
         source=Path(file) if file != "<scenario>" else None,
         extra={k: raw[k] for k in _SECTIONS if k in raw},
+        routing=routing_from_spec(spec.routing, queue_ids,
+                                  sorted({a.routing_group for a in agents}), file=file),
     )
 
 

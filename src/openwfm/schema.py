@@ -59,9 +59,11 @@ __all__ = [
     "DriverSpec",
     "HiringSpec",
     "LaunchSpec",
+    "OverflowSpec",
     "ProfileSpec",
     "QueueSpec",
     "RosterSpec",
+    "RoutingSpec",
     "RulePackSpec",
     "RulePacks",
     "ScenarioFile",
@@ -274,6 +276,9 @@ class AgentSpec(Spec):
                                examples=[9], json_schema_extra={"unit": "h"})
     night_ok: bool = Field(True, description="May work in the site's night window.",
                            examples=[False])
+    group: str | None = Field(None, description="Agent group the [routing] table refers to "
+                              "(overflow lists, per-group agent selection); default: the "
+                              "agent's site.", examples=["senior"])
 
     _blank_is_missing = model_validator(mode="before")(_drop_blank)
 
@@ -738,6 +743,53 @@ def _agents_kind(v: Any) -> str:
     return "file" if isinstance(v, str) else "tables"
 
 
+# ------------------------------------------------------------------------ routing
+AgentSelectionName = Literal["priority", "oldest", "priority_oldest"]
+"""`openwfm.simulation.policy.AgentSelection` values."""
+ContactSelectionName = Literal["longest_idle", "least_skilled", "proficiency"]
+"""`openwfm.simulation.policy.ContactSelection` values."""
+
+
+class OverflowSpec(Spec):
+    """A ``[[routing.overflow]]`` table: the ordered agent groups of one queue, each taking
+    the queue's contacts once they have waited its delay; only these groups take it."""
+
+    queue: Name = Field(description="Queue id.", examples=["telco-fr-voice"])
+    groups: list[Name] = Field(min_length=1, description="Agent groups in order (the agents' "
+                               "`group`, else their site).", examples=[["Casablanca", "Manila"]])
+    after_s: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        [], description="Wait after which each group may take the contact, one per group; "
+        "default: 0 for all (pure order).", examples=[[0, 30]], json_schema_extra={"unit": "s"})
+
+    @model_validator(mode="after")
+    def _one_delay_per_group(self) -> OverflowSpec:
+        if self.after_s and len(self.after_s) != len(self.groups):
+            raise PydanticCustomError("after_s", "{g} groups but {d} after_s values",
+                                      {"g": len(self.groups), "d": len(self.after_s),
+                                       "at": "after_s"})
+        if len(set(self.groups)) != len(self.groups):
+            raise PydanticCustomError("groups", "a group is listed twice", {"at": "groups"})
+        return self
+
+
+class RoutingSpec(Spec):
+    """``[routing]``: how the ACD routes in the simulation (docs/simulation.md)."""
+
+    agent_selection: AgentSelectionName = Field(
+        "priority", description="Which waiting contact a freed agent takes: priority (queue "
+        "priority, then the agent's skill order), oldest (longest wait across its queues: FIFO "
+        "across skills), priority_oldest (priority, ties by wait).", examples=["oldest"])
+    contact_selection: ContactSelectionName = Field(
+        "longest_idle", description="Which idle agent an arriving contact goes to: "
+        "longest_idle, least_skilled (fewest skills first), proficiency (agents whose first "
+        "skill it is first).", examples=["least_skilled"])
+    group_agent_selection: dict[str, AgentSelectionName] = Field(
+        {}, description="Agent selection of single agent groups (group = policy).",
+        examples=[{"Manila": "priority"}])
+    overflow: list[OverflowSpec] = Field([], description="[[routing.overflow]] lists, one "
+                                         "per queue at most.")
+
+
 class ScenarioFile(Spec):
     """A scenario TOML file: the whole contact center as the planner sees it."""
 
@@ -768,6 +820,7 @@ class ScenarioFile(Spec):
     capacity: CapacitySpec | None = Field(None, description="[capacity].")
     demo: DemoSpec | None = Field(None, description="[demo] (the demo center's history "
                                   "model).")
+    routing: RoutingSpec | None = Field(None, description="[routing] (simulation).")
 
     @field_validator("interval_s")
     @classmethod

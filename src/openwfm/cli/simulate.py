@@ -10,6 +10,7 @@ from rich.table import Table
 from openwfm.cli import options
 from openwfm.cli.app import app, console
 from openwfm.simulation.plan import HandleModel
+from openwfm.simulation.policy import AgentSelection, ContactSelection
 
 _DEFS = (
     "service_level = contacts answered within answer_within_s / contacts offered (abandons "
@@ -63,9 +64,12 @@ def _check_staffing(df, path: Path) -> None:
     "(interval CSV: interval_start UTC ISO 8601, queue, volume, aht_s) and either the agents "
     "of a schedule (--schedule: agent_id, site, activity work/break/meal, start, end UTC) or "
     "a staffing table (--staffing: interval_start, queue, agents). Discrete-event simulation "
-    "with skills-based routing, queue priorities, chat concurrency, email backlog, "
-    "exponential patience (the queue's patience_s), agents finishing their contact when a "
-    "break starts. Writes OUT/intervals.csv (per queue and interval), OUT/queues.csv (per "
+    "with skills-based routing as the scenario's [routing] table configures it (agent "
+    "selection priority / oldest / priority_oldest, contact selection longest_idle / "
+    "least_skilled / proficiency, per-queue overflow to agent groups after a delay), queue "
+    "priorities, chat concurrency, email backlog, exponential patience (the queue's "
+    "patience_s), agents finishing their contact when a break or shift starts (present until "
+    "it ends: occupancy never exceeds 1). Writes OUT/intervals.csv (per queue and interval), OUT/queues.csv (per "
     "queue over the period) and OUT/contacts.csv (one row per simulated contact: "
     "replication, arrival, queue, wait_s, outcome served/abandoned/unserved, agent, "
     "handle_s). " + _DEFS
@@ -91,6 +95,16 @@ def simulate(
                                     help="Coefficient of variation of lognormal handle times."),
     busyness_cv: float = typer.Option(0.0, "--busyness-cv", callback=options.in_range(0.0, 10.0),
                                       help="CV of a gamma day-level volume factor (0: Poisson)."),
+    agent_selection: AgentSelection | None = typer.Option(
+        None, "--agent-selection",
+        help="Which waiting contact a freed agent takes: priority (queue priority, then the "
+             "agent's skill order), oldest (longest wait across its queues), priority_oldest. "
+             "Default: the scenario's [routing] agent_selection, else priority."),
+    contact_selection: ContactSelection | None = typer.Option(
+        None, "--contact-selection",
+        help="Which idle agent a contact goes to: longest_idle, least_skilled (fewest skills "
+             "first), proficiency (agents whose first skill it is first). Default: the "
+             "scenario's [routing] contact_selection, else longest_idle."),
     no_contacts: bool = typer.Option(False, "--no-contacts",
                                      help="Do not write contacts.csv (it can be large)."),
 ) -> None:
@@ -120,13 +134,17 @@ def simulate(
                     raise InputError(f"not a date-time: {exc}", file=str(schedule),
                                      column=col) from exc
         model = plan_model(sc, fc, segments=seg, handle=handle, handle_cv=handle_cv,
-                           busyness_cv=busyness_cv, files=files)
+                           busyness_cv=busyness_cv, files=files,
+                           agent_selection=agent_selection,
+                           contact_selection=contact_selection)
     else:
         files["staffing"] = str(staffing)
         staff_df = _read_csv(staffing)  # type: ignore[arg-type]
         _check_staffing(staff_df, staffing)  # type: ignore[arg-type]
         model = plan_model(sc, fc, staffing=staff_df, handle=handle,
-                           handle_cv=handle_cv, busyness_cv=busyness_cv, files=files)
+                           handle_cv=handle_cv, busyness_cv=busyness_cv, files=files,
+                           agent_selection=agent_selection,
+                           contact_selection=contact_selection)
     with console.status(f"simulating {replications} replications ..."):
         res = run(model, replications=replications, seed=seed)
     with atomic_dir(out) as tmp:

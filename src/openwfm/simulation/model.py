@@ -381,9 +381,10 @@ def model_from_segments(
     group_kw: dict[str, object] = {}
     if groups is not None:
         names = [str(groups.get(a, "")) for a in ids_l]
-        gids = tuple(sorted(set(names)))
+        gids = tuple(sorted(set(names) | {str(g) for g in groups.values()}))
+        gpos = {g: i for i, g in enumerate(gids)}
         group_kw = {"group_ids": gids, "agent_group": np.asarray(
-            [gids.index(n) for n in names], dtype=np.int64)}
+            [gpos[n] for n in names], dtype=np.int64)}
     return SimulationModel(
         **group_kw,  # type: ignore[arg-type]
         routing=routing or RoutingPolicy(),

@@ -20,6 +20,7 @@ from openwfm.simulation.model import (
     model_from_segments,
     model_from_staffing,
 )
+from openwfm.simulation.policy import AgentSelection, ContactSelection, RoutingPolicy
 
 __all__ = ["HandleModel", "plan_grid", "plan_model", "queue_specs"]
 
@@ -126,12 +127,28 @@ def plan_model(
     handle_cv: float = 1.0,
     busyness_cv: float = 0.0,
     files: dict[str, str] | None = None,
+    agent_selection: AgentSelection | None = None,
+    contact_selection: ContactSelection | None = None,
 ) -> SimulationModel:
     """A `SimulationModel` of the scenario over the forecast period, with agents either
-    following `segments` (skills from the scenario's agents, in their preference order) or
-    dedicated per queue as in `staffing` (requirement table: `interval_start`, `queue`,
-    `agents`; fractional agents are rounded up)."""
+    following `segments` (skills from the scenario's agents, in their preference order;
+    agent groups from their `group`, else their site) or dedicated per queue as in
+    `staffing` (requirement table: `interval_start`, `queue`, `agents`; fractional agents
+    are rounded up; one staffed group per queue).
+
+    Routing: the scenario's ``[routing]`` table (`Scenario.routing`), with
+    `agent_selection` / `contact_selection` overriding it when given. With a staffing table
+    the agents are dedicated, so the overflow lists and per-group policies (which name the
+    scenario's agent groups) do not apply."""
     files = files or {}
+    routing = scenario.routing
+    over = {k: v for k, v in (("agent_selection", agent_selection),
+                              ("contact_selection", contact_selection)) if v is not None}
+    if over:
+        routing = RoutingPolicy(**{"agent_selection": routing.agent_selection,
+                                   "contact_selection": routing.contact_selection,
+                                   "group_agent_selection": routing.group_agent_selection,
+                                   "overflow": routing.overflow, **over})
     if (segments is None) == (staffing is None):
         raise ValueError("give exactly one of segments or staffing")
     origin, volume, aht_s = plan_grid(scenario, forecast, file=files.get("forecast"))
@@ -142,11 +159,15 @@ def plan_model(
         n = _number_column(staffing, "agents", "staffing table", f)
         agents = np.zeros(volume.shape, dtype=np.int64)
         np.maximum.at(agents, (qi, ti), np.ceil(n - 1e-9).astype(np.int64))
-        return model_from_staffing(specs, volume, aht_s, agents,
-                                   interval_s=scenario.interval_s, origin=origin,
-                                   busyness_cv=busyness_cv)
+        m = model_from_staffing(specs, volume, aht_s, agents,
+                                interval_s=scenario.interval_s, origin=origin,
+                                busyness_cv=busyness_cv)
+        return m.with_(routing=RoutingPolicy(agent_selection=routing.agent_selection,
+                                             contact_selection=routing.contact_selection))
     assert segments is not None
     skills = {a.id: a.skills for a in scenario.agents}
+    groups = {a.id: a.routing_group for a in scenario.agents}
     return model_from_segments(specs, volume, aht_s, segments, skills,
                                interval_s=scenario.interval_s, origin=origin,
-                               busyness_cv=busyness_cv, file=files.get("schedule"))
+                               busyness_cv=busyness_cv, file=files.get("schedule"),
+                               groups=groups, routing=routing)
