@@ -69,7 +69,8 @@ def _check_staffing(df, path: Path) -> None:
     "least_skilled / proficiency, per-queue overflow to agent groups after a delay), queue "
     "priorities, chat concurrency, email backlog, exponential patience (the queue's "
     "patience_s), agents finishing their contact when a break or shift starts (present until "
-    "it ends: occupancy never exceeds 1). Writes OUT/intervals.csv (per queue and interval), OUT/queues.csv (per "
+    "it ends: occupancy never exceeds 1). Writes OUT/intervals.csv (per queue and interval), "
+    "OUT/queues.csv (per "
     "queue over the period) and OUT/contacts.csv (one row per simulated contact: "
     "replication, arrival, queue, wait_s, outcome served/abandoned/unserved, agent, "
     "handle_s). " + _DEFS
