@@ -189,6 +189,13 @@ class ReplicationCounts:
         out[:, self.cell_queue, self.cell_interval] = x
         return out
 
+    def by_queue(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Sum a (replications x cells) array per queue: (replications x queues)."""
+        nr = x.shape[0]
+        flat = (np.arange(nr)[:, None] * self.n_queues + self.cell_queue[None, :]).ravel()
+        return np.bincount(flat, weights=np.asarray(x, dtype=float).ravel(),
+                           minlength=nr * self.n_queues).reshape(nr, self.n_queues)
+
 
 def _skills_csr(model: SimulationModel) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     rank = np.asarray(model.skill_rank)
@@ -274,11 +281,7 @@ def count_by_replication(log: ContactLog, model: SimulationModel) -> Replication
 
 def _ratios(c: ReplicationCounts, by_queue: bool = False) -> dict[str, NDArray[np.float64]]:
     def s(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        if not by_queue:
-            return x
-        out = np.zeros((x.shape[0], c.n_queues))
-        np.add.at(out, (slice(None), c.cell_queue), x)
-        return out
+        return c.by_queue(x) if by_queue else x
 
     with np.errstate(invalid="ignore", divide="ignore"):
         off, ans = s(c.offered), s(c.answered)
@@ -334,9 +337,7 @@ def queue_kpis(log: ContactLog, model: SimulationModel, *, level: float = 0.95,
     c = counts or count_by_replication(log, model)
 
     def per_queue(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        out = np.zeros((x.shape[0], c.n_queues))
-        np.add.at(out, (slice(None), c.cell_queue), x)
-        return out.mean(axis=0)
+        return c.by_queue(x).mean(axis=0)
 
     out = pd.DataFrame({
         "queue": [q.id for q in model.queues],
