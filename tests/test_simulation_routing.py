@@ -287,3 +287,27 @@ def test_occupancy_never_exceeds_one(n_agents, conc, seed, counts, breaks, polic
             sel = (p.replication == r) & (p.agent == a)
             s, e = np.sort(p.start_s[sel]), p.end_s[sel][np.argsort(p.start_s[sel])]
             assert np.all(s[1:] >= e[:-1] - 1e-9) and np.all(e >= s)
+
+
+def test_two_thousand_queues_count_only_the_cells_used() -> None:
+    """2,000 queues over a week of 15-min intervals (1.3 million queue-intervals), each
+    queue busy in one interval with its own agent: the counts and the interval table hold
+    the used cells only (the interval with contacts, and the next one where a ghost agent
+    may finish), not replications x queues x intervals."""
+    nq, nt, step = 2000, 672, 900.0
+    t_used = (np.arange(nq) * 7) % (nt - 1)
+    vol = np.zeros((nq, nt))
+    vol[np.arange(nq), t_used] = 4.0
+    m = SimulationModel(
+        queues=tuple(QueueSpec(f"q{i}", handle=Exponential()) for i in range(nq)),
+        volume=vol, aht_s=np.full((nq, nt), 120.0), agent_ids=tuple(f"a{i}" for i in range(nq)),
+        skill_rank=np.where(np.eye(nq, dtype=bool), 0, -1).astype(np.int64),
+        seg_agent=np.arange(nq), seg_start_s=t_used * step, seg_end_s=(t_used + 1) * step,
+        interval_s=step)
+    res = simulate(m, replications=3, seed=1, backend="serial")
+    c = res.counts
+    assert nq <= c.offered.shape[1] <= 2 * nq and c.offered.shape[0] == 3
+    iv = res.intervals
+    assert len(iv) == c.offered.shape[1]
+    assert iv.offered.sum() == pytest.approx(len(res.log) / 3)
+    assert (iv.occupancy.dropna() <= 1 + 1e-9).all()

@@ -159,10 +159,13 @@ class SimulationModel:
         if self.agent_group is not None:
             return self.group_ids, np.asarray(self.agent_group, dtype=np.int64)
         rank = np.asarray(self.skill_rank)
-        names: list[str] = []
-        for row in rank:
-            qs = np.flatnonzero(row >= 0)
-            names.append("+".join(self.queues[i].id for i in qs[np.argsort(row[qs])]))
+        a, q = np.nonzero(rank >= 0)
+        order = np.lexsort((rank[a, q], a))
+        a, q = a[order], q[order]
+        cut = np.searchsorted(a, np.arange(rank.shape[0] + 1))
+        qids = [x.id for x in self.queues]
+        ql = q.tolist()
+        names = ["+".join(qids[i] for i in ql[cut[k]:cut[k + 1]]) for k in range(rank.shape[0])]
         ids, idx = np.unique(np.asarray(names, dtype=object), return_inverse=True)
         return tuple(str(x) for x in ids), idx.astype(np.int64)
 

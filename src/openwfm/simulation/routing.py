@@ -101,33 +101,42 @@ def routing_tables(model: SimulationModel) -> RoutingTables:
         if g not in gidx:
             raise ValueError(f"agent selection given for unknown group {g!r}; groups are "
                              f"{sorted(gidx)}")
-    # eligibility (queue, group) -> (position, delay); default: every skilled agent, delay 0
-    pos = np.zeros((nq, ng), dtype=np.int64)
-    delay = np.zeros((nq, ng))
-    allowed = np.ones((nq, ng), dtype=bool)
+    # eligibility (queue, group) -> (position, delay), sparse: a queue without an overflow
+    # list is open to every skilled agent at delay 0; with one, to its groups only
+    has_list = np.zeros(nq, dtype=bool)
+    o_key: list[int] = []
+    o_pos: list[int] = []
+    o_delay: list[float] = []
     for o in policy.overflow:
         if o.queue not in qidx:
             raise ValueError(f"overflow for unknown queue {o.queue!r}; queues are "
                              f"{sorted(qidx)}")
         q = qidx[o.queue]
-        allowed[q] = False
+        has_list[q] = True
         for p, (g, d) in enumerate(zip(o.groups, o.after_s, strict=True)):
             if g not in gidx:
                 raise ValueError(f"overflow of queue {o.queue!r} names unknown group {g!r}; "
                                  f"groups are {sorted(gidx)}")
-            allowed[q, gidx[g]] = True
-            pos[q, gidx[g]] = p
-            delay[q, gidx[g]] = d
+            o_key.append(q * ng + gidx[g])
+            o_pos.append(p)
+            o_delay.append(d)
     a_idx, q_idx = np.nonzero(rank >= 0)
-    ok = allowed[q_idx, agent_group[a_idx]]
-    a_idx, q_idx = a_idx[ok], q_idx[ok]
     g_of = agent_group[a_idx]
+    okey = np.asarray(o_key, dtype=np.int64)
+    srt = np.argsort(okey)
+    okey = okey[srt]
+    key = q_idx * ng + g_of
+    at = np.minimum(np.searchsorted(okey, key), max(okey.size - 1, 0))
+    listed = (okey[at] == key) if okey.size else np.zeros(key.size, dtype=bool)
+    ok = ~has_list[q_idx] | listed
+    a_idx, q_idx, g_of, at, listed = a_idx[ok], q_idx[ok], g_of[ok], at[ok], listed[ok]
+    pos_e = np.where(listed, np.asarray(o_pos, dtype=np.int64)[srt][at] if okey.size else 0, 0)
+    d = np.where(listed, np.asarray(o_delay, dtype=float)[srt][at] if okey.size else 0.0, 0.0)
     n_skills = (rank >= 0).sum(axis=1)
     crit = {ContactSelection.LONGEST_IDLE: np.zeros(a_idx.size, np.int64),
             ContactSelection.LEAST_SKILLED: n_skills[a_idx],
             ContactSelection.PROFICIENCY: rank[a_idx, q_idx]}[policy.contact_selection]
-    tier = pos[q_idx, g_of] * _TIER + crit
-    d = delay[q_idx, g_of]
+    tier = pos_e * _TIER + crit
     # per queue, sorted by tier (then agent index: deterministic)
     order = np.lexsort((a_idx, tier, q_idx))
     q_ptr = _csr(q_idx, nq)
