@@ -39,7 +39,7 @@ def main() -> None:
         problems[method] = p
         model = build_cover_model(p)
         t0 = time.perf_counter()
-        x, bound, status = _highs_lp(model, 30.0, 0)
+        x, bound, status = _highs_lp(model, None, 0)
         t_lp = time.perf_counter() - t0
         nx = len(model.x_index)
         cost = float(model.c[:nx] @ x[:nx]) if x is not None else float("nan")

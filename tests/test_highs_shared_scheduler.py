@@ -21,7 +21,7 @@ def test_schedule_lp_solves_after_another_highs_started_the_scheduler() -> None:
     cfg = parse_config({"time_limit_s": 10, "shifts": [{"start_step_min": 60, "lengths_h": [9]}]})
     result = solve_schedule(build_problem(sc, flat_requirement(sc, 1.0), cfg))
     assert result.check.ok, result.check.counts()
-    assert result.lp_bound <= result.objective + 1e-6
+    assert result.lp_bound <= result.objective * (1 + 1e-8) + 1e-6  # IPM tolerance
 
 
 def test_quiet_highs_prints_no_banner(capfd) -> None:

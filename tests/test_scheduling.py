@@ -177,7 +177,7 @@ def test_solve_two_agents_passes_checker_and_covers():
     sc = toy_scenario(n_agents=2)
     r = solve_schedule(build_problem(sc, flat_requirement(sc, 1.0), parse_config(FAST)))
     assert r.check.ok, r.check.counts()
-    assert r.lp_bound <= r.objective + 1e-6
+    assert r.lp_bound <= r.objective * (1 + 1e-8) + 1e-6  # the IPM's relative tolerance
     assert set(r.segments.columns) >= {"agent_id", "site", "activity", "start", "end"}
     assert str(r.segments["start"].dtype) == "datetime64[ns, UTC]"
     # two 40 h agents cannot cover 168 h: scheduled never exceeds 2 agents anywhere

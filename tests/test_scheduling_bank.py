@@ -56,6 +56,6 @@ def test_real_week_scheduled_within_rules(week_requirement):
     got = r.coverage.groupby("queue")["required"].sum()
     want = req.groupby("queue")["agents"].sum()
     assert np.allclose(got[list(QUEUES)].to_numpy(), want[list(QUEUES)].to_numpy())
-    assert r.lp_bound <= r.objective + 1e-6
+    assert r.lp_bound <= r.objective * (1 + 1e-8) + 1e-6  # IPM tolerance
     covered = 1 - r.coverage["shortfall"].sum() / r.coverage["required"].sum()
     assert covered > 0.85  # 28 agents for a 17-agent peak; measured 88 %

@@ -41,7 +41,7 @@ def test_bound_knows_consecutive_days_off():
     assert sol.lp_bound >= shifts_cost + missed_day - 1e-6
     r = solve_schedule(p)
     assert r.check.ok, r.check.counts()
-    assert r.lp_bound <= r.objective + 1e-6
+    assert r.lp_bound <= r.objective * (1 + 1e-8) + 1e-6  # IPM tolerance
     assert r.gap < 1e-6  # the bound is met: the schedule misses exactly one day
     days = sorted({(s.tz_convert("Africa/Casablanca").dayofweek)
                    for s in r.segments["start"]})
@@ -83,7 +83,7 @@ def test_bound_below_objective_mixed_contracts(contracts):
     p = build_problem(sc, flat_requirement(sc, 1.0), parse_config(NO_BREAKS_8H))
     r = solve_schedule(p)
     assert r.check.ok, r.check.counts()
-    assert r.lp_bound <= r.objective + 1e-6
+    assert r.lp_bound <= r.objective * (1 + 1e-8) + 1e-6  # IPM tolerance
 
 
 def test_plan_of_other_than_one_week_is_refused():

@@ -231,7 +231,10 @@ def test_preference_met_at_no_cost_by_swapping_agents(tmp_path):
     # prefer it off; swapping their weeks costs nothing, so the preference is met
     sc = toy_scenario(n_agents=2)
     req = flat_requirement(sc, 1.0)
-    free = solve_schedule(build_problem(sc, req, parse_config(EIGHT)))
+    # start times free to move (rule start_time_spread off): with it, both agents work the
+    # same days at steady times and there is no week to swap
+    eight = {**EIGHT, "start_spread_weight": 0}
+    free = solve_schedule(build_problem(sc, req, parse_config(eight)))
     days = {a: {(s.tz_convert("Africa/Casablanca").date() - date(2026, 3, 30)).days
                 for s in pd.to_datetime(df["start_utc"], utc=True)}
             for a, df in free.shifts.groupby("agent_id")}
@@ -239,7 +242,7 @@ def test_preference_met_at_no_cost_by_swapping_agents(tmp_path):
     assert only, days
     day = date(2026, 3, 30 + only[0]) if only[0] < 2 else date(2026, 4, only[0] - 1)
     _csv(tmp_path, "p.csv", PREF + f"a1,day_off,{day.isoformat()},1")
-    p = build_problem(sc, req, parse_config({**EIGHT, "preferences": "p.csv"}, base=tmp_path))
+    p = build_problem(sc, req, parse_config({**eight, "preferences": "p.csv"}, base=tmp_path))
     r = solve_schedule(p)
     assert r.check.ok, r.check.counts()
     assert r.preferences["met"].tolist() == [True]

@@ -33,7 +33,8 @@ def _same_start_schedule(problem, hour_utc=8, *, stagger=0):
 
 
 def _smoothed_objective(problem, shifts):
-    """Cost + penalty with smoothed breaks, computed here from scratch (no improve code)."""
+    """Cost + penalty with smoothed breaks, computed here from scratch (no improve code);
+    on a cyclic week an interval past an edge is the one at the other end."""
     im, T = problem.interval_min, problem.n_intervals
     gi = {a.id: g for g, grp in enumerate(problem.groups) for a in grp.agents}
     supply = np.zeros((len(problem.groups), T))
@@ -42,6 +43,8 @@ def _smoothed_objective(problem, shifts):
         prof = productive_profile(problem, st.length)
         for k, w in enumerate(prof):
             t = st.start // im + k
+            if problem.cyclic:
+                t %= T
             if 0 <= t < T:
                 supply[gi[aid], t] += w
     return shift_cost(problem, shifts) + flow_coverage(problem, supply)[1]

@@ -53,7 +53,7 @@ def test_two_weeks_rest_and_consecutive_days_across_the_boundary():
                            // 7 == w for s in sh["start_utc"]], "paid_h"].sum()
             assert 38 - 1e-9 <= paid <= 40 + 1e-9, (aid, w, paid)
     assert r.objective == pytest.approx(r.cost + r.penalty)
-    assert r.lp_bound <= r.objective + 1e-6
+    assert r.lp_bound <= r.objective * (1 + 1e-8) + 1e-6  # IPM tolerance
 
 
 def test_history_after_counts_the_run_to_the_last_day():

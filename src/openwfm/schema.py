@@ -390,8 +390,28 @@ RulePacks = Annotated[dict[str, list[RulePackSpec]],
 class SchedulingSpec(Spec):
     """The ``[scheduling]`` section (every key optional)."""
 
-    time_limit_s: float = Field(30.0, gt=0, description="Wall-clock cap of the whole "
-                                "solve.", examples=[20], json_schema_extra={"unit": "s"})
+    time_limit_s: float = Field(30.0, gt=0, description="Work budget of the whole solve, "
+                                "deterministic: CP-SAT deterministic seconds (about seconds "
+                                "on an idle core); the same plan under any machine load.",
+                                examples=[20], json_schema_extra={"unit": "s"})
+    wall_clock_cap_s: float | None = Field(None, gt=0, description="Optional wall-clock cap "
+                                           "of the whole solve (default none); when it "
+                                           "stops a solve, the plan can depend on the load.",
+                                           examples=[600], json_schema_extra={"unit": "s"})
+    start_spread_max_h: float = Field(2.0, ge=0, le=24, description="Rule start_time_spread: "
+                                      "an agent's start times (local time of day) within the "
+                                      "week differ by at most this without cost.",
+                                      examples=[2.0], json_schema_extra={"unit": "h"})
+    start_spread_hard: bool = Field(False, description="start_spread_max_h as a hard rule "
+                                    "(else soft, priced by start_spread_weight).",
+                                    examples=[False])
+    start_spread_weight: float = Field(1.0, ge=0, allow_inf_nan=False, description="Soft "
+                                       "start_time_spread: paid hours at the agent's site "
+                                       "cost per hour of spread beyond the maximum.",
+                                       examples=[1.0])
+    over_staffing_ratio: float = Field(1.2, gt=0, allow_inf_nan=False, description="Summary "
+                                       "flag: a queue whose scheduled / required productive "
+                                       "hours exceed this is over-staffed.", examples=[1.2])
     seed: int = Field(0, ge=0, description="Solver and local-search seed.", examples=[0])
     num_workers: int = Field(1, ge=1, le=64, description="CP-SAT workers.", examples=[1])
     understaffing_penalty: Literal["service_level", "piecewise"] | None = Field(

@@ -36,7 +36,9 @@ groups, the MIP splits into one small MIP per group). The sum of the groups' pro
 is a lower bound of the whole MIP that, unlike the LP relaxation, accounts for
 ``class_min`` (the LP opens a sixth of a class). When the groups' plans together keep every
 seat and hiring row they are the plan; otherwise the whole MIP is solved by `highspy` from
-the rounded plan with the time left. The plan reports its objective, the LP bound, the best
+the rounded plan. Every MIP stops at its gap or a branch-and-bound node limit (`NODE_LIMIT`,
+a work limit: the same plan under any machine load); wall-clock time is only an optional
+user cap. The plan reports its objective, the LP bound, the best
 proven bound (LP, groups or HiGHS's dual bound, whichever is highest) and the gap to it.
 
 References
@@ -50,6 +52,7 @@ References
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -317,8 +320,14 @@ def build_model(problem: CapacityProblem) -> CapacityModel:
 
 class SolveStatus(StrEnum):
     OPTIMAL = "optimal"
-    TIME_LIMIT = "time_limit"
-    """Stopped at the time limit with a feasible plan (see `mip_gap`)."""
+    WORK_LIMIT = "work_limit"
+    """Stopped at the node limit (or the user's wall-clock cap) with a feasible plan (see
+    `mip_gap`)."""
+
+
+NODE_LIMIT = 20_000
+"""Default branch-and-bound nodes of a whole capacity solve (all its HiGHS runs): the work
+limit that makes the plan the same on any machine, whatever its load."""
 
 
 @dataclass(frozen=True)
@@ -364,8 +373,10 @@ class CapacityPlan:
     limits: tuple[Limit, ...]
 
 
-def _milp(model: CapacityModel, integral: bool, time_limit_s: float, mip_rel_gap: float,
-          drop_prefix: str | None = None) -> object:
+def _milp(model: CapacityModel, integral: bool, mip_rel_gap: float,
+          drop_prefix: str | None = None, wall_clock_cap_s: float | None = None) -> object:
+    """scipy's HiGHS on the model (an LP unless `integral`), without a time limit unless
+    the user capped the wall clock (an LP runs to completion: the same answer always)."""
     keep = np.ones(len(model.row_names), dtype=bool)
     ub = model.var_ub.copy()
     if drop_prefix is not None:
@@ -379,10 +390,11 @@ def _milp(model: CapacityModel, integral: bool, time_limit_s: float, mip_rel_gap
             idx = model.i_class[j][model.i_class[j] >= 0]
             ub[idx] = float(model.problem.inputs.hiring.class_max)
     cons = LinearConstraint(model.a[keep], model.row_lb[keep], model.row_ub[keep])
+    options: dict[str, object] = {"mip_rel_gap": mip_rel_gap, "presolve": True}
+    if wall_clock_cap_s is not None:
+        options["time_limit"] = float(wall_clock_cap_s)
     return milp(model.c, integrality=model.integrality if integral else None,
-                bounds=Bounds(model.var_lb, ub), constraints=cons,
-                options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap,
-                         "presolve": True})
+                bounds=Bounds(model.var_lb, ub), constraints=cons, options=options)
 
 
 def _explain_infeasible(model: CapacityModel) -> InfeasibleError:
@@ -392,7 +404,7 @@ def _explain_infeasible(model: CapacityModel) -> InfeasibleError:
     for prefix in candidates:
         if len(model.rows(prefix + ":")) == 0 and prefix.startswith("seats"):
             continue
-        if _milp(model, False, 30.0, 1e-4, prefix).status == 0:
+        if _milp(model, False, 1e-4, prefix).status == 0:
             what = {"seats": "the seats of", "hires": "the labour-market hiring limits of",
                     "class_max": "the class size limit"}[prefix.split(":")[0]]
             where = prefix.split(":", 1)[1] if ":" in prefix else ""
@@ -487,10 +499,12 @@ class _Highs:
     gap: float
 
 
-def _highs(model: CapacityModel, time_limit_s: float, mip_rel_gap: float,
+def _highs(model: CapacityModel, node_limit: int, mip_rel_gap: float,
            start: np.ndarray | None, cols: np.ndarray | None = None,
-           rows: np.ndarray | None = None) -> _Highs:
-    """Solve the MIP (or its restriction to `cols` and `rows`) with highspy from `start`."""
+           rows: np.ndarray | None = None, wall_clock_cap_s: float | None = None) -> _Highs:
+    """Solve the MIP (or its restriction to `cols` and `rows`) with highspy from `start`,
+    stopping at `mip_rel_gap` or after `node_limit` branch-and-bound nodes (a work limit:
+    deterministic); `wall_clock_cap_s` is the user's optional cap."""
     import highspy
 
     a = model.a if rows is None else model.a[rows]
@@ -502,7 +516,9 @@ def _highs(model: CapacityModel, time_limit_s: float, mip_rel_gap: float,
         c, lo, hi, integ = c[cols], lo[cols], hi[cols], integ[cols]
         start = None if start is None else start[cols]
     h = quiet_highs()
-    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_max_nodes", max(1, int(node_limit)))
+    if wall_clock_cap_s is not None:
+        h.setOptionValue("time_limit", max(0.01, float(wall_clock_cap_s)))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
@@ -563,8 +579,8 @@ def _group_index(model: CapacityModel) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _solve_groups(model: CapacityModel, start: np.ndarray | None, time_limit_s: float,
-                  mip_rel_gap: float) -> _Groups | None:
+def _solve_groups(model: CapacityModel, start: np.ndarray | None, node_limit: int,
+                  mip_rel_gap: float, cap: Callable[[], float | None]) -> _Groups | None:
     """Solve each (site, skill) group's MIP alone: the cover, class-size and coverage
     rows of one group touch only its own variables, so without the seat and hiring rows
     (which couple the groups of a site) the MIP splits into one small MIP per group.
@@ -573,21 +589,22 @@ def _solve_groups(model: CapacityModel, start: np.ndarray | None, time_limit_s: 
     bound of the whole MIP; it is much stronger than the LP relaxation because each group's
     bound already accounts for ``class_min``. When the groups' plans together keep the seat
     and hiring rows, they are a plan of the whole MIP within the sum of the groups' gaps.
+
+    `node_limit` branch-and-bound nodes are shared out: 40 % in proportion to the groups'
+    integer variables, the rest to the groups with the largest absolute gaps (a work
+    limit, so the plan does not depend on the machine's load); `cap` gives what is left of
+    the user's optional wall-clock cap.
     """
     groups = _group_index(model)
     n_int = [int(model.integrality[cols].sum()) for cols, _ in groups]
     total = max(sum(n_int), 1)
     x = np.zeros(len(model.c))
-    t_end = time.perf_counter() + time_limit_s
     obj = np.zeros(len(groups))
     low = np.zeros(len(groups))
     done = np.zeros(len(groups), dtype=bool)
-    # first pass: a share of 40 % of the budget per integer variable; when the plans keep
-    # the seat and hiring rows, a second pass gives the rest to the groups with the largest
-    # absolute gaps, restarting from their first plans
-    for g, ((cols, rows), n) in enumerate(zip(groups, n_int, strict=True)):
-        budget = max(0.4 * time_limit_s * n / total, 0.05) if n else 1.0
-        res = _highs(model, budget, mip_rel_gap, start, cols, rows)
+    first = [max(int(0.4 * node_limit * n / total), 10) if n else 1 for n in n_int]
+    for g, ((cols, rows), nodes) in enumerate(zip(groups, first, strict=True)):
+        res = _highs(model, nodes, mip_rel_gap, start, cols, rows, cap())
         if res.x is None:
             return None
         x[cols] = res.x
@@ -603,15 +620,15 @@ def _solve_groups(model: CapacityModel, start: np.ndarray | None, time_limit_s: 
         return _Groups(x=x, objective=float(obj.sum()), bound=float(low.sum()),
                        optimal=False, feasible=False)
     open_gap = np.where(done, 0.0, obj - low)
-    order = [g for g in np.argsort(-open_gap) if open_gap[g] > 0]
+    order = [g for g in np.argsort(-open_gap, kind="stable") if open_gap[g] > 0]
+    left = max(node_limit - sum(first), 0)
+    gap_sum = max(float(open_gap[order].sum()), 1e-9) if order else 1.0
     for g in order:
-        left = t_end - time.perf_counter()
-        if left < 0.05:
-            break
-        budget = left * open_gap[g] / max(open_gap[order].sum(), 1e-9) if len(order) else left
-        budget = max(budget, min(left, 0.1))
+        nodes = int(left * open_gap[g] / gap_sum)
+        if nodes < 10:
+            continue
         cols, rows = groups[g]
-        res = _highs(model, budget, mip_rel_gap, x, cols, rows)
+        res = _highs(model, nodes, mip_rel_gap, x, cols, rows, cap())
         if res.x is not None and float(model.c[cols] @ res.x) < obj[g]:
             trial = x.copy()
             trial[cols] = res.x
@@ -626,14 +643,17 @@ def _solve_groups(model: CapacityModel, start: np.ndarray | None, time_limit_s: 
                    optimal=bool(done.all()), feasible=True)
 
 
-def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
-          mip_rel_gap: float = 5e-3) -> CapacityPlan:
+def solve(model: CapacityModel, *, node_limit: int = NODE_LIMIT,
+          time_limit_s: float | None = None, mip_rel_gap: float = 5e-3) -> CapacityPlan:
     """Solve the LP relaxation, round it into a first integer plan, solve every (site, skill)
     group alone (a strong lower bound; the plan when seats and hiring limits hold), else
     the whole MIP with HiGHS from the rounded plan; decode the plan.
 
     ``status`` is ``optimal`` when the plan is proven within `mip_rel_gap` of the best
-    bound.
+    bound, else ``work_limit``. The MIPs stop at `mip_rel_gap` or after `node_limit`
+    branch-and-bound nodes in all (deterministic: the same plan on any machine under any
+    load); `time_limit_s` is an optional wall-clock cap (None: none; when it stops a
+    solve, the plan can depend on the load).
 
     Raises
     ------
@@ -642,15 +662,20 @@ def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
         (``seats:{site}``, ``hires:{site}``, ``class_max`` or ``min_coverage``).
     """
     t0 = time.perf_counter()
-    lp = _milp(model, False, time_limit_s, mip_rel_gap)
+
+    def cap() -> float | None:
+        if time_limit_s is None:
+            return None
+        return max(time_limit_s - (time.perf_counter() - t0), 0.01)
+
+    lp = _milp(model, False, mip_rel_gap, wall_clock_cap_s=cap())
     if lp.status == 2:
         raise _explain_infeasible(model)
     if lp.x is None:
         raise InfeasibleError(f"HiGHS could not solve the LP relaxation: {lp.message}",
                               rule="solver")
     start = rounded_start(model, lp.x)
-    left = max(time_limit_s - (time.perf_counter() - t0), 0.1)
-    groups = _solve_groups(model, start, left, mip_rel_gap)
+    groups = _solve_groups(model, start, node_limit, mip_rel_gap, cap)
     bound = float(lp.fun)
     if groups is not None and np.isfinite(groups.bound):
         bound = max(bound, groups.bound)
@@ -659,8 +684,7 @@ def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
         gap = (objective - bound) / max(abs(objective), 1e-9)
         optimal = groups.optimal or gap <= mip_rel_gap
     else:
-        left = max(time_limit_s - (time.perf_counter() - t0), 0.1)
-        res = _highs(model, left, mip_rel_gap, start)
+        res = _highs(model, node_limit, mip_rel_gap, start, wall_clock_cap_s=cap())
         if res.x is None:
             if "infeasible" in res.status:
                 raise _explain_infeasible(model)
@@ -672,7 +696,7 @@ def solve(model: CapacityModel, *, time_limit_s: float = 60.0,
             bound = max(bound, res.dual_bound)
         gap = (objective - bound) / max(abs(objective), 1e-9)
         optimal = res.status == "optimal" or gap <= mip_rel_gap
-    status = SolveStatus.OPTIMAL if optimal else SolveStatus.TIME_LIMIT
+    status = SolveStatus.OPTIMAL if optimal else SolveStatus.WORK_LIMIT
     return decode(model, np.round(x, 9), objective=objective,
                   lp_bound=float(lp.fun), mip_dual_bound=bound, mip_gap=max(gap, 0.0),
                   status=status, solve_s=time.perf_counter() - t0)
@@ -795,9 +819,11 @@ def _limits(model: CapacityModel, x: np.ndarray, weekly: pd.DataFrame,
     return tuple(out)
 
 
-def plan_capacity(problem: CapacityProblem, *, time_limit_s: float = 60.0,
-                  mip_rel_gap: float = 5e-3) -> CapacityPlan:
+def plan_capacity(problem: CapacityProblem, *, node_limit: int = NODE_LIMIT,
+                  time_limit_s: float | None = None, mip_rel_gap: float = 5e-3
+                  ) -> CapacityPlan:
     """`build_model` then `solve`."""
-    return solve(build_model(problem), time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+    return solve(build_model(problem), node_limit=node_limit, time_limit_s=time_limit_s,
+                 mip_rel_gap=mip_rel_gap)
 
 

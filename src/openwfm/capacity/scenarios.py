@@ -15,7 +15,7 @@ import pandas as pd
 
 from openwfm.capacity.config import CapacityInputs, ScenarioVariant
 from openwfm.capacity.demand import Requirement, StaffFn, required_fte, split_by_site
-from openwfm.capacity.model import CapacityPlan, build_model, make_problem, solve
+from openwfm.capacity.model import NODE_LIMIT, CapacityPlan, build_model, make_problem, solve
 from openwfm.scenario import Scenario
 
 
@@ -31,8 +31,8 @@ class ScenarioOutcome:
 
 def plan_variant(inputs: CapacityInputs, variant: ScenarioVariant | None, scenario: Scenario,
                  history: pd.DataFrame | None, base_requirement: Requirement | None = None, *,
-                 staff: StaffFn | None = None, time_limit_s: float = 20.0,
-                 mip_rel_gap: float = 5e-3,
+                 staff: StaffFn | None = None, node_limit: int = NODE_LIMIT,
+                 time_limit_s: float | None = None, mip_rel_gap: float = 5e-3,
                  cache: dict[tuple[object, ...], tuple[float, float]] | None = None,
                  ) -> ScenarioOutcome:
     """Plan `inputs` with `variant` applied (``None`` = the base plan).
@@ -48,8 +48,8 @@ def plan_variant(inputs: CapacityInputs, variant: ScenarioVariant | None, scenar
                           fte=split_by_site(inp, base_requirement.by_queue))
     else:
         req = required_fte(inp, scenario, history, staff, cache=cache)
-    plan = solve(build_model(make_problem(inp, req)), time_limit_s=time_limit_s,
-                 mip_rel_gap=mip_rel_gap)
+    plan = solve(build_model(make_problem(inp, req)), node_limit=node_limit,
+                 time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     return ScenarioOutcome(name="base" if variant is None else variant.name, inputs=inp,
                            requirement=req, plan=plan)
 

@@ -8,7 +8,8 @@ infeasible group (`openwfm.scheduling.explain`).
 Hard rules: one shift per local day, minimum rest, weekly paid hours in the contract range
 (and under the legal maximum), days off, consecutive days off, maximum consecutive days,
 availability, night work only for ``night_ok`` agents, shift length within the agent's
-``min_shift_h``/``max_shift_h``. Soft: deviation from stage-1 counts (weighted by hours),
+``min_shift_h``/``max_shift_h``, and start-time stability (``start_time_spread``) when set
+hard. Soft: start-time stability (by default), deviation from stage-1 counts (weighted by hours),
 fairness (the most nights and the most weekend shifts any agent of the group gets), agent
 preferences (`soft_preferences`). With a history (`openwfm.scheduling.history`), minimum
 rest and maximum consecutive days also hold across the previous week's end.
@@ -24,7 +25,7 @@ from ortools.sat.python import cp_model
 
 from openwfm.interrupt import check, stop_hook
 from openwfm.scenario import Agent
-from openwfm.scheduling.model import Group, SchedulingProblem, ShiftType
+from openwfm.scheduling.model import START_TIME_SPREAD, Group, SchedulingProblem, ShiftType
 from openwfm.scheduling.preference_costs import local_start_minute, preferred_types
 from openwfm.scheduling.preferences import NIGHT_SHIFT_MIN, PreferenceKind
 from openwfm.scheduling.rules import days_ok
@@ -160,6 +161,12 @@ def rule_max_consecutive_days(ctx: GroupModel) -> None:
             ctx.model.Add(sum(work[:d + 1]) <= m - min(h.consecutive_days, m - d))
 
 
+def _on_horizon(problem: SchedulingProblem, start: int, end: int) -> list[tuple[int, int]]:
+    """``[start, end)`` minutes as pieces on the horizon (`SchedulingProblem.fold`)."""
+    a, b, _ = problem.fold(np.array([start]), np.array([end]))
+    return list(zip(a.tolist(), b.tolist(), strict=True))
+
+
 def seat_profile(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int, int], ...]:
     """Seats taken as a step function: ``(start, end, agents)`` pieces of constant load
     from shift ``(start, end)`` spans (minutes).
@@ -218,14 +225,44 @@ def rule_seats(ctx: GroupModel) -> None:
     cap, taken = _seat_cap(ctx)
     if cap >= len(ctx.group.agents) + max((k for _, _, k in taken), default=0):
         return
-    ivs = [ctx.model.NewOptionalFixedSizeIntervalVar(_st(ctx, s).start, _st(ctx, s).length,
-                                                     v, f"seat{i}_{s}")
-           for (i, s), v in ctx.z.items()]
+    ivs = []
+    for (i, s), v in ctx.z.items():  # a shift past an edge of a cyclic week: two pieces
+        for k, (a, b) in enumerate(_on_horizon(ctx.problem, _st(ctx, s).start,
+                                               _st(ctx, s).end)):
+            ivs.append(ctx.model.NewOptionalFixedSizeIntervalVar(a, b - a, v,
+                                                                 f"seat{i}_{s}_{k}"))
     demands = [1] * len(ivs)
     for a, b, k in taken:
         ivs.append(ctx.model.NewIntervalVar(a, b - a, b, f"taken{a}"))
         demands.append(k)
     ctx.model.AddCumulative(ivs, demands, cap)
+
+
+def rule_start_time_spread(ctx: GroupModel) -> None:
+    """Start-time stability (``start_time_spread``): the latest and the earliest start of
+    an agent's week (local time of day) differ by at most ``start_spread_max_h`` (hard), or
+    each started quarter-hour beyond costs ``start_spread_weight / 4`` shift-hours (soft)."""
+    cfg = ctx.problem.config
+    max_min = round(cfg.start_spread_max_h * 60)
+    w = round(cfg.start_spread_weight * PREFERENCE_UNIT / 4)
+    if not cfg.start_spread_hard and w <= 0:
+        return
+    for i in range(len(ctx.group.agents)):
+        mine = [(_st(ctx, s).local_start_min, v) for (j, s), v in ctx.z.items() if j == i]
+        ms = [m for m, _ in mine]
+        if not ms or max(ms) - min(ms) <= max_min:
+            continue
+        lo = ctx.model.NewIntVar(0, 1439, f"start_lo{i}")
+        hi = ctx.model.NewIntVar(0, 1439, f"start_hi{i}")
+        for m, v in mine:
+            ctx.model.Add(hi >= m).OnlyEnforceIf(v)
+            ctx.model.Add(lo <= m).OnlyEnforceIf(v)
+        if cfg.start_spread_hard:
+            ctx.model.Add(hi - lo <= max_min)
+        else:
+            q = ctx.model.NewIntVar(0, 96, f"start_spread{i}")
+            ctx.model.Add(15 * q >= hi - lo - max_min)
+            ctx.objective.append(w * q)
 
 
 HARD_RULES: dict[str, Callable[[GroupModel], None]] = {
@@ -236,7 +273,9 @@ HARD_RULES: dict[str, Callable[[GroupModel], None]] = {
     "consecutive_days_off": rule_consecutive_days_off,
     "max_consecutive_days": rule_max_consecutive_days,
     "seats": rule_seats,
+    START_TIME_SPREAD: rule_start_time_spread,
 }
+"""Each rule by its name (a soft ``start_time_spread`` adds its cost to the objective)."""
 
 
 def soft_follow_counts(ctx: GroupModel, counts: dict[int, float]) -> None:
@@ -366,12 +405,14 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
     left = {s: counts.get(s, 0.0) for s in ctx.types}
     cap = None
     im = p.interval_min
-    busy = np.zeros(p.n_intervals + 200, dtype=int)
-    off = 200 // 2
+    busy = np.zeros(p.n_intervals, dtype=int)  # seats taken per interval of the horizon
     if "seats" not in skip:
         cap, taken = _seat_cap(ctx)
-        for a, b, k in taken:
-            busy[max(0, a // im + off):max(0, min(len(busy), -(-b // im) + off))] += k
+        for a0, b0, k in taken:
+            for a, b in _on_horizon(p, a0, b0):
+                busy[a // im:-(-b // im)] += k
+    spread_hard = p.config.start_spread_hard
+    spread_max = round(p.config.start_spread_max_h * 60)
     hint: set[tuple[int, int]] = set()
     for i, a in enumerate(ctx.group.agents):
         hi = min(a.contract_hours, pack.max_weekly_h) * 60
@@ -383,7 +424,7 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
         mine = [s for s in ctx.types if (i, s) in ctx.z]
 
         def fits(s: int, days: np.ndarray, taken: list[ShiftType], paid: int, hi: float = hi,
-                 carried: int = carried) -> tuple[np.ndarray, int, int] | None:
+                 carried: int = carried) -> tuple[np.ndarray, list[slice]] | None:
             st = p.shift_types[s]
             if paid + st.paid_min > hi or st.day >= p.days or days[st.day]:
                 return None
@@ -393,11 +434,13 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
             d2[st.day] = True
             if not days_ok(d2, pack, carried):  # days off, consecutive days (off)
                 return None
-            t0 = max(0, st.start // im + off)
-            t1 = max(t0, min(len(busy), -(-st.end // im) + off))
-            if cap is not None and (busy[t0:t1] + 1 > cap).any():
+            if spread_hard and taken and max(
+                    abs(st.local_start_min - o.local_start_min) for o in taken) > spread_max:
+                return None  # start_time_spread (hard): within the window of the others
+            spans = [slice(a // im, -(-b // im)) for a, b in _on_horizon(p, st.start, st.end)]
+            if cap is not None and any((busy[sl] + 1 > cap).any() for sl in spans):
                 return None
-            return d2, t0, t1
+            return d2, spans
 
         while paid < lo:
             anchor = taken[0].start % 1440 if taken else None
@@ -411,9 +454,10 @@ def greedy_hint(ctx: GroupModel, counts: dict[int, float],
             pick = next(((s, f) for s in order if (f := fits(s, days, taken, paid))), None)
             if pick is None:
                 break
-            s, (d2, t0, t1) = pick
+            s, (d2, spans) = pick
             st = p.shift_types[s]
-            busy[t0:t1] += 1
+            for sl in spans:
+                busy[sl] += 1
             taken.append(st)
             days = d2
             paid += st.paid_min
@@ -445,21 +489,26 @@ class GroupAssignment:
     bound: float
 
 
-def solve_group(ctx: GroupModel, *, time_limit_s: float, seed: int = 0,
-                num_workers: int = 1) -> GroupAssignment:
+def solve_group(ctx: GroupModel, *, deterministic_time_s: float, seed: int = 0,
+                num_workers: int = 1, wall_clock_cap_s: float | None = None
+                ) -> GroupAssignment:
     """Solve a group model; status is CP-SAT's (OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN).
 
-    `time_limit_s` is CP-SAT's *deterministic* time (a work count close to seconds on an
-    idle core), so one worker gives the same schedule on a fast or a loaded machine (with
-    several workers CP-SAT's portfolio is not reproducible; ``interleave_search`` would be,
-    but measured 35 % gap vs 22 % on the demo); a wall-clock cap of three times it (plus
-    5 s) only guards against a stalled machine.
+    `deterministic_time_s` is CP-SAT's *deterministic* time (a work count close to seconds
+    on an idle core): the solve stops after the same work on a fast or a loaded machine, so
+    the schedule is the same. One worker is reproducible as is; with several,
+    ``interleave_search`` makes CP-SAT's portfolio reproducible too (measured 35 % gap vs
+    22 % for the free-running portfolio on the demo, which is not reproducible).
+    `wall_clock_cap_s` is the user's optional cap in real seconds (None: none).
     """
     solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = max(0.2, time_limit_s)
-    solver.parameters.max_time_in_seconds = 3 * max(0.2, time_limit_s) + 5
+    solver.parameters.max_deterministic_time = max(0.2, deterministic_time_s)
+    if wall_clock_cap_s is not None:
+        solver.parameters.max_time_in_seconds = max(0.01, wall_clock_cap_s)
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = num_workers
+    if num_workers > 1:
+        solver.parameters.interleave_search = True
     solver.parameters.cp_model_probing_level = 0  # probing costs seconds on these models
     solver.parameters.symmetry_level = 0
     solver.parameters.max_presolve_iterations = 1

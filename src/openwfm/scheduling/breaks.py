@@ -2,7 +2,9 @@
 
 Against the coverage of all shifts: shifts in start order, breaks in rule order; each break
 goes to the start (on the break grid) inside its window whose absence adds the least
-understaffing penalty (`problem.penalty`, the objective's own pieces) to the agent's queues,
+understaffing penalty (`problem.penalty`, the objective's own pieces, plus
+`penalty.empty_interval_cost` for an interval it would leave with nobody) to the agent's
+queues,
 ties to the largest surplus (scheduled - required); the agent's share is then removed
 there. A second pass takes each break out again and re-places it knowing where every other
 break went (the first breaks were placed before the later ones existed). Each agent counts
@@ -15,16 +17,19 @@ from __future__ import annotations
 import numpy as np
 
 from openwfm.scheduling.model import SchedulingProblem
-from openwfm.scheduling.penalty import pieces_penalty
+from openwfm.scheduling.penalty import empty_interval_cost, pieces_penalty
 
 
-def _add(share: np.ndarray, qs: list[int], start: int, end: int, im: int, w: float) -> None:
-    """Add weight `w` per agent to queues `qs` over minutes [start, end) (interval fractions)."""
-    T = share.shape[1]
-    t0, t1 = start // im, (end - 1) // im
-    for t in range(max(0, t0), min(T - 1, t1) + 1):
-        lo, hi = max(start, t * im), min(end, (t + 1) * im)
-        share[qs, t] += w * (hi - lo) / im
+def _add(problem: SchedulingProblem, share: np.ndarray, qs: list[int], start: int, end: int,
+         w: float) -> None:
+    """Add weight `w` per agent to queues `qs` over minutes [start, end) (interval
+    fractions; on a cyclic week the parts past the horizon's edges wrap)."""
+    im = problem.interval_min
+    ss, ee, _ = problem.fold(np.array([start]), np.array([end]))
+    for a, b in zip(ss.tolist(), ee.tolist(), strict=True):
+        for t in range(a // im, (b - 1) // im + 1):
+            lo, hi = max(a, t * im), min(b, (t + 1) * im)
+            share[qs, t] += w * (hi - lo) / im
 
 
 def place_breaks(problem: SchedulingProblem, shifts: list[tuple[str, int]],
@@ -45,10 +50,11 @@ def place_breaks(problem: SchedulingProblem, shifts: list[tuple[str, int]],
     order = sorted(shifts, key=lambda x: (problem.shift_types[x[1]].start, x[0]))
     for aid, s in order:
         st = problem.shift_types[s]
-        _add(cov, skills[aid], st.start, st.end, im, 1.0 / len(skills[aid]))
+        _add(problem, cov, skills[aid], st.start, st.end, 1.0 / len(skills[aid]))
     req = problem.required
+    empty = empty_interval_cost(req, problem.config.understaffing_cost_per_hour,
+                                problem.interval_min * 60)
     widths, weights = problem.penalty.widths, problem.penalty.weights
-    T = cov.shape[1]
     out: dict[tuple[str, int], list[tuple[str, str, int, int]]] = {}
 
     def best_start(qs: list[int], st_start: int, a: int, e: int, minutes: int,
@@ -59,15 +65,15 @@ def place_breaks(problem: SchedulingProblem, shifts: list[tuple[str, int]],
         if not offs:
             return None
         bs = st_start + np.array(offs)
-        t_lo = max(0, int(bs.min()) // im)
-        t_hi = min(T, (int(bs.max()) + minutes - 1) // im + 1)
-        if t_hi <= t_lo:
-            return int(bs[0]), int(bs[0]) + minutes
-        t = np.arange(t_lo, t_hi)
+        t = np.arange(int(bs.min()) // im, (int(bs.max()) + minutes - 1) // im + 1)
         # minutes of each candidate break inside each interval, as interval fractions
         lo = np.maximum(bs[:, None], t * im)
         hi = np.minimum(bs[:, None] + minutes, (t + 1) * im)
         frac = np.clip(hi - lo, 0, None) / im
+        t, inside = problem.wrap_intervals(t)  # cyclic: past an edge, the other end
+        if not inside.any():
+            return int(bs[0]), int(bs[0]) + minutes
+        t, frac = t[inside], frac[:, inside]
         pen = np.zeros(len(offs))
         surplus = np.zeros(len(offs))
         for q in qs:
@@ -75,6 +81,10 @@ def place_breaks(problem: SchedulingProblem, shifts: list[tuple[str, int]],
             after = short[None, :] + frac / len(qs)
             pen += (pieces_penalty(after, widths[q, t], weights[q, t])
                     - pieces_penalty(short, widths[q, t], weights[q, t])[None, :]).sum(axis=1)
+            # a break that leaves an interval with a requirement with nobody
+            emptied = (cov[q, t][None, :] - frac / len(qs) <= 1e-9) & (
+                cov[q, t][None, :] > 1e-9) & (frac > 0)
+            pen += (emptied * empty[q, t][None, :]).sum(axis=1)
             surplus -= (short[None, :] * (frac > 0)).sum(axis=1)
         k = int(np.lexsort((-surplus, np.round(pen, 9)))[0])
         return int(bs[k]), int(bs[k]) + minutes
@@ -89,12 +99,12 @@ def place_breaks(problem: SchedulingProblem, shifts: list[tuple[str, int]],
                 prev = next((x for x in placed if x[0] == b.name), None)
                 if prev is not None:  # second pass: take it out, place it again
                     placed = [x for x in placed if x is not prev]
-                    _add(cov, qs, prev[2], prev[3], im, 1.0 / len(qs))
+                    _add(problem, cov, qs, prev[2], prev[3], 1.0 / len(qs))
                 a, e = b.window_min(st.length)
                 best = best_start(qs, st.start, a, e, b.minutes, placed)
                 if best is None:
                     continue  # the checker reports the missing break
-                _add(cov, qs, best[0], best[1], im, -1.0 / len(qs))
+                _add(problem, cov, qs, best[0], best[1], -1.0 / len(qs))
                 placed.append((b.name, b.activity.value, best[0], best[1]))
             out[aid, s] = sorted(placed, key=lambda x: x[2])
     return out

@@ -7,8 +7,9 @@ segments. Each rule is one function returning its violations, with a stable name
 ``segments``, ``overlap``, ``skills``, ``shift_length``, ``daily_hours``, ``breaks``,
 ``min_rest``, ``one_shift_per_day``, ``weekly_hours``, ``days_off``,
 ``consecutive_days_off``, ``max_consecutive_days``, ``night_ok``, ``availability``,
-``seats``. With a history (`openwfm.scheduling.history`), ``min_rest`` also checks the rest
-between the previous week's last shift end and the first shift, and
+``seats``, ``start_time_spread`` (when ``start_spread_hard``). With a history
+(`openwfm.scheduling.history`), ``min_rest`` also checks the rest between the previous
+week's last shift end and the first shift, and
 ``max_consecutive_days`` counts the days worked in a row before the plan.
 
 Examples
@@ -35,7 +36,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.model import START_TIME_SPREAD, SchedulingProblem
 
 ACTIVITIES = ("work", "break", "meal")
 
@@ -261,6 +262,33 @@ def check_agent_weeks(problem: SchedulingProblem, shifts: list[_Shift]) -> list[
     return v
 
 
+def start_spreads_min(problem: SchedulingProblem, shifts: list[_Shift]) -> dict[str, float]:
+    """Agent id -> the largest difference between its shifts' start times (local time of
+    day at its site, minutes) within the plan (rule ``start_time_spread``)."""
+    sites = {a.id: a.site for a in problem.scenario.agents}
+    by_agent: dict[str, list[int]] = {}
+    for sh in shifts:
+        local = sh.start.tz_convert(problem.scenario.site(sites[sh.agent_id]).tz)
+        by_agent.setdefault(sh.agent_id, []).append(local.hour * 60 + local.minute)
+    return {aid: float(max(m) - min(m)) for aid, m in sorted(by_agent.items())}
+
+
+def check_start_spread(problem: SchedulingProblem, shifts: list[_Shift]) -> list[Violation]:
+    """Start-time stability, when a hard rule (``start_spread_hard``): an agent's start
+    times (local time of day) differ by at most ``start_spread_max_h``."""
+    cfg = problem.config
+    if not cfg.start_spread_hard:
+        return []
+    v = []
+    for aid, spread in start_spreads_min(problem, shifts).items():
+        over = spread - round(cfg.start_spread_max_h * 60)
+        if over > 1e-9:
+            v.append(Violation(START_TIME_SPREAD, aid, None, over / 60,
+                               f"start times spread over {spread / 60:g} h > "
+                               f"{cfg.start_spread_max_h:g} h"))
+    return v
+
+
 def on_duty_level(seg: pd.DataFrame) -> pd.Series:
     """Agents on duty (any activity) from each segment start or end on, indexed by those
     instants (an agent's contiguous segments end and start at the same instant: net 0)."""
@@ -268,9 +296,24 @@ def on_duty_level(seg: pd.DataFrame) -> pd.Series:
     return ev.groupby(level=0).sum().sort_index().cumsum()
 
 
+def _on_horizon(problem: SchedulingProblem, seg: pd.DataFrame) -> pd.DataFrame:
+    """Segments of a cyclic week folded onto its horizon: a part past an edge moves one week
+    to the other end (`SchedulingProblem.fold`); a later week of a plan is left as is."""
+    if not problem.cyclic or seg.empty:
+        return seg
+    minute = [((seg[c] - problem.origin).dt.total_seconds() // 60).to_numpy(dtype=np.int64)
+              for c in ("start", "end")]
+    a, b, k = problem.fold(*minute)
+    return pd.DataFrame({"site": seg["site"].to_numpy()[k],
+                         "start": problem.origin + pd.to_timedelta(a, unit="min"),
+                         "end": problem.origin + pd.to_timedelta(b, unit="min")})
+
+
 def check_seats(problem: SchedulingProblem, seg: pd.DataFrame) -> list[Violation]:
-    """Agents on duty (any activity) at a site never exceed its seats."""
+    """Agents on duty (any activity) at a site never exceed its seats (on a cyclic week,
+    a shift past an edge of the plan also takes its seat at the other end)."""
     v = []
+    seg = _on_horizon(problem, seg)
     for site in problem.scenario.sites:
         df = seg[seg["site"] == site.name]
         if df.empty:
@@ -293,6 +336,7 @@ def check_schedule(problem: SchedulingProblem, segments: pd.DataFrame) -> RuleCh
     v += check_skills(problem, segments)
     v += check_shifts(problem, shifts)
     v += check_agent_weeks(problem, shifts)
+    v += check_start_spread(problem, shifts)
     v += check_seats(problem, segments)
     return RuleCheck(tuple(v))
 

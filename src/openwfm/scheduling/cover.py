@@ -141,6 +141,23 @@ def _deltas(profile: np.ndarray, t0: int, T: int) -> tuple[np.ndarray, np.ndarra
     return t[nz], d[nz]
 
 
+def _placed_deltas(problem: SchedulingProblem, profile: np.ndarray, t0: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """`_deltas` of a shift's profile placed at t0; on a cyclic week (`SchedulingProblem.
+    cyclic`) the parts before and after the horizon wrap to its other end."""
+    T = problem.n_intervals
+    if not problem.cyclic or (t0 >= 0 and t0 + len(profile) <= T):
+        return _deltas(profile, t0, T)
+    parts = [_deltas(profile, t0 + k * T, T) for k in (-1, 0, 1)]
+    tt = np.concatenate([p[0] for p in parts])
+    dd = np.concatenate([p[1] for p in parts])
+    u, inv = np.unique(tt, return_inverse=True)
+    d = np.zeros(len(u))
+    np.add.at(d, inv, dd)
+    nz = d != 0
+    return u[nz], d[nz]
+
+
 def build_cover_model(problem: SchedulingProblem) -> CoverModel:
     """Build the stage-1 MILP (see the module docstring).
 
@@ -252,7 +269,7 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
         for base, prof in ((prod_row, prod), (duty_row, duty)):
             if base == duty_row and not seats_bind[st.site]:
                 continue
-            tt, dd = _deltas(prof, st.start // im, T)
+            tt, dd = _placed_deltas(problem, prof, st.start // im)
             put(base + g * T + tt, j, -dd)
     # supply: sum_q f[g,q,t] <= prod[g,t] where the group's skills have demand
     for g, grp in enumerate(problem.groups):
@@ -349,13 +366,14 @@ def build_cover_model(problem: SchedulingProblem) -> CoverModel:
                       x_index=tuple(x_index), row_names=tuple(names))
 
 
-def _highs_lp(model: CoverModel, time_limit_s: float, seed: int) -> tuple[np.ndarray | None,
-                                                                           float, str]:
+def _highs_lp(model: CoverModel, wall_clock_cap_s: float | None, seed: int
+              ) -> tuple[np.ndarray | None, float, str]:
     """Solve the LP relaxation with HiGHS' interior point method (fast on this structure).
 
-    The LP runs to completion: a wall-clock limit here made the result (and whether there
-    is one) depend on the machine's load. `time_limit_s` only caps a second attempt (IPM
-    with crossover, then dual simplex) when the first ends without an optimal status.
+    The LP runs to completion (no work or time limit): a wall-clock limit here made the
+    result (and whether there is one) depend on the machine's load. A second attempt (IPM
+    with crossover, then dual simplex) follows when the first ends without an optimal
+    status. `wall_clock_cap_s` is the user's optional cap (None: none).
     """
     import highspy
 
@@ -379,16 +397,17 @@ def _highs_lp(model: CoverModel, time_limit_s: float, seed: int) -> tuple[np.nda
     # asking for another thread count than the one it was first started with (by the
     # capacity MIP, scipy's milp, ...) refuses to run ("Not Set" status).
     h.setOptionValue("run_crossover", "off")
+    if wall_clock_cap_s is not None:
+        h.setOptionValue("time_limit", float(wall_clock_cap_s))
     h.passModel(lp)
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
     for solver, crossover in (("ipm", "on"), ("simplex", "off")):
-        if status == "Optimal" or "nfeasible" in status:
+        if status == "Optimal" or "nfeasible" in status or status == "Time limit reached":
             break
         h.clearSolver()
         h.setOptionValue("solver", solver)
         h.setOptionValue("run_crossover", crossover)
-        h.setOptionValue("time_limit", max(60.0, 10 * float(time_limit_s)))
         h.run()
         status = h.modelStatusToString(h.getModelStatus())
     if status != "Optimal":
@@ -397,37 +416,50 @@ def _highs_lp(model: CoverModel, time_limit_s: float, seed: int) -> tuple[np.nda
         status
 
 
-def solve_cover(model: CoverModel, *, time_limit_s: float = 30.0, mip_rel_gap: float = 0.005,
-                integer: bool | None = None, seed: int = 0) -> CoverSolution:
+MIP_NODE_LIMIT = 2000
+"""Branch-and-bound nodes of the stage-1 MILP (small models): a work limit, so the counts
+do not depend on how fast the machine is."""
+
+
+def solve_cover(model: CoverModel, *, node_limit: int = MIP_NODE_LIMIT,
+                mip_rel_gap: float = 0.005, integer: bool | None = None, seed: int = 0,
+                wall_clock_cap_s: float | None = None) -> CoverSolution:
     """Solve the LP relaxation (the bound), then, for small models, the MILP with HiGHS.
 
     With ``integer=None`` the MILP is solved when there are at most 300 shift variables;
     above that the LP's fractional counts go to stage 2, which rounds them while assigning
-    named agents (the LP is then the only bound).
+    named agents (the LP is then the only bound). The MILP stops at `mip_rel_gap` or after
+    `node_limit` branch-and-bound nodes (deterministic work limits); `wall_clock_cap_s` is
+    an optional user cap in seconds (None: none; when it stops a solve, the result can
+    depend on the machine's load).
 
-    Raises `openwfm.errors.InfeasibleError` when the LP is infeasible or not solved in time
-    (the caller's explain step names the rule).
+    Raises `openwfm.errors.InfeasibleError` when the LP is infeasible or not solved within
+    the user's wall-clock cap (the caller's explain step names the rule).
     """
     from openwfm.errors import InfeasibleError
 
     nx = len(model.x_index)
-    x_lp, lp_obj, lp_status = _highs_lp(model, time_limit_s, seed)
+    x_lp, lp_obj, lp_status = _highs_lp(model, wall_clock_cap_s, seed)
     if x_lp is None:
-        rule = "coverage_model" if "nfeasible" in lp_status else "time_limit"
+        rule = "coverage_model" if "nfeasible" in lp_status else "wall_clock_cap_s"
         raise InfeasibleError(f"stage-1 LP: {lp_status}", rule=rule)
     if integer is None:
         integer = nx <= 300
     if integer:
+        options: dict[str, float | int] = {"node_limit": int(node_limit),
+                                           "mip_rel_gap": mip_rel_gap}
+        if wall_clock_cap_s is not None:
+            options["time_limit"] = float(wall_clock_cap_s)
         mip = milp(model.c, constraints=LinearConstraint(model.a, model.lb, model.ub),
                    bounds=Bounds(model.var_lb, model.var_ub), integrality=model.integrality,
-                   options={"time_limit": max(1.0, time_limit_s), "mip_rel_gap": mip_rel_gap})
+                   options=options)
         if mip.x is not None:
             x = np.round(mip.x[:nx])
             keep = np.flatnonzero(x > 0)
             return CoverSolution(
                 counts={model.x_index[j]: float(x[j]) for j in keep},
                 objective=float(mip.fun), lp_bound=lp_obj,
-                status="optimal" if mip.status == 0 else "time_limit",
+                status="optimal" if mip.status == 0 else "work_limit",
                 mip_gap=float(getattr(mip, "mip_gap", np.nan) or 0.0))
     x = x_lp[:nx]
     keep = np.flatnonzero(x > 1e-6)

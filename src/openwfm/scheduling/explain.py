@@ -149,7 +149,7 @@ def diagnose_group(problem: SchedulingProblem, g: int, counts: dict[int, float],
     who = f"site {grp.site}, skills {'+'.join(grp.skills)}, {len(grp.agents)} agents"
     for name in HARD_RULES:
         ctx = build_group_model(problem, g, counts, skip=frozenset({name}))
-        res = solve_group(ctx, time_limit_s=5.0)
+        res = solve_group(ctx, deterministic_time_s=5.0)
         if res.shifts:
             raise InfeasibleError(f"group ({who}) cannot be scheduled: rule '{name}' cannot "
                                   f"be met with the allowed shifts (solver: {status})",

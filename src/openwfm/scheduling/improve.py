@@ -12,6 +12,10 @@ interval, one agent's shift at a time:
 - **add**: a shift on a day off, when the agent has paid hours left and the shortfall it
   removes is worth more than its cost.
 
+An interval with a requirement left with nobody also costs `penalty.empty_interval_cost`
+in the moves' objective (filling it gains as much): a hole a legal move can close is
+closed first.
+
 Where no move lowers the objective, a move that leaves cost and penalty unchanged is
 still taken if it spreads the agents above the requirement more evenly (a secondary
 objective, `_buffer`: surplus relative to the requirement, full value up to 10 %, half up
@@ -25,7 +29,10 @@ night work, shift length; the previous week's last shift and working days carrie
 from the history) and the agent's nights and weekend shifts stay within the most any agent
 of the group has (fairness is not made worse). Preferences (``day_off``,
 ``start_between``, ``max_nights``) are soft: a broken one costs ``weight x
-preference_cost`` paid hours at the agent's site cost, in the moves' objective. An agent
+preference_cost`` paid hours at the agent's site cost, in the moves' objective, and so is
+start-time stability (``start_time_spread``: each hour an agent's start times spread beyond
+``start_spread_max_h`` costs ``start_spread_weight`` paid hours; a hard rule when
+``start_spread_hard``). An agent
 still under ``contract - tolerance`` after a sweep gets a two-step repair (re-time one
 shift, add one on a day off). Among an agent's candidates the
 best one is taken (steepest descent), agents in a fixed order: the result is the same on
@@ -58,6 +65,7 @@ from numba import njit
 from openwfm.scheduling.assign import _agent_ok
 from openwfm.scheduling.cover import duty_profile, flow_split, productive_profile
 from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.penalty import empty_interval_cost
 from openwfm.scheduling.preference_costs import shift_penalties
 from openwfm.scheduling.preferences import NIGHT_SHIFT_MIN
 from openwfm.scheduling.rules import days_ok, work_patterns
@@ -116,13 +124,14 @@ def _buffer(surplus: float, req: float) -> float:
 
 @njit(cache=True)
 def _deltas(idx: np.ndarray, w: np.ndarray, share: np.ndarray, cov: np.ndarray,
-            req: np.ndarray, piece_hi: np.ndarray, weights: np.ndarray,
+            req: np.ndarray, piece_hi: np.ndarray, weights: np.ndarray, empty: np.ndarray,
             out_pen: np.ndarray, out_buf: np.ndarray) -> None:
-    """Add to ``out_pen[c]`` the change of one queue's penalty, and to ``out_buf[c]`` the
-    change of its `_buffer`, when candidate c adds ``w[c, l]`` productive agents (times the
-    group's share for the queue) at interval ``idx[c, l]``. Entries with weight 0 (past a
-    short shift's end, or clipped to the horizon) are skipped, so no interval counts
-    twice."""
+    """Add to ``out_pen[c]`` the change of one queue's penalty (plus ``empty[t]`` for each
+    interval with a requirement the candidate leaves with nobody, minus it for each it
+    fills), and to ``out_buf[c]`` the change of its `_buffer`, when candidate c adds
+    ``w[c, l]`` productive agents (times the group's share for the queue) at interval
+    ``idx[c, l]``. Entries with weight 0 (past a short shift's end, or clipped to the
+    horizon) are skipped, so no interval counts twice."""
     n, m = idx.shape
     for c in range(n):
         acc_pen, acc_buf = 0.0, 0.0
@@ -134,6 +143,12 @@ def _deltas(idx: np.ndarray, w: np.ndarray, share: np.ndarray, cov: np.ndarray,
             add = share[t] * w[c, j]
             acc_pen += (_piecewise(short - add, piece_hi[t], weights[t])
                         - _piecewise(short, piece_hi[t], weights[t]))
+            if empty[t] > 0.0:
+                was, now = cov[t] <= 1e-9, cov[t] + add <= 1e-9
+                if now and not was:
+                    acc_pen += empty[t]
+                elif was and not now:
+                    acc_pen -= empty[t]
             acc_buf += _buffer(add - short, req[t]) - _buffer(-short, req[t])
         out_pen[c] += acc_pen
         out_buf[c] += acc_buf
@@ -166,12 +181,11 @@ class _State:
         for s, st in enumerate(types):
             self.w[s, :len(prod[st.length])] = prod[st.length]
             self.on[s, :len(duty[st.length])] = duty[st.length] > 0
-        # intervals outside the horizon carry no weight
-        idx = self.t0[:, None] + np.arange(self.L)
-        inside = (idx >= 0) & (idx < T)
+        # intervals past the horizon's edges wrap to its other end on a cyclic week
+        # (`SchedulingProblem.cyclic`), else they carry no weight
+        self.idx, inside = p.wrap_intervals(self.t0[:, None] + np.arange(self.L))
         self.w[~inside] = 0.0
         self.on[~inside] = 0
-        self.idx = np.clip(idx, 0, T - 1)
 
         self.agents = list(p.scenario.agents)
         self.ai = {a.id: i for i, a in enumerate(self.agents)}
@@ -212,6 +226,14 @@ class _State:
             if pref.max_nights is not None:
                 self.max_nights[self.ai[pref.agent_id]].append(
                     (pref.max_nights, pref.weight * p.config.preference_cost))
+        # start-time stability (rule start_time_spread): local start minute per shift
+        # type; soft, each minute beyond the spread allowed costs weight x site cost / 60
+        cfg = p.config
+        self.local = np.array([st.local_start_min for st in types], dtype=float)
+        self.spread_max = round(cfg.start_spread_max_h * 60)
+        self.spread_hard = cfg.start_spread_hard
+        self.spread_w = (0.0 if cfg.start_spread_hard else cfg.start_spread_weight) * \
+            self.pref_unit / 60
         self.mine: list[dict[int, int]] = [{} for _ in self.agents]  # day -> shift type
         for aid, s in shifts:
             self.mine[self.ai[aid]][int(self.day[s])] = s
@@ -234,6 +256,9 @@ class _State:
         # below ``contract - tolerance``: 10x the understaffing cost per hour short, so a
         # move that brings an agent back within contract is always worth some shortfall
         self.short_w = 10 * p.config.understaffing_cost_per_hour / 60
+        # an interval with a requirement left with nobody: a search term (penalty module)
+        self.empty = empty_interval_cost(p.required, p.config.understaffing_cost_per_hour,
+                                         p.interval_min * 60)
         self.refresh_split()
 
     # -- bookkeeping -------------------------------------------------------------------
@@ -290,12 +315,34 @@ class _State:
         w = self.w[cands] * float(sign)
         for q in self.gq[g]:
             _deltas(idx, w, self.share[g][q], self.cov[q], self.req[q], self.piece_hi[q],
-                    self.piece_w[q], pen, buf)
+                    self.piece_w[q], self.empty[q], pen, buf)
         return pen, buf
 
     def delta_pen(self, g: int, cands: np.ndarray, sign: int) -> np.ndarray:
         """Penalty change of adding (sign +1) or removing (-1) each candidate shift."""
         return self.deltas(g, cands, sign)[0]
+
+    def spread_after(self, i: int, cands: np.ndarray | None, without: int | None
+                     ) -> np.ndarray:
+        """Agent i's start-time spread (minutes) once shift `without` (if any) is replaced
+        by each candidate (``cands=None``: by nothing)."""
+        others = self.local[[s for s in self.mine[i].values() if s != without]]
+        if cands is None:
+            return np.array([others.max() - others.min() if len(others) else 0.0])
+        m = self.local[cands]
+        if not len(others):
+            return np.zeros(len(cands))
+        return np.maximum(others.max(), m) - np.minimum(others.min(), m)
+
+    def delta_spread(self, i: int, cands: np.ndarray | None, without: int | None
+                     ) -> np.ndarray:
+        """Change of agent i's soft start-time spread cost (currency)."""
+        if self.spread_w[i] == 0:
+            return np.zeros(1 if cands is None else len(cands))
+        now = self.local[list(self.mine[i].values())]
+        before = max(0.0, (now.max() - now.min() if len(now) else 0.0) - self.spread_max)
+        after = np.maximum(self.spread_after(i, cands, without) - self.spread_max, 0.0)
+        return self.spread_w[i] * (after - before)
 
     def delta_pref(self, i: int, cands: np.ndarray | None, without: int | None
                    ) -> np.ndarray:
@@ -313,7 +360,7 @@ class _State:
             after = others + (0 if cands is None else self.night[cands].astype(int))
             for m, w in self.max_nights[i]:
                 out += w * (np.maximum(after - m, 0) - max(before - m, 0))
-        return out * self.pref_unit[i]
+        return out * self.pref_unit[i] + self.delta_spread(i, cands, without)
 
     def apply(self, i: int, s: int, sign: int) -> None:
         g = self.group[i]
@@ -349,6 +396,8 @@ class _State:
         weekends = sum(self.weekend[s] for s in others)
         ok &= (nights + self.night[cands] <= caps[0]) & (weekends + self.weekend[cands]
                                                          <= caps[1])
+        if self.spread_hard and others:  # start_time_spread, hard
+            ok &= self.spread_after(i, cands, without) <= self.spread_max
         bits = 0
         for s in others:
             bits |= 1 << int(self.day[s])
@@ -374,11 +423,10 @@ class _State:
 
 def _warm_up() -> None:
     """Run each numba kernel once on a one-interval input, so compiling them (seconds on a
-    cold cache) never counts against the wall-clock guard: the guard would otherwise stop
-    the first run in a fresh process sooner than the next, and their schedules differ."""
+    cold cache) never counts against a user's wall-clock cap."""
     idx, w = np.zeros((1, 1), dtype=np.int64), np.ones((1, 1))
     one, out = np.ones(1), np.zeros(1)
-    _deltas(idx, w, one, one * 0.0, one, np.full((1, 1), np.inf), np.ones((1, 1)), out,
+    _deltas(idx, w, one, one * 0.0, one, np.full((1, 1), np.inf), np.ones((1, 1)), one, out,
             out.copy())
 
 
@@ -430,10 +478,13 @@ def _repair(state: _State, i: int, caps: tuple[int, int]) -> float:
 
 
 def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], *,
-                     max_sweeps: int = 12, time_limit_s: float | None = None
+                     max_sweeps: int = 12, wall_clock_cap_s: float | None = None
                      ) -> ImproveResult:
     """Local search on cost + shortfall penalty from a rule-respecting schedule (module
-    docstring). Deterministic for given inputs; `time_limit_s` (wall clock) is only a guard.
+    docstring). Stops when a sweep gains < 0.01 % or after `max_sweeps` sweeps (a work
+    limit): deterministic for given inputs, whatever the machine's load.
+    `wall_clock_cap_s` is the user's optional cap (None: none; when it stops the search,
+    the result can depend on the load).
 
     Examples
     --------
@@ -456,7 +507,7 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
     >>> r.objective_after < r.objective_before
     True
     """
-    _warm_up()  # compile the kernels before the clock starts (a cold numba cache)
+    _warm_up()  # compile the kernels before a wall-clock cap starts (a cold numba cache)
     t_begin = time.perf_counter()
     state = _State(problem, shifts)
     before = state.objective()
@@ -555,7 +606,7 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
         gains.append(float(gained))
         if gained < 1e-4 * max(1.0, abs(before)):  # < 0.01 %: converged
             break
-        if time_limit_s is not None and time.perf_counter() - t_begin > time_limit_s:
+        if wall_clock_cap_s is not None and time.perf_counter() - t_begin > wall_clock_cap_s:
             break
     out = tuple(sorted((state.agents[i].id, s) for i, mine in enumerate(state.mine)
                        for s in mine.values()))

@@ -4,10 +4,31 @@ Times inside the scheduler are integer minutes from the problem's ``origin`` (th
 of the first requirement interval). Shift starts are generated in each site's local time
 (so DST and Morocco's Ramadan offset move them correctly in UTC), then converted.
 
+Week edges
+----------
+Each site plans its own local week (local Monday 00:00 to the next Monday 00:00: weekly
+hours, days off and one shift per day are judged on it), while the requirement covers the
+plan's week in ``plan_tz`` (the horizon, ``n_intervals`` from ``origin``). A site west of
+the plan's zone (Bogota on a UTC plan) starts its week after the horizon does and ends it
+after; one east of it (Manila) starts and ends before. The plan week is cyclic
+(`SchedulingProblem.cyclic`, the standard assumption of a weekly schedule that repeats):
+a shift crossing an edge of the horizon counts on both sides, its part beyond the end
+covering the first intervals (as the same shift one week earlier) and its part before the
+start covering the last ones, in the cover model, the local search, the breaks, the
+evaluation and the seats rule (`SchedulingProblem.fold`). So the site whose local week
+holds the hours near the edge can cover them: Sunday evening in Bogota covers Monday
+00:00-05:00 UTC, Monday morning in Manila covers Sunday 16:00-24:00 UTC. In a plan of
+several weeks (`weeks.schedule_weeks`) the first week is cyclic; the later ones take the
+previous week's real shifts at their start instead (``carried_supply``).
+
 Scenario TOML section (all keys optional)::
 
     [scheduling]
-    time_limit_s = 30            # whole solve
+    time_limit_s = 30            # work budget of the whole solve, deterministic: CP-SAT
+                                 #   deterministic seconds (about seconds on an idle core),
+                                 #   HiGHS node limits, stage-2b sweeps; same input, same plan
+    wall_clock_cap_s = 600       # optional user cap in real seconds (default: none); when
+                                 #   it stops a solve, the plan can depend on the machine load
     seed = 0
     num_workers = 1
     understaffing_cost_per_hour = 60.0   # per missing agent-hour (first piece; "piecewise")
@@ -22,6 +43,10 @@ Scenario TOML section (all keys optional)::
                                  #   consecutive_days_worked (openwfm.scheduling.history)
     preferences = "preferences.csv"      # agent_id,kind,value[,weight] (soft, see
     preference_cost = 1.0        #   openwfm.scheduling.preferences); per violation x weight
+    start_spread_max_h = 2.0     # rule start_time_spread: an agent's start times (local time
+    start_spread_hard = false    #   of day) within the week differ by at most this; soft:
+    start_spread_weight = 1.0    #   each hour beyond costs weight x paid hour at site cost
+    over_staffing_ratio = 1.2    # summary: flag queues scheduled / required hours above it
 
     [[scheduling.shifts]]
     name = "day"; start_step_min = 30; earliest = "00:00"; latest = "23:30"
@@ -125,6 +150,9 @@ class SchedulingConfig:
     )
     rule_packs: dict[str, tuple[RulePack, ...]] = field(default_factory=dict)
     time_limit_s: float = 30.0
+    """Deterministic work budget (see the module docstring), not wall-clock time."""
+    wall_clock_cap_s: float | None = None
+    """Optional wall-clock cap (seconds) of a solve; None (default): no cap."""
     seed: int = 0
     num_workers: int = 1
     understaffing_cost_per_hour: float = 60.0
@@ -138,6 +166,36 @@ class SchedulingConfig:
     history: tuple[HistoryRecord, ...] = ()
     preferences: tuple[Preference, ...] = ()
     preference_cost: float = 1.0
+    start_spread_max_h: float = 2.0
+    """Start-time stability (rule ``start_time_spread``): the largest difference between an
+    agent's shift start times (local time of day) within the week that costs nothing."""
+    start_spread_hard: bool = False
+    """True: ``start_spread_max_h`` is a hard rule; False: each hour beyond it costs
+    ``start_spread_weight`` paid hours at the agent's site cost."""
+    start_spread_weight: float = 1.0
+    over_staffing_ratio: float = 1.2
+    """Summary flag: a queue's scheduled / required productive hours above this is
+    over-staffed (`openwfm.scheduling.summary_figures`)."""
+
+
+START_TIME_SPREAD = "start_time_spread"
+"""The start-time stability rule's one name (builder, stage 2b, checker, summary)."""
+
+
+def start_spread_excess_min(local_start_min: np.ndarray | list[int],
+                            config: SchedulingConfig) -> float:
+    """Minutes by which an agent's start times (local minutes of day) spread beyond
+    ``start_spread_max_h`` (rule ``start_time_spread``; 0 for one shift or none).
+
+    Examples
+    --------
+    >>> start_spread_excess_min([6 * 60, 14 * 60, 7 * 60], SchedulingConfig())  # 8 h - 2 h
+    360.0
+    """
+    m = np.asarray(local_start_min, dtype=float)
+    if m.size < 2:
+        return 0.0
+    return max(0.0, float(m.max() - m.min()) - round(config.start_spread_max_h * 60))
 
 
 def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
@@ -173,6 +231,7 @@ def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
         breaks=breaks,
         rule_packs=parse_rule_packs(raw.get("rule_packs", {}), file),
         time_limit_s=spec.time_limit_s,
+        wall_clock_cap_s=spec.wall_clock_cap_s,
         seed=spec.seed,
         num_workers=spec.num_workers,
         understaffing_cost_per_hour=spec.understaffing_cost_per_hour,
@@ -187,6 +246,10 @@ def parse_config(raw: dict[str, Any], *, file: str = "<scenario>",
         history=read_history(folder / spec.history) if spec.history else (),
         preferences=read_preferences(folder / spec.preferences) if spec.preferences else (),
         preference_cost=spec.preference_cost,
+        start_spread_max_h=spec.start_spread_max_h,
+        start_spread_hard=spec.start_spread_hard,
+        start_spread_weight=spec.start_spread_weight,
+        over_staffing_ratio=spec.over_staffing_ratio,
     )
 
 
@@ -223,6 +286,8 @@ class ShiftType:
     night_min: int
     weekend: bool
     cost: float
+    local_start_min: int = 0
+    """Start as minutes after local midnight at the site (0..1439)."""
 
     @property
     def end(self) -> int:
@@ -271,6 +336,55 @@ class SchedulingProblem:
     carried_supply: np.ndarray | None = None
     """[group, interval] productive agents of the previous week's shifts running into this
     one (they cover the requirement here); None: none."""
+
+    @property
+    def cyclic(self) -> bool:
+        """Whether the plan week wraps around (module docstring, "Week edges"): True for
+        a single week or the first of several (no previous week's shifts carried in)."""
+        return self.carried_supply is None
+
+    @property
+    def horizon_min(self) -> int:
+        return self.n_intervals * self.interval_min
+
+    def fold(self, start: np.ndarray, end: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Spans ``[start, end)`` (minutes from the origin) on the plan's horizon: cyclic,
+        the parts before 0 or after the horizon move one week (``horizon_min``) and a span
+        crossing an edge becomes two; else they are clipped to ``[0, horizon)``. Returns
+        ``(start, end, index of the input span)`` of the non-empty pieces.
+
+        Examples
+        --------
+        >>> from openwfm.scheduling.synthetic import toy_scenario, flat_requirement
+        >>> p = build_problem(toy_scenario(n_agents=1), flat_requirement(
+        ...     toy_scenario(n_agents=1), 1.0))
+        >>> s, e, i = p.fold(np.array([-60, 100]), np.array([60, 200]))
+        >>> s.tolist(), e.tolist(), i.tolist()  # 10,080 minutes in the week
+        ([0, 10020, 100], [60, 10080, 200], [0, 0, 1])
+        """
+        start, end = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
+        n = np.arange(len(start))
+        W = self.horizon_min
+        if not self.cyclic:
+            s, e = np.clip(start, 0, W), np.clip(end, 0, W)
+            keep = e > s
+            return s[keep], e[keep], n[keep]
+        parts = [(np.clip(start + k * W, 0, W), np.clip(end + k * W, 0, W), n)
+                 for k in (0, -1, 1)]
+        s, e, i = (np.concatenate(x) for x in zip(*parts, strict=True))
+        keep = e > s
+        order = np.lexsort((s[keep], i[keep]))
+        return s[keep][order], e[keep][order], i[keep][order]
+
+    def wrap_intervals(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Interval indices on the horizon: ``(index, inside)``; cyclic, every index is
+        taken modulo the horizon (all inside), else those outside are flagged."""
+        t = np.asarray(t)
+        if self.cyclic:
+            return np.mod(t, self.n_intervals), np.ones(t.shape, dtype=bool)
+        inside = (t >= 0) & (t < self.n_intervals)
+        return np.clip(t, 0, self.n_intervals - 1), inside
 
     def carried_productive(self) -> np.ndarray:
         """`carried_supply`, or zeros [group, interval]."""
@@ -354,10 +468,12 @@ def _unpaid(config: SchedulingConfig, length: int) -> int:
 def build_shift_types(scenario: Scenario, config: SchedulingConfig, origin: pd.Timestamp,
                       n_intervals: int, interval_min: int,
                       packs: dict[str, RulePack]) -> tuple[ShiftType, ...]:
-    """All shifts the templates allow, per site and local day of the plan, in UTC minutes.
+    """All shifts the templates allow, per site and local day of the plan (the site's
+    local week), in UTC minutes from the origin: a site east of the plan's zone starts
+    before the horizon, one west of it ends after (module docstring, "Week edges").
 
-    Shifts whose UTC start is off the interval grid, that start after the horizon ends, or
-    whose paid hours exceed the site's daily maximum are left out.
+    Shifts whose UTC start is off the interval grid, or whose paid hours exceed the site's
+    daily maximum are left out.
     """
     horizon = n_intervals * interval_min
     out: dict[tuple[str, int, int], ShiftType] = {}
@@ -377,13 +493,15 @@ def build_shift_types(scenario: Scenario, config: SchedulingConfig, origin: pd.T
                         continue
                     start = (pd.Timestamp(local).tz_convert("UTC") - origin).total_seconds()
                     start_min = int(start // 60)
+                    # every start of the site's local week, also those before the
+                    # horizon starts or after it ends (east / west of the plan's zone)
                     if start % 60 or start_min % interval_min or not (
-                            -24 * 60 < start_min < horizon):
+                            -24 * 60 < start_min < horizon + 24 * 60):
                         continue
                     for lh in tpl.lengths_h:
                         length = round(lh * 60)
                         paid = length - _unpaid(config, length)
-                        if paid > pack.max_daily_h * 60 + 1e-9 or start_min + length <= 0:
+                        if paid > pack.max_daily_h * 60 + 1e-9:
                             continue
                         night = night_minutes(local, length, pack)
                         # the premium is paid on worked night minutes: before the unpaid meal
@@ -394,7 +512,7 @@ def build_shift_types(scenario: Scenario, config: SchedulingConfig, origin: pd.T
                         key = (site.name, start_min, length)
                         out.setdefault(key, ShiftType(site.name, d, start_min, length, paid,
                                                       night, pack.is_weekend(day.weekday()),
-                                                      cost))
+                                                      cost, m))
     return tuple(sorted(out.values(), key=lambda s: (s.site, s.start, s.length)))
 
 

@@ -33,6 +33,13 @@ the same pieces price a finished schedule (`cover.flow_coverage`, ``solve.evalua
   ``1x, 2x, 4x understaffing_cost_per_hour`` (per agent-hour, prorated to the interval) over
   pieces of ``max(1, 10 %)``, ``max(1, 15 %)`` of the requirement, then the rest.
 
+An interval left with nobody although the requirement is > 0 serves no contact at all,
+whatever its size: the local search (stage 2b) and the break placement (stage 3) add
+`empty_interval_cost` (`EMPTY_INTERVAL_FACTOR` x ``understaffing_cost_per_hour`` x the
+interval's hours) to their move's objective for each interval they empty or fill. It is a
+search term, not part of this penalty (which stays the convex service loss the LP bound and
+the reported objective use).
+
 ``cost_per_missed_contact`` is in the currency of the sites' ``cost_per_hour``; the default
 10 is chosen so that on the demo (EUR, 15-min intervals) the first missing agent at the
 median staffed voice/chat interval (1.27 contacts miss the goal) costs 12.7, more than a
@@ -71,6 +78,11 @@ SL_PIECES = 8
 
 PIECE_WEIGHTS = (1.0, 2.0, 4.0)
 """Weights of the piecewise shortfall pieces (times ``understaffing_cost_per_hour``)."""
+
+EMPTY_INTERVAL_FACTOR = 10.0
+"""An interval left with nobody costs this many agent-hours at
+``understaffing_cost_per_hour`` per hour of the interval (`empty_interval_cost`)."""
+
 
 class UnderstaffingPenalty(StrEnum):
     """How a shortfall below the requirement is priced (module docstring)."""
@@ -124,6 +136,20 @@ def pieces_penalty(shortfall: ArrayLike, widths: np.ndarray, weights: np.ndarray
         total += weights[..., k] * np.minimum(np.maximum(s - lo, 0.0), w)
         lo = lo + w
     return total
+
+
+def empty_interval_cost(required: np.ndarray, understaffing_cost_per_hour: float,
+                        interval_s: int) -> np.ndarray:
+    """Cost of leaving each queue-interval with nobody [queue, interval]: `EMPTY_INTERVAL_FACTOR`
+    x ``understaffing_cost_per_hour`` x the interval's hours where the requirement is > 0.
+
+    Examples
+    --------
+    >>> empty_interval_cost(np.array([[0.0, 0.4, 3.0]]), 60.0, 900).tolist()
+    [[0.0, 150.0, 150.0]]
+    """
+    per = EMPTY_INTERVAL_FACTOR * understaffing_cost_per_hour * interval_s / 3600
+    return np.where(np.asarray(required) > 0, per, 0.0)
 
 
 def service_level_pieces(required: ArrayLike, volume: ArrayLike, traffic_erl: ArrayLike,

@@ -94,11 +94,12 @@ def productive_supply(problem: SchedulingProblem, segments: pd.DataFrame) -> np.
     s = ((work["start"] - problem.origin).dt.total_seconds() // 60).to_numpy(dtype=int)
     e = ((work["end"] - problem.origin).dt.total_seconds() // 60).to_numpy(dtype=int)
     g = work["agent_id"].map(gi).to_numpy(dtype=int)
-    # minute-level difference array per group, then interval means
+    # minute-level difference array per group, then interval means; on a cyclic week a
+    # segment past an edge of the horizon counts at its other end (`SchedulingProblem.fold`)
     minutes = np.zeros((len(problem.groups), T * im + 1))
-    s_c, e_c = np.clip(s, 0, T * im), np.clip(e, 0, T * im)
-    np.add.at(minutes, (g, s_c), 1.0)
-    np.add.at(minutes, (g, e_c), -1.0)
+    s_c, e_c, k = problem.fold(s, e)
+    np.add.at(minutes, (g[k], s_c), 1.0)
+    np.add.at(minutes, (g[k], e_c), -1.0)
     per_min = np.cumsum(minutes, axis=1)[:, :T * im]
     supply[:] = per_min.reshape(len(problem.groups), T, im).mean(axis=2)
     return supply
@@ -196,6 +197,13 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
                    ) -> ScheduleResult:
     """Solve `problem` (pre-checks, three stages, evaluation, rule check).
 
+    Every stage stops on a deterministic work limit, so the same problem gives the same
+    schedule on any machine under any load: `time_limit_s` (default: the config's) is the
+    work budget in CP-SAT deterministic seconds (stage 2's chunks share 20 % of it); the
+    stage-1 MILP stops at its gap or node limit, stage 2b at convergence or its sweep limit.
+    The config's ``wall_clock_cap_s`` (None by default) is an optional real-time cap on
+    the whole solve, shared out to the stages as time runs.
+
     Raises `InfeasibleError` naming the rule or requirement when the input cannot be met.
 
     Examples
@@ -211,11 +219,18 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     """
     cfg = problem.config
     budget = cfg.time_limit_s if time_limit_s is None else time_limit_s
+    t_begin = time.perf_counter()
+
+    def cap_left() -> float | None:  # the user's optional wall-clock cap, what is left
+        if cfg.wall_clock_cap_s is None:
+            return None
+        return max(0.01, cfg.wall_clock_cap_s - (time.perf_counter() - t_begin))
+
     timings = []
     precheck(problem)
     t = time.perf_counter()
     model = build_cover_model(problem)
-    sol = solve_cover(model, time_limit_s=max(10.0, 0.6 * budget), seed=cfg.seed)
+    sol = solve_cover(model, seed=cfg.seed, wall_clock_cap_s=cap_left())
     timings.append(("stage1_cover", time.perf_counter() - t))
     stages = [("stage1_cover", sol.status)]
     t = time.perf_counter()
@@ -233,18 +248,20 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
             scaled = {s: c * len(agents) / len(grp.agents) for s, c in counts.items()}
             # deterministic shares (CP-SAT deterministic time): the same chunks get the same
             # work on any machine, so the schedule does not depend on the load
-            share = stage2_budget * len(agents) / n_total
-            taken = seat_profile(
-                [(problem.shift_types[s].start, problem.shift_types[s].end)
-                 for aid, s in shifts if site_of[aid] == grp.site]
-                + list(problem.carried_duty.get(grp.site, ())))
+            share = max(0.2, stage2_budget * len(agents) / n_total)
+            spans = np.array([(problem.shift_types[s].start, problem.shift_types[s].end)
+                              for aid, s in shifts if site_of[aid] == grp.site]
+                             + list(problem.carried_duty.get(grp.site, ())),
+                             dtype=np.int64).reshape(-1, 2)
+            a, b, _ = problem.fold(spans[:, 0], spans[:, 1])  # on the (cyclic) horizon
+            taken = seat_profile(zip(a.tolist(), b.tolist(), strict=True))
             ctx = build_group_model(problem, g, scaled, agents=agents, seats_taken=taken)
-            res = solve_group(ctx, time_limit_s=max(0.2, share), seed=cfg.seed,
-                              num_workers=cfg.num_workers)
+            res = solve_group(ctx, deterministic_time_s=share, seed=cfg.seed,
+                              num_workers=cfg.num_workers, wall_clock_cap_s=cap_left())
             short = _short(ctx, res)
-            if short > 0 and res.status != "OPTIMAL":  # under contract: 4x the time
-                again = solve_group(ctx, time_limit_s=4 * max(0.2, share), seed=cfg.seed,
-                                    num_workers=cfg.num_workers)
+            if short > 0 and res.status != "OPTIMAL":  # under contract: 4x the work
+                again = solve_group(ctx, deterministic_time_s=4 * share, seed=cfg.seed,
+                                    num_workers=cfg.num_workers, wall_clock_cap_s=cap_left())
                 if again.shifts and _short(ctx, again) < short:
                     res = again
             if res.status in ("INFEASIBLE", "MODEL_INVALID"):
@@ -257,7 +274,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
                    f"FEASIBLE ({sum(s == 'GREEDY' for s in statuses)} of {len(statuses)} "
                    "chunks greedy)"))
     t = time.perf_counter()
-    imp = improve_schedule(problem, shifts, time_limit_s=max(5.0, 0.4 * budget))
+    imp = improve_schedule(problem, shifts, wall_clock_cap_s=cap_left())
     shifts = list(imp.shifts)
     timings.append(("stage2b_improve", time.perf_counter() - t))
     stages.append(("stage2b_improve", f"{imp.moves} moves (+{imp.spread_moves} spreading "

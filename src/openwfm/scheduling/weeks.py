@@ -91,8 +91,13 @@ def _combine(problem: SchedulingProblem, weeks: list[ScheduleResult]) -> Schedul
             timings[k] = timings.get(k, 0.0) + v
     segments = pd.concat([r.segments for r in weeks], ignore_index=True)
     # seats are re-checked over the whole plan: a week's check cannot see the previous
-    # week's night shift still on duty after midnight on Sunday
-    seats = tuple(check_seats(problem, segments))
+    # week's night shift still on duty after midnight on Sunday (real times, not folded);
+    # the first week's own check also folded its week (the plan's cyclic assumption)
+    whole = replace(problem, carried_supply=problem.carried_productive())  # not cyclic
+    seats = tuple(check_seats(whole, segments))
+    seen = {(v.at, v.amount) for v in seats}
+    seats += tuple(v for v in weeks[0].check.violations
+                   if v.rule == "seats" and (v.at, v.amount) not in seen)
     return ScheduleResult(
         segments=segments,
         shifts=pd.concat([r.shifts for r in weeks], ignore_index=True),
