@@ -36,7 +36,8 @@ def bench_generated(n_agents: int, time_limit_s: float, start_step_min: int = 60
           f"{problem.n_intervals} intervals, {len(problem.shift_types)} shift types, "
           f"{len(problem.groups)} groups; starts every {start_step_min} min, "
           f"{workers} CP-SAT worker(s)")
-    print(f"[generated] wall {wall:.1f} s (limit {time_limit_s:g} s); stages "
+    print(f"[generated] wall {wall:.1f} s (work budget {time_limit_s:g} deterministic s); "
+          "stages "
           + ", ".join(f"{k} {v:.1f} s" for k, v in r.timings_s))
     print(f"[generated] violations {len(r.check.violations)} {r.check.counts()}; "
           f"solver {dict(r.stages)}")

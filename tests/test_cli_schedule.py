@@ -96,8 +96,8 @@ def test_schedule_cli_two_weeks(tmp_path):
     res = _run(tmp_path, req, toml)
     assert res.returncode == 0, res.stderr
     shifts = pd.read_csv(tmp_path / "out" / "shifts.csv")
-    weeks = (pd.to_datetime(shifts["start_utc"], utc=True)
-             >= pd.Timestamp("2026-04-05 22:00", tz="UTC")).value_counts()
+    # a week is the site's local week (a week-1 shift may start Sunday 23:00 local)
+    weeks = (shifts["start_local"].str[:10] >= "2026-04-06").value_counts()
     assert weeks[True] == 10 and weeks[False] == 10  # 2 agents x 5 shifts, each week
     summary = dict(pd.read_csv(tmp_path / "out" / "schedule_summary.csv")
                    .itertuples(index=False))

@@ -80,6 +80,8 @@ def test_plan_writes_a_complete_output_with_no_rule_violation(run) -> None:
     summary = dict(pd.read_csv(out / "schedule" / "schedule_summary.csv")
                    .itertuples(index=False))
     assert summary["violations"] == "0"
+    # no interval with a requirement left empty where an agent could legally work
+    assert summary["empty_intervals_with_a_legal_agent"] == "0"
     per_queue = sc.plan_days * 86_400 // sc.interval_s
     req = pd.read_csv(out / "requirement.csv")
     assert (req.groupby("queue").size() == per_queue).all()

@@ -22,10 +22,11 @@ def capacity(
                                      help="Horizon in weeks (default: \\[capacity] weeks, 78)."),
     scenarios: bool = typer.Option(False, "--scenarios",
                                    help="Also plan every \\[\\[capacity.scenarios]] and compare."),
-    time_limit_s: float = typer.Option(30.0, "--time-limit", help="Solver limit per plan (s), "
-                                        "greater than 0 to 86400.",
-                                        callback=options.in_range(
-                                            0, options.MAX_TIME_LIMIT_S, lo_open=True)),
+    time_limit_s: float | None = typer.Option(
+        None, "--time-limit", help="Optional wall-clock cap per plan (s), greater than 0 to "
+        "86400; default none: the solver stops at the gap or its node limit, the same plan "
+        "on any machine.",
+        callback=options.in_range(0, options.MAX_TIME_LIMIT_S, lo_open=True)),
     mip_gap: float = typer.Option(1e-2, "--mip-gap", help="Relative MIP gap to stop at, 0 to 1.",
                                callback=options.in_range(0.0, 1.0)),
     history_file: Path | None = typer.Option(

@@ -110,6 +110,8 @@ def schedule(
     table.add_column("value", justify="right")
     for what, value in summary_frame(result, problem).itertuples(index=False):
         table.add_row(str(what), str(value))
+    for stage, seconds in result.timings_s:
+        table.add_row(f"seconds_{stage}", f"{seconds:.2f}")
     console.print(table)
     console.print(f"wrote {out}/ ({len(result.shifts)} shifts, "
                   f"{result.segments['agent_id'].nunique()} agents, .ics per agent)")

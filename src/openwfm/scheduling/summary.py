@@ -10,6 +10,7 @@ import pandas as pd
 from openwfm.scheduling.check import on_duty_level
 from openwfm.scheduling.model import SchedulingProblem
 from openwfm.scheduling.solve import ScheduleResult
+from openwfm.scheduling.summary_figures import planner_summary
 
 __all__ = ["fairness_items", "seats_in_use", "segments_with_local_time", "summary_frame"]
 
@@ -111,7 +112,9 @@ def summary_frame(result: ScheduleResult, problem: SchedulingProblem | None = No
                   ) -> pd.DataFrame:
     """One row per figure: status, cost, penalty, objective, bound, gap, violations,
     preferences met and given (and, given the problem, which understaffing penalty priced
-    the shortfall)."""
+    the shortfall and the planner's figures, `summary_figures.planner_summary`: intervals
+    below requirement, empty intervals, the worst shortfall, scheduled / required hours per
+    queue, start-time spread). No timings: the same input gives the same file."""
     cov = result.coverage
     req_h = float(cov["required"].sum())
     items = [("status", result.status), *[(f"solver_{k}", v) for k, v in result.stages],
@@ -125,5 +128,5 @@ def summary_frame(result: ScheduleResult, problem: SchedulingProblem | None = No
              *fairness_items(result.shifts),
              ("preferences_met", int(result.preferences["met"].sum())),
              ("preferences_total", len(result.preferences)),
-             *[(f"seconds_{k}", round(v, 2)) for k, v in result.timings_s]]
+             *(planner_summary(problem, cov, result.shifts).items() if problem else [])]
     return pd.DataFrame(items, columns=["what", "value"])

@@ -168,7 +168,8 @@ def legal_cover(problem: SchedulingProblem) -> np.ndarray:
 def empty_intervals(problem: SchedulingProblem, coverage: pd.DataFrame) -> pd.DataFrame:
     """Rows of `coverage` with a requirement > 0 and nobody scheduled, plus
     ``legal_agent``: whether an agent with the skill could legally work there
-    (`legal_cover`)."""
+    (`legal_cover` of `problem`; in a plan of several weeks, `problem` is the first week's
+    and the later weeks are judged on its shift types, weekday for weekday)."""
     req = coverage["required"].to_numpy(dtype=float)
     sch = coverage["scheduled"].to_numpy(dtype=float)
     empty = (req > 0) & (sch <= 1e-9)
@@ -177,7 +178,9 @@ def empty_intervals(problem: SchedulingProblem, coverage: pd.DataFrame) -> pd.Da
     ti = ((pd.to_datetime(out["interval_start"], utc=True) - problem.origin)
           .dt.total_seconds().to_numpy() // (problem.interval_min * 60)).astype(int)
     qi = out["queue"].map(qidx).to_numpy(dtype=int)
-    out["legal_agent"] = legal_cover(problem)[qi, ti] if len(out) else np.zeros(0, bool)
+    # a plan of several weeks: later weeks are judged on the first week's (same weekdays)
+    out["legal_agent"] = (legal_cover(problem)[qi, ti % problem.n_intervals] if len(out)
+                          else np.zeros(0, bool))
     return out
 
 
@@ -228,23 +231,39 @@ def planner_summary(problem: SchedulingProblem, coverage: pd.DataFrame, shifts: 
         queues.append(QueueHours(q, r_h, s_h, ratio, bool(ratio > ratio_max),
                                  int(below[m].sum()), int((empty["queue"] == q).sum())))
     spreads = start_spreads_h(shifts)
-    sim: list[SimulatedWorst] = []
-    if simulated is not None and len(simulated):
-        df = simulated
-        if "offered" in df.columns:
-            df = df[df["offered"] > 0]
-        for q, g in df.groupby("queue", sort=True):
-            g = g.dropna(subset=["service_level"])
-            if g.empty:
-                continue
-            row = g.loc[g["service_level"].idxmin()]
-            sim.append(SimulatedWorst(str(q), pd.Timestamp(row["interval_start"]),
-                                      float(row["service_level"]),
-                                      float(row.get("sl_target", float("nan")))))
+    sim = worst_simulated(simulated) if simulated is not None else ()
     return PlannerSummary(
         intervals_required=int(has.sum()), below_requirement=int(below.sum()), worst=worst,
         empty=len(empty), empty_with_legal_agent=int(empty["legal_agent"].sum()),
         queues=tuple(queues), over_staffing_ratio=ratio_max,
         start_spread_median_h=float(spreads.median()) if len(spreads) else float("nan"),
         start_spread_max_h=float(spreads.max()) if len(spreads) else float("nan"),
-        simulated_worst=tuple(sim))
+        simulated_worst=sim)
+
+
+def worst_simulated(intervals: pd.DataFrame) -> tuple[SimulatedWorst, ...]:
+    """Per queue (sorted by name), the interval with contacts offered and the lowest
+    simulated service level, from simulated KPIs per queue and interval
+    (``interval_start, queue, service_level`` and optionally ``offered``, ``sl_target``).
+
+    Examples
+    --------
+    >>> iv = pd.DataFrame({"interval_start": pd.to_datetime(["2026-03-30 08:00"] * 2 + [
+    ...     "2026-03-30 08:15"], utc=True), "queue": ["a", "b", "a"],
+    ...     "service_level": [0.9, 0.5, 0.7], "offered": [3.0, 0.0, 2.0]})
+    >>> [(w.queue, w.service_level) for w in worst_simulated(iv)]  # b offered nothing
+    [('a', 0.7)]
+    """
+    df = intervals
+    if "offered" in df.columns:
+        df = df[df["offered"] > 0]
+    out = []
+    for q, g in df.groupby("queue", sort=True):
+        g = g.dropna(subset=["service_level"])
+        if g.empty:
+            continue
+        row = g.loc[g["service_level"].idxmin()]
+        out.append(SimulatedWorst(str(q), pd.Timestamp(row["interval_start"]),
+                                  float(row["service_level"]),
+                                  float(row.get("sl_target", float("nan")))))
+    return tuple(out)
