@@ -160,6 +160,6 @@ def test_start_spread_settings_are_checked():
     with pytest.raises(InputError, match="start_spread_max_h"):
         parse_config({"start_spread_max_h": -1})
     with pytest.raises(InputError, match="start_spread_hard"):
-        parse_config({"start_spread_hard": "yes"})
+        parse_config({"start_spread_hard": "maybe"})
     with pytest.raises(InputError, match="wall_clock_cap_s"):
         parse_config({"wall_clock_cap_s": 0})
