@@ -11,8 +11,8 @@ import openwfm
 
 SRC = Path(openwfm.__file__).parent
 DOMAIN = ("forecast", "staffing", "scheduling", "simulation", "capacity", "intraday", "io",
-          "scenario")
-UPPER = ("app", "report", "cli", "pipeline", "api", "web")
+          "scenario", "quality")
+UPPER = ("app", "report", "cli", "pipeline", "api", "web", "server")
 
 
 def modules() -> dict[str, Path]:
