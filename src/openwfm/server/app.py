@@ -133,5 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": "internal error; it has been logged"},
                             status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
+    from openwfm.web import mount  # the web pages (docs/web.md) on the same app
+
+    mount(app)
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
     return app

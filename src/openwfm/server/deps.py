@@ -75,16 +75,25 @@ async def principal(request: Request, token: Annotated[str | None, Depends(oauth
     claims = read_token(request.app.state.signing_key, token)
     if claims is None:
         raise _unauthorized("invalid or expired token")
+    p = load_principal(session, claims.user_id)
+    if p is None:
+        raise _unauthorized("unknown or disabled user")
+    session.rollback()  # end the read transaction: the handler may run long
+    return p
+
+
+def load_principal(session: Session, user_id: int) -> Principal | None:
+    """The principal of an active user (role, tenancy), None for an unknown or disabled one.
+    Used by the bearer-token dependency and by the web pages' session cookie."""
     row = session.execute(sa.select(User.id, User.username, User.role, User.agent_id,
                                     User.team_id, User.client_id, User.active)
-                          .where(User.id == claims.user_id)).first()
+                          .where(User.id == user_id)).first()
     if row is None or not row.active:
-        raise _unauthorized("unknown or disabled user")
+        return None
     client_ids: frozenset[int] = frozenset()
     if row.role == Role.PLANNER:
         client_ids = frozenset(session.scalars(
             sa.select(PlannerClient.client_id).where(PlannerClient.user_id == row.id)))
-    session.rollback()  # end the read transaction: the handler may run long
     return Principal(user_id=row.id, username=row.username, role=Role(row.role),
                      agent_id=row.agent_id, team_id=row.team_id, client_id=row.client_id,
                      client_ids=client_ids)

@@ -1,0 +1,151 @@
+"""The web pages in a real Chromium (Debian's, driven by Playwright): sign in as each role
+and walk its pages; on every page 0 console errors and 0 serious/critical axe-core
+violations; a screenshot of each page under artifacts/web/ (not committed).
+
+One live server (the demo center with a published pattern week) and one browser for the
+whole module; each test has its own browser context (its own cookies)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from web_support import (
+    PageWatch,
+    axe_violations,
+    chromium_path,
+    ensure_assets,
+    live_server,
+    screenshot,
+    sign_in,
+)
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev)")
+# one server and one browser for the module: keep its tests on one xdist worker
+pytestmark = pytest.mark.xdist_group("web_pages")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    ensure_assets()
+    with live_server(tmp_path_factory.mktemp("web")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Debian's chromium is missing and cannot be installed here (not root): "
+                    "apt-get install chromium, or run `make test`")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    p = ctx.new_page()
+    p.set_default_timeout(15_000)
+    p.watch = PageWatch(p)
+    yield p
+    ctx.close()
+
+
+def check_page(page: Any, name: str, status: int = 200) -> None:
+    """0 console errors, 0 serious/critical axe violations; a screenshot. A page answered
+    with an error `status` on purpose: Chromium's own line about that status is expected."""
+    page.wait_for_load_state("networkidle")
+    screenshot(page, name)
+    expected = f"the server responded with a status of {status}"
+    errors = [e for e in page.watch.errors if status == 200 or expected not in e]
+    assert errors == [], name
+    assert axe_violations(page) == [], name
+
+
+def test_sign_in_page_and_wrong_password(page: Any, server: Any) -> None:
+    page.goto(server.url + "/")
+    assert page.url.endswith("/login?next=/")
+    check_page(page, "login")
+    page.fill("#username", "planner")
+    page.fill("#password", "not-the-password")
+    page.click("button[type=submit]")
+    assert page.locator("[role=alert]").inner_text() == "Wrong user name or password."
+    page.watch.errors.clear()  # the 401 answer itself is logged by Chromium as a failed load
+
+
+def test_session_cookie_is_http_only_and_same_site(page: Any, server: Any) -> None:
+    sign_in(page, server.url, "planner")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "openwfm_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie").find("openwfm_session") == -1
+
+
+def test_post_without_csrf_token_is_refused(page: Any, server: Any) -> None:
+    sign_in(page, server.url, "planner")
+    r = page.request.post(server.url + "/logout", form={"x": "1"}, max_redirects=0)
+    assert r.status == 403
+    r = page.request.post(server.url + "/logout", form={"csrf_token": "forged"},
+                          max_redirects=0)
+    assert r.status == 403
+
+
+def test_planner_schedule_timeline_every_agent_reachable(page: Any, server: Any) -> None:
+    sign_in(page, server.url, "planner", next_path="/schedule")
+    assert page.url.endswith("/schedule")
+    rows = page.locator(".tl-row")
+    assert rows.count() == len(server.facts["scenario"].agents)
+    check_page(page, "planner-schedule")
+    agent = server.facts["scenario"].agents[200]
+    page.fill("#q", agent.name.split()[0].lower())
+    page.wait_for_function("document.querySelectorAll('.tl-row').length < 317")
+    assert page.locator(f"#row-{agent.id}").count() == 1
+    assert "q=" in page.url  # the filter is in the address (shareable, back button)
+    page.select_option("select[name=site]", label="Bogota")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.tl-row')].every(r => r.dataset.agent.startsWith('BOG'))")
+
+
+def test_team_leader_sees_only_their_team(page: Any, server: Any) -> None:
+    f = server.facts
+    sign_in(page, server.url, f["leader"])
+    check_page(page, "team-leader-home")
+    page.click("nav a[href='/schedule']")
+    page.wait_for_load_state("networkidle")
+    shown = page.eval_on_selector_all(".tl-row", "rs => rs.map(r => r.dataset.agent)")
+    assert shown == f["team_agents"]
+    assert page.locator("button.shift").count() == 0  # read-only
+    check_page(page, "team-leader-schedule")
+
+
+def test_agent_may_not_open_the_planner_schedule(page: Any, server: Any) -> None:
+    agent = server.facts["team_agents"][0]
+    sign_in(page, server.url, agent)
+    r = page.goto(server.url + "/schedule")
+    assert r is not None and r.status == 403
+    check_page(page, "agent-forbidden", status=403)
+
+
+def test_language_switch_and_accept_language(page: Any, server: Any, browser: Any) -> None:
+    sign_in(page, server.url, "planner")
+    page.click("a[hreflang=fr]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("nav a[href='/schedule']").inner_text() == "Planning"
+    check_page(page, "home-fr")
+    ctx = browser.new_context(locale="es-CO",
+                              extra_http_headers={"Accept-Language": "es-CO,es;q=0.9"})
+    p = ctx.new_page()
+    p.goto(server.url + "/login")
+    assert p.locator("h1").inner_text() == "Iniciar sesión"
+    ctx.close()
+
+
+def test_artifacts_folder_is_ignored_by_git() -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert "artifacts/" in (root / ".gitignore").read_text().splitlines()
