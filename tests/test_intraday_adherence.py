@@ -253,3 +253,20 @@ def test_an_event_table_follows_the_event_log_rules() -> None:
     log.add(events_from_frame(e))
     pd.testing.assert_frame_equal(compute_adherence(seg(SHIFT), e, {"s": "UTC"}).by_agent,
                                   compute_adherence(seg(SHIFT), log, {"s": "UTC"}).by_agent)
+
+
+def test_an_agent_without_any_event_is_logged_out_throughout() -> None:
+    s = seg([("a", "work", "2026-01-05 08:00", "2026-01-05 10:00"),
+             ("b", "work", "2026-01-05 08:00", "2026-01-05 10:00")])
+    ev = EventLog()
+    ev.add([AgentEvent.make("1", "b", "available", "2026-01-05T08:00:00Z")])
+    r = compute_adherence(s, ev, {"s": "UTC"}, as_of=pd.Timestamp("2026-01-05 09:00Z"))
+    row = r.by_agent.set_index("agent_id").loc["a"]
+    assert (row["scheduled_s"], row["out_of_adherence_s"], row["worked_s"]) == (3600, 3600, 0)
+    sub = ev.subset(["a", "b"])
+    assert sub.agents == ("b",) and sub.count("b") == 1 and sub.count("a") == 0
+    live = LiveAdherence(s, log=ev)
+    now = pd.Timestamp("2026-01-05 09:00Z").to_pydatetime()
+    assert live.activity_at("a", now) == Activity.WORK
+    assert list(live.exceptions(now, agents=["a"])["agent_id"]) == ["a"]
+    assert live.exceptions(now, agents=["b"]).empty

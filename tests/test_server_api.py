@@ -75,6 +75,9 @@ def get_endpoints(w: World) -> dict[str, tuple[str, str]]:
         "/api/jobs": ("job", "/api/jobs"),
         "/api/jobs/{job_id}": ("job", "/api/jobs/no-such-job"),
         "/api/audit": ("audit", "/api/audit"),
+        "/api/rta/adherence": ("adherence", f"/api/rta/adherence?team={f['team']}"),
+        "/api/rta/exceptions/stream": (
+            "rta_exceptions", f"/api/rta/exceptions/stream?team={f['team']}&max_s=0"),
     }
 
 

@@ -40,7 +40,9 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 def test_api_conforms_to_its_schema(api_world: World,
                                     api_schema: schemathesis.BaseSchema) -> None:
     headers = {"Authorization": f"Bearer {api_world.tokens['admin']}"}
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    # the server-sent-events stream stays open (tests/test_server_rta.py reads it end to end)
+    operations = [op for op in (result.ok() for result in api_schema.get_all_operations())
+                  if op.path != "/api/rta/exceptions/stream"]
     assert len(operations) >= 30
     for operation in operations:
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -227,7 +227,10 @@ def _agent_pieces(
     pts = np.unique(pts[(pts >= lo) & (pts <= hi)])
     a, b = pts[:-1], pts[1:]
     k = np.searchsorted(times_ns, a, side="right") - 1
-    state = np.where(k >= 0, state_idx[np.maximum(k, 0)], _LOGGED_OUT)
+    if len(times_ns):
+        state = np.where(k >= 0, state_idx[np.maximum(k, 0)], _LOGGED_OUT)
+    else:  # no event yet: logged out throughout
+        state = np.full(len(a), _LOGGED_OUT, dtype=np.int64)
     j = np.searchsorted(seg_start, a, side="right") - 1
     covered = (j >= 0) & (a < seg_end[np.maximum(j, 0)])
     act = np.where(covered, seg_act[np.maximum(j, 0)], -1)
@@ -426,6 +429,12 @@ class LiveAdherence:
         """Store events (see `EventLog.add`); returns how many were new."""
         return self.log.add(events)
 
+    def activity_at(self, agent: str, now: datetime) -> Activity | None:
+        """The activity the agent is scheduled for at `now` (None outside every segment)."""
+        starts, ends, acts = self._seg.get(agent, ([], [], []))
+        i = bisect.bisect_right(starts, now) - 1
+        return acts[i] if i >= 0 and now < ends[i] else None
+
     def _segment_before(self, agent: str, t: datetime) -> tuple[datetime, Activity] | None:
         """The segment covering the instant just before `t`: start < t <= end."""
         starts, ends, acts = self._seg[agent]
@@ -456,9 +465,10 @@ class LiveAdherence:
                 return since
             since = max(seg_start, prev) if prev is not None else seg_start
 
-    def exceptions(self, now: datetime | pd.Timestamp, *,
-                   min_duration_s: float = 0.0) -> pd.DataFrame:
-        """Agents out of adherence at `now` for at least `min_duration_s`.
+    def exceptions(self, now: datetime | pd.Timestamp, *, min_duration_s: float = 0.0,
+                   agents: Iterable[str] | None = None) -> pd.DataFrame:
+        """Agents out of adherence at `now` for at least `min_duration_s` (among `agents`,
+        default every scheduled agent).
 
         Returns ``agent_id``, ``activity`` (scheduled now), ``state`` (now), ``since``
         (UTC start of the spell), ``duration_s``, sorted by longest first.
@@ -468,7 +478,9 @@ class LiveAdherence:
             raise InputError("now must be timezone-aware", column="now")
         now_dt = ts.tz_convert("UTC").to_pydatetime()
         rows = []
-        for agent, (starts, ends, acts) in self._seg.items():
+        wanted = self._seg if agents is None else {a: self._seg[a] for a in agents
+                                                   if a in self._seg}
+        for agent, (starts, ends, acts) in wanted.items():
             i = bisect.bisect_right(starts, now_dt) - 1
             if i < 0 or not now_dt < ends[i]:
                 continue

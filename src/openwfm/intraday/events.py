@@ -132,6 +132,30 @@ class EventLog:
         i = bisect.bisect_left(tl, (at, ""))
         return tl[i - 1][0] if i else None
 
+    def subset(self, agent_ids: Iterable[str]) -> EventLog:
+        """A new log holding only the events of `agent_ids` (the same events, shared).
+
+        Examples
+        --------
+        >>> log = EventLog()
+        >>> _ = log.add([AgentEvent.make("1", "a", "available", "2026-01-05T10:00:00Z"),
+        ...              AgentEvent.make("2", "b", "break", "2026-01-05T10:15:00Z")])
+        >>> log.subset(["b", "c"]).agents
+        ('b',)
+        """
+        out = EventLog()
+        for agent in agent_ids:
+            tl = self._timelines.get(agent)
+            if tl:
+                out._timelines[agent] = list(tl)
+                for _, eid, _ in tl:
+                    out._by_id[eid] = self._by_id[eid]
+        return out
+
+    def count(self, agent_id: str) -> int:
+        """How many distinct events of `agent_id` the log holds."""
+        return len(self._timelines.get(agent_id, ()))
+
     def events(self) -> Iterator[AgentEvent]:
         """Every stored event, by agent then time."""
         for agent in self.agents:

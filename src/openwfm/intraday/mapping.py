@@ -123,6 +123,20 @@ class StateMapping:
     interval_date_format: str | None = None
     name: str = ""
 
+    def state_of(self, code: str, reason: str = "") -> AgentState | None:
+        """The openwfm state of a vendor state `code` with an optional `reason` (a
+        ``STATE|REASON`` pair wins over the code alone); None when the mapping has neither.
+
+        Examples
+        --------
+        >>> m = load_state_mapping("genesys")
+        >>> m.state_of("ON_QUEUE", "INTERACTING").value, m.state_of("BREAK").value
+        ('on_contact', 'break')
+        >>> m.state_of("NOPE") is None
+        True
+        """
+        return self.reasons.get((code, reason)) or self.states.get(code)
+
 
 def _state(value: Any, *, file: str, where: str) -> AgentState:
     if not isinstance(value, str) or value not in _STATES:
@@ -296,7 +310,7 @@ def read_agent_events(
               and original["reason"] in raw.columns else pd.Series("", index=raw.index))
     state = []
     for i, (c, r) in enumerate(zip(code.to_numpy(), reason.to_numpy(), strict=True)):
-        s = m.reasons.get((c, r)) or m.states.get(c)
+        s = m.state_of(c, r)
         if s is None:
             known = sorted(m.states)
             raise InputError(f"state code '{c}'" + (f" with reason '{r}'" if r else "")

@@ -24,6 +24,7 @@ from openwfm.server.routers import (
     imports,
     jobs,
     queues,
+    rta,
     schedules,
     sites,
     teams,
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     for module in (health, auth, clients, sites, queues, teams, agents, users, schedules,
-                   imports, forecasts, jobs, audit_log):
+                   imports, forecasts, jobs, audit_log, rta):
         app.include_router(module.router)
 
     @app.exception_handler(InputError)

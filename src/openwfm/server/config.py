@@ -57,6 +57,12 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     login_max_failures: int = 10
     login_window_s: int = 300
+    rta_grace_s: float = 60.0
+    """Out-of-adherence spells shorter than this are forgiven in the live adherence figures
+    (``OPENWFM_RTA_GRACE_S``)."""
+    rta_exception_after_s: float = 300.0
+    """An agent out of adherence this long is an exception on the team leader's stream
+    (``OPENWFM_RTA_EXCEPTION_AFTER_S``, 5 minutes)."""
     publish_pause_s: float = 0.0
     """Fault-injection hook for the crash test: seconds to wait inside the publish
     transaction (``OPENWFM_PUBLISH_PAUSE_S``; 0 in production)."""
@@ -77,6 +83,8 @@ class Settings:
             login_max_failures=int(env.get("OPENWFM_LOGIN_MAX_FAILURES", 10)),
             login_window_s=int(env.get("OPENWFM_LOGIN_WINDOW_S", 300)),
             publish_pause_s=float(env.get("OPENWFM_PUBLISH_PAUSE_S", 0)),
+            rta_grace_s=float(env.get("OPENWFM_RTA_GRACE_S", 60)),
+            rta_exception_after_s=float(env.get("OPENWFM_RTA_EXCEPTION_AFTER_S", 300)),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -89,6 +97,8 @@ class Settings:
             "OPENWFM_LOGIN_MAX_FAILURES": str(self.login_max_failures),
             "OPENWFM_LOGIN_WINDOW_S": str(self.login_window_s),
             "OPENWFM_PUBLISH_PAUSE_S": str(self.publish_pause_s),
+            "OPENWFM_RTA_GRACE_S": str(self.rta_grace_s),
+            "OPENWFM_RTA_EXCEPTION_AFTER_S": str(self.rta_exception_after_s),
         }
         if self.secret_key:
             out["OPENWFM_SECRET_KEY"] = self.secret_key

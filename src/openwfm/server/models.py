@@ -58,6 +58,8 @@ class Role(StrEnum):
     TEAM_LEADER = "team_leader"
     AGENT = "agent"
     CLIENT_VIEWER = "client_viewer"
+    ACD = "acd"
+    """An ACD integration of one client company: posts agent-state events (docs/rta.md)."""
 
 
 class JobState(StrEnum):
@@ -414,3 +416,21 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------------------ real-time adherence
+class RtaEvent(Base):
+    """One agent-state event from an ACD: the agent entered `state` at `at`. ``event_id`` is
+    unique: a repeat is acknowledged and not stored twice (docs/rta.md)."""
+
+    __tablename__ = "rta_events"
+    __table_args__ = (sa.Index("ix_rta_events_agent_at", "agent_id", "at"),)
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id"))
+    state: Mapped[str] = mapped_column(sa.String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    """Where it came from: ``api``, ``nats``, ``redis``."""

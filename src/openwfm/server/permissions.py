@@ -18,8 +18,8 @@ from fastapi import HTTPException, status
 from openwfm.server.models import Agent, AgentSkill, Queue, Role, Skill
 
 Action = Literal["read", "write"]
-A, P, T, G, V = (Role.ADMIN, Role.PLANNER, Role.TEAM_LEADER, Role.AGENT,
-                 Role.CLIENT_VIEWER)
+A, P, T, G, V, X = (Role.ADMIN, Role.PLANNER, Role.TEAM_LEADER, Role.AGENT,
+                    Role.CLIENT_VIEWER, Role.ACD)
 
 POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     ("client", "read"): frozenset({A, P, V}),
@@ -44,6 +44,9 @@ POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     ("user", "read"): frozenset({A}),
     ("user", "write"): frozenset({A}),
     ("audit", "read"): frozenset({A}),
+    ("rta_event", "write"): frozenset({A, X}),
+    ("adherence", "read"): frozenset({A, P, T, G}),
+    ("rta_exceptions", "read"): frozenset({A, P, T}),
 }
 
 
@@ -89,14 +92,14 @@ def client_filter(p: Principal, client_id: sa.ColumnElement[int]) -> sa.ColumnEl
     """Rows of the client companies `p` may see (by a client id column)."""
     if p.role == Role.PLANNER:
         return client_id.in_(sorted(p.client_ids))
-    if p.role == Role.CLIENT_VIEWER:
+    if p.role in (Role.CLIENT_VIEWER, Role.ACD):
         return client_id == p.client_id
     return sa.true()
 
 
 def queue_filter(p: Principal, queue_id: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
     """Rows of the queues `p` may see (by a queue id column)."""
-    if p.role in (Role.PLANNER, Role.CLIENT_VIEWER):
+    if p.role in (Role.PLANNER, Role.CLIENT_VIEWER, Role.ACD):
         return queue_id.in_(sa.select(Queue.id).where(client_filter(p, Queue.client_id)))
     return sa.true()
 
@@ -107,7 +110,7 @@ def agent_filter(p: Principal, agent_id: sa.ColumnElement[str]) -> sa.ColumnElem
         return agent_id == (p.agent_id or "")
     if p.role == Role.TEAM_LEADER:
         return agent_id.in_(sa.select(Agent.id).where(Agent.team_id == p.team_id))
-    if p.role == Role.PLANNER:
+    if p.role in (Role.PLANNER, Role.ACD):
         served = (sa.select(AgentSkill.agent_id)
                   .join(Skill, Skill.id == AgentSkill.skill_id)
                   .join(Queue, Queue.id == Skill.queue_id)

@@ -37,10 +37,11 @@ def _bad(field: str, msg: str) -> HTTPException:
              responses={**WRITE_ERRORS, 422: {"description": "Invalid field"}})
 def create_user(body: UserIn, p: CurrentUser, session: WriteDB) -> User:
     """Add a user with a role; the role's tenancy field is required (agent: ``agent_id``,
-    team leader: ``team_id``, client viewer: ``client_id``, planner: ``client_ids``)."""
+    team leader: ``team_id``, client viewer and ACD integration: ``client_id``, planner:
+    ``client_ids``)."""
     require(p, "user", "write")
     needs = {Role.AGENT: "agent_id", Role.TEAM_LEADER: "team_id",
-             Role.CLIENT_VIEWER: "client_id"}.get(body.role)
+             Role.CLIENT_VIEWER: "client_id", Role.ACD: "client_id"}.get(body.role)
     if needs and getattr(body, needs) is None:
         raise _bad(needs, f"a {body.role.value} user needs {needs}")
     for field, table in (("agent_id", Agent), ("team_id", Team), ("client_id", Client)):

@@ -1,0 +1,295 @@
+"""Real-time adherence: agent-state events in, live adherence and exceptions out
+(docs/rta.md).
+
+* ``POST /api/rta/events`` (admin, or an ``acd`` integration user of one client company):
+  a JSON list of ``{event_id, agent_id, state, at[, reason]}``; ``?mapping=genesys|avaya|
+  cisco|nice`` reads ``state``/``reason`` as that vendor's codes. Answered only once the
+  batch is committed; repeats are acknowledged as duplicates, never stored twice.
+* ``GET /api/rta/adherence?team=`` or ``?agent_id=``: per agent, the state now, the
+  scheduled activity now, in or out of adherence and since when, adherence and
+  conformance so far today (the site's local day).
+* ``GET /api/rta/exceptions/stream?team=``: server-sent events; an agent out of
+  adherence for at least ``after_s`` seconds appears (``event: exception``) and leaves
+  (``event: cleared``) when back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from openwfm.errors import InputError
+from openwfm.server.db import Database
+from openwfm.server.deps import CurrentUser, ReadDB, database
+from openwfm.server.models import Agent, Role, Team
+from openwfm.server.permissions import (
+    Principal,
+    agent_filter,
+    not_found,
+    require,
+    team_filter,
+)
+from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, QueryId
+from openwfm.server.rta import (
+    EventConflict,
+    LiveBoard,
+    mapping_for,
+    parse_events,
+    store_events,
+)
+
+router = APIRouter(prefix="/api/rta", tags=["real-time adherence"])
+
+MAX_BATCH = 5000
+"""Events per POST."""
+TICK_S = 0.5
+"""How often the exceptions stream looks (an exception shows within about this much)."""
+HEARTBEAT_S = 15.0
+
+
+class RtaEventIn(BaseModel):
+    """One agent-state change as the ACD reports it."""
+
+    model_config = ConfigDict(extra="forbid")
+    event_id: str = Field(min_length=1, max_length=200,
+                          description="Unique id of the event (repeats are ignored)")
+    agent_id: str = Field(min_length=1, max_length=100)
+    state: str = Field(min_length=1, max_length=100, description=(
+        "An openwfm state (logged_out, available, on_contact, after_contact_work, break, "
+        "meal, training, meeting, other) or, with ?mapping=, the vendor's state code"))
+    reason: str = Field("", max_length=100, description="Vendor reason code (with ?mapping=)")
+    at: AwareDatetime = Field(description="When the agent entered the state (ISO 8601 with "
+                                          "offset)")
+
+
+class RtaAck(BaseModel):
+    received: int = Field(description="Events in the request")
+    stored: int = Field(description="New events stored (committed)")
+    duplicates: int = Field(description="Events already stored (same event_id): not "
+                                        "stored again")
+
+
+class AgentAdherence(BaseModel):
+    agent_id: str
+    team_id: int | None
+    site: str
+    state: str = Field(description="The agent's state now")
+    state_since: datetime | None
+    activity: str | None = Field(description="The published schedule's activity now (null: "
+                                             "not scheduled)")
+    in_adherence: bool | None = Field(description="null when not scheduled now")
+    adherence_since: datetime | None = Field(description=(
+        "Out of adherence: the start of the spell; in adherence: the end of the last spell "
+        "(or the start of the day's first segment)"))
+    day: Any = Field(None, description="The site's local day of the figures")
+    scheduled_s: float | None
+    out_of_adherence_s: float | None = Field(description="Counted spells (>= grace_s)")
+    adherence: float | None = Field(description="So far today: (scheduled - out) / scheduled")
+    conformance: float | None = Field(description="So far today: worked / scheduled work")
+    events: int = Field(description="Events of the agent held for the window (2 days back)")
+
+
+class AdherenceOut(BaseModel):
+    as_of: datetime
+    grace_s: float
+    team_id: int | None
+    agents: list[AgentAdherence]
+
+
+def board(request: Request) -> LiveBoard:
+    """The process's live board (one per API process)."""
+    b = getattr(request.app.state, "rta_board", None)
+    if b is None:
+        b = request.app.state.rta_board = LiveBoard()
+    return b
+
+
+def _settings_value(request: Request, name: str, default: float) -> float:
+    return float(getattr(request.app.state.settings, name, default))
+
+
+def _bad(loc: list[str | int], msg: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                         [{"loc": loc, "msg": msg, "type": "value_error"}])
+
+
+@router.post("/events", response_model=RtaAck, responses={
+    **WRITE_ERRORS, 422: {"description": "A bad event (its index and field named)"}})
+def post_events(
+    body: Annotated[list[RtaEventIn], Body(max_length=MAX_BATCH)],
+    p: CurrentUser, db: Annotated[Database, Depends(database)],
+    mapping: Annotated[str | None, Query(max_length=32, description=(
+        "Vendor preset the state codes are in: genesys, avaya, cisco, nice"))] = None,
+) -> RtaAck:
+    """Store agent-state events; the answer comes once they are committed. Idempotent on
+    ``event_id``: a repeat is counted in ``duplicates``; the same id with other content is
+    409. Events may arrive in any order (a late event is placed at its time)."""
+    require(p, "rta_event", "write")
+    try:
+        m = mapping_for(mapping)
+    except InputError as exc:
+        raise _bad(["query", "mapping"], exc.message) from None
+    now = datetime.now(UTC)
+    try:
+        events = parse_events([e.model_dump() for e in body], m, now=now)
+    except InputError as exc:
+        raise _bad(["body", exc.location.row or 0, exc.location.column or "state"],
+                   exc.message) from None
+    with db.transaction() as session:
+        _check_agents(session, p, [e.agent_id for e in events])
+        try:
+            result = store_events(session, events, source="api", received_at=now)
+        except EventConflict as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"item {exc.index}: {exc.message}") from None
+    return RtaAck(received=result.received, stored=result.stored,
+                  duplicates=result.duplicates)
+
+
+def _check_agents(session: Session, p: Principal, agent_ids: list[str]) -> None:
+    """Every agent exists and is one `p` may post for (an ACD user: agents serving its
+    client company's queues); else 422 naming the first bad item."""
+    wanted = sorted(set(agent_ids))
+    ok: set[str] = set()
+    for k in range(0, len(wanted), 500):
+        ok.update(session.scalars(sa.select(Agent.id).where(
+            Agent.id.in_(wanted[k:k + 500]), agent_filter(p, Agent.id))))
+    for i, a in enumerate(agent_ids):
+        if a not in ok:
+            raise _bad(["body", i, "agent_id"], f"no agent {a!r}")
+
+
+def _agents_for(session: Session, p: Principal, team: int | None,
+                agent_id: str | None) -> tuple[int | None, list[str]]:
+    """(team id, agent ids) the request reads, after the role and tenant checks."""
+    if team is None and agent_id is None:
+        if p.role == Role.TEAM_LEADER:
+            team = p.team_id
+        elif p.role == Role.AGENT:
+            agent_id = p.agent_id
+        else:
+            raise _bad(["query", "team"], "give team or agent_id")
+    if agent_id is not None:
+        found = session.scalar(sa.select(Agent.id).where(Agent.id == agent_id,
+                                                         agent_filter(p, Agent.id)))
+        if found is None:
+            raise not_found("agent", agent_id)
+        return team, [found]
+    if p.role == Role.AGENT:  # an agent sees no team, only themselves
+        raise not_found("team", team)
+    if session.scalar(sa.select(Team.id).where(Team.id == team,
+                                               team_filter(p, Team.id))) is None:
+        raise not_found("team", team)
+    ids = list(session.scalars(sa.select(Agent.id).where(
+        Agent.team_id == team, agent_filter(p, Agent.id)).order_by(Agent.id)))
+    return team, ids
+
+
+@router.get("/adherence", response_model=AdherenceOut, responses={
+    **AUTH_ERRORS, 422: {"description": "Neither team nor agent_id given"}})
+async def get_adherence(
+    request: Request, p: CurrentUser, session: ReadDB,
+    team: QueryId = None,
+    agent_id: Annotated[str | None, Query(max_length=100)] = None,
+    at: Annotated[AwareDatetime | None, Query(description=(
+        "The instant to answer for (default: now)"))] = None,
+    grace_s: Annotated[float | None, Query(ge=0, le=86_400, description=(
+        "Out-of-adherence spells shorter than this are forgiven in the day's figures "
+        "(default OPENWFM_RTA_GRACE_S)"))] = None,
+) -> AdherenceOut:
+    """Live adherence of a team (a team leader: their own team by default) or one agent
+    (an agent: themselves), against the published schedule."""
+    require(p, "adherence", "read")
+    team_id, ids = _agents_for(session, p, team, agent_id)
+    now = (at or datetime.now(UTC)).astimezone(UTC)
+    grace = grace_s if grace_s is not None else _settings_value(request, "rta_grace_s", 60.0)
+    b = board(request)
+    b.sync(session, datetime.now(UTC))
+    session.rollback()
+    rows = b.rows(ids, now, grace)
+    return AdherenceOut(as_of=now, grace_s=grace, team_id=team_id,
+                        agents=[AgentAdherence(**r) for r in rows])
+
+
+def _sse(event: str, data: dict[str, Any], seq: int) -> str:
+    return f"id: {seq}\nevent: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+@router.get("/exceptions/stream", responses={
+    **AUTH_ERRORS, 200: {"content": {"text/event-stream": {}},
+                         "description": "Server-sent events: exception, cleared"}})
+async def exceptions_stream(
+    request: Request, p: CurrentUser, session: ReadDB,
+    db: Annotated[Database, Depends(database)],
+    team: QueryId = None,
+    after_s: Annotated[float | None, Query(ge=0, le=86_400, description=(
+        "An agent out of adherence at least this long is an exception (default "
+        "OPENWFM_RTA_EXCEPTION_AFTER_S)"))] = None,
+    max_s: Annotated[float | None, Query(ge=0, le=86_400, description=(
+        "Close the stream after this many seconds (default: stays open)"))] = None,
+) -> StreamingResponse:
+    """Server-sent events for a team leader: ``event: exception`` (data: agent_id,
+    activity, state, since, duration_s) when an agent has been out of adherence for
+    ``after_s`` seconds or its state changes while out, ``event: cleared`` (data: agent_id,
+    at) when the agent is back in adherence or no longer scheduled."""
+    require(p, "rta_exceptions", "read")
+    team_id, ids = _agents_for(session, p, team, None)
+    session.close()
+    limit = (after_s if after_s is not None
+             else _settings_value(request, "rta_exception_after_s", 300.0))
+    b = board(request)
+
+    def look() -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        with db.read() as s:
+            b.sync(s, now)
+        df = b.exceptions(ids, now, limit)
+        return [{"agent_id": r["agent_id"], "team_id": team_id, "activity": r["activity"],
+                 "state": r["state"], "since": r["since"].isoformat(),
+                 "duration_s": round(float(r["duration_s"]), 1)}
+                for r in df.to_dict("records")]
+
+    async def stream() -> AsyncIterator[str]:
+        shown: dict[str, tuple[str, str, str]] = {}
+        seq = 0
+        yield f"retry: 1000\n: exceptions of team {team_id}, after {limit:g} s\n\n"
+        quiet = 0.0
+        end = None if max_s is None else asyncio.get_running_loop().time() + max_s
+        while True:
+            rows = await run_in_threadpool(look)
+            now_ids = set()
+            sent = False
+            for r in rows:
+                now_ids.add(r["agent_id"])
+                key = (r["activity"], r["state"], r["since"])
+                if shown.get(r["agent_id"]) != key:
+                    shown[r["agent_id"]] = key
+                    seq += 1
+                    sent = True
+                    yield _sse("exception", r, seq)
+            for gone in sorted(set(shown) - now_ids):
+                del shown[gone]
+                seq += 1
+                sent = True
+                yield _sse("cleared", {"agent_id": gone, "team_id": team_id,
+                                       "at": datetime.now(UTC).isoformat()}, seq)
+            quiet = 0.0 if sent else quiet + TICK_S
+            if quiet >= HEARTBEAT_S:
+                quiet = 0.0
+                yield ": keep-alive\n\n"
+            if end is not None and asyncio.get_running_loop().time() >= end:
+                return
+            await asyncio.sleep(TICK_S)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,346 @@
+"""Real-time adherence on the server: agent-state events stored idempotently, and the live
+board each API process keeps in step with the database (docs/rta.md).
+
+The computing is `openwfm.intraday`'s: `AgentEvent.make` validates an event, `EventLog`
+holds the timelines, `LiveAdherence` says who is out of adherence and since when,
+`compute_adherence` gives adherence and conformance so far today. This module only moves
+rows between the database and those objects.
+
+* `store_events` writes a batch in the caller's transaction: an ``event_id`` already stored
+  with the same content is a duplicate (acknowledged, not stored again), with other content
+  a conflict (`EventConflict`); new rows go in with ``INSERT ... ON CONFLICT DO NOTHING``,
+  so two writers racing on one id store it once.
+* `LiveBoard` is one per API process: the published schedule around now and the events of
+  that window. `sync` reads the events stored since the last call (``rta_events.id``
+  above a mark), so what one worker process stored is visible to every other at its next
+  read: an event is visible as soon as its transaction has committed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from openwfm.errors import InputError
+from openwfm.intraday.adherence import LiveAdherence, compute_adherence
+from openwfm.intraday.events import AgentEvent, EventLog
+from openwfm.intraday.mapping import PRESETS, StateMapping, load_state_mapping
+from openwfm.intraday.states import AgentState
+from openwfm.server.models import Agent, RtaEvent, Schedule, Segment, Site
+
+__all__ = ["MAX_FUTURE_S", "EventConflict", "LiveBoard", "StoreResult", "parse_events",
+           "store_events"]
+
+MAX_FUTURE_S = 300.0
+"""An event more than this many seconds ahead of the server's clock is refused (a wrong
+clock or time zone at the sender)."""
+
+_CHUNK = 500  # ids per IN (...) query
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What became of a batch: ``received`` = ``stored`` (new) + ``duplicates``."""
+
+    received: int
+    stored: int
+    duplicates: int
+
+
+class EventConflict(Exception):
+    """An ``event_id`` already used by another event (other agent, state or time)."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.message = message
+
+
+def mapping_for(name: str | None) -> StateMapping | None:
+    """The preset `name` (`openwfm.intraday.mapping.PRESETS`), None for openwfm states."""
+    if name is None or name == "":
+        return None
+    if name not in PRESETS:
+        raise InputError(f"unknown state mapping {name!r}: expected one of {list(PRESETS)}",
+                         column="mapping")
+    return load_state_mapping(name)
+
+
+def parse_events(items: Sequence[Mapping[str, Any]], mapping: StateMapping | None, *,
+                 now: datetime) -> list[AgentEvent]:
+    """Events from ``{event_id, agent_id, state, at[, reason]}`` items: `state` is an openwfm
+    state, or with `mapping` a vendor code (and `reason` its reason code). Raises
+    `InputError` whose ``row`` is the 0-based item index and ``column`` the field.
+
+    Examples
+    --------
+    >>> now = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    >>> parse_events([{"event_id": "1", "agent_id": "a", "state": "BREAK",
+    ...                "at": "2026-01-05T11:00:00+01:00"}], load_state_mapping("genesys"),
+    ...              now=now)[0].state.value
+    'break'
+    """
+    out = []
+    for i, item in enumerate(items):
+        try:
+            if not isinstance(item, Mapping):
+                raise InputError("expected an object {event_id, agent_id, state, at}")
+            missing = [k for k in ("event_id", "agent_id", "state", "at") if k not in item]
+            if missing:
+                raise InputError(f"missing field(s) {missing}", column=missing[0])
+            code, reason = str(item["state"]), str(item.get("reason") or "")
+            if mapping is not None:
+                state = mapping.state_of(code, reason)
+                if state is None:
+                    raise InputError(
+                        f"state code {code!r}" + (f" with reason {reason!r}" if reason else "")
+                        + f" is not in the mapping {mapping.name} (known codes: "
+                        f"{sorted(mapping.states)})", column="state")
+            else:
+                if reason:
+                    raise InputError("a reason code needs a vendor mapping (?mapping=...)",
+                                     column="reason")
+                state = code  # AgentEvent.make names the openwfm states when unknown
+            at = item["at"]
+            if isinstance(at, datetime):
+                at = at.isoformat()
+            event = AgentEvent.make(str(item["event_id"]), str(item["agent_id"]),
+                                    state if isinstance(state, str) else AgentState(state),
+                                    str(at))
+            if (event.at - now).total_seconds() > MAX_FUTURE_S:
+                raise InputError(f"time {event.at.isoformat()} is more than {MAX_FUTURE_S:.0f}"
+                                 f" s after the server's clock ({now.isoformat()})",
+                                 column="at")
+        except InputError as exc:
+            raise InputError(exc.message, row=i, column=exc.location.column) from exc
+        out.append(event)
+    return out
+
+
+def _insert(session: Session) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the server supports SQLite and PostgreSQL
+        raise RuntimeError(f"no INSERT ... ON CONFLICT for {name}")
+    return insert(RtaEvent).on_conflict_do_nothing(index_elements=["event_id"])
+
+
+def store_events(session: Session, events: Sequence[AgentEvent], *, source: str,
+                 received_at: datetime | None = None) -> StoreResult:
+    """Store `events` in `session`'s transaction (the caller commits, then acknowledges).
+
+    A repeat of a stored event (same id and content), in the batch or from before, is
+    counted in ``duplicates``; the same id with other content raises `EventConflict`
+    naming the first such item.
+    """
+    received_at = received_at or datetime.now(UTC)
+    first: dict[str, tuple[int, AgentEvent]] = {}
+    for i, e in enumerate(events):
+        seen = first.get(e.event_id)
+        if seen is None:
+            first[e.event_id] = (i, e)
+        elif seen[1] != e:
+            raise EventConflict(i, f"event_id {e.event_id!r} is used by items {seen[0]} and "
+                                   f"{i} with different content")
+    ids = list(first)
+    for k in range(0, len(ids), _CHUNK):
+        rows = session.execute(sa.select(RtaEvent.event_id, RtaEvent.agent_id, RtaEvent.state,
+                                         RtaEvent.at)
+                               .where(RtaEvent.event_id.in_(ids[k:k + _CHUNK])))
+        for row in rows:
+            i, e = first.pop(row.event_id)
+            if (row.agent_id, row.state, row.at) != (e.agent_id, e.state.value, e.at):
+                raise EventConflict(i, (
+                    f"event_id {e.event_id!r} was already stored for agent {row.agent_id!r} "
+                    f"({row.state} at {row.at.isoformat()}); got agent {e.agent_id!r} "
+                    f"({e.state.value} at {e.at.isoformat()})"))
+    stored = 0
+    if first:
+        params = [{"event_id": e.event_id, "agent_id": e.agent_id, "state": e.state.value,
+                   "at": e.at, "received_at": received_at, "source": source}
+                  for _, e in first.values()]
+        result = session.execute(_insert(session).returning(RtaEvent.event_id), params)
+        stored = len(result.all())
+    return StoreResult(received=len(events), stored=stored,
+                       duplicates=len(events) - stored)
+
+
+# --------------------------------------------------------------------------- the live board
+@dataclass(frozen=True)
+class AgentInfo:
+    team_id: int | None
+    site: str
+    tz: str
+
+
+class LiveBoard:
+    """The published schedule around now and the events of that window, for one process.
+
+    `sync` brings it up to date with the database; `rows` and `exceptions` answer for a
+    set of agents at an instant. Thread-safe (one lock).
+
+    Parameters
+    ----------
+    back : timedelta
+        How far before now the window starts (covers "today" in every zone).
+    ahead : timedelta
+        How far after now schedule segments are kept.
+    """
+
+    def __init__(self, back: timedelta = timedelta(days=2),
+                 ahead: timedelta = timedelta(days=1)) -> None:
+        self.back, self.ahead = back, ahead
+        self.lock = threading.Lock()
+        self._reset(None)
+
+    def _reset(self, window_start: datetime | None) -> None:
+        self.log = EventLog()
+        self.live: LiveAdherence | None = None
+        self.segments = pd.DataFrame(columns=["agent_id", "site", "team", "activity",
+                                              "start", "end"])
+        self.agents: dict[str, AgentInfo] = {}
+        self.mark = 0
+        self.window_start = window_start
+        self.schedule_key: tuple[Any, ...] | None = None
+
+    # ---------------------------------------------------------------- keeping in step
+    def sync(self, session: Session, now: datetime) -> int:
+        """Read what changed since the last call: a newly published schedule, a new day's
+        window, the events stored since; returns how many events were new to the board."""
+        with self.lock:
+            start = (now - self.back).replace(minute=0, second=0, microsecond=0)
+            if self.window_start is None or start - self.window_start >= timedelta(hours=6):
+                self._reset(start)  # the window moved on: read it afresh
+            key = tuple(tuple(r) for r in session.execute(
+                sa.select(Schedule.id, Schedule.published_version_id)
+                .where(Schedule.published_version_id.is_not(None))
+                .order_by(Schedule.id)))
+            if key != self.schedule_key:
+                self._load_schedule(session, now)
+                self.schedule_key = key
+            return self._load_events(session)
+
+    def _load_schedule(self, session: Session, now: datetime) -> None:
+        assert self.window_start is not None
+        self.agents = {r.id: AgentInfo(r.team_id, r.site, r.tz) for r in session.execute(
+            sa.select(Agent.id, Agent.team_id, Site.name.label("site"), Site.tz)
+            .join(Site, Site.id == Agent.site_id))}
+        published = sa.select(Schedule.published_version_id).where(
+            Schedule.published_version_id.is_not(None))
+        rows = session.execute(
+            sa.select(Segment.agent_id, Segment.activity, Segment.start, Segment.end,
+                      Segment.version_id)
+            .where(Segment.version_id.in_(published), Segment.end > self.window_start,
+                   Segment.start < now + self.ahead)
+            .order_by(Segment.version_id.desc(), Segment.agent_id, Segment.start)).all()
+        # two published schedules covering one agent's time: the newer version wins
+        kept: dict[str, list[tuple[datetime, datetime]]] = {}
+        out = []
+        for r in rows:
+            spans = kept.setdefault(r.agent_id, [])
+            if any(r.start < e and s < r.end for s, e in spans) or r.agent_id not in self.agents:
+                continue
+            spans.append((r.start, r.end))
+            info = self.agents[r.agent_id]
+            out.append((r.agent_id, info.site, str(info.team_id), r.activity, r.start, r.end))
+        seg = pd.DataFrame(out, columns=["agent_id", "site", "team", "activity", "start",
+                                         "end"])
+        for c in ("start", "end"):
+            seg[c] = pd.to_datetime(seg[c], utc=True)
+        self.segments = seg.sort_values(["agent_id", "start"], ignore_index=True)
+        self.live = LiveAdherence(self.segments, log=self.log) if len(seg) else None
+
+    def _load_events(self, session: Session) -> int:
+        # SQLite: writers are serialized, ids appear in commit order. PostgreSQL: ids are
+        # taken before commit, so a transaction may commit after a later id became visible;
+        # re-read an overlap (adding an event twice is a no-op).
+        overlap = 0 if session.get_bind().dialect.name == "sqlite" else 5000
+        q = (sa.select(RtaEvent.id, RtaEvent.event_id, RtaEvent.agent_id, RtaEvent.state,
+                       RtaEvent.at)
+             .where(RtaEvent.id > self.mark - overlap, RtaEvent.at >= self.window_start)
+             .order_by(RtaEvent.id))
+        batch = []
+        mark = self.mark
+        for r in session.execute(q):
+            batch.append(AgentEvent(at=r.at, event_id=r.event_id, agent_id=r.agent_id,
+                                    state=AgentState(r.state)))
+            mark = max(mark, r.id)
+        self.mark = mark
+        return self.log.add(batch) if batch else 0
+
+    # ---------------------------------------------------------------- reading
+    def exceptions(self, agent_ids: Iterable[str], now: datetime,
+                   min_out_s: float) -> pd.DataFrame:
+        """`LiveAdherence.exceptions` for `agent_ids` (empty when nothing is scheduled)."""
+        with self.lock:
+            if self.live is None:
+                return pd.DataFrame(columns=["agent_id", "activity", "state", "since",
+                                             "duration_s"])
+            return self.live.exceptions(now, min_duration_s=min_out_s, agents=agent_ids)
+
+    def rows(self, agent_ids: Sequence[str], now: datetime, grace_s: float
+             ) -> list[dict[str, Any]]:
+        """Per agent: state now and since when, the scheduled activity now, in or out of
+        adherence and since when, and adherence and conformance so far in the local day."""
+        with self.lock:
+            ids = [a for a in agent_ids if a in self.agents]
+            sub = self.log.subset(ids)
+            seg = self.segments[self.segments["agent_id"].isin(ids)]
+            today: dict[str, dict[str, Any]] = {}
+            spells = pd.DataFrame(columns=["agent_id", "end"])
+            if len(seg):
+                sites = {self.agents[a].site: self.agents[a].tz for a in ids}
+                res = compute_adherence(seg, sub, sites, grace_s=grace_s, as_of=now)
+                for r in res.by_agent.to_dict("records"):
+                    local_day = now.astimezone(ZoneInfo(self.agents[r["agent_id"]].tz)).date()
+                    if r["day"] == local_day:
+                        today[r["agent_id"]] = r
+                spells = res.spells
+            out = []
+            for a in ids:
+                info = self.agents[a]
+                state = sub.state_at(a, now)
+                changes = [t for t, _ in sub.timeline(a) if t <= now]
+                activity = self.live.activity_at(a, now) if self.live is not None else None
+                out_since = (self.live.spell_start(a, now)
+                             if self.live is not None and activity is not None else None)
+                since = out_since
+                if activity is not None and out_since is None:
+                    ended = spells.loc[(spells["agent_id"] == a) & (spells["end"] <= now),
+                                       "end"]
+                    mine = seg[(seg["agent_id"] == a) & (seg["end"] > now - timedelta(days=1))]
+                    first = mine["start"].min() if len(mine) else None
+                    cands = [x for x in (ended.max() if len(ended) else None, first)
+                             if x is not None and not pd.isna(x) and x <= now]
+                    since = max(cands).to_pydatetime() if cands else None
+                day = today.get(a, {})
+
+                def num(key: str, day: dict[str, Any] = day) -> float | None:
+                    v = day.get(key)
+                    return None if v is None or pd.isna(v) else float(v)
+
+                out.append({
+                    "agent_id": a, "team_id": info.team_id, "site": info.site,
+                    "state": state.value, "state_since": changes[-1] if changes else None,
+                    "activity": activity.value if activity is not None else None,
+                    "in_adherence": None if activity is None else out_since is None,
+                    "adherence_since": since,
+                    "day": day.get("day"),
+                    "scheduled_s": num("scheduled_s"),
+                    "out_of_adherence_s": num("out_of_adherence_s"),
+                    "adherence": num("adherence"),
+                    "conformance": num("conformance"),
+                    "events": sub.count(a),
+                })
+            return out
