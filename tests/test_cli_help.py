@@ -25,7 +25,7 @@ def test_top_level_help_lists_each_command_on_one_line(cli, monkeypatch) -> None
     code, out, _ = cli("--help")
     assert code == 0
     rows = {m.group(1): m.group(2).strip()
-            for m in re.finditer(r"^│ (\w+)\s{2,}(.+?)\s*│$", out, re.MULTILINE)}
+            for m in re.finditer(r"^│ ([\w-]+)\s{2,}(.+?)\s*│$", out, re.MULTILINE)}
     commands = _commands()
     assert set(rows) >= set(commands)
     for name, summary in commands.items():

@@ -35,9 +35,10 @@ from openwfm.intraday.events import AgentEvent, EventLog
 from openwfm.intraday.mapping import PRESETS, StateMapping, load_state_mapping
 from openwfm.intraday.states import AgentState
 from openwfm.server.models import Agent, RtaEvent, Schedule, Segment, Site
+from openwfm.server.permissions import Principal, agent_filter
 
 __all__ = ["MAX_FUTURE_S", "EventConflict", "LiveBoard", "StoreResult", "parse_events",
-           "store_events"]
+           "store_events", "visible_agents"]
 
 MAX_FUTURE_S = 300.0
 """An event more than this many seconds ahead of the server's clock is refused (a wrong
@@ -123,6 +124,17 @@ def parse_events(items: Sequence[Mapping[str, Any]], mapping: StateMapping | Non
             raise InputError(exc.message, row=i, column=exc.location.column) from exc
         out.append(event)
     return out
+
+
+def visible_agents(session: Session, p: Principal, agent_ids: Iterable[str]) -> set[str]:
+    """The agents of `agent_ids` that exist and `p` may see (an ``acd`` user: those serving
+    its client company's queues)."""
+    wanted = sorted(set(agent_ids))
+    ok: set[str] = set()
+    for k in range(0, len(wanted), _CHUNK):
+        ok.update(session.scalars(sa.select(Agent.id).where(
+            Agent.id.in_(wanted[k:k + _CHUNK]), agent_filter(p, Agent.id))))
+    return ok
 
 
 def _insert(session: Session) -> Any:

@@ -46,6 +46,7 @@ from openwfm.server.rta import (
     mapping_for,
     parse_events,
     store_events,
+    visible_agents,
 )
 
 router = APIRouter(prefix="/api/rta", tags=["real-time adherence"])
@@ -159,11 +160,7 @@ def post_events(
 def _check_agents(session: Session, p: Principal, agent_ids: list[str]) -> None:
     """Every agent exists and is one `p` may post for (an ACD user: agents serving its
     client company's queues); else 422 naming the first bad item."""
-    wanted = sorted(set(agent_ids))
-    ok: set[str] = set()
-    for k in range(0, len(wanted), 500):
-        ok.update(session.scalars(sa.select(Agent.id).where(
-            Agent.id.in_(wanted[k:k + 500]), agent_filter(p, Agent.id))))
+    ok = visible_agents(session, p, agent_ids)
     for i, a in enumerate(agent_ids):
         if a not in ok:
             raise _bad(["body", i, "agent_id"], f"no agent {a!r}")
