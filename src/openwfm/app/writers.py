@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from openwfm.app.quality import QualityRun, homogeneity_frame
 from openwfm.app.result import PlanResult
 from openwfm.capacity.run import CapacityResult, tables
 from openwfm.scheduling.model import SchedulingProblem
 from openwfm.scheduling.solve import ScheduleResult
 from openwfm.scheduling.summary import segments_with_local_time, summary_frame
 
-__all__ = ["write_capacity_outputs", "write_plan", "write_schedule_outputs"]
+__all__ = ["write_capacity_outputs", "write_plan", "write_quality", "write_schedule_outputs"]
 
 
 def write_plan(result: PlanResult, folder: Path, *, report: bool = True) -> list[Path]:
@@ -105,4 +106,36 @@ def write_capacity_outputs(result: CapacityResult, folder: Path, *, excel: bool 
                                          for name, f in figures(result).items()])
     page.write_text(report.to_html(), encoding="utf-8")
     written.append(page)
+    return written
+
+
+def write_quality(run: QualityRun, folder: Path, *, report: bool = True) -> list[Path]:
+    """Write `run` into `folder`: ``evaluations_scored.csv``, ``scores_by_<group>.csv``,
+    ``trend_by_site.csv``, ``homogeneity.csv``, ``coaching.csv``, the calibration's
+    ``calibration_items.csv`` and ``calibration_evaluators.csv``, and ``report.html``.
+    The caller makes the folder atomic (`openwfm.io.atomic.atomic_dir`)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def csv(df: pd.DataFrame, name: str) -> None:
+        df.to_csv(folder / name, index=False)
+        written.append(folder / name)
+
+    csv(run.evaluations, "evaluations_scored.csv")
+    for g, df in run.scores.items():
+        csv(df, f"scores_by_{g.removesuffix('_id')}.csv")
+    if not run.trend.empty:
+        csv(run.trend, "trend_by_site.csv")
+    csv(homogeneity_frame(run), "homogeneity.csv")
+    csv(run.coaching, "coaching.csv")
+    if run.calibration is not None:
+        csv(run.calibration.items, "calibration_items.csv")
+        csv(run.calibration.evaluators, "calibration_evaluators.csv")
+    if report:
+        from openwfm.report.quality import quality_report
+
+        path = folder / "report.html"
+        path.write_text(quality_report(run).to_html(), encoding="utf-8")
+        written.append(path)
     return written

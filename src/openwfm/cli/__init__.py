@@ -12,6 +12,7 @@ from openwfm.cli import capacity as _capacity  # noqa: F401
 from openwfm.cli import forecast as _forecast  # noqa: F401
 from openwfm.cli import imports as _imports  # noqa: F401
 from openwfm.cli import plan as _plan  # noqa: F401
+from openwfm.cli import quality as _quality  # noqa: F401
 from openwfm.cli import rta as _rta  # noqa: F401
 from openwfm.cli import runs as _runs  # noqa: F401
 from openwfm.cli import scenario as _scenario  # noqa: F401

@@ -50,7 +50,7 @@ SITE_QUALITY: dict[str, tuple[float, float, float]] = {
     "Manila": (0.84, 0.05, 0.025),
     "Bogota": (0.78, 0.08, 0.05),
 }
-CONTACTS_PER_DAY = 40
+CONTACTS_PER_DAY = 20
 CALIBRATION_FORM = "ridenow-voice"
 CALIBRATION_EVALUATORS = ("qa-1", "qa-2", "qa-3", "qa-4", "qa-5")
 CALIBRATION_CONTACTS = 10

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from openwfm.quality.scoring import EvaluationScore, parse_answer, score_answers
 
 __all__ = ["DISPUTE_WINDOW_DAYS", "Dispute", "DisputeOutcome", "Evaluation",
            "EvaluationStatus", "QualityStateError", "evaluate", "evaluations_frame",
-           "open_dispute", "read_evaluations", "resolve_dispute"]
+           "input_frame", "open_dispute", "read_evaluations", "resolve_dispute"]
 
 DISPUTE_WINDOW_DAYS = 14
 """Days after the evaluation during which the agent may dispute it."""
@@ -292,3 +292,20 @@ def evaluations_frame(evaluations: Sequence[Evaluation], *, client: str = "") ->
             "needs_coaching": r.needs_coaching, "status": ev.status.value,
             **{f"item_{k}": v for k, v in ev.answers.items()}})
     return pd.DataFrame(rows)
+
+
+def input_frame(evaluations: Sequence[Evaluation], form: Form) -> pd.DataFrame:
+    """`evaluations` in the evaluation CSV's own layout (module docstring; N/A as ``NA``):
+    what `read_evaluations` reads back to the same evaluations."""
+    rows = []
+    for ev in evaluations:
+        rows.append({
+            "evaluation_id": ev.id, "contact_id": ev.contact_id, "agent_id": ev.agent_id,
+            "evaluator_id": ev.evaluator_id,
+            "evaluated_at": ev.evaluated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "queue": ev.queue, "channel": ev.channel, "site": ev.site, "team": ev.team,
+            **{i: ("NA" if ev.answers.get(i) is None else ev.answers[i])
+               for i in form.item_ids},
+            "comment": ev.comment})
+    return pd.DataFrame(rows, columns=[*REQUIRED, "queue", "channel", "site", "team",
+                                       *form.item_ids, "comment"])

@@ -76,18 +76,25 @@ def score_summary(df: pd.DataFrame, by: str = "site") -> pd.DataFrame:
     55.159
     """
     _check(df, by)
-    rows = []
-    for key, g in df.groupby(by, sort=True):
-        score = g["score"].to_numpy(dtype=float)
-        passed = g["passed"].to_numpy(dtype=float)
-        m, lo, hi = mean_ci(score)
-        p, plo, phi = proportion_ci(passed)
-        rows.append({by: key, "evaluations": len(g), "mean_score": float(m),
-                     "mean_score_lo": float(np.clip(lo, 0, 100)),
-                     "mean_score_hi": float(np.clip(hi, 0, 100)), "pass_rate": float(p),
-                     "pass_rate_lo": float(plo), "pass_rate_hi": float(phi),
-                     "critical_failures": int((g["critical_failed"].astype(str) != "").sum())})
-    return pd.DataFrame(rows)
+    groups = df.groupby(by, sort=True)
+    keys = list(groups.groups)
+    sizes = groups.size().to_numpy()
+    # one padded matrix (groups x largest group, NaN beyond a group's size): every group's
+    # interval in one vectorized call
+    score = np.full((len(keys), int(sizes.max())), np.nan)
+    passed = np.full_like(score, np.nan)
+    pos = groups.cumcount().to_numpy()
+    row = groups.ngroup().to_numpy()
+    score[row, pos] = df["score"].to_numpy(dtype=float)
+    passed[row, pos] = df["passed"].to_numpy(dtype=float)
+    m, lo, hi = mean_ci(score, axis=1)
+    p, plo, phi = proportion_ci(passed, axis=1)
+    crit = (df["critical_failed"].astype(str) != "").groupby(df[by], sort=True).sum()
+    return pd.DataFrame({by: keys, "evaluations": sizes, "mean_score": m,
+                         "mean_score_lo": np.clip(lo, 0, 100),
+                         "mean_score_hi": np.clip(hi, 0, 100), "pass_rate": p,
+                         "pass_rate_lo": plo, "pass_rate_hi": phi,
+                         "critical_failures": crit.to_numpy().astype(int)})
 
 
 def score_trend(df: pd.DataFrame, by: str = "site", *, tz: str | Mapping[str, str] = "UTC",
