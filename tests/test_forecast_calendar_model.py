@@ -179,7 +179,7 @@ def test_on_a_calendar_driven_center_the_choice_beats_the_4_week_mean_out_of_sam
         err["chosen"] += float(np.abs(ch.frame["volume"].to_numpy() - act).sum())
         err["mean_4w"] += float(np.abs(mean.frame["volume"].to_numpy() - act).sum())
         total += float(act.sum())
-    assert chosen_methods <= {"calendar_4w", "calendar_ew"}
+    assert chosen_methods <= {"calendar_4w", "calendar_ew", "combined"}
     assert err["chosen"] / err["mean_4w"] <= 0.90
 
 
@@ -189,7 +189,7 @@ def test_the_choice_holds_with_fewer_or_more_origins() -> None:
     chosen = {n: forecast_queues(h, backtest=BacktestConfig(n_origins=n), **kw).chosen["fr"]
               for n in (8, 12, 16)}
     assert len(set(chosen.values())) == 1, chosen
-    assert chosen[12] in (Method.CALENDAR_4W, Method.CALENDAR_EW)
+    assert chosen[12] in (Method.CALENDAR_4W, Method.CALENDAR_EW, Method.COMBINED)
 
 
 def test_history_that_ends_mid_day_is_kept_and_the_forecast_starts_after_it() -> None:
@@ -252,3 +252,50 @@ def test_the_level_smoother_equals_the_dense_kernel_and_the_median_numpy() -> No
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         ref = np.nanmedian(x, axis=0)
     np.testing.assert_array_equal(_nanmedian0(x), ref)
+
+
+def test_the_smoothed_profile_equals_a_loop_and_is_closer_to_a_smooth_truth() -> None:
+    from openwfm.forecast.models import SMOOTH_KERNEL, closed_mask, smooth_profile
+
+    rng = np.random.default_rng(11)
+    shares = rng.random((7, SLOTS))
+    closed = np.zeros((7, SLOTS), dtype=bool)
+    closed[:, :14] = True  # closed until 07:00
+    closed[4, 28:] = True  # Friday closes at 14:00
+    got = smooth_profile(shares, closed)
+    ref = np.zeros((7, SLOTS))  # reference: a plain loop over neighbours
+    for w in range(7):
+        for s in range(SLOTS):
+            if closed[w, s]:
+                continue
+            num = den = 0.0
+            for off, k in zip((-1, 0, 1), SMOOTH_KERNEL, strict=True):
+                j = s + off
+                if 0 <= j < SLOTS and not closed[w, j]:
+                    num += k * shares[w, j]
+                    den += k
+            ref[w, s] = num / den
+        ref[w] /= ref[w].sum()
+    assert np.allclose(got, ref)
+    assert (got[closed] == 0).all() and np.allclose(got.sum(axis=1), 1.0)
+    # a smooth true shape seen through Poisson counts of four weeks: the smoothed shares
+    # are closer to the truth than the raw ones
+    truth = intraday_shape(np.arange(SLOTS) * 1800.0)
+    truth = truth / truth.sum()
+    wd = np.arange(28) % 7
+    h = rng.poisson(600 * truth, size=(28, SLOTS)).astype(float)
+    raw = intraday_profile(h, wd, "recent")
+    sm = smooth_profile(raw, closed_mask(h, wd))
+    assert np.abs(sm - truth).sum() < 0.9 * np.abs(raw - truth).sum()
+
+
+def test_the_combination_is_the_mean_of_its_two_members() -> None:
+    from openwfm.forecast.models import calendar_smooth, combined
+
+    rng = np.random.default_rng(3)
+    h = rng.poisson(20.0, size=(35, SLOTS)).astype(float)
+    wd = np.arange(35) % 7
+    fwd = np.arange(35, 42) % 7
+    both = combined(h, wd, fwd)
+    assert np.allclose(both, 0.5 * (calendar_smooth(h, wd, fwd) + median_4w(h, wd, fwd)))
+    assert (both >= 0).all() and both.shape == (7, SLOTS)

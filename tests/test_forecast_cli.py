@@ -115,7 +115,8 @@ def test_backtest_prints_the_table_and_the_choice(cli, history, tmp_path) -> Non
                  "yes"):
         assert name in stdout
     acc = pd.read_csv(out)
-    assert set(acc["method"]) == {"mean_4w", "median_4w", "calendar_4w", "calendar_ew"}
+    assert set(acc["method"]) == {"mean_4w", "median_4w", "calendar_4w", "calendar_ew",
+                                  "combined"}
     assert set(acc["queue"]) == {"q000", "q001"}
     chosen = acc[acc["chosen"]]
     assert chosen.groupby("queue")["method"].nunique().eq(1).all()  # one method per queue
@@ -195,3 +196,18 @@ def test_queue_zones_and_markets_per_queue(cli, tmp_path) -> None:
         text = " ".join(stderr.split())
         assert "--queue-tz" in text or "'Mars/Base' is not an IANA time zone" in text, bad
     assert not (tmp_path / "no.csv").exists()
+
+
+def test_forecast_method_option_forces_a_method_and_refuses_an_unknown_one(
+        cli, history, tmp_path) -> None:
+    out = tmp_path / "forced.csv"
+    code, stdout, stderr = cli("forecast", str(history), "--horizon", "1d", "-o", str(out),
+                               "--tz", "Africa/Casablanca", "--method", "combined")
+    assert code == 0, stderr
+    assert "q000: combined" in stdout and "q001: combined" in stdout
+    assert len(pd.read_csv(out)) == 2 * 48
+    bad = tmp_path / "bad.csv"
+    code, stdout, stderr = cli("forecast", str(history), "--horizon", "1d", "-o", str(bad),
+                               "--method", "prophet")
+    assert code == 2 and not bad.exists()
+    assert "expected one of" in stdout + stderr and "prophet" in stdout + stderr

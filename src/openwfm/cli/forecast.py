@@ -120,6 +120,13 @@ def forecast(
                                           callback=options.interval_seconds),
     jobs: int = typer.Option(1, "--jobs", callback=options.in_range(1, options.MAX_JOBS),
                              help="Processes (queues are independent)."),
+    method: str | None = typer.Option(
+        None, "--method", callback=options.forecast_method,
+        help="Use this method for every queue instead of the backtest's choice (the "
+             "backtest still runs, for the bands): mean_4w, median_4w, calendar_4w, "
+             "calendar_ew, calendar_smooth, combined (mean of calendar_smooth and "
+             "median_4w), daily_profile, mstl, seasonal_naive, historical_average; see "
+             "docs/forecast.md."),
 ) -> None:
     """Forecast contacts offered (and AHT) per queue and interval, with 80 % and 95 % bands.
 
@@ -131,19 +138,21 @@ def forecast(
     silence next to busy intervals) are written with 0 and zero bands, never left out.
     The method of each queue is chosen by a rolling-origin backtest (12 origins, horizons
     in open days): the 4-week mean of the same weekday and interval unless a candidate
-    (daily totals with calendar effects x an intraday profile, the 4-week median) beats
-    it in week-ahead WAPE on both halves of the origins without a worse RMSE; bands come
-    from its backtest errors. A chosen method with a week-ahead bias above 10 % is warned
-    about.
+    (daily totals with calendar effects x an intraday profile, the 4-week median, their
+    mean "combined") beats it in week-ahead WAPE on both halves of the origins without a
+    worse RMSE; bands come from its backtest errors (--method forces one). A chosen
+    method with a week-ahead bias above 10 % is warned about.
     """
     from openwfm.forecast.engine import parse_horizon
+    from openwfm.forecast.models import Method
     from openwfm.io.intervals import write_interval_csv
 
     h = parse_horizon(horizon)
+    forced = {"method": Method(method)} if method else {}
     table, special = _load(history, tz, mapping, interval_s, special_days)
     with console.status("backtesting and forecasting ..."):
         result = _run(history, history=table.frame, horizon=h, interval_s=table.interval_s,
-                      special_days=special, n_jobs=jobs,
+                      special_days=special, n_jobs=jobs, **forced,
                       **_zones(table, tz, holidays, queue_tz, queue_holidays))
     write_interval_csv(result.frame, out)
     chosen = ", ".join(f"{q}: {m.value}" for q, m in result.chosen.items())

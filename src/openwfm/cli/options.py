@@ -132,6 +132,18 @@ def holiday_market(value: str | None) -> str | None:
     return value
 
 
+def forecast_method(value: str | None) -> str | None:
+    """Refuse a forecast method that `openwfm.forecast.Method` does not name."""
+    from openwfm.forecast.models import Method
+
+    if value is None:
+        return value
+    names = [m.value for m in Method]
+    if value not in names:
+        raise typer.BadParameter(f"expected one of {', '.join(names)}, got '{value}'")
+    return value
+
+
 def time_zone(value: str | None) -> str | None:
     """Refuse a name that is not an IANA time zone."""
     from openwfm.forecast.calendar import check_tz

@@ -24,6 +24,13 @@ The candidates (see `Method`):
     ``MSTL`` model does. We call statsmodels directly to use R's non-robust STL iteration
     count (2 inner passes; statsmodels' default is 5, which statsforecast cannot change):
     same forecasts within noise, 2-3 times faster.
+``calendar_4w``, ``calendar_ew``, ``calendar_smooth``
+    openwfm's daily-total model with calendar effects times an intraday profile (recent,
+    long, or recent smoothed over neighbouring intervals); see `calendar_4w`.
+``combined``
+    The mean of ``calendar_smooth`` and the 4-week median: a forecast combination (Bates &
+    Granger 1969), whose two members err differently (a regression level and a smooth
+    profile; a robust per-interval median of the last four same weekdays).
 ``daily_profile``
     openwfm's own: a daily total (recent level x weekday factor) times an intraday profile
     per weekday (shares of the day, with a Dirichlet shrinkage toward the profile pooled over
@@ -36,6 +43,9 @@ intraday arrivals at a call center. Management Science 54(2), 253-265.
 
 Bandara, K., Hyndman, R. J., Bergmeir, C. (2021). MSTL: a seasonal-trend decomposition
 algorithm for time series with multiple seasonal patterns. arXiv:2107.13462.
+
+Bates, J. M., Granger, C. W. J. (1969). The combination of forecasts. Operational Research
+Quarterly 20(4), 451-468.
 
 Cleveland, R. B., Cleveland, W. S., McRae, J. E., Terpenning, I. (1990). STL: a
 seasonal-trend decomposition procedure based on loess. Journal of Official Statistics 6(1).
@@ -57,7 +67,9 @@ __all__ = [
     "aht_profile",
     "calendar_4w",
     "calendar_ew",
+    "calendar_smooth",
     "closed_mask",
+    "combined",
     "daily_profile",
     "daily_totals",
     "historical_average",
@@ -96,6 +108,8 @@ class Method(StrEnum):
     MEDIAN_4W = "median_4w"
     CALENDAR_4W = "calendar_4w"
     CALENDAR_EW = "calendar_ew"
+    CALENDAR_SMOOTH = "calendar_smooth"
+    COMBINED = "combined"
 
 
 def _by_weekday(history: np.ndarray, weekdays: np.ndarray) -> list[np.ndarray]:
@@ -610,11 +624,46 @@ def forecast_daily_totals(
     return np.where(open_w[future_weekdays], np.clip(out, 0.0, None), 0.0)
 
 
+#: Weights of the interval before, the interval itself and the one after in the smoothed
+#: profile (`smooth_profile`): a binomial kernel, the lightest smoothing there is.
+SMOOTH_KERNEL: tuple[float, float, float] = (0.25, 0.5, 0.25)
+
+
+def smooth_profile(shares: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """``(7, slots)`` shares smoothed over neighbouring open intervals (`SMOOTH_KERNEL`).
+
+    Each open interval's share becomes the kernel-weighted mean of its own and its open
+    neighbours' shares (weights renormalized over the open ones, so an opening or closing
+    edge does not leak volume into closed intervals); closed intervals stay 0 and each row
+    sums to 1 again. It trades a little bias at sharp peaks for less sampling noise of the
+    30-minute shares (each share of a 4-week profile rests on a few dozen contacts).
+
+    Examples
+    --------
+    >>> sh = np.tile([0.0, 0.2, 0.6, 0.2], (7, 1))
+    >>> smooth_profile(sh, sh == 0)[0].round(4).tolist()
+    [0.0, 0.3125, 0.375, 0.3125]
+    """
+    k = np.asarray(SMOOTH_KERNEL, dtype=float)
+    open_ = (~closed).astype(float)
+    pad = np.pad(np.where(closed, 0.0, shares), ((0, 0), (1, 1)))
+    opad = np.pad(open_, ((0, 0), (1, 1)))
+    num = k[0] * pad[:, :-2] + k[1] * pad[:, 1:-1] + k[2] * pad[:, 2:]
+    den = k[0] * opad[:, :-2] + k[1] * opad[:, 1:-1] + k[2] * opad[:, 2:]
+    out = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    out = np.where(closed, 0.0, out)
+    norm = out.sum(axis=1, keepdims=True)
+    return np.divide(out, norm, out=np.zeros_like(out), where=norm > 0)
+
+
 def _calendar(history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
-              features: Features, window: Literal["recent", "long"]) -> np.ndarray:
+              features: Features, window: Literal["recent", "long"],
+              smooth: bool = False) -> np.ndarray:
     shares = intraday_profile(history, weekdays, window)
     totals = daily_totals(history, weekdays, shares)
     ahead = forecast_daily_totals(totals, weekdays, future_weekdays, features)
+    if smooth:
+        shares = smooth_profile(shares, closed_mask(history, weekdays))
     return ahead[:, None] * shares[future_weekdays]
 
 
@@ -655,6 +704,43 @@ def calendar_ew(
     return _calendar(history, weekdays, future_weekdays, features, "long")
 
 
+def calendar_smooth(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+    features: Features = None,
+) -> np.ndarray:
+    """`calendar_4w` with its recent profile smoothed over neighbouring intervals
+    (`smooth_profile`); the daily totals are the same.
+
+    Examples
+    --------
+    >>> h = np.tile([[0.0, 30.0, 30.0, 30.0]], (28, 1))
+    >>> calendar_smooth(h, np.arange(28) % 7, np.array([0])).round(3).tolist()
+    [[0.0, 30.0, 30.0, 30.0]]
+    """
+    return _calendar(history, weekdays, future_weekdays, features, "recent", smooth=True)
+
+
+def combined(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+    features: Features = None,
+) -> np.ndarray:
+    """Mean of `calendar_smooth` and `median_4w`: an equal-weight forecast combination.
+
+    Equal weights, not weights fitted to past errors: with a few weeks of history fitted
+    weights are noisier than the gain they promise (the "forecast combination puzzle",
+    Smith & Wallis 2009, Oxford Bulletin of Economics and Statistics 71(3)).
+
+    Examples
+    --------
+    >>> h = np.tile([[0.0, 30.0, 30.0, 30.0]], (28, 1))
+    >>> combined(h, np.arange(28) % 7, np.array([0])).round(3).tolist()
+    [[0.0, 30.0, 30.0, 30.0]]
+    """
+    a = calendar_smooth(history, weekdays, future_weekdays, features)
+    b = median_4w(history, weekdays, future_weekdays)
+    return 0.5 * (a + b)
+
+
 Forecaster = Callable[..., np.ndarray | None]
 
 #: The function of each method.
@@ -667,9 +753,12 @@ METHODS: dict[Method, Forecaster] = {
     Method.MEDIAN_4W: median_4w,
     Method.CALENDAR_4W: calendar_4w,
     Method.CALENDAR_EW: calendar_ew,
+    Method.CALENDAR_SMOOTH: calendar_smooth,
+    Method.COMBINED: combined,
 }
 #: Methods that read the calendar effects (the others ignore them).
-USES_FEATURES = frozenset({Method.CALENDAR_4W, Method.CALENDAR_EW})
+USES_FEATURES = frozenset({Method.CALENDAR_4W, Method.CALENDAR_EW, Method.CALENDAR_SMOOTH,
+                           Method.COMBINED})
 
 
 #: Weeks of history that decide whether a weekday's interval is closed.
