@@ -88,7 +88,7 @@ def server(db_path: Path, **env: str) -> Iterator[httpx.Client]:
     """`openwfm serve` on `db_path` in its own process group; yields a client of it."""
     port = _port()
     cmd = [sys.executable, "-c", "from openwfm.cli import main; main()", "serve",
-           "--db", f"sqlite:///{db_path}", "--port", str(port)]
+           "--db", f"sqlite:///{db_path}", "--port", str(port), "--workers", "1"]
     proc = subprocess.Popen(cmd, cwd=db_path.parent, start_new_session=True,
                             env={**os.environ, **env}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)

@@ -19,8 +19,8 @@ def serve(
         "production: postgresql+psycopg://user@host/db.")),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", min=1, max=64,
-                                help="API worker processes (stateless; share the database)."),
+    workers: int = typer.Option(0, "--workers", min=0, max=64, help=(
+        "API worker processes (stateless; share the database). 0: one per core.")),
     demo: bool = typer.Option(False, "--demo", help=(
         "Load the demo center (sites, queues, teams, agents, history) and its users into an "
         "empty database, and start a plan job that publishes its schedule. Password: "
@@ -90,7 +90,9 @@ def serve(
         env = {**os.environ, "OPENWFM_JOB_WORKERS": str(job_workers)}
         worker = subprocess.Popen(
             [sys.executable, "-c", "from openwfm.server.worker import main; main()"], env=env)
-    console.print(f"openwfm server on http://{host}:{port} (API docs /docs), database "
+    workers = workers or max(os.cpu_count() or 1, 1)
+    console.print(f"openwfm server on http://{host}:{port} (API docs /docs), {workers} API "
+                  f"worker process{'es' if workers > 1 else ''}, database "
                   f"{database.engine.url.render_as_string(hide_password=True)}, jobs "
                   f"{settings.effective_jobs_url}")
     try:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from openwfm.errors import InfeasibleError, InputError
 from openwfm.server.config import Settings
 from openwfm.server.db import Database
+from openwfm.server.readpath import AgentWeekFastPath, WeekCache
 from openwfm.server.routers import (
     agents,
     audit_log,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.signing_key = signing_key(session, settings.secret_key)
         app.state.db = db
         app.state.settings = settings
+        app.state.week_cache = WeekCache()
         yield
         db.dispose()
 
@@ -138,4 +140,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     mount(app)
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(AgentWeekFastPath)
     return app

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openwfm.errors import InputError
 
 
-def _sqlite_pragmas(engine: sa.Engine, *, immediate: bool) -> None:
+def _sqlite_pragmas(engine: sa.Engine, *, immediate: bool, begin: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (SQLAlchemy recipe)
@@ -29,17 +29,21 @@ def _sqlite_pragmas(engine: sa.Engine, *, immediate: bool) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if begin:
+        @event.listens_for(engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 POOL_SIZE = 48
 """Connections per engine and process (>= the 40 threads of FastAPI's thread pool)."""
 
 
-def make_engine(url: str, *, immediate: bool = False) -> sa.Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, immediate: bool = False, autocommit: bool = False,
+                pool_size: int = POOL_SIZE) -> sa.Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout. With
+    `autocommit`, each statement is its own transaction (no BEGIN/ROLLBACK round trips):
+    for the single-statement reads of the hot path."""
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError as exc:
@@ -54,41 +58,52 @@ def make_engine(url: str, *, immediate: bool = False) -> sa.Engine:
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = sa.pool.StaticPool
         else:
-            kwargs.update(pool_size=POOL_SIZE, max_overflow=0)
+            kwargs.update(pool_size=pool_size, max_overflow=0)
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0)
+        # the autocommit engine skips the ping (a round trip per checkout): its one caller
+        # retries once on a connection the database dropped (`readpath.agent_week`)
+        kwargs.update(pool_pre_ping=not autocommit, pool_size=pool_size, max_overflow=0)
+    if autocommit:
+        kwargs.update(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     try:
         engine = sa.create_engine(url, **kwargs)
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise InputError(f"not a usable database URL {url!r}: {exc}", column="--db") from exc
     if engine.dialect.name == "sqlite":
-        _sqlite_pragmas(engine, immediate=immediate)
+        _sqlite_pragmas(engine, immediate=immediate, begin=not autocommit)
     return engine
 
 
 @dataclass
 class Database:
-    """The read and write session factories of one database."""
+    """The read and write session factories of one database, and the autocommit engine
+    of the hot path's single-statement reads (`openwfm.server.readpath`)."""
 
     url: str
     engine: sa.Engine
     write_engine: sa.Engine
     read: sessionmaker[Session]
     write: sessionmaker[Session]
+    fast_engine: sa.Engine
 
     @classmethod
     def connect(cls, url: str) -> Database:
         engine = make_engine(url)
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             write_engine = make_engine(url, immediate=True)
-        else:  # one in-memory database must stay one connection
+            fast_engine = make_engine(url, autocommit=True, pool_size=4)
+        elif engine.dialect.name == "sqlite":  # one in-memory database: one connection
+            write_engine = fast_engine = engine
+        else:
             write_engine = engine
+            fast_engine = make_engine(url, autocommit=True, pool_size=4)
         return cls(
             url=url,
             engine=engine,
             write_engine=write_engine,
             read=sessionmaker(engine, expire_on_commit=False),
             write=sessionmaker(write_engine, expire_on_commit=False),
+            fast_engine=fast_engine,
         )
 
     @contextmanager
@@ -98,6 +113,6 @@ class Database:
             yield session
 
     def dispose(self) -> None:
-        self.engine.dispose()
-        if self.write_engine is not self.engine:
-            self.write_engine.dispose()
+        for engine in {id(e): e for e in (self.engine, self.write_engine,
+                                          self.fast_engine)}.values():
+            engine.dispose()

@@ -60,7 +60,7 @@ ReadDB = Annotated[Session, Depends(read_session)]
 WriteDB = Annotated[Session, Depends(write_session)]
 
 
-def _unauthorized(msg: str) -> HTTPException:
+def unauthorized(msg: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, msg,
                          headers={"WWW-Authenticate": "Bearer"})
 
@@ -70,14 +70,14 @@ async def principal(request: Request, token: Annotated[str | None, Depends(oauth
     """The signed-in user from the bearer token (401 when missing, invalid or expired).
     Read in the request's read session (one connection for a read request)."""
     if not token:
-        raise _unauthorized("not signed in: send 'Authorization: Bearer <token>' "
+        raise unauthorized("not signed in: send 'Authorization: Bearer <token>' "
                             "(POST /api/auth/token)")
     claims = read_token(request.app.state.signing_key, token)
     if claims is None:
-        raise _unauthorized("invalid or expired token")
+        raise unauthorized("invalid or expired token")
     p = load_principal(session, claims.user_id)
     if p is None:
-        raise _unauthorized("unknown or disabled user")
+        raise unauthorized("unknown or disabled user")
     session.rollback()  # end the read transaction: the handler may run long
     return p
 

@@ -62,12 +62,29 @@ def issue_token(key: str, user_id: int, ttl_s: int, now: datetime | None = None)
     return jwt.encode(payload, key, algorithm=ALGORITHM)
 
 
-def read_token(key: str, token: str) -> TokenClaims | None:
-    """The claims of a valid, unexpired token signed with `key`; None otherwise."""
-    try:
-        payload = jwt.decode(token, key, algorithms=[ALGORITHM],
-                             options={"require": ["sub", "exp"]})
-        return TokenClaims(user_id=int(payload["sub"]),
-                           expires_at=datetime.fromtimestamp(payload["exp"], UTC))
-    except (jwt.PyJWTError, ValueError):
+_VERIFIED: dict[tuple[str, str], TokenClaims] = {}
+"""Tokens whose signature this process has checked, with their claims (a token is
+immutable: its signature needs checking once; its expiry at every use)."""
+VERIFIED_MAX = 50_000
+
+
+def read_token(key: str, token: str, now: datetime | None = None) -> TokenClaims | None:
+    """The claims of a valid, unexpired token signed with `key`; None otherwise. The
+    signature of a token is checked once per process (kept until it expires)."""
+    now = now or datetime.now(UTC)
+    claims = _VERIFIED.get((key, token))
+    if claims is None:
+        try:
+            payload = jwt.decode(token, key, algorithms=[ALGORITHM],
+                                 options={"require": ["sub", "exp"], "verify_exp": False})
+            claims = TokenClaims(user_id=int(payload["sub"]),
+                                 expires_at=datetime.fromtimestamp(payload["exp"], UTC))
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
+            return None
+        if len(_VERIFIED) >= VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[(key, token)] = claims
+    if claims.expires_at <= now:
+        _VERIFIED.pop((key, token), None)
         return None
+    return claims

@@ -6,14 +6,26 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 
 from openwfm.server import audit
-from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
-from openwfm.server.models import Agent, AgentSkill, Schedule, ScheduleVersion, Segment, Skill, Team
-from openwfm.server.permissions import agent_filter, not_found, require
+from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user, oauth2, unauthorized
+from openwfm.server.models import Agent, AgentSkill, Skill, Team
+from openwfm.server.permissions import agent_filter, require
+from openwfm.server.readpath import agent_week
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, QueryId, get_visible
-from openwfm.server.schemas import AgentOut, AgentScheduleOut, AgentUpdate, SegmentOut
+from openwfm.server.schemas import AgentOut, AgentScheduleOut, AgentUpdate
+from openwfm.server.security import read_token
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -87,47 +99,41 @@ def _unprocessable(field: str, msg: str, index: int | None = None) -> HTTPExcept
                          [{"loc": loc, "msg": msg, "type": "value_error"}])
 
 
-@router.get("/{agent_id}/schedule", response_model=AgentScheduleOut, responses=AUTH_ERRORS)
-async def agent_schedule(agent_id: str, p: CurrentUser, session: ReadDB,
-                   start: Annotated[datetime | None, Query(
-                       description="UTC start (default: the latest published period)")] = None,
-                   end: Annotated[datetime | None, Query()] = None) -> AgentScheduleOut:
+@router.get("/{agent_id}/schedule", response_model=AgentScheduleOut, responses={
+    **AUTH_ERRORS, 304: {"description": "Not modified: the If-None-Match ETag is current"},
+    422: {"description": "end not after start"}})
+async def agent_schedule(
+    agent_id: Annotated[str, Path(max_length=100)], request: Request,
+    token: Annotated[str | None, Depends(oauth2)],
+    start: Annotated[datetime | None, Query(
+        description="UTC start (default: the latest published period)")] = None,
+    end: Annotated[datetime | None, Query()] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
     """The agent's published segments overlapping ``[start, end)`` (an agent: only their
-    own; a team leader: their team's)."""
-    require(p, "agent_schedule", "read")
-    row = session.execute(sa.select(Agent.id, Agent.tz).where(
-        Agent.id == agent_id, agent_filter(p, Agent.id))).first()
-    if row is None:
-        raise not_found("agent", agent_id)
-    published = (sa.select(Schedule.id, Schedule.period_start, Schedule.period_end,
-                           ScheduleVersion.number, Schedule.published_version_id)
-                 .join(ScheduleVersion, ScheduleVersion.id == Schedule.published_version_id))
-    if start is None and end is None:
-        latest = session.execute(published.order_by(Schedule.period_start.desc(),
-                                                     Schedule.id.desc()).limit(1)).first()
-        if latest is None:
-            epoch = datetime(1970, 1, 1, tzinfo=UTC)
-            return AgentScheduleOut(agent_id=agent_id, tz=row.tz, schedule_id=None,
-                                    version=None, start=epoch, end=epoch, segments=[])
-        start, end = latest.period_start, latest.period_end
-    start = _utc(start) if start is not None else datetime(1970, 1, 1, tzinfo=UTC)
-    end = _utc(end) if end is not None else datetime(9999, 1, 1, tzinfo=UTC)
-    if end <= start:
+    own; a team leader: their team's; a planner: agents serving their clients' queues).
+    ``ETag`` changes when a publish changes what this answers: send it back as
+    ``If-None-Match`` to get 304 without a body. The hot path of the API: one query per
+    request (see `openwfm.server.readpath`)."""
+    if not token:
+        raise unauthorized("not signed in: send 'Authorization: Bearer <token>' "
+                            "(POST /api/auth/token)")
+    claims = read_token(request.app.state.signing_key, token)
+    if claims is None:
+        raise unauthorized("invalid or expired token")
+    if start is not None and end is not None and _utc(end) <= _utc(start):
         raise _unprocessable("end", "end must be after start")
-    segs = session.execute(
-        sa.select(Segment.agent_id, Segment.activity, Segment.start, Segment.end,
-                  Segment.queue_id, Schedule.id.label("schedule_id"),
-                  ScheduleVersion.number)
-        .join(Schedule, Schedule.published_version_id == Segment.version_id)
-        .join(ScheduleVersion, ScheduleVersion.id == Segment.version_id)
-        .where(Segment.agent_id == agent_id, Segment.start < end, Segment.end > start)
-        .order_by(Segment.start)).all()
-    return AgentScheduleOut(
-        agent_id=agent_id, tz=row.tz,
-        schedule_id=segs[0].schedule_id if segs else None,
-        version=segs[0].number if segs else None, start=start, end=end,
-        segments=[SegmentOut(agent_id=s.agent_id, activity=s.activity, start=s.start,
-                             end=s.end, queue_id=s.queue_id) for s in segs])
+    ans = agent_week(request.app.state.db.fast_engine, request.app.state.week_cache,
+                     claims.user_id, agent_id, _utc(start) if start is not None else None,
+                     _utc(end) if end is not None else None, if_none_match)
+    if ans.status == 401:
+        raise unauthorized(ans.detail)
+    if ans.status in (403, 404):
+        raise HTTPException(ans.status, ans.detail)
+    headers = {"ETag": ans.etag, "Cache-Control": "private, no-cache"}
+    if ans.status == 304:
+        return Response(status_code=304, headers=headers)
+    return Response(ans.body, media_type="application/json", headers=headers)
 
 
 def _utc(t: datetime) -> datetime:
