@@ -147,6 +147,45 @@ def store_week(db: Any, scenario: Any, admin_id: int, *, publish: bool = True) -
         return sched.id
 
 
+def store_queue_data(db: Any, scenario: Any, days: int = 14) -> int:
+    """Two weeks of interval history before the plan week and a forecast of the plan week
+    for every queue (test data from a fixed daily profile, not a model: the pages only
+    show what is stored); returns the forecast id."""
+    import numpy as np
+
+    from openwfm.server.models import Forecast, ForecastInterval, HistoryInterval
+
+    step = timedelta(seconds=scenario.interval_s)
+    n = int(timedelta(days=1) / step)
+    hours = np.arange(n) * step.total_seconds() / 3600
+    profile = 2 + 18 * np.clip(np.sin((hours - 6) / 16 * np.pi), 0, None)
+    with db.transaction() as s:
+        fc = Forecast(name="week 14 forecast", version=1)
+        s.add(fc)
+        s.flush()
+        hist, rows = [], []
+        for k, q in enumerate(scenario.queues):
+            scale = 1 + k / 4
+            for d in range(-days, 7):
+                for i in range(n):
+                    t = WEEK + timedelta(days=d) + i * step
+                    v = float(round(profile[i] * scale * (1 + 0.05 * ((d + k) % 3)), 3))
+                    if d < 0:
+                        hist.append({"queue_id": q.id, "interval_start": t,
+                                     "interval_s": scenario.interval_s, "volume": v,
+                                     "handled": round(v * 0.95, 3),
+                                     "abandoned": round(v * 0.05, 3), "aht_s": 300.0,
+                                     "asa_s": None, "answered_within": None})
+                    else:
+                        rows.append({"forecast_id": fc.id, "queue_id": q.id,
+                                     "interval_start": t, "volume": v, "aht_s": 300.0,
+                                     "volume_lo_80": v * 0.85, "volume_hi_80": v * 1.15,
+                                     "volume_lo_95": v * 0.75, "volume_hi_95": v * 1.25})
+        s.execute(sa.insert(HistoryInterval), hist)
+        s.execute(sa.insert(ForecastInterval), rows)
+        return fc.id
+
+
 # --------------------------------------------------------------------------- a live server
 def free_port() -> int:
     with socket.socket() as sock:
@@ -183,7 +222,8 @@ def live_server(folder: Path) -> Iterator[LiveServer]:
     with db.read() as s:
         admin = s.scalar(sa.select(User.id).where(User.username == "admin"))
     sched = store_week(db, scenario, int(admin))
-    facts: dict[str, Any] = {"schedule": sched, "scenario": scenario}
+    facts: dict[str, Any] = {"schedule": sched, "scenario": scenario,
+                             "forecast": store_queue_data(db, scenario)}
     with db.read() as s:
         clients = {c.name: c.id for c in s.scalars(sa.select(Client))}
         team = s.scalar(sa.select(Team).order_by(Team.id))

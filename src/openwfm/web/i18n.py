@@ -74,12 +74,19 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
 
 def gettext_functions(lang: str) -> dict[str, Callable[..., Any]]:
     """``gettext``, ``ngettext`` and ``_`` for a template context, with the semantics of
-    Jinja2's new-style gettext (keyword arguments are escaped and substituted)."""
+    Jinja2's new-style gettext (keyword arguments are escaped and substituted; the message
+    is always %-formatted, so a literal percent sign is ``%%``).
+
+    >>> f = gettext_functions("fr")
+    >>> str(f["_"]("Hello, %(name)s", name="<b>")), str(f["_"]("Change (%%)"))
+    ('Bonjour, &lt;b&gt;', 'Variation (%)')
+    """
     tr = translations(lang)
 
     def gettext(message: str, **variables: Any) -> str:
+        # always %-formatted, as Jinja's new-style gettext does: a literal % is written %%
         rv = Markup(tr.gettext(message))
-        return rv % {k: escape(v) for k, v in variables.items()} if variables else rv
+        return rv % {k: escape(v) for k, v in variables.items()}
 
     def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
         variables.setdefault("num", n)

@@ -4,16 +4,18 @@ shift editor with the labour-rule checker and the coverage effect, and publishin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from openwfm.server.deps import ReadDB
+from openwfm.app.shift_edit import EditEffect, changed_window, edit_effect, edit_shift
+from openwfm.server.deps import ReadDB, WriteDB
 from openwfm.server.models import (
     Agent,
     AgentSkill,
@@ -25,7 +27,12 @@ from openwfm.server.models import (
     Team,
 )
 from openwfm.server.permissions import Principal, agent_filter, not_found, require, team_filter
-from openwfm.web.deps import WebUser
+from openwfm.server.routers.common import Id
+from openwfm.server.routers.schedules import edit_draft, publish
+from openwfm.server.schemas import AgentDraftIn, SegmentIn
+from openwfm.web.checker import problem_for, requirement_frame, requirement_of, segment_frame
+from openwfm.web.deps import WebPost, WebUser
+from openwfm.web.labels import RULES
 from openwfm.web.render import render
 from openwfm.web.timeline import Row, SegmentRow, ShiftBox, day_marks, gradient, place
 
@@ -95,6 +102,22 @@ def agent_rows(db: Session, p: Principal, sched: Schedule, f: Filters,
     return [Row(a.id, a.name, a.site, a.tz, place(segs[a.id], period)) for a in agents]
 
 
+def _timeline_helpers(w: Any, tz: str) -> dict[str, Any]:
+    zone = ZoneInfo(tz)
+    day_names: dict[date, str] = {}
+
+    def shift_label(s: ShiftBox) -> str:
+        """E.g. "Mon 30 Mar 09:00 – 17:30" in the page's language and time zone (the
+        day names formatted once per day)."""
+        a, b = s.start.astimezone(zone), s.end.astimezone(zone)
+        d = a.date()
+        if d not in day_names:
+            day_names[d] = w.ctx["fmt_day"](a, tz, "EEE d MMM")
+        return f"{day_names[d]} {a:%H:%M} – {b:%H:%M}"
+
+    return {"shift_label": shift_label, "gradient": gradient, "tz": tz}
+
+
 def schedule_context(db: Session, w: Any, sched: Schedule | None, f: Filters
                      ) -> dict[str, Any]:
     p = w.p
@@ -117,19 +140,7 @@ def schedule_context(db: Session, w: Any, sched: Schedule | None, f: Filters
     published = db.execute(sa.select(ScheduleVersion.number, ScheduleVersion.published_at)
                            .where(ScheduleVersion.id == sched.published_version_id)).first()
     rows = agent_rows(db, p, sched, f)
-    zone = ZoneInfo(tz)
-    day_names: dict[date, str] = {}
-
-    def shift_label(s: ShiftBox) -> str:
-        """E.g. "Mon 30 Mar 09:00 – 17:30" in the page's language and time zone (the
-        day names formatted once per day)."""
-        a, b = s.start.astimezone(zone), s.end.astimezone(zone)
-        d = a.date()
-        if d not in day_names:
-            day_names[d] = w.ctx["fmt_day"](a, tz, "EEE d MMM")
-        return f"{day_names[d]} {a:%H:%M} – {b:%H:%M}"
-
-    ctx.update(rows=rows, shift_label=shift_label, gradient=gradient, versions=versions,
+    ctx.update(rows=rows, **_timeline_helpers(w, tz), versions=versions,
                published=published,
                editable=editable(p, f.version),
                days=day_marks((sched.period_start, sched.period_end), tz),
@@ -164,3 +175,219 @@ def schedule_page(
         "timeline-wrap" else "schedule.html"
     return render(w.ctx["request"], template, ctx)
 
+
+
+# ------------------------------------------------------------------------ the shift editor
+def parse_when(value: str, tz: str) -> datetime:
+    """A form's time: ISO with an offset (a dragged shift), or a ``datetime-local`` value
+    (``2026-03-30T09:00``) on the clock of `tz` (the agent's site); 422 otherwise.
+
+    >>> parse_when("2026-03-30T09:00", "Africa/Casablanca").isoformat()
+    '2026-03-30T08:00:00+00:00'
+    >>> parse_when("2026-03-30T09:00:00+00:00", "Asia/Manila").isoformat()
+    '2026-03-30T09:00:00+00:00'
+    """
+    try:
+        t = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise HTTPException(422, f"not a date and time: {value!r}") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=ZoneInfo(tz))
+    return t.astimezone(UTC)
+
+
+def _local_input(t: datetime, tz: str) -> str:
+    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+
+
+@dataclass(frozen=True)
+class EditTarget:
+    sched: Schedule
+    agent_id: str
+    agent_name: str
+    site_id: int
+    tz: str
+
+
+def edit_target(db: Session, p: Principal, schedule_id: int, agent_id: str) -> EditTarget:
+    """The schedule and an agent `p` may edit (403 for a role that may not write schedules,
+    404 for an agent outside `p`'s tenancy)."""
+    require(p, "schedule", "write")
+    sched = db.get(Schedule, schedule_id)
+    if sched is None:
+        raise not_found("schedule", schedule_id)
+    row = db.execute(sa.select(Agent.id, Agent.name, Agent.site_id, Agent.tz).where(
+        Agent.id == agent_id, agent_filter(p, Agent.id))).first()
+    if row is None:
+        raise not_found("agent", agent_id)
+    return EditTarget(sched, row.id, row.name, row.site_id, row.tz)
+
+
+def shift_span(frame: pd.DataFrame, start: datetime) -> tuple[datetime, datetime]:
+    """Start and end of the shift of `frame` (one agent) that starts at `start`; 404 when
+    none does (the draft changed meanwhile)."""
+    seg = frame.sort_values("start")
+    starts, ends = list(seg["start"]), list(seg["end"])
+    i = next((k for k, s in enumerate(starts) if s == pd.Timestamp(start)), None)
+    if i is None:
+        raise HTTPException(404, "no shift starts there in the draft (it changed meanwhile; "
+                                 "reload the page)")
+    j = i
+    while j + 1 < len(starts) and starts[j + 1] == ends[j]:
+        j += 1
+    return starts[i].to_pydatetime(), ends[j].to_pydatetime()
+
+
+def effect_of(db: Session, t: EditTarget, orig_start: datetime, new_start: datetime,
+              new_end: datetime) -> tuple[EditEffect, pd.DataFrame, tuple[datetime, datetime]]:
+    """The edit's effect (rules and coverage) and the agent's segments after it."""
+    problem = problem_for(db, t.sched)
+    before = segment_frame(db, t.sched, agent_id=t.agent_id)
+    old = shift_span(before, orig_start)
+    if not new_end > new_start:
+        raise HTTPException(422, "the shift must end after it starts")
+    if new_start < t.sched.period_start or new_end > t.sched.period_end:
+        raise HTTPException(422, "the shift must stay inside the schedule's week")
+    after = edit_shift(before, orig_start, new_start, new_end)
+    window = changed_window([old, (new_start, new_end)], problem.scenario.interval_s)
+    w = (window[0].to_pydatetime(), window[1].to_pydatetime())
+    site_seg = segment_frame(db, t.sched, site_id=t.site_id, window=w)
+    site_seg = site_seg[site_seg["agent_id"] != t.agent_id]
+    window_seg = segment_frame(db, t.sched, window=w)
+    rid = requirement_of(db, t.sched)
+    required = (requirement_frame(db, rid, w) if rid is not None
+                else pd.DataFrame({"queue": [], "interval_start": [], "agents": []}))
+    effect = edit_effect(problem, t.agent_id, before, after, site_seg, window_seg, required)
+    return effect, after, old
+
+
+def editor_context(w: Any, t: EditTarget, tz: str, orig_start: datetime,
+                   new: tuple[datetime, datetime], effect: EditEffect | None,
+                   old: tuple[datetime, datetime]) -> dict[str, Any]:
+    return {**w.ctx, "sched": t.sched, "agent_id": t.agent_id, "agent_name": t.agent_name,
+            "agent_tz": t.tz, "tz": tz, "orig_start": orig_start.isoformat(),
+            "old": old, "new": new, "new_start": _local_input(new[0], t.tz),
+            "new_end": _local_input(new[1], t.tz), "effect": effect, "rules": RULES,
+            "changed": new != old}
+
+
+@router.get("/schedule/{schedule_id}/edit")
+def edit_form(schedule_id: Id, w: WebUser, db: ReadDB,
+              agent: Annotated[str, Query(max_length=100)],
+              start: Annotated[str, Query(max_length=40)],
+              tz: Annotated[str, Query(max_length=64)] = "UTC") -> Response:
+    """The editor of one shift, with the rules the agent's week breaks now."""
+    t = edit_target(db, w.p, schedule_id, agent)
+    orig = parse_when(start, t.tz)
+    effect, _, old = effect_of(db, t, orig, *shift_span(
+        segment_frame(db, t.sched, agent_id=t.agent_id), orig))
+    ctx = editor_context(w, t, _zone(tz), orig, old, effect, old)
+    return render(w.ctx["request"], "_editor.html", ctx)
+
+
+def _zone(tz: str) -> str:
+    try:
+        ZoneInfo(tz)
+        return tz
+    except (KeyError, ValueError):
+        return "UTC"
+
+
+@router.post("/schedule/{schedule_id}/check")
+def check_edit(schedule_id: Id, w: WebPost, db: ReadDB,
+               agent: Annotated[str, Form(max_length=100)],
+               orig_start: Annotated[str, Form(max_length=40)],
+               new_start: Annotated[str, Form(max_length=40)],
+               new_end: Annotated[str, Form(max_length=40)],
+               tz: Annotated[str, Form(max_length=64)] = "UTC") -> Response:
+    """The rules the edit would break and its coverage effect (nothing is saved)."""
+    t = edit_target(db, w.p, schedule_id, agent)
+    orig = parse_when(orig_start, t.tz)
+    new = (parse_when(new_start, t.tz), parse_when(new_end, t.tz))
+    effect, _, old = effect_of(db, t, orig, *new)
+    ctx = editor_context(w, t, _zone(tz), orig, new, effect, old)
+    return render(w.ctx["request"], "_editor.html", ctx)
+
+
+@router.post("/schedule/{schedule_id}/save")
+def save_edit(schedule_id: Id, w: WebPost, db: WriteDB, response: Response,
+              agent: Annotated[str, Form(max_length=100)],
+              orig_start: Annotated[str, Form(max_length=40)],
+              new_start: Annotated[str, Form(max_length=40)],
+              new_end: Annotated[str, Form(max_length=40)],
+              rev: Annotated[int, Form(ge=1, le=2_147_483_647)],
+              tz: Annotated[str, Form(max_length=64)] = "UTC") -> Response:
+    """Save the edit into the draft through the API's draft edit (`If-Match` = the
+    revision the editor was opened at: a stale one answers 409, nothing is lost)."""
+    t = edit_target(db, w.p, schedule_id, agent)
+    orig = parse_when(orig_start, t.tz)
+    new = (parse_when(new_start, t.tz), parse_when(new_end, t.tz))
+    effect, after, old = effect_of(db, t, orig, *new)
+    body = AgentDraftIn(segments=[
+        SegmentIn(agent_id=t.agent_id, activity=a, start=s.to_pydatetime(),
+                  end=e.to_pydatetime(), queue_id=q if a == "work" else None)
+        for a, s, e, q in zip(after["activity"], after["start"], after["end"],
+                              after["queue"], strict=True)])
+    db.rollback()  # the reads are done; the draft edit runs its own transaction
+    ctx = editor_context(w, t, _zone(tz), new[0], new, effect, new)
+    try:
+        edit_draft(schedule_id, t.agent_id, body, w.p, db, response, if_match=f'"{rev}"')
+    except HTTPException as exc:
+        if exc.status_code != 409:
+            raise
+        db.rollback()
+        db.refresh(t.sched)
+        ctx.update(conflict=True, orig_start=orig.isoformat(), new=new, old=old)
+        return render(w.ctx["request"], "_editor.html", ctx, status_code=200)
+    db.refresh(t.sched)
+    f = Filters(schedule_id, "draft", tz=_zone(tz))
+    rows = agent_rows(db, w.p, t.sched, f, only=t.agent_id)
+    ctx.update(saved=True, row=rows[0] if rows else None, **_timeline_helpers(w, ctx["tz"]),
+               editable=True, published=_published(db, t.sched))
+    return render(w.ctx["request"], "_editor.html", ctx)
+
+
+def _published(db: Session, sched: Schedule) -> Any:
+    return db.execute(sa.select(ScheduleVersion.number, ScheduleVersion.published_at)
+                      .where(ScheduleVersion.id == sched.published_version_id)).first()
+
+
+@router.post("/schedule/{schedule_id}/publish")
+def publish_page(schedule_id: Id, w: WebPost, db: WriteDB, request: Request,
+                 response: Response, rev: Annotated[int, Form(ge=1, le=2_147_483_647)],
+                 tz: Annotated[str, Form(max_length=64)] = "UTC") -> Response:
+    """Publish the draft at revision `rev` through the API's publish (one transaction;
+    a stale revision answers 409 and publishes nothing)."""
+    require(w.p, "schedule", "write")
+    _ = w.ctx["_"]
+    try:
+        out = publish(schedule_id, w.p, db, request, response, if_match=f'"{rev}"')
+        message, warn = _("Published version %(n)s.", n=out.versions[-1].number), False
+    except HTTPException as exc:
+        if exc.status_code != 409:
+            raise
+        db.rollback()
+        message, warn = _("The draft changed since this page was loaded (revision %(rev)s "
+                          "now); nothing was published. Review it and publish again.",
+                          rev=_current_rev(db, schedule_id)), True
+    sched = db.get(Schedule, schedule_id)
+    db.refresh(sched)
+    ctx = {**w.ctx, "sched": sched, "tz": _zone(tz), "published": _published(db, sched),
+           "message": message, "warn": warn}
+    return render(request, "_publish.html", ctx)
+
+
+def _current_rev(db: Session, schedule_id: int) -> int:
+    return int(db.scalar(sa.select(Schedule.draft_rev).where(Schedule.id == schedule_id)) or 0)
+
+
+@router.get("/schedule/{schedule_id}/row")
+def schedule_row(schedule_id: Id, w: WebUser, db: ReadDB,
+                 agent: Annotated[str, Query(max_length=100)],
+                 tz: Annotated[str, Query(max_length=64)] = "UTC") -> Response:
+    """One agent's timeline row as it is in the draft (after a cancelled edit)."""
+    t = edit_target(db, w.p, schedule_id, agent)
+    rows = agent_rows(db, w.p, t.sched, Filters(schedule_id, "draft"), only=t.agent_id)
+    ctx = {**w.ctx, "r": rows[0], "sched": t.sched, "editable": True,
+           **_timeline_helpers(w, _zone(tz))}
+    return render(w.ctx["request"], "_row_cancel.html", ctx)

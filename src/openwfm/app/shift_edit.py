@@ -1,0 +1,207 @@
+"""A planner's edit of one shift and what it does: which labour rules break (the
+independent checker, `openwfm.scheduling.check`) and how coverage moves against the
+requirement. Pure functions on segment tables; the web page loads them and shows the
+result.
+
+A *shift* is an agent's contiguous segments (work / break / meal). Moving it shifts every
+segment by the same time; resizing moves its end (the last segment grows or shrinks; a
+segment left entirely outside the new end is dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from openwfm.scheduling.check import Violation, check_schedule, check_seats
+from openwfm.scheduling.model import SchedulingProblem
+
+SEGMENT_COLUMNS = ["agent_id", "site", "activity", "start", "end", "queue"]
+
+
+def edit_shift(segments: pd.DataFrame, shift_start: datetime, new_start: datetime,
+               new_end: datetime) -> pd.DataFrame:
+    """One agent's `segments` with the shift that starts at `shift_start` moved to start at
+    `new_start` and end at `new_end`.
+
+    Examples
+    --------
+    >>> t = lambda h: pd.Timestamp("2026-03-30", tz="UTC") + pd.Timedelta(hours=h)
+    >>> seg = pd.DataFrame({"agent_id": ["a"] * 3, "site": ["S"] * 3,
+    ...                     "activity": ["work", "break", "work"],
+    ...                     "start": [t(8), t(10), t(10.25)], "end": [t(10), t(10.25), t(16)],
+    ...                     "queue": ["q", None, "q"]})
+    >>> out = edit_shift(seg, t(8), t(9), t(18))
+    >>> [(a, s.hour + s.minute / 60, e.hour + e.minute / 60)
+    ...  for a, s, e in zip(out.activity, out.start, out.end)]
+    [('work', 9.0, 11.0), ('break', 11.0, 11.25), ('work', 11.25, 18.0)]
+    """
+    if not new_end > new_start:
+        raise ValueError("the shift must end after it starts")
+    seg = segments.sort_values("start").reset_index(drop=True)
+    starts = seg["start"].tolist()
+    ends = seg["end"].tolist()
+    first = next((i for i, s in enumerate(starts) if s == pd.Timestamp(shift_start)), None)
+    if first is None:
+        raise KeyError(f"no shift starts at {shift_start}")
+    last = first
+    while last + 1 < len(seg) and starts[last + 1] == ends[last]:
+        last += 1
+    shift = seg.iloc[first:last + 1].copy()
+    delta = pd.Timestamp(new_start) - shift["start"].iloc[0]
+    shift["start"] = shift["start"] + delta
+    shift["end"] = shift["end"] + delta
+    end = pd.Timestamp(new_end)
+    shift = shift[shift["start"] < end].copy()
+    shift.iloc[-1, shift.columns.get_loc("end")] = end
+    out = pd.concat([seg.iloc[:first], shift, seg.iloc[last + 1:]], ignore_index=True)
+    return out.sort_values("start").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CoverageRun:
+    """Consecutive intervals of one queue where the edit changes the agents scheduled."""
+
+    queue: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    required: float
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class EditEffect:
+    """What an edit does: the rules broken after it (of this agent, and the seats of the
+    agent's site in the changed window), which of them it breaks anew and which it fixes,
+    and the coverage of the changed intervals before and after."""
+
+    after: tuple[Violation, ...]
+    new: tuple[Violation, ...]
+    fixed: tuple[Violation, ...]
+    coverage: tuple[CoverageRun, ...]
+    below_before: int
+    """Changed intervals (queue x interval) below the requirement before the edit."""
+    below_after: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.after
+
+
+def _key(v: Violation) -> tuple[str, str | None, object, str]:
+    return (v.rule, v.agent_id, v.at, v.message)
+
+
+def agent_violations(problem: SchedulingProblem, agent_id: str, segments: pd.DataFrame,
+                     site_segments: pd.DataFrame) -> list[Violation]:
+    """The violations of `agent_id`'s segments (every per-shift and per-week rule) and of
+    the seats of the agent's site with `site_segments` (the site's other agents' segments
+    in the window that matters)."""
+    own = [v for v in check_schedule(problem, segments).violations
+           if v.agent_id == agent_id and v.rule != "seats"]
+    both = pd.concat([site_segments, segments], ignore_index=True)
+    return own + check_seats(problem, both)
+
+
+def coverage_runs(queues: Sequence[str], times: pd.DatetimeIndex, required: np.ndarray,
+                  before: np.ndarray, after: np.ndarray) -> list[CoverageRun]:
+    """Runs of consecutive intervals (per queue) where `after` differs from `before`, with
+    the same required, before and after counts. Arrays are [queue, interval]."""
+    out = []
+    step = times[1] - times[0] if len(times) > 1 else pd.Timedelta(minutes=15)
+    for qi, q in enumerate(queues):
+        run: list[int] = []
+        for i in range(len(times)):
+            changed = before[qi, i] != after[qi, i]
+            same = run and (required[qi, i], before[qi, i], after[qi, i]) == (
+                required[qi, run[-1]], before[qi, run[-1]], after[qi, run[-1]]) \
+                and i == run[-1] + 1
+            if changed and (not run or same):
+                run.append(i)
+                continue
+            if run:
+                out.append(CoverageRun(q, times[run[0]], times[run[-1]] + step,
+                                       float(required[qi, run[0]]), int(before[qi, run[0]]),
+                                       int(after[qi, run[0]])))
+            run = [i] if changed else []
+        if run:
+            out.append(CoverageRun(q, times[run[0]], times[run[-1]] + step,
+                                   float(required[qi, run[0]]), int(before[qi, run[0]]),
+                                   int(after[qi, run[0]])))
+    return out
+
+
+def work_counts(segments: pd.DataFrame, queues: Sequence[str], times: pd.DatetimeIndex
+                ) -> np.ndarray:
+    """[queue, interval] agents working on each queue (an interval counts an agent who
+    works all of it or part of it, as the schedule's coverage does: by the interval's
+    start within the work segment)."""
+    out = np.zeros((len(queues), len(times)), dtype=np.int64)
+    index = {q: i for i, q in enumerate(queues)}
+    t = times.asi8
+    work = segments[segments["activity"] == "work"]
+    for q, s, e in zip(work["queue"], work["start"], work["end"], strict=True):
+        if q not in index:
+            continue
+        lo = np.searchsorted(t, pd.Timestamp(s).value, side="left")
+        hi = np.searchsorted(t, pd.Timestamp(e).value, side="left")
+        out[index[q], lo:hi] += 1
+    return out
+
+
+def edit_effect(problem: SchedulingProblem, agent_id: str, before: pd.DataFrame,
+                after: pd.DataFrame, site_segments: pd.DataFrame,
+                window_segments: pd.DataFrame, required: pd.DataFrame) -> EditEffect:
+    """The effect of replacing `agent_id`'s segments `before` by `after`.
+
+    Parameters
+    ----------
+    site_segments
+        The other agents of the site, segments overlapping the changed window (seats).
+    window_segments
+        Every agent's segments (work with its queue) overlapping the changed window, the
+        agent's own `before` segments included (the coverage before the edit).
+    required
+        ``queue``, ``interval_start``, ``agents`` of the changed window's intervals.
+    """
+    v_before = agent_violations(problem, agent_id, before, site_segments)
+    v_after = agent_violations(problem, agent_id, after, site_segments)
+    kb, ka = {_key(v) for v in v_before}, {_key(v) for v in v_after}
+    times = pd.DatetimeIndex(sorted(required["interval_start"].unique()))
+    queues = sorted(set(required["queue"]))
+    req = np.zeros((len(queues), len(times)))
+    if len(times):
+        qi = pd.Index(queues).get_indexer(required["queue"])
+        ti = times.get_indexer(required["interval_start"])
+        req[qi, ti] = required["agents"].to_numpy(float)
+    others = window_segments[window_segments["agent_id"] != agent_id]
+    cover_before = work_counts(pd.concat([others, before], ignore_index=True), queues, times)
+    cover_after = work_counts(pd.concat([others, after], ignore_index=True), queues, times)
+    eps = 1e-9
+    return EditEffect(
+        after=tuple(v_after),
+        new=tuple(v for v in v_after if _key(v) not in kb),
+        fixed=tuple(v for v in v_before if _key(v) not in ka),
+        coverage=tuple(coverage_runs(queues, times, req, cover_before, cover_after)),
+        below_before=int(((cover_before + eps) < req)[cover_before != cover_after].sum()),
+        below_after=int(((cover_after + eps) < req)[cover_before != cover_after].sum()),
+    )
+
+
+def changed_window(spans: Sequence[tuple[datetime, datetime]], interval_s: int
+                   ) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The span an edit changes (the old and the new shift), widened to whole intervals.
+
+    >>> t = lambda h: pd.Timestamp("2026-03-30", tz="UTC") + pd.Timedelta(hours=h)
+    >>> [x.hour + x.minute / 60 for x in changed_window([(t(8.1), t(16)), (t(9), t(17.2))], 900)]
+    [8.0, 17.25]
+    """
+    step = timedelta(seconds=interval_s)
+    lo = pd.Timestamp(min(s for s, _ in spans)).floor(step)
+    hi = pd.Timestamp(max(e for _, e in spans)).ceil(step)
+    return lo, hi

@@ -1,0 +1,42 @@
+"""The agent's own schedule (phone first, in the agent's time zone)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+
+from openwfm.server.deps import ReadDB
+from openwfm.server.models import Role
+from openwfm.server.routers.agents import agent_schedule
+from openwfm.web.deps import WebUser
+from openwfm.web.render import render
+from openwfm.web.timeline import SegmentRow, group_shifts
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/me/schedule")
+async def my_schedule(w: WebUser, db: ReadDB,
+                      week: Annotated[str, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""
+                      ) -> Response:
+    """The signed-in agent's published shifts, day by day on their own clock: the latest
+    published week, or the week starting `week` (a date)."""
+    if w.p.role != Role.AGENT or not w.p.agent_id:
+        raise HTTPException(403, "this page shows an agent's own schedule")
+    start = end = None
+    if week:
+        start = datetime.fromisoformat(week).replace(tzinfo=UTC)
+        end = start + timedelta(days=7)
+    out = await agent_schedule(w.p.agent_id, w.p, db, start, end)
+    zone = ZoneInfo(out.tz)
+    segs = [SegmentRow(s.agent_id, s.activity, s.start, s.end, s.queue_id)
+            for s in out.segments]
+    days: dict[object, list[list[SegmentRow]]] = {}
+    for shift in group_shifts(segs):
+        days.setdefault(shift[0].start.astimezone(zone).date(), []).append(shift)
+    ctx = {**w.ctx, "out": out, "days": sorted(days.items()), "agent_tz": out.tz}
+    return render(w.ctx["request"], "my_schedule.html", ctx)

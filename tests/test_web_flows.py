@@ -1,0 +1,219 @@
+"""Each role's main flow end to end in a real Chromium (Debian's, via Playwright):
+
+* a planner drags a shift later, sees the labour rule it breaks (night work of an agent who
+  may not work at night) and the coverage it moves, fixes the times, saves, publishes; the
+  agent then sees the new shift on their phone, on their own clock;
+* a stale publish (an older draft revision) changes nothing;
+* a planner adjusts a day's forecast by a percentage with a reason (audited);
+* a client viewer sees their queues' forecast and service results, and editing the address
+  to another client's queue answers 404 (and the schedule 403).
+
+0 console errors and 0 serious/critical axe-core violations on every page; screenshots in
+artifacts/web/. One server and one browser for the module."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from web_support import (
+    WEEK,
+    PageWatch,
+    axe_violations,
+    chromium_path,
+    ensure_assets,
+    live_server,
+    screenshot,
+    sign_in,
+    week_pattern,
+)
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev)")
+pytestmark = pytest.mark.xdist_group("web_flows")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    ensure_assets()
+    with live_server(tmp_path_factory.mktemp("web")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Debian's chromium is missing and cannot be installed here (not root): "
+                    "apt-get install chromium, or run `make test`")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def new_page(browser: Any, width: int = 1400, height: int = 900) -> Any:
+    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    p = ctx.new_page()
+    p.set_default_timeout(20_000)
+    p.watch = PageWatch(p)
+    return p
+
+
+def check_page(page: Any, name: str) -> None:
+    page.wait_for_load_state("networkidle")
+    screenshot(page, name)
+    assert page.watch.errors == [], (name, page.watch.errors)
+    assert axe_violations(page) == [], name
+
+
+def night_shy_agent(server: Any) -> tuple[str, datetime, datetime]:
+    """A Casablanca agent who may not work at night, and their Monday shift (11:00 local)."""
+    sc = server.facts["scenario"]
+    shy = {a.id for a in sc.agents if not a.night_ok}
+    for s in week_pattern(sc):
+        local = s.start.astimezone(ZoneInfo("Africa/Casablanca"))
+        if s.agent_id in shy and local.hour == 11 and local.date() == WEEK.date():
+            return s.agent_id, s.start, s.start + timedelta(hours=s.length_h)
+    raise AssertionError("no such agent in the pattern week")
+
+
+def test_planner_moves_a_shift_fixes_it_publishes_and_the_agent_sees_it(
+        browser: Any, server: Any) -> None:
+    agent, start, _end = night_shy_agent(server)
+    page = new_page(browser)
+    sign_in(page, server.url, "planner", next_path="/schedule?site=1")
+    page.fill("#q", agent)
+    page.wait_for_function("document.querySelectorAll('.tl-row').length === 1")
+    shift = page.locator(f"#row-{agent} button.shift[data-start='{start.isoformat()}']")
+    box = shift.bounding_box()
+    lane = page.locator(f"#row-{agent} .tl-lane").bounding_box()
+    assert box is not None and lane is not None
+    dx = lane["width"] * 3 / (7 * 24)  # three hours later: 14:00-22:30, past 22:00
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + dx / 2, box["y"] + 5, steps=4)
+    page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + 5, steps=4)
+    page.mouse.up()
+    broken = page.locator("#editor [data-rule=night_ok]")
+    broken.wait_for()
+    assert "(new)" in broken.inner_text()
+    assert page.locator("#coverage tbody tr").count() >= 2  # left one place, joined another
+    check_page(page, "planner-shift-breaks-a-rule")
+    # fix: 13:30-22:00 local ends at the night window
+    local = start.astimezone(ZoneInfo("Africa/Casablanca"))
+    day = local.strftime("%Y-%m-%d")
+    page.fill("input[name=new_start]", f"{day}T13:30")
+    page.fill("input[name=new_end]", f"{day}T22:00")
+    page.locator("input[name=new_end]").dispatch_event("change")
+    page.locator("#rules-ok").wait_for()
+    page.click("#save-shift")
+    page.locator("#editor [role=status]").wait_for()
+    assert "revision 2" in page.locator("#editor [role=status]").inner_text()
+    assert "revision 2" in page.locator("#publish").inner_text()
+    check_page(page, "planner-shift-saved")
+    page.click("#publish button[type=submit]")
+    page.locator("#publish [role=status]").wait_for()
+    assert "Published version 2." in page.locator("#publish [role=status]").inner_text()
+    page.context.close()
+
+    phone = new_page(browser, 390, 844)
+    sign_in(phone, server.url, agent, next_path="/me/schedule")
+    first = phone.locator("#my-shifts > li").first
+    assert "13:30 – 22:00" in first.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    check_page(phone, "agent-my-schedule-phone")
+    phone.context.close()
+
+
+def test_a_stale_publish_changes_nothing(browser: Any, server: Any) -> None:
+    page = new_page(browser)
+    sign_in(page, server.url, "planner", next_path="/schedule")
+    token = page.evaluate(
+        "JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']")
+    sid = server.facts["schedule"]
+    with server.db.read() as s:
+        from openwfm.server.models import Schedule
+
+        before = s.get(Schedule, sid).published_version_id
+    r = page.request.post(f"{server.url}/schedule/{sid}/publish",
+                          form={"rev": "1", "tz": "UTC"}, headers={"X-CSRF-Token": token})
+    assert r.status == 200
+    assert "nothing was published" in r.text() or "Published version" in r.text()
+    with server.db.read() as s:
+        after = s.get(Schedule, sid)
+        if "nothing was published" in r.text():
+            assert after.published_version_id == before
+        else:  # no edit has happened yet in this module's order: revision 1 is current
+            assert after.draft_rev == 1
+    page.context.close()
+
+
+def test_planner_adjusts_a_forecast_day_with_a_reason(browser: Any, server: Any) -> None:
+    from openwfm.server.models import AuditEntry, ForecastInterval
+
+    queue = server.facts["client_queues"][min(server.facts["client_queues"])][0]
+    fid = server.facts["forecast"]
+    with server.db.read() as s:
+        day0 = s.execute(sa.select(sa.func.sum(ForecastInterval.volume)).where(
+            ForecastInterval.forecast_id == fid, ForecastInterval.queue_id == queue)).scalar()
+    page = new_page(browser)
+    sign_in(page, server.url, "planner", next_path=f"/queues/{queue}")
+    page.locator("#forecast-chart .main-svg").first.wait_for()
+    check_page(page, "planner-forecast")
+    page.fill("input[name=percent]", "10")
+    page.fill("input[name=reason]", "promotion week")
+    with page.expect_navigation():
+        page.click("#adjust-form button[type=submit]")
+    status = page.locator("[role=status]").inner_text()
+    assert re.match(r"\d+ intervals adjusted by 10 %\.", status), status
+    n = int(status.split()[0])
+    assert "promotion week" in page.locator("#overrides").inner_text()
+    check_page(page, "planner-forecast-adjusted")
+    with server.db.read() as s:
+        audited = s.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "override", AuditEntry.object_id.like(f"{fid}/{queue}/%")))
+        day1 = s.execute(sa.select(sa.func.sum(ForecastInterval.volume)).where(
+            ForecastInterval.forecast_id == fid, ForecastInterval.queue_id == queue)).scalar()
+    assert audited == n > 0
+    assert day1 > day0
+    page.context.close()
+
+
+def test_client_viewer_sees_only_their_queues(browser: Any, server: Any) -> None:
+    f = server.facts
+    mine, other = sorted(f["client_queues"])[:2]
+    page = new_page(browser)
+    sign_in(page, server.url, f["viewers"][mine])
+    check_page(page, "client-viewer-home")
+    page.click("nav a[href='/queues']")
+    page.wait_for_load_state("networkidle")
+    listed = page.eval_on_selector_all("#queues tbody a", "as => as.map(a => a.textContent)")
+    assert listed == f["client_queues"][mine]
+    page.click(f"#queues a[href='/queues/{listed[0]}']")
+    page.locator("#forecast-chart .main-svg").first.wait_for()
+    assert page.locator("#service tbody tr").count() > 0
+    assert page.locator("#adjust-form").count() == 0
+    check_page(page, "client-viewer-queue")
+    r = page.goto(f"{server.url}/queues/{f['client_queues'][other][0]}")
+    assert r is not None and r.status == 404
+    r = page.goto(f"{server.url}/schedule")
+    assert r is not None and r.status == 403
+    r = page.request.post(f"{server.url}/queues/{listed[0]}/adjust",
+                          form={"first": "2026-03-30", "last": "2026-03-30", "percent": "10",
+                                "reason": "sneaky"}, max_redirects=0)
+    assert r.status == 403  # no CSRF token; with one the role is refused too
+    page.context.close()
+
+
+def test_every_time_is_utc_in_the_database(server: Any) -> None:
+    from openwfm.server.models import Segment
+
+    with server.db.read() as s:
+        t = s.scalar(sa.select(Segment.start).limit(1))
+    assert t is not None and t.utcoffset() == timedelta(0) and t.tzinfo is UTC
