@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from openwfm.server.deps import ReadDB
 from openwfm.server.models import Role
-from openwfm.server.routers.agents import agent_schedule
+from openwfm.server.readpath import agent_week
+from openwfm.server.schemas import AgentScheduleOut
 from openwfm.web.deps import WebUser
 from openwfm.web.render import render
 from openwfm.web.timeline import SegmentRow, group_shifts
@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/me/schedule")
-async def my_schedule(w: WebUser, db: ReadDB,
+def my_schedule(w: WebUser,
                       week: Annotated[str, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""
                       ) -> Response:
     """The signed-in agent's published shifts, day by day on their own clock: the latest
@@ -31,7 +31,12 @@ async def my_schedule(w: WebUser, db: ReadDB,
     if week:
         start = datetime.fromisoformat(week).replace(tzinfo=UTC)
         end = start + timedelta(days=7)
-    out = await agent_schedule(w.p.agent_id, w.p, db, start, end)
+    state = w.ctx["request"].app.state
+    ans = agent_week(state.db.fast_engine, state.week_cache, w.p.user_id, w.p.agent_id,
+                     start, end, None)  # the API's read path of GET /api/agents/{id}/schedule
+    if ans.status != 200:
+        raise HTTPException(ans.status, ans.detail)
+    out = AgentScheduleOut.model_validate_json(ans.body)
     zone = ZoneInfo(out.tz)
     segs = [SegmentRow(s.agent_id, s.activity, s.start, s.end, s.queue_id)
             for s in out.segments]
