@@ -383,3 +383,38 @@ def test_store_and_board_on_postgresql(pg_fresh_db: str) -> None:
         assert row["adherence"] == pytest.approx(0.5)
     finally:
         db.dispose()
+
+
+def test_replay_feeds_a_bank_day_into_the_running_server(world: World, live_server: str,
+                                                          cli: object) -> None:
+    """`openwfm replay` of yesterday (in the past: the clock is never held back by now) at
+    a high speed: the first team agent's events from the schedule and the bank's calls are
+    stored, the live board shows them, and a second run stores nothing twice."""
+    from conftest import BANK_LOG
+
+    if not BANK_LOG.exists():
+        pytest.skip(f"the bank log is not at {BANK_LOG} (see tests/conftest.py)")
+    f = world.facts
+    nine: datetime = f["nine"]  # type: ignore[assignment]
+    args = ["replay", live_server, "--user", "admin", "--password", PASSWORD, "--log",
+            str(BANK_LOG), "--log-day", "1999-02-01", "--day", nine.date().isoformat(),
+            "--tz", str(nine.tzinfo), "--team", str(f["team"]), "--speed", "1000000"]
+    code, out, err = cli(*args)  # type: ignore[operator]
+    assert code == 0, err
+    assert "given to an agent" in out and "already there" in out
+    a = f["team_agents"][0]  # type: ignore[index]
+    with world.db.read() as s:
+        mine = dict(s.execute(sa.select(RtaEvent.state, sa.func.count()).where(
+            RtaEvent.event_id.like("replay-%"), RtaEvent.agent_id == a)
+            .group_by(RtaEvent.state)).all())
+    assert mine.get("on_contact", 0) > 10 and mine["logged_out"] == 1
+    n = sum(mine.values())
+    code, out, err = cli(*args)  # type: ignore[operator]
+    assert code == 0, err
+    assert f"0 stored, {n:,} already there" in out.replace("\n", " ")
+    r = httpx.get(f"{live_server}/api/rta/adherence", params={
+        "agent_id": a, "at": _iso(nine + timedelta(hours=7))},
+        headers={"Authorization": f"Bearer {world.tokens['admin']}"})
+    row = r.json()["agents"][0]
+    assert row["events"] == n + 3  # and the three of the hand-checked test
+    assert row["state"] == "logged_out" and 0.5 < row["adherence"] <= 1

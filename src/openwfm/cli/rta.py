@@ -65,3 +65,169 @@ def rta_consume(
                           consumer=consumer, mapping=m, client_id=client_id)
     finally:
         database.dispose()
+
+
+def _bank_log_default() -> str:
+    import os
+    from pathlib import Path
+
+    import openwfm
+
+    shared = os.environ.get("OPENWFM_SHARED_DATA") or str(
+        Path(openwfm.__file__).resolve().parents[3] / "shared" / "data")
+    return str(Path(shared) / "anonymous_bank_1999_02.tsv")
+
+
+class _Api:
+    """A small JSON client on the standard library (the server extra has no HTTP client)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+        self.token = ""
+
+    def call(self, method: str, path: str, body: object = None, *, form: bool = False,
+             retry: bool = False) -> object:
+        import json
+        import time
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        while True:
+            if form:
+                data = urllib.parse.urlencode(body).encode()  # type: ignore[arg-type]
+                ctype = "application/x-www-form-urlencoded"
+            else:
+                data = None if body is None else json.dumps(body).encode()
+                ctype = "application/json"
+            req = urllib.request.Request(self.base + path, data=data, method=method,
+                                         headers={"Content-Type": ctype})
+            if self.token:
+                req.add_header("Authorization", f"Bearer {self.token}")
+            try:
+                with urllib.request.urlopen(req, timeout=60) as r:
+                    return json.loads(r.read() or b"null")
+            except urllib.error.HTTPError as exc:
+                detail = exc.read().decode(errors="replace")[:400]
+                if retry and exc.code >= 500:
+                    time.sleep(1.0)
+                    continue
+                raise InputError(f"{method} {path}: HTTP {exc.code} {detail}",
+                                 column="SERVER") from None
+            except OSError as exc:
+                if retry:  # the server restarts: send the same batch again
+                    time.sleep(1.0)
+                    continue
+                raise InputError(f"cannot reach {self.base}: {exc}", column="SERVER") from None
+
+
+@app.command(short_help="Replay a day of the bank log and schedule-derived agent states into "
+             "a running server.")
+def replay(
+    server: str = typer.Argument("http://127.0.0.1:8000", metavar="URL",
+                                 help="The running openwfm server."),
+    user: str = typer.Option("admin", "--user", help="An admin user of the server."),
+    password: str = typer.Option(..., "--password", envvar="OPENWFM_PASSWORD",
+                                 help="Its password (or $OPENWFM_PASSWORD)."),
+    log: str = typer.Option(_bank_log_default(), "--log", help=(
+        "The Anonymous Bank call log (default: ../shared/data next to the repository, or "
+        "$OPENWFM_SHARED_DATA).")),
+    log_day: str = typer.Option("1999-02-01", "--log-day", help="Day of the log to replay."),
+    day: str = typer.Option("", "--day", help=(
+        "Day replayed (its published schedule is used; default: today in --tz).")),
+    tz: str = typer.Option("", "--tz", help=(
+        "Zone of the replayed day (default: the zone of the schedule's agents).")),
+    team: list[int] = typer.Option([], "--team", help="Only these teams' agents (repeat)."),
+    speed: float = typer.Option(60.0, "--speed", min=1.0, help=(
+        "Replay clock speed: N x real time, never ahead of now (then it runs live).")),
+    start: str = typer.Option("", "--from", help="Start the clock at HH:MM local (default: "
+                              "the first event)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the agents' deviations."),
+    acw_s: float = typer.Option(20.0, "--acw-s", min=0.0, help="After-contact work per call."),
+) -> None:
+    """Feed a day into a running server: agent-state events made from the published
+    schedule of --day and the served calls of --log-day of the bank log (at the same local
+    time of day), posted to POST /api/rta/events in time order as a replay clock running at
+    --speed times real time passes them (never ahead of now: a replay of today catches up,
+    then runs live). Agents follow their schedule with seeded deviations (late logins,
+    long breaks); each served call goes to the agent available and idle the longest. Event
+    ids are fixed by the day, agent and order: running it again stores nothing twice."""
+    import time
+    from collections import Counter
+    from datetime import UTC, date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    from openwfm.intraday.replay import calls_on_day, replay_events
+    from openwfm.io.calllog import read_call_log
+
+    api = _Api(server)
+    tok = api.call("POST", "/api/auth/token", {"username": user, "password": password},
+                   form=True)
+    api.token = str(tok["access_token"])  # type: ignore[index]
+    agents = {a["id"]: a for a in api.call("GET", "/api/agents")}  # type: ignore[union-attr]
+    wanted = set(agents)
+    if team:
+        wanted = {a for a, row in agents.items() if row.get("team_id") in set(team)}
+    zone_name = tz or (Counter(agents[a]["tz"] for a in wanted).most_common(1)[0][0]
+                       if wanted else "UTC")
+    zone = ZoneInfo(zone_name)
+    try:
+        the_day = date.fromisoformat(day) if day else datetime.now(zone).date()
+        the_log_day = date.fromisoformat(log_day)
+    except ValueError as exc:
+        raise InputError(f"expected a date YYYY-MM-DD: {exc}", column="--day") from None
+    d0 = datetime.combine(the_day, datetime.min.time(), zone)
+    d1 = datetime.combine(the_day + timedelta(days=1), datetime.min.time(), zone)
+    rows = []
+    for sched in api.call("GET", "/api/schedules"):  # type: ignore[union-attr]
+        if sched["published_version_id"] is None:
+            continue
+        if not (datetime.fromisoformat(sched["period_start"]) < d1
+                and datetime.fromisoformat(sched["period_end"]) > d0):
+            continue
+        rows += api.call("GET", f"/api/schedules/{sched['id']}/segments?version=published")  # type: ignore[operator]
+    seg = pd.DataFrame(rows, columns=["agent_id", "activity", "start", "end"])
+    for c in ("start", "end"):
+        seg[c] = pd.to_datetime(seg[c], utc=True)
+    seg = seg[seg["agent_id"].isin(wanted) & (seg["start"] >= pd.Timestamp(d0))
+              & (seg["start"] < pd.Timestamp(d1))].drop_duplicates()
+    if seg.empty:
+        raise InputError(f"no published schedule segments on {the_day} ({zone_name}) for "
+                         "these agents: publish a schedule covering the day", column="--day")
+    calls = calls_on_day(read_call_log(log), the_log_day, "Asia/Jerusalem", the_day,
+                         zone_name)
+    made = replay_events(seg, calls, seed=seed, acw_s=acw_s,
+                         id_prefix=f"replay-{the_day.isoformat()}")
+    ev = made.events
+    console.print(f"{len(ev):,} events for {seg['agent_id'].nunique()} agents on {the_day} "
+                  f"({zone_name}); {len(calls):,} served calls of {the_log_day}: "
+                  f"{made.calls_served:,} given to an agent, {made.calls_unserved:,} found "
+                  "none available")
+    clock0 = ev["at"].min() if not start else pd.Timestamp(
+        datetime.combine(the_day, datetime.strptime(start, "%H:%M").time(), zone))
+    wall0 = time.monotonic()
+    sent = stored = dups = 0
+    last_print = 0.0
+    at = ev["at"].tolist()
+    items = [{"event_id": e, "agent_id": a, "state": s, "at": t.isoformat()}
+             for e, a, s, t in zip(ev["event_id"], ev["agent_id"], ev["state"], at,
+                                   strict=True)]
+    while sent < len(items):
+        clock = min(clock0 + pd.Timedelta(seconds=(time.monotonic() - wall0) * speed),
+                    pd.Timestamp(datetime.now(UTC)))
+        k = sent
+        while k < len(items) and at[k] <= clock and k - sent < 2000:
+            k += 1
+        if k > sent:
+            ack = api.call("POST", "/api/rta/events", items[sent:k], retry=True)
+            stored += int(ack["stored"])  # type: ignore[index]
+            dups += int(ack["duplicates"])  # type: ignore[index]
+            sent = k
+        if time.monotonic() - last_print > 5 or sent == len(items):
+            last_print = time.monotonic()
+            console.print(f"clock {clock.tz_convert(zone):%H:%M:%S}: {sent:,}/{len(items):,} "
+                          f"events sent, {stored:,} stored, {dups:,} already there")
+        if k == sent and sent < len(items):
+            time.sleep(0.2)
