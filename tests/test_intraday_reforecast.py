@@ -129,3 +129,49 @@ def test_on_a_slice_of_the_bank_log() -> None:
         assert 0 < a.wape_morning < 1 and 0 < a.wape_reforecast < 1
     # measured (docs/intraday-accuracy.md): lower on 23, 24 and 25 February
     assert sum(a.wape_reforecast < a.wape_morning for a in got) >= 2
+
+
+def test_recency_weighted_level_equals_the_formula_by_hand() -> None:
+    from openwfm.intraday.reforecast import LevelWeighting, level_factor
+
+    # two hours of forecast 10 an hour; 12 arrived in the first hour, 20 in the last
+    f, a, age = np.array([10.0, 10.0]), np.array([12.0, 20.0]), np.array([1.0, 0.0])
+    c, v, h = 0.04, 0.01, 1.0
+    w = np.array([0.5, 1.0])
+    big_f, big_a, e = 15.0, 26.0, 0.25 * 10 + 10  # sum w f, sum w a, sum w^2 f
+    z = c / (c + v + e / big_f**2)
+    assert level_factor(f, a, age, c, v, h) == pytest.approx((1 + z * (big_a / big_f - 1), z))
+    assert np.allclose(w * f, [5.0, 10.0])
+    # equal weights: the whole-morning credibility formula
+    assert level_factor(f, a, age, c, v, None) == pytest.approx(
+        (1 + c / (c + v + 1 / 20) * (32 / 20 - 1), c / (c + v + 1 / 20)))
+    # reforecast_day applies it: the last hour ran at 2x, the half-life follows it
+    actual = forecast()[T.hour < 12].assign(volume=np.where(T[T.hour < 12].hour == 11,
+                                                             20.0, 10.0))
+    flat = reforecast_day(forecast(), actual, NOON, interval_s=3600, priors=priors(1.0, 0.0))
+    quick = reforecast_day(forecast(), actual, NOON, interval_s=3600, priors=priors(1.0, 0.0),
+                           weighting=LevelWeighting(halflife_h=0.5))
+    lf, lq = flat.levels.iloc[0], quick.levels.iloc[0]
+    assert lq["volume_factor"] > lf["volume_factor"] > 1.0
+    assert lq["halflife_h"] == 0.5 and pd.isna(lf["halflife_h"])
+
+
+def test_the_half_life_is_chosen_from_past_days_only() -> None:
+    from openwfm.intraday.reforecast import choose_level_weighting
+
+    rng = np.random.default_rng(5)
+    t = pd.date_range("2026-01-05", periods=21 * 24, freq="h", tz="UTC")
+    # a level that holds all day: equal weights are best (the earliest candidate)
+    steady = np.repeat(rng.gamma(50.0, 1 / 50.0, size=21), 24)
+    h = pd.DataFrame({"interval_start": t, "queue": "q",
+                      "volume": rng.poisson(100.0 * steady).astype(float)})
+    got = choose_level_weighting(h, split=time(12), interval_s=3600)
+    assert got.halflife_h is None and got.days == 21
+    assert [x[0] for x in got.errors] == [None, 4.0, 2.0, 1.0]
+    # a level that changes at 10:00 and then holds: recent hours win
+    late = np.where(t.hour >= 10, np.repeat(rng.gamma(4.0, 1 / 4.0, size=21), 24), 1.0)
+    h2 = h.assign(volume=rng.poisson(100.0 * late).astype(float))
+    assert choose_level_weighting(h2, split=time(12), interval_s=3600).halflife_h == 1.0
+    # too little history: equal weights
+    assert choose_level_weighting(h[h["interval_start"] < t[48]], split=time(12),
+                                  interval_s=3600).halflife_h is None

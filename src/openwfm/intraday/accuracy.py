@@ -5,8 +5,9 @@ For a local day ``d`` of an interval table and a cut time (e.g. 12:00 local):
 1. the **morning forecast** is openwfm's own day-ahead forecast
    (`openwfm.forecast.forecast_queues`, default settings) from the history before ``d``;
 2. the **reforecast** is `openwfm.intraday.reforecast.reforecast_day` at the cut, with the
-   actuals of ``d`` up to the cut and the priors of `level_prior_contacts` from the same
-   history before ``d`` (nothing of ``d`` after the cut, nothing tuned on the data);
+   actuals of ``d`` up to the cut, the priors of `level_prior_contacts` and the recency
+   half-life of `choose_level_weighting`, both from the same history before ``d`` (nothing
+   of ``d`` after the cut);
 3. both are scored on the rest of the day (intervals starting at or after the cut, all
    queues): WAPE = sum |actual - forecast| / sum actual.
 """
@@ -21,7 +22,11 @@ import numpy as np
 import pandas as pd
 
 from openwfm.forecast import BacktestConfig, forecast_queues
-from openwfm.intraday.reforecast import level_prior_contacts, reforecast_day
+from openwfm.intraday.reforecast import (
+    choose_level_weighting,
+    level_prior_contacts,
+    reforecast_day,
+)
 
 __all__ = ["DayAccuracy", "rest_of_day_accuracy"]
 
@@ -42,6 +47,8 @@ class DayAccuracy:
         Forecast contacts after the cut: morning forecast, reforecast.
     wape_morning, wape_reforecast : float
         Rest-of-day WAPE (NaN when nothing arrived after the cut).
+    halflife_h : float or None
+        Recency half-life of the level chosen from the days before (None: equal weights).
     """
 
     day: date
@@ -52,6 +59,7 @@ class DayAccuracy:
     reforecast_rest: float
     wape_morning: float
     wape_reforecast: float
+    halflife_h: float | None = None
 
 
 def rest_of_day_accuracy(
@@ -76,9 +84,11 @@ def rest_of_day_accuracy(
     for cut in cuts:
         now = pd.Timestamp.combine(day, cut).tz_localize(tz).tz_convert("UTC")
         priors = level_prior_contacts(train, tz=tz, interval_s=interval_s, split=cut)
+        weighting = choose_level_weighting(train, split=cut, tz=tz, interval_s=interval_s,
+                                           priors=priors)
         so_far = today[today["interval_start"] + step <= now]
         r = reforecast_day(morning.frame, so_far, now, tz=tz, interval_s=interval_s,
-                           priors=priors)
+                           priors=priors, weighting=weighting)
         rest = today[today["interval_start"] >= now][["interval_start", "queue", "volume"]]
         m = r.frame[["interval_start", "queue", "volume", "volume_morning"]].merge(
             rest, on=["interval_start", "queue"], how="outer", suffixes=("", "_actual"))
@@ -93,5 +103,6 @@ def rest_of_day_accuracy(
                                actual_rest=actual, morning_rest=float(m["volume_morning"].sum()),
                                reforecast_rest=float(m["volume"].sum()),
                                wape_morning=wape("volume_morning"),
-                               wape_reforecast=wape("volume")))
+                               wape_reforecast=wape("volume"),
+                               halflife_h=weighting.halflife_h))
     return out

@@ -14,7 +14,20 @@ forecast so far. The best linear predictor of the rest of the day is
 
 (``Z = 0`` when ``F = 0``). With ``v = 0`` this is exactly the Poisson-gamma posterior mean
 with prior ``λ ~ Gamma(k, k)``, ``k = 1/c``: ``(k + A) / (k + F)`` — the ratio of actual to
-forecast counts in proportion to the volume seen. ``c`` and ``v`` are estimated per queue
+forecast counts in proportion to the volume seen.
+
+**Recency.** The level drifts during a day: the last hours before ``now`` tell more about
+the afternoon than the first ones. With a half-life ``H`` (hours), the interval that ended ``t``
+hours before ``now`` weighs ``w = 0.5^(t / H)`` and ``A``, ``F`` are the weighted sums
+``sum w a``, ``sum w f``; the Poisson variance of the ratio ``A/F`` is then ``E / F²`` with
+``E = sum w² f``, so ``Z = c / (c + v + E / F²)`` (``H = None``: every interval weighs 1,
+``E = F``, the formula above). ``H`` is chosen from the history alone
+(`choose_level_weighting`): on each past day, the same weekday's other days stand for the
+morning forecast, every candidate of `HALFLIFE_CANDIDATES_H` reforecasts the rest of the
+day from ``now``'s local time, and the one with the lowest absolute error summed over those
+days and the queues wins (ties: the earlier candidate, whole-morning first).
+
+``c`` and ``v`` are estimated per queue
 from the history alone (`level_prior_contacts`, empirical Bayes by moments): over past local
 days, with ``r = actual / mean of the same weekday's other days`` before and after ``now``'s
 local time, ``c = Cov(r_before, r_after)`` (the part of a day's level that carries over; the
@@ -57,7 +70,11 @@ from openwfm.errors import InputError
 from openwfm.forecast.calendar import check_tz, local_keys, weekday_of
 
 __all__ = [
+    "HALFLIFE_CANDIDATES_H",
+    "LevelWeighting",
     "Reforecast",
+    "choose_level_weighting",
+    "level_factor",
     "level_prior_contacts",
     "reforecast_day",
     "rest_requirement",
@@ -67,6 +84,65 @@ __all__ = [
 FALLBACK_LEVEL_VARIANCE = 0.01
 #: Squared coefficient of variation of one handle time (exponential: 1).
 HANDLE_TIME_CV2 = 1.0
+#: Half-lives (hours) of the recency weights the level is chosen among (None: equal
+#: weights over the whole day so far), in the order ties are broken.
+HALFLIFE_CANDIDATES_H: tuple[float | None, ...] = (None, 4.0, 2.0, 1.0)
+
+
+@dataclass(frozen=True)
+class LevelWeighting:
+    """How the intervals so far weigh in the volume level (`choose_level_weighting`).
+
+    Attributes
+    ----------
+    halflife_h : float or None
+        Half-life in hours of the recency weights; None: equal weights.
+    errors : tuple of (float or None, float)
+        Each candidate half-life and its absolute rest-of-day error summed over the past
+        days it was tried on (empty when given by hand).
+    days : int
+        Past days the choice was made on.
+    """
+
+    halflife_h: float | None = None
+    errors: tuple[tuple[float | None, float], ...] = ()
+    days: int = 0
+
+
+def level_factor(forecast_so_far: np.ndarray, actual_so_far: np.ndarray, age_h: np.ndarray,
+                 level_var: float, part_var: float,
+                 halflife_h: float | None = None) -> tuple[float, float]:
+    """(volume factor, credibility Z) of one queue from its intervals so far.
+
+    ``w = 0.5^(age / H)`` (1 without `halflife_h`), ``F = sum w f``, ``A = sum w a``,
+    ``E = sum w² f``; ``Z = c / (c + v + E / F²)`` and the factor ``1 + Z (A/F - 1)``
+    (1 and 0 when ``F = 0`` or ``c = 0``).
+
+    Examples
+    --------
+    Forecast 10 an hour, actual 15 an hour for 12 hours, ``c = 1/120``: Z = 1/2.
+
+    >>> level_factor(np.full(12, 10.0), np.full(12, 15.0), np.arange(12.0), 1 / 120, 0.0)
+    (1.25, 0.5)
+
+    With a one-hour half-life the last hours count most (only they ran at 30):
+
+    >>> a = np.r_[np.full(10, 10.0), 30.0, 30.0]
+    >>> f, z = level_factor(np.full(12, 10.0), a, np.arange(12.0)[::-1], 1.0, 0.0, 1.0)
+    >>> round(f, 3), round(z, 3)
+    (2.452, 0.968)
+    """
+    f = np.asarray(forecast_so_far, dtype=float)
+    a = np.asarray(actual_so_far, dtype=float)
+    w = (0.5 ** (np.asarray(age_h, dtype=float) / halflife_h) if halflife_h
+         else np.ones(len(f)))
+    big_f = float(np.sum(w * f))
+    if big_f <= 0 or level_var <= 0:
+        return 1.0, 0.0
+    big_a = float(np.sum(w * a))
+    e = float(np.sum(w * w * f))
+    z = level_var / (level_var + part_var + e / big_f**2)
+    return 1.0 + z * (big_a / big_f - 1.0), z
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,6 +252,68 @@ def level_prior_contacts(
                                        "aht_part_var", "days"])
 
 
+def choose_level_weighting(
+    history: pd.DataFrame, *, split: time, tz: str | Mapping[str, str] = "UTC",
+    interval_s: int = 1800, priors: pd.DataFrame | None = None,
+    candidates: tuple[float | None, ...] = HALFLIFE_CANDIDATES_H,
+) -> LevelWeighting:
+    """Choose the recency half-life of the level from past days (rolling validation).
+
+    On every past local day of `history` that has another day of the same weekday, the
+    mean of those other days (per queue and interval) stands for the morning forecast; each
+    candidate half-life reforecasts the rest of the day from `split` (`level_factor`, with
+    each queue's `priors`); its error is ``sum |forecast x factor - actual|`` over the
+    intervals from `split` to midnight, summed over queues and days. The lowest total wins,
+    ties going to the earlier candidate. Nothing of the day being reforecast is used: call
+    it with the history before that day.
+
+    Examples
+    --------
+    A level that jumps to 2x at 10:00 every other day: the recent hours tell the
+    afternoon, so a short half-life wins.
+
+    >>> t = pd.date_range("2026-01-05", periods=28 * 24, freq="h", tz="UTC")
+    >>> jump = ((t.day % 2) == 0) & (t.hour >= 10)
+    >>> h = pd.DataFrame({"interval_start": t, "queue": "q",
+    ...                   "volume": np.where(jump, 40.0, 20.0)})
+    >>> choose_level_weighting(h, split=time(12), interval_s=3600).halflife_h
+    1.0
+    """
+    split_slot = (split.hour * 3600 + split.minute * 60 + split.second) // interval_s
+    slots = 86400 // interval_s
+    prior_map = priors.set_index("queue") if priors is not None else None
+    errors = dict.fromkeys(candidates, 0.0)
+    n_days = 0
+    for queue, g in history.groupby("queue", sort=True):
+        q = str(queue)
+        days, slot = local_keys(pd.DatetimeIndex(g["interval_start"]), _tz_of(tz, q),
+                                interval_s)
+        uniq, row = np.unique(days, return_inverse=True)
+        grid = np.zeros((len(uniq), slots))
+        np.add.at(grid, (row, slot), g["volume"].to_numpy(dtype=float))
+        wd = weekday_of(uniq.astype("datetime64[D]"))
+        c, v = FALLBACK_LEVEL_VARIANCE, 0.0
+        if prior_map is not None and q in prior_map.index:
+            c, v = (float(prior_map.loc[q, x]) for x in ("level_var", "part_var"))
+        age = (split_slot - 1 - np.arange(split_slot)) * interval_s / 3600.0
+        used = 0
+        for j in range(len(uniq)):
+            same = (wd == wd[j]) & (np.arange(len(uniq)) != j)
+            if not same.any():
+                continue
+            used += 1
+            f = grid[same].mean(axis=0)
+            for h in candidates:
+                factor, _ = level_factor(f[:split_slot], grid[j, :split_slot], age, c, v, h)
+                errors[h] += float(np.abs(f[split_slot:] * factor
+                                          - grid[j, split_slot:]).sum())
+        n_days = max(n_days, used)
+    if n_days == 0:
+        return LevelWeighting(halflife_h=None, errors=(), days=0)
+    best = min(candidates, key=lambda h: (round(errors[h], 9), candidates.index(h)))
+    return LevelWeighting(halflife_h=best, errors=tuple(errors.items()), days=n_days)
+
+
 def _loo_weekday_mean(values: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
     out = np.full(len(values), np.nan)
     for w in np.unique(weekdays):
@@ -233,6 +371,7 @@ def reforecast_day(
     tz: str | Mapping[str, str] = "UTC",
     interval_s: int = 1800,
     priors: pd.DataFrame | None = None,
+    weighting: LevelWeighting | None = None,
 ) -> Reforecast:
     """Reforecast the rest of `now`'s local day from the actuals so far.
 
@@ -251,6 +390,8 @@ def reforecast_day(
     priors : pandas.DataFrame, optional
         `level_prior_contacts` output; a queue without a row gets ``level_var =
         FALLBACK_LEVEL_VARIANCE``, ``part_var = 0``.
+    weighting : LevelWeighting, optional
+        Recency weights of the level (`choose_level_weighting`); default: equal weights.
 
     Returns
     -------
@@ -304,8 +445,14 @@ def reforecast_day(
             if pd.notna(prior_map.loc[q, "aht_level_var"]):
                 ca, va = (float(prior_map.loc[q, x]) for x in ("aht_level_var",
                                                                 "aht_part_var"))
-        z = c / (c + v + 1.0 / big_f) if big_f > 0 and c > 0 else 0.0
-        factor = 1.0 + z * (big_a / big_f - 1.0) if big_f > 0 else 1.0
+        # forecast and actual of each complete interval so far (no actual row: 0 arrived)
+        so_far = past_f[["interval_start", "volume"]].merge(
+            a[["interval_start", "volume"]].rename(columns={"volume": "actual"}),
+            on="interval_start", how="left").fillna({"actual": 0.0})
+        age_h = ((now - (so_far["interval_start"] + step)) / pd.Timedelta(hours=1)).to_numpy()
+        hl = weighting.halflife_h if weighting is not None else None
+        factor, z = level_factor(so_far["volume"].to_numpy(dtype=float),
+                                 so_far["actual"].to_numpy(dtype=float), age_h, c, v, hl)
         handled, ratio, aht_factor = 0.0, np.nan, 1.0
         if "aht_s" in f.columns and "aht_s" in a.columns:
             w = a["handled"] if "handled" in a.columns else a["volume"]
@@ -337,6 +484,7 @@ def reforecast_day(
         levels.append({
             "queue": q, "forecast_so_far": big_f, "actual_so_far": big_a,
             "level_var": c, "part_var": v, "credibility": z, "volume_factor": factor,
+            "halflife_h": hl,
             "handled_so_far": handled, "aht_ratio": ratio,
             "aht_factor": aht_factor, "rest_morning": f_rest, "rest_volume": f_rest * factor,
             "rest_lo_80": float(qs[0]), "rest_hi_80": float(qs[1]),
