@@ -24,6 +24,7 @@ from openwfm.server.routers import (
     health,
     imports,
     jobs,
+    plans,
     queues,
     rta,
     schedules,
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     for module in (health, auth, clients, sites, queues, teams, agents, users, schedules,
-                   imports, forecasts, jobs, audit_log, rta):
+                   imports, forecasts, plans, jobs, audit_log, rta):
         app.include_router(module.router)
 
     @app.exception_handler(InputError)

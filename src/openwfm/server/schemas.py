@@ -5,12 +5,39 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
+from openwfm.schema import AgentSpec, QueueSpec, SiteSpec
 from openwfm.server.models import JobKind, JobState, Role
 
 #: An integer id in a request body (bounded to what every database stores).
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+def from_spec(name: str, spec: type[BaseModel], fields: dict[str, tuple[str, int | None]],
+              *, partial: bool, doc: str, **extra: Any) -> type[BaseModel]:
+    """An API body whose fields are those of the scenario table `spec` (openwfm.schema):
+    the same type, bounds, validators and description, so that each bound is defined once.
+
+    `fields` maps the API field name to (the spec's field name, the database column's
+    length limit or None). `partial`: every field optional (an update: omitted fields stay
+    as they are); else the spec's defaults. `extra`: further fields, ``(type, default)``."""
+    defs: dict[str, Any] = {}
+    for api_name, (spec_name, max_length) in fields.items():
+        f = spec.model_fields[spec_name]
+        metadata = [*f.metadata] + ([Field(max_length=max_length)] if max_length else [])
+        annotation: Any = Annotated[(f.annotation, *metadata)] if metadata else f.annotation
+        info = {"description": f.description, "examples": f.examples}
+        if partial:
+            defs[api_name] = (annotation | None, FieldInfo(default=None, **info))
+        elif f.is_required():
+            defs[api_name] = (annotation, FieldInfo(**info))
+        else:
+            defs[api_name] = (annotation, FieldInfo(default=f.default, **info))
+    model = create_model(name, __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),
+                         __doc__=doc, **defs, **extra)
+    return model
 
 
 class Out(BaseModel):
@@ -112,17 +139,58 @@ class AgentSkillIn(BaseModel):
     proficiency: float = Field(1.0, gt=0, le=1)
 
 
-class AgentUpdate(BaseModel):
-    """Fields a planner may change; omitted fields stay as they are."""
+AGENT_FIELDS = {"name": ("name", 200), "contract_hours": ("contract_hours", None),
+                "min_shift_h": ("min_shift_h", None), "max_shift_h": ("max_shift_h", None),
+                "night_ok": ("night_ok", None)}
+AgentUpdate = from_spec(
+    "AgentUpdate", AgentSpec, AGENT_FIELDS, partial=True,
+    doc="Fields a planner may change; omitted fields stay as they are. Bounds: those of "
+        "the scenario's agents (openwfm.schema.AgentSpec).",
+    team_id=(DbId | None, None), site_id=(DbId | None, None),
+    skills=(list[AgentSkillIn] | None, Field(None, max_length=200)))
+AgentIn = from_spec(
+    "AgentIn", AgentSpec, {"id": ("id", 100), **AGENT_FIELDS}, partial=False,
+    doc="A new agent. Bounds: those of the scenario's agents (openwfm.schema.AgentSpec); "
+        "zone and labour pack: the site's unless given.",
+    site_id=(DbId, ...), team_id=(DbId | None, None),
+    tz=(str | None, Field(None, max_length=64)),
+    skills=(list[AgentSkillIn], Field(min_length=1, max_length=200)))
 
-    model_config = ConfigDict(extra="forbid")
+SITE_FIELDS = {"name": ("name", 200), "country": ("country", 2), "tz": ("tz", 64),
+               "seats": ("seats", None), "cost_per_hour": ("cost_per_hour", None),
+               "labour_pack": ("rules", 32)}
+SiteIn = from_spec("SiteIn", SiteSpec, SITE_FIELDS, partial=False,
+                   doc="A new site (bounds: openwfm.schema.SiteSpec).")
+SiteUpdate = from_spec("SiteUpdate", SiteSpec, SITE_FIELDS, partial=True,
+                       doc="Fields of a site to change; omitted fields stay as they are.")
+
+QUEUE_FIELDS = {f: (f, n) for f, n in (
+    ("channel", None), ("language", 16), ("market", 8), ("tz", 64), ("sl_target", None),
+    ("answer_within_s", None), ("max_asa_s", None), ("max_abandon", None),
+    ("max_occupancy", None), ("patience_s", None), ("concurrency", None),
+    ("priority", None))}
+QueueIn = from_spec("QueueIn", QueueSpec, {"id": ("id", 100), **QUEUE_FIELDS}, partial=False,
+                    doc="A new queue of a client company (bounds: openwfm.schema.QueueSpec); "
+                        "its skill (same id) is made with it.",
+                    client_id=(DbId, ...))
+QueueUpdate = from_spec("QueueUpdate", QueueSpec, QUEUE_FIELDS, partial=True,
+                        doc="Fields of a queue to change; omitted fields stay as they are.")
+
+
+class TeamIn(BaseModel):
+    """A new team of a site."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=200)
+    site_id: DbId
+
+
+class TeamUpdate(BaseModel):
+    """Fields of a team to change; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str | None = Field(None, min_length=1, max_length=200)
-    team_id: DbId | None = None
-    contract_hours: float | None = Field(None, ge=0, le=80)
-    min_shift_h: float | None = Field(None, ge=1, le=16)
-    max_shift_h: float | None = Field(None, ge=1, le=16)
-    night_ok: bool | None = None
-    skills: list[AgentSkillIn] | None = None
+    site_id: DbId | None = None
 
 
 class UserOut(Out):
@@ -312,6 +380,8 @@ class AuditOut(Out):
 
 
 class PlanSetupOut(Out):
+    """A plan set-up: what a scenario file holds besides the center."""
+
     id: int
     name: str
     interval_s: int
@@ -319,3 +389,33 @@ class PlanSetupOut(Out):
     plan_days: int
     plan_tz: str
     shrinkage: float
+    extra: dict[str, Any]
+    created_at: datetime
+
+
+class RequirementOut(Out):
+    id: int
+    name: str
+    forecast_id: int | None
+    job_id: str | None
+    created_at: datetime
+
+
+class RequirementRowOut(Out):
+    queue_id: str
+    interval_start: datetime
+    agents: float
+    scheduled: float | None
+    service_level: float | None
+
+
+class CapacityPlanOut(Out):
+    id: int
+    name: str
+    job_id: str | None
+    created_at: datetime
+
+
+class CapacityPlanDetail(CapacityPlanOut):
+    summary: list[list[str]]
+    tables: dict[str, list[dict[str, Any]]]
