@@ -33,7 +33,7 @@ def N_(message: str) -> str:
 
 ROLE_LABELS = {Role.ADMIN: N_("administrator"), Role.PLANNER: N_("planner"),
                Role.TEAM_LEADER: N_("team leader"), Role.AGENT: N_("agent"),
-               Role.CLIENT_VIEWER: N_("client viewer")}
+               Role.CLIENT_VIEWER: N_("client viewer"), Role.ACD: N_("ACD integration")}
 
 
 def nav(p: Principal | None) -> list[tuple[str, str]]:
