@@ -11,7 +11,7 @@ import openwfm
 
 SRC = Path(openwfm.__file__).parent
 DOMAIN = ("forecast", "staffing", "scheduling", "simulation", "capacity", "intraday", "io",
-          "scenario", "quality")
+          "scenario", "quality", "selfservice")
 UPPER = ("app", "report", "cli", "pipeline", "api", "web", "server")
 
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openwfm.activities import OFF_DUTY
 from openwfm.errors import InputError
 from openwfm.intraday.adherence import LiveAdherence, compute_adherence
 from openwfm.intraday.events import AgentEvent, EventLog, events_from_frame
@@ -58,7 +59,9 @@ def test_the_adherence_table_is_the_documented_one() -> None:
                                               AgentState.AFTER_CONTACT_WORK}
     for a in (Activity.BREAK, Activity.MEAL, Activity.TRAINING, Activity.MEETING):
         assert ADHERING_STATES[a] == {AgentState(a.value)}
-    assert not any(adheres(s, a) for s in ("logged_out", "other") for a in Activity)
+    assert not any(adheres(s, a) for s in ("logged_out", "other") for a in Activity
+                   if a not in OFF_DUTY)
+    assert all(adheres("logged_out", a) and not adheres("available", a) for a in OFF_DUTY)
 
 
 @pytest.mark.parametrize(("grace_s", "out_s"), [(0, 900), (300, 900), (301, 600),

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from openwfm.activities import BREAK_ACTIVITIES
 from openwfm.cli import main
 from openwfm.demo import demo_scenario
 from openwfm.errors import InputError
@@ -28,7 +29,7 @@ from openwfm.labour import RulePack
 from openwfm.scenario import load_scenario
 from openwfm.scenario_check import check_scenario
 from openwfm.scheduling.check import weekend_shifts
-from openwfm.scheduling.model import Activity, SchedulingConfig, build_problem, parse_config
+from openwfm.scheduling.model import SchedulingConfig, build_problem, parse_config
 from openwfm.scheduling.penalty import UnderstaffingPenalty
 from openwfm.scheduling.solve import solve_schedule
 from openwfm.scheduling.summary import fairness_items
@@ -253,7 +254,7 @@ def test_domain_defaults_equal_the_schema_defaults() -> None:
     assert set(RulePackSpec.model_fields) == {f.name for f in dataclasses.fields(RulePack)} - {
         "name"}
     assert set(typing.get_args(BreakSpec.model_fields["activity"].annotation)) == {
-        a.value for a in Activity} - {"work"}
+        a.value for a in BREAK_ACTIVITIES}
     assert set(typing.get_args(typing.get_args(
         SchedulingSpec.model_fields["understaffing_penalty"].annotation)[0])) == {
         m.value for m in UnderstaffingPenalty}

@@ -2,8 +2,9 @@
 
 openwfm knows nine agent states (`AgentState`); every ACD's own state and reason codes map
 onto them through a mapping (`openwfm.intraday.mapping`). A schedule segment has one of the
-activities of the scheduler's segments table (``work``, ``break``, ``meal``; see
-docs/architecture.md) or an offline activity (``training``, ``meeting``). The adherence rule
+activities of the segments table (`openwfm.activities.Activity`: ``work``, ``break``,
+``meal``, offline activities such as ``training`` or ``meeting``, time off; see
+docs/architecture.md and docs/selfservice.md). The adherence rule
 is one table, `ADHERING_STATES`:
 
 ==================  =================================================================
@@ -14,13 +15,20 @@ scheduled activity  states that adhere to it
 ``meal``            ``meal``
 ``training``        ``training``
 ``meeting``         ``meeting``
+``coaching``        ``meeting``
+``one_to_one``      ``meeting``
+``overtime``        ``available``, ``on_contact``, ``after_contact_work``
+``time_off``        ``logged_out``
+``voluntary_t._o.`` ``logged_out`` (``voluntary_time_off``)
 ==================  =================================================================
 
-Every other pairing is out of adherence: ``logged_out`` and ``other`` adhere to nothing,
-being available during a scheduled break is out of adherence, and so is a break taken
-during scheduled work. Time outside every scheduled segment is not part of adherence (there
-is nothing to adhere to); it still counts toward conformance when worked. The states that
-count as *worked* for conformance are `WORK_STATES` (the ones adhering to ``work``).
+The activities are `openwfm.activities.Activity` (the one definition, shared with the
+scheduler and self-service). Every other pairing is out of adherence: ``other`` adheres to
+nothing, ``logged_out`` only to time off, being available during a scheduled break is out
+of adherence, and so is a break taken during scheduled work. Time outside every scheduled
+segment is not part of adherence (there is nothing to adhere to); it still counts toward
+conformance when worked. The states that count as *worked* for conformance are
+`WORK_STATES` (the ones adhering to ``work``).
 
 References
 ----------
@@ -31,6 +39,8 @@ Cleveland, B. (2019). Contact Center Management on Fast Forward, 4th ed., ch. 9
 from __future__ import annotations
 
 from enum import StrEnum
+
+from openwfm.activities import Activity
 
 __all__ = ["ADHERING_STATES", "WORK_STATES", "Activity", "AgentState", "adheres"]
 
@@ -49,16 +59,6 @@ class AgentState(StrEnum):
     OTHER = "other"
 
 
-class Activity(StrEnum):
-    """A scheduled activity: the ``activity`` of a schedule segment."""
-
-    WORK = "work"
-    BREAK = "break"
-    MEAL = "meal"
-    TRAINING = "training"
-    MEETING = "meeting"
-
-
 #: Which states adhere to each scheduled activity (the one definition of adherence).
 ADHERING_STATES: dict[Activity, frozenset[AgentState]] = {
     Activity.WORK: frozenset({AgentState.AVAILABLE, AgentState.ON_CONTACT,
@@ -67,6 +67,12 @@ ADHERING_STATES: dict[Activity, frozenset[AgentState]] = {
     Activity.MEAL: frozenset({AgentState.MEAL}),
     Activity.TRAINING: frozenset({AgentState.TRAINING}),
     Activity.MEETING: frozenset({AgentState.MEETING}),
+    Activity.COACHING: frozenset({AgentState.MEETING}),
+    Activity.ONE_TO_ONE: frozenset({AgentState.MEETING}),
+    Activity.OVERTIME: frozenset({AgentState.AVAILABLE, AgentState.ON_CONTACT,
+                                  AgentState.AFTER_CONTACT_WORK}),
+    Activity.TIME_OFF: frozenset({AgentState.LOGGED_OUT}),
+    Activity.VOLUNTARY_TIME_OFF: frozenset({AgentState.LOGGED_OUT}),
 }
 
 #: States that count as time worked (conformance): those adhering to ``work``.

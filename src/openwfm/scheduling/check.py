@@ -7,7 +7,15 @@ segments. Each rule is one function returning its violations, with a stable name
 ``segments``, ``overlap``, ``skills``, ``shift_length``, ``daily_hours``, ``breaks``,
 ``min_rest``, ``one_shift_per_day``, ``weekly_hours``, ``days_off``,
 ``consecutive_days_off``, ``max_consecutive_days``, ``night_ok``, ``availability``,
-``seats``, ``start_time_spread`` (when ``start_spread_hard``). With a history
+``seats``, ``start_time_spread`` (when ``start_spread_hard``).
+
+Activities (`openwfm.activities`): off-duty segments (``time_off``,
+``voluntary_time_off``) are no part of a shift and take no seat; they must not overlap the
+agent's other segments and their hours count toward the contract's lower bound (contract
+minus ``contract_tolerance_h``). Meetings, training, coaching and one-to-ones inside a shift
+are part of it (no break rule asks for them). ``overtime`` segments are part of the shift:
+its length rule and the contract's upper bound are judged without them, the legal daily and
+weekly maxima with them. With a history
 (`openwfm.scheduling.history`), ``min_rest`` also checks the rest between the previous
 week's last shift end and the first shift, and
 ``max_consecutive_days`` counts the days worked in a row before the plan.
@@ -36,9 +44,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from openwfm.activities import BREAK_ACTIVITIES, OFF_DUTY, Activity
 from openwfm.scheduling.model import START_TIME_SPREAD, SchedulingProblem
 
-ACTIVITIES = ("work", "break", "meal")
+ACTIVITIES = tuple(a.value for a in Activity)
+_BREAKS = frozenset(a.value for a in BREAK_ACTIVITIES)
+_OVERTIME = Activity.OVERTIME.value
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,10 @@ class _Shift:
     @property
     def minutes(self) -> float:
         return (self.end - self.start).total_seconds() / 60
+
+    @property
+    def overtime_minutes(self) -> float:
+        return sum((e - s).total_seconds() / 60 for a, s, e in self.parts if a == _OVERTIME)
 
 
 def shifts_from_segments(segments: pd.DataFrame) -> list[_Shift]:
@@ -156,17 +171,17 @@ def check_shifts(problem: SchedulingProblem, shifts: list[_Shift]) -> list[Viola
     for sh in shifts:
         a = agents[sh.agent_id]
         pack = problem.packs[a.site]
-        m = sh.minutes
+        m = sh.minutes - sh.overtime_minutes
         if not a.min_shift_h * 60 <= m <= a.max_shift_h * 60 or round(m) not in lengths:
             v.append(Violation("shift_length", a.id, sh.start, m / 60,
                                f"shift of {m / 60:g} h: allowed {sorted(x / 60 for x in lengths)}"
                                f" within [{a.min_shift_h:g}, {a.max_shift_h:g}] h"))
-        paid = m - _unpaid_min(problem, sh)
+        paid = sh.minutes - _unpaid_min(problem, sh)
         if paid > pack.max_daily_h * 60 + 1e-6:
             v.append(Violation("daily_hours", a.id, sh.start, (paid - pack.max_daily_h * 60) / 60,
                                f"{paid / 60:g} paid h > {pack.max_daily_h:g} h ({pack.name})"))
         pauses = [(act, (s - sh.start).total_seconds() / 60, (e - sh.start).total_seconds() / 60)
-                  for act, s, e in sh.parts if act != "work"]
+                  for act, s, e in sh.parts if act in _BREAKS]
         used: set[int] = set()
         for b in problem.config.breaks:
             if not b.applies(round(m)):
@@ -199,9 +214,13 @@ def check_shifts(problem: SchedulingProblem, shifts: list[_Shift]) -> list[Viola
     return v
 
 
-def check_agent_weeks(problem: SchedulingProblem, shifts: list[_Shift]) -> list[Violation]:
-    """Per-agent rules over the plan: rest, one per day, weekly hours, days off (runs)."""
-    {a.id: a for a in problem.scenario.agents}
+def check_agent_weeks(problem: SchedulingProblem, shifts: list[_Shift],
+                      off_duty_h: dict[str, float] | None = None) -> list[Violation]:
+    """Per-agent rules over the plan: rest, one per day, weekly hours, days off (runs).
+
+    `off_duty_h`: agent id -> hours of off-duty segments (time off, VTO), which count
+    toward the contract's lower bound only."""
+    off_duty_h = off_duty_h or {}
     by_agent: dict[str, list[_Shift]] = {}
     for sh in shifts:
         by_agent.setdefault(sh.agent_id, []).append(sh)
@@ -228,15 +247,21 @@ def check_agent_weeks(problem: SchedulingProblem, shifts: list[_Shift]) -> list[
             if n > 1:
                 v.append(Violation("one_shift_per_day", a.id, None, n - 1,
                                    f"{n} shifts start on local day {d}"))
-        paid = sum(sh.minutes - _unpaid_min(problem, sh) for sh in mine) / 60
+        total = sum(sh.minutes - _unpaid_min(problem, sh) for sh in mine) / 60
+        paid = total - sum(sh.overtime_minutes for sh in mine) / 60
         hi = min(a.contract_hours, pack.max_weekly_h)
         if paid > hi + 1e-6:
             v.append(Violation("weekly_hours", a.id, None, paid - hi,
                                f"{paid:g} paid h > {hi:g} h (contract {a.contract_hours:g}, "
                                f"legal {pack.max_weekly_h:g} {pack.name})"))
-        if paid < hi - tol - 1e-6:
-            v.append(Violation("weekly_hours", a.id, None, hi - tol - paid,
-                               f"{paid:g} paid h < {hi - tol:g} h (contract minus tolerance)"))
+        elif total > pack.max_weekly_h + 1e-6:
+            v.append(Violation("weekly_hours", a.id, None, total - pack.max_weekly_h,
+                               f"{total:g} paid h with overtime > legal {pack.max_weekly_h:g} h "
+                               f"({pack.name})"))
+        counted = paid + off_duty_h.get(a.id, 0.0)
+        if counted < hi - tol - 1e-6:
+            v.append(Violation("weekly_hours", a.id, None, hi - tol - counted,
+                               f"{counted:g} paid h < {hi - tol:g} h (contract minus tolerance)"))
         n_days = problem.days
         work = np.zeros(n_days, dtype=bool)
         for d in days:
@@ -331,13 +356,18 @@ def check_schedule(problem: SchedulingProblem, segments: pd.DataFrame) -> RuleCh
     v = check_segments(problem, segments) + check_agents_known(problem, segments)
     if v:
         return RuleCheck(tuple(v))
-    shifts = shifts_from_segments(segments)
+    off = segments["activity"].isin(OFF_DUTY)
+    duty = segments[~off]
+    off_h = ((segments["end"] - segments["start"]).dt.total_seconds() / 3600)[off]
+    off_duty_h = {str(k): float(x) for k, x in off_h.groupby(segments["agent_id"][off]).sum()
+                  .items()}
+    shifts = shifts_from_segments(duty)
     v += check_overlap(problem, segments)
-    v += check_skills(problem, segments)
+    v += check_skills(problem, duty)
     v += check_shifts(problem, shifts)
-    v += check_agent_weeks(problem, shifts)
+    v += check_agent_weeks(problem, shifts, off_duty_h)
     v += check_start_spread(problem, shifts)
-    v += check_seats(problem, segments)
+    v += check_seats(problem, duty)
     return RuleCheck(tuple(v))
 
 

@@ -72,7 +72,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,6 +79,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from openwfm.activities import Activity
 from openwfm.errors import InputError
 from openwfm.io.records import csv_records
 from openwfm.scenario import Agent, Scenario
@@ -93,14 +93,6 @@ from openwfm.scheduling.penalty import (
 from openwfm.scheduling.preferences import Preference, read_preferences, validate_preferences
 from openwfm.scheduling.rules import RulePack, parse_rule_packs, rule_pack_for
 from openwfm.schema import SchedulingSpec, validate
-
-
-class Activity(StrEnum):
-    """What an agent does in a schedule segment."""
-
-    WORK = "work"
-    BREAK = "break"
-    MEAL = "meal"
 
 
 @dataclass(frozen=True)

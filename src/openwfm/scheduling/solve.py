@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from openwfm.activities import PRODUCTIVE
 from openwfm.scheduling.assign import (
     GroupAssignment,
     GroupModel,
@@ -88,7 +89,7 @@ def productive_supply(problem: SchedulingProblem, segments: pd.DataFrame) -> np.
     T = problem.n_intervals
     gi = {a.id: g for g, grp in enumerate(problem.groups) for a in grp.agents}
     supply = np.zeros((len(problem.groups), T))
-    work = segments[segments["activity"] == "work"]
+    work = segments[segments["activity"].isin(PRODUCTIVE)]
     if work.empty:
         return supply
     s = ((work["start"] - problem.origin).dt.total_seconds() // 60).to_numpy(dtype=int)
