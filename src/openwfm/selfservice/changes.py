@@ -28,7 +28,7 @@ Examples
 >>> out = apply_change(seg, TimeOff("a1", pd.Timestamp("2026-03-30 15:00", tz="UTC"),
 ...                                 pd.Timestamp("2026-03-31", tz="UTC")), {"a1": "S"})
 >>> [(r.activity, r.start.hour, r.end.hour) for r in out.itertuples()]  # adjacent work joined
-[('work', 8, 12), ('work', 12, 15), ('time_off', 15, 17)]
+[('work', 8, 15), ('time_off', 15, 17)]
 """
 
 from __future__ import annotations
