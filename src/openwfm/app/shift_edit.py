@@ -10,6 +10,7 @@ segment left entirely outside the new end is dropped).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -102,7 +103,7 @@ def agent_violations(problem: SchedulingProblem, agent_id: str, segments: pd.Dat
     """The violations of `agent_id`'s segments (every per-shift and per-week rule) and of
     the seats of the agent's site with `site_segments` (the site's other agents' segments
     in the window that matters)."""
-    own = [v for v in check_schedule(problem, segments).violations
+    own = [v for v in check_schedule(one_agent(problem, agent_id), segments).violations
            if v.agent_id == agent_id and v.rule != "seats"]
     both = pd.concat([site_segments, segments], ignore_index=True)
     return own + check_seats(problem, both)
@@ -138,20 +139,35 @@ def coverage_runs(queues: Sequence[str], times: pd.DatetimeIndex, required: np.n
 
 def work_counts(segments: pd.DataFrame, queues: Sequence[str], times: pd.DatetimeIndex
                 ) -> np.ndarray:
-    """[queue, interval] agents working on each queue (an interval counts an agent who
-    works all of it or part of it, as the schedule's coverage does: by the interval's
-    start within the work segment)."""
-    out = np.zeros((len(queues), len(times)), dtype=np.int64)
-    index = {q: i for i, q in enumerate(queues)}
-    t = times.asi8
+    """[queue, interval] agents working on each queue (an interval counts an agent whose
+    work segment holds the interval's start, as the schedule's coverage does).
+
+    >>> t = pd.date_range("2026-03-30", periods=4, freq="15min", tz="UTC")
+    >>> seg = pd.DataFrame({"activity": ["work", "work", "break"], "queue": ["a", "a", None],
+    ...                     "start": [t[0], t[1], t[0]], "end": [t[2], t[3], t[3]]})
+    >>> work_counts(seg, ["a"], t).tolist()
+    [[1, 2, 1, 0]]
+    """
+    out = np.zeros((len(queues), len(times) + 1), dtype=np.int64)
     work = segments[segments["activity"] == "work"]
-    for q, s, e in zip(work["queue"], work["start"], work["end"], strict=True):
-        if q not in index:
-            continue
-        lo = np.searchsorted(t, pd.Timestamp(s).value, side="left")
-        hi = np.searchsorted(t, pd.Timestamp(e).value, side="left")
-        out[index[q], lo:hi] += 1
-    return out
+    qi = pd.Index(list(queues)).get_indexer(work["queue"])
+    keep = qi >= 0
+    t = times.asi8
+    lo = np.searchsorted(t, pd.to_datetime(work["start"], utc=True).to_numpy("datetime64[ns]")
+                         .astype(np.int64)[keep], side="left")
+    hi = np.searchsorted(t, pd.to_datetime(work["end"], utc=True).to_numpy("datetime64[ns]")
+                         .astype(np.int64)[keep], side="left")
+    np.add.at(out, (qi[keep], lo), 1)
+    np.add.at(out, (qi[keep], hi), -1)
+    return np.cumsum(out, axis=1)[:, :-1]
+
+
+def one_agent(problem: SchedulingProblem, agent_id: str) -> SchedulingProblem:
+    """`problem` seen for one agent: the per-agent rules of the checker then look at this
+    agent only (the seats of the site are checked with every agent's segments apart)."""
+    agents = tuple(a for a in problem.scenario.agents if a.id == agent_id)
+    return dataclasses.replace(problem,
+                               scenario=dataclasses.replace(problem.scenario, agents=agents))
 
 
 def edit_effect(problem: SchedulingProblem, agent_id: str, before: pd.DataFrame,

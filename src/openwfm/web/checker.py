@@ -20,7 +20,6 @@ from openwfm.scheduling.synthetic import flat_requirement
 from openwfm.server.center import load_scenario_from_db
 from openwfm.server.models import (
     Agent,
-    AgentSkill,
     AuditEntry,
     Requirement,
     RequirementInterval,
@@ -79,15 +78,13 @@ def problem_for(db: Session, sched: Schedule) -> SchedulingProblem:
     return problem
 
 
-def segment_frame(db: Session, sched: Schedule, *, agent_id: str | None = None,
-                  site_id: int | None = None, window: tuple[datetime, datetime] | None = None
-                  ) -> pd.DataFrame:
+def segment_frame(db: Session, sched: Schedule, problem: SchedulingProblem, *,
+                  agent_id: str | None = None, site_id: int | None = None,
+                  window: tuple[datetime, datetime] | None = None) -> pd.DataFrame:
     """Draft segments as the checker's table (``agent_id, site, activity, start, end,
     queue``; a work segment without a queue counts for the agent's first skill)."""
-    primary = (sa.select(AgentSkill.skill_id).where(AgentSkill.agent_id == Segment.agent_id)
-               .order_by(AgentSkill.rank).limit(1).scalar_subquery())
     stmt = (sa.select(Segment.agent_id, Site.name, Segment.activity, Segment.start,
-                      Segment.end, sa.func.coalesce(Segment.queue_id, primary))
+                      Segment.end, Segment.queue_id)
             .join(Agent, Agent.id == Segment.agent_id).join(Site, Site.id == Agent.site_id)
             .where(Segment.schedule_id == sched.id, Segment.version_id.is_(None)))
     if agent_id is not None:
@@ -100,4 +97,8 @@ def segment_frame(db: Session, sched: Schedule, *, agent_id: str | None = None,
     frame = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
     for c in ("start", "end"):
         frame[c] = pd.to_datetime(frame[c], utc=True)
+    missing = frame["queue"].isna() & (frame["activity"] == "work")
+    if missing.any():
+        first = {a.id: a.skills[0] for a in problem.scenario.agents if a.skills}
+        frame.loc[missing, "queue"] = frame.loc[missing, "agent_id"].map(first)
     return frame

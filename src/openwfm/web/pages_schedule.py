@@ -242,7 +242,7 @@ def effect_of(db: Session, t: EditTarget, orig_start: datetime, new_start: datet
               new_end: datetime) -> tuple[EditEffect, pd.DataFrame, tuple[datetime, datetime]]:
     """The edit's effect (rules and coverage) and the agent's segments after it."""
     problem = problem_for(db, t.sched)
-    before = segment_frame(db, t.sched, agent_id=t.agent_id)
+    before = segment_frame(db, t.sched, problem, agent_id=t.agent_id)
     old = shift_span(before, orig_start)
     if not new_end > new_start:
         raise HTTPException(422, "the shift must end after it starts")
@@ -251,9 +251,9 @@ def effect_of(db: Session, t: EditTarget, orig_start: datetime, new_start: datet
     after = edit_shift(before, orig_start, new_start, new_end)
     window = changed_window([old, (new_start, new_end)], problem.scenario.interval_s)
     w = (window[0].to_pydatetime(), window[1].to_pydatetime())
-    site_seg = segment_frame(db, t.sched, site_id=t.site_id, window=w)
+    site_seg = segment_frame(db, t.sched, problem, site_id=t.site_id, window=w)
     site_seg = site_seg[site_seg["agent_id"] != t.agent_id]
-    window_seg = segment_frame(db, t.sched, window=w)
+    window_seg = segment_frame(db, t.sched, problem, window=w)
     rid = requirement_of(db, t.sched)
     required = (requirement_frame(db, rid, w) if rid is not None
                 else pd.DataFrame({"queue": [], "interval_start": [], "agents": []}))
@@ -280,7 +280,7 @@ def edit_form(schedule_id: Id, w: WebUser, db: ReadDB,
     t = edit_target(db, w.p, schedule_id, agent)
     orig = parse_when(start, t.tz)
     effect, _, old = effect_of(db, t, orig, *shift_span(
-        segment_frame(db, t.sched, agent_id=t.agent_id), orig))
+        segment_frame(db, t.sched, problem_for(db, t.sched), agent_id=t.agent_id), orig))
     ctx = editor_context(w, t, _zone(tz), orig, old, effect, old)
     return render(w.ctx["request"], "_editor.html", ctx)
 
