@@ -24,6 +24,7 @@ from openwfm.server.routers import (
     health,
     imports,
     jobs,
+    oidc,
     plans,
     queues,
     rta,
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     for module in (health, auth, clients, sites, queues, teams, agents, users, schedules,
-                   imports, forecasts, plans, jobs, audit_log, rta):
+                   imports, forecasts, plans, jobs, audit_log, rta, oidc):
         app.include_router(module.router)
 
     @app.exception_handler(InputError)

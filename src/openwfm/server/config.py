@@ -63,6 +63,15 @@ class Settings:
     rta_exception_after_s: float = 300.0
     """An agent out of adherence this long is an exception on the team leader's stream
     (``OPENWFM_RTA_EXCEPTION_AFTER_S``, 5 minutes)."""
+    oidc_issuer: str = ""
+    """OIDC identity provider (``OPENWFM_OIDC_ISSUER``); empty: OIDC sign-in off."""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_redirect_uri: str = ""
+    """Default: this server's ``/api/auth/oidc/callback``."""
+    oidc_username_claim: str = "preferred_username"
+    """The ID token claim that names the openwfm user."""
+    oidc_scopes: str = "openid profile email"
     publish_pause_s: float = 0.0
     """Fault-injection hook for the crash test: seconds to wait inside the publish
     transaction (``OPENWFM_PUBLISH_PAUSE_S``; 0 in production)."""
@@ -102,4 +111,7 @@ class Settings:
         }
         if self.secret_key:
             out["OPENWFM_SECRET_KEY"] = self.secret_key
+        for name in ("issuer", "client_id", "client_secret", "redirect_uri",
+                     "username_claim", "scopes"):
+            out[f"OPENWFM_OIDC_{name.upper()}"] = getattr(self, f"oidc_{name}")
         return out
