@@ -266,6 +266,10 @@ def test_an_agent_without_any_event_is_logged_out_throughout() -> None:
     r = compute_adherence(s, ev, {"s": "UTC"}, as_of=pd.Timestamp("2026-01-05 09:00Z"))
     row = r.by_agent.set_index("agent_id").loc["a"]
     assert (row["scheduled_s"], row["out_of_adherence_s"], row["worked_s"]) == (3600, 3600, 0)
+    lean = compute_adherence(s, ev, {"s": "UTC"}, as_of=pd.Timestamp("2026-01-05 09:00Z"),
+                             totals=False)
+    pd.testing.assert_frame_equal(lean.by_agent, r.by_agent)
+    assert lean.by_team.empty and lean.by_site.empty
     sub = ev.subset(["a", "b"])
     assert sub.agents == ("b",) and sub.count("b") == 1 and sub.count("a") == 0
     live = LiveAdherence(s, log=ev)

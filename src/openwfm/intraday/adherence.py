@@ -74,7 +74,7 @@ class AdherenceResult:
         ``conformance`` (NaN where the denominator is 0).
     by_team, by_site : pandas.DataFrame
         The same seconds summed per (``team``, ``day``) and (``site``, ``day``), ratios of
-        the sums.
+        the sums (empty with ``totals=False``).
     spells : pandas.DataFrame
         Every out-of-adherence spell: ``agent_id``, ``start``, ``end`` (UTC),
         ``duration_s``, ``activity`` and ``state`` at its start, ``counted`` (duration >=
@@ -245,6 +245,7 @@ def compute_adherence(
     *,
     grace_s: float = 0.0,
     as_of: datetime | pd.Timestamp | None = None,
+    totals: bool = True,
 ) -> AdherenceResult:
     """Adherence and conformance per agent, team, site and local day.
 
@@ -262,6 +263,9 @@ def compute_adherence(
     as_of : datetime, optional
         The instant states are known to (live: now); time after it is not counted.
         Default: the end of the last segment or the last event, whichever is later.
+    totals : bool
+        Sum per team and site (False: ``by_team`` and ``by_site`` are left empty, for a
+        caller that reads a few agents often, e.g. the live board of the server).
 
     Returns
     -------
@@ -369,9 +373,11 @@ def compute_adherence(
                                                "activity", "state", "counted"])
     for c in ("start", "end"):
         spells[c] = pd.to_datetime(spells[c], utc=True)
-    return AdherenceResult(by_agent=_ratios(by_agent),
-                           by_team=_ratios(_sum(by_agent, "team")),
-                           by_site=_ratios(_sum(by_agent, "site")),
+    if totals:
+        by_team, by_site = _ratios(_sum(by_agent, "team")), _ratios(_sum(by_agent, "site"))
+    else:
+        by_team = by_site = pd.DataFrame()
+    return AdherenceResult(by_agent=_ratios(by_agent), by_team=by_team, by_site=by_site,
                            spells=spells, grace_s=float(grace_s))
 
 

@@ -313,7 +313,8 @@ class LiveBoard:
             spells = pd.DataFrame(columns=["agent_id", "end"])
             if len(seg):
                 sites = {self.agents[a].site: self.agents[a].tz for a in ids}
-                res = compute_adherence(seg, sub, sites, grace_s=grace_s, as_of=now)
+                res = compute_adherence(seg, sub, sites, grace_s=grace_s, as_of=now,
+                                        totals=False)
                 for r in res.by_agent.to_dict("records"):
                     local_day = now.astimezone(ZoneInfo(self.agents[r["agent_id"]].tz)).date()
                     if r["day"] == local_day:
