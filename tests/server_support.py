@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from openwfm.server import Settings, create_app
 from openwfm.server.db import Database
 from openwfm.server.demo import load_demo
 from openwfm.server.migrate import upgrade
-from openwfm.server.models import Agent, Client, Queue, Team, User
+from openwfm.server.models import Agent, Client, QualityForm, Queue, Team, User
 
 PASSWORD = "test-password-1"
 WEEK = datetime(2026, 3, 30, tzinfo=UTC)
@@ -84,7 +85,8 @@ def demo_world(url: str, **settings: object) -> Iterator[World]:
             leader = s.scalar(sa.select(User.username).where(User.team_id == team.id))
             viewer_ride = s.scalar(sa.select(User.username).where(User.client_id == ride))
             viewer_other = s.scalar(sa.select(User.username).where(User.client_id == other))
-        for who in ("admin", "planner", leader, team_agents[0], viewer_ride, viewer_other):
+        for who in ("admin", "planner", leader, team_agents[0], viewer_ride, viewer_other,
+                    "qa-1"):
             w.tokens[str(who)] = sign_in(client, str(who))
         r = client.post("/api/users", headers=w.h("admin"), json={
             "username": "planner-ride", "password": PASSWORD, "role": "planner",
@@ -94,7 +96,7 @@ def demo_world(url: str, **settings: object) -> Iterator[World]:
         w.facts.update(ride=ride, other=other, ride_queue=ride_queue, other_queue=other_queue,
                        team=team.id, team_agents=team_agents, other_agent=other_agent,
                        leader=leader, agent=team_agents[0], viewer_ride=viewer_ride,
-                       viewer_other=viewer_other)
+                       viewer_other=viewer_other, evaluator="qa-1")
         segs = [seg for a in [*team_agents[:3], other_agent] for d in range(5)
                 for seg in shift(a, d)]
         r = client.post("/api/schedules", headers=w.h("admin"), json={
@@ -106,7 +108,91 @@ def demo_world(url: str, **settings: object) -> Iterator[World]:
                         headers=w.h("admin", **{"If-Match": r.headers["ETag"]}))
         assert r.status_code == 200, r.text
         w.facts["schedule"] = sched["id"]
+        with db.read() as s:
+            w.facts["quality_form"] = s.scalar(sa.select(QualityForm.id).where(
+                QualityForm.form_key == "ridenow-voice"))
         try:
             yield w
         finally:
             db.dispose()
+
+
+def quality_get_endpoints(w: World) -> dict[str, tuple[str, str]]:
+    """The GET endpoints of /api/quality for the endpoint x role x tenant walk (object type
+    of their permission, path to call)."""
+    return {
+        "/api/quality/forms": ("quality_form", "/api/quality/forms"),
+        "/api/quality/forms/{form_id}": ("quality_form", "/api/quality/forms/1"),
+        "/api/quality/evaluations": ("quality_evaluation", "/api/quality/evaluations"),
+        "/api/quality/evaluations/{evaluation_id}": ("quality_evaluation",
+                                                     "/api/quality/evaluations/1"),
+        "/api/quality/export/evaluations.csv": ("quality_evaluation",
+                                                "/api/quality/export/evaluations.csv"),
+        "/api/quality/scores": ("quality_score", "/api/quality/scores?by=site"),
+        "/api/quality/homogeneity": ("quality_score", "/api/quality/homogeneity?by=team"),
+        "/api/quality/coaching": ("coaching", "/api/quality/coaching"),
+        "/api/quality/calibrations": ("calibration", "/api/quality/calibrations"),
+        "/api/quality/calibrations/{calibration_id}": ("calibration",
+                                                       "/api/quality/calibrations/1"),
+    }
+
+
+# ---------------------------------------------------------------- quality: the write walk
+LOW_ANSWERS = {"greet": 2, "verify_identity": 1, "understand_need": 2, "accurate_answer": 2,
+               "hold_procedure": None, "empathy": 2, "recap": 1, "further_help": 0,
+               "disclosure": None}
+"""Answers of the demo's ridenow-voice form scoring 55: a coaching task opens."""
+
+
+def quality_evaluation(k: Any, *, disputed: bool = False) -> int:
+    """A new low-score evaluation of the walk's agent (made by admin), disputed by that
+    agent when asked; its id. `k` is the walk (client, facts, admin requests)."""
+    r = k.admin("POST", "/api/quality/evaluations", json={
+        "form_id": k.f["quality_form"], "contact_id": k.uid("contact"),
+        "agent_id": k.f["agent"], "answers": LOW_ANSWERS})
+    eid = int(r.json()["id"])
+    if disputed:
+        r = k.w.client.post(f"/api/quality/evaluations/{eid}/dispute",
+                            headers=k.w.h(str(k.f["agent"])), json={"reason": "walk"})
+        assert r.status_code == 200, r.text
+    return eid
+
+
+def quality_coaching_task(k: Any) -> int:
+    eid = quality_evaluation(k)
+    tasks = k.admin("GET", f"/api/quality/coaching?agent_id={k.f['agent']}").json()
+    return int(next(t["id"] for t in tasks if t["evaluation_id"] == eid))
+
+
+def quality_form_body(k: Any) -> dict[str, Any]:
+    return {"id": k.uid("form"), "client": "RideNow", "channel": "chat",
+            "sections": [{"id": "s", "items": [{"id": "a", "points": 2}]}]}
+
+
+QUALITY_WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
+    ("post", "/api/quality/forms"): ("quality_form:write", lambda k: (
+        "/api/quality/forms", {"json": quality_form_body(k)}), {201}, True),
+    ("post", "/api/quality/evaluations"): ("quality_evaluation:write", lambda k: (
+        "/api/quality/evaluations", {"json": {
+            "form_id": k.f["quality_form"], "contact_id": k.uid("contact"),
+            "agent_id": k.f["agent"], "answers": LOW_ANSWERS}}), {201}, True),
+    ("post", "/api/quality/evaluations/{evaluation_id}/dispute"): (
+        "quality_dispute:write", lambda k: (
+            f"/api/quality/evaluations/{quality_evaluation(k)}/dispute",
+            {"json": {"reason": "walk"}}), {200}, True),
+    ("post", "/api/quality/evaluations/{evaluation_id}/resolve"): (
+        "quality_resolution:write", lambda k: (
+            f"/api/quality/evaluations/{quality_evaluation(k, disputed=True)}/resolve",
+            {"json": {"outcome": "upheld"}}), {200}, True),
+    ("patch", "/api/quality/coaching/{task_id}"): ("coaching:write", lambda k: (
+        f"/api/quality/coaching/{quality_coaching_task(k)}", {"json": {"status": "done"}}),
+        {200}, True),
+    ("post", "/api/quality/calibrations"): ("calibration:write", lambda k: (
+        "/api/quality/calibrations", {"json": {
+            "form_id": k.f["quality_form"], "name": k.uid("calibration"),
+            "held_at": "2026-03-27T09:00:00Z", "ratings": [
+                {"contact_id": "c1", "evaluator": e, "answers": LOW_ANSWERS}
+                for e in ("qa-1", "qa-2")]}}), {201}, True),
+}
+"""The write operations of /api/quality for the endpoint x role x tenant walk of
+tests/test_server_api.py (same shape as its WRITES)."""

@@ -14,9 +14,19 @@ import sqlalchemy as sa
 
 from openwfm.server.models import AuditEntry, Forecast, ForecastInterval, HistoryInterval
 from openwfm.server.permissions import POLICY
-from server_support import PASSWORD, WEEK, World, demo_world, shift, sign_in
+from server_support import (
+    PASSWORD,
+    QUALITY_WRITES,
+    WEEK,
+    World,
+    demo_world,
+    quality_get_endpoints,
+    shift,
+    sign_in,
+)
 
-ROLES = ("admin", "planner", "planner-ride", "leader", "agent", "viewer_ride", "viewer_other")
+ROLES = ("admin", "planner", "planner-ride", "leader", "agent", "viewer_ride", "viewer_other",
+         "evaluator")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +48,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def who(w: World, role: str) -> str:
     return str(w.facts.get(role, role)) if role in ("leader", "agent", "viewer_ride",
-                                                     "viewer_other") else role
+                                                     "viewer_other", "evaluator") else role
 
 
 # every GET endpoint: the object type its permission is checked on, and the path to call
@@ -90,6 +100,7 @@ def get_endpoints(w: World) -> dict[str, tuple[str, str]]:
         "/api/rta/adherence": ("adherence", f"/api/rta/adherence?team={f['team']}"),
         "/api/rta/exceptions/stream": (
             "rta_exceptions", f"/api/rta/exceptions/stream?team={f['team']}&max_s=0"),
+        **quality_get_endpoints(w),
     }
 
 
@@ -272,6 +283,7 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
     # agent-state events are an idempotent event log of their own, not audited one by one
     ("post", "/api/rta/events"): ("rta_event:write", lambda k: (
         "/api/rta/events", {"json": []}), {200}, False),
+    **QUALITY_WRITES,
 }
 
 

@@ -26,6 +26,7 @@ from openwfm.server.routers import (
     jobs,
     oidc,
     plans,
+    quality,
     queues,
     rta,
     schedules,
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     for module in (health, auth, clients, sites, queues, teams, agents, users, schedules,
-                   imports, forecasts, plans, jobs, audit_log, rta, oidc):
+                   imports, forecasts, plans, jobs, audit_log, rta, oidc, quality):
         app.include_router(module.router)
 
     @app.exception_handler(InputError)

@@ -3,7 +3,9 @@
 Teams are derived deterministically: the agents of each site in id order, in teams of
 `TEAM_SIZE`. Users: ``admin``, ``planner`` (every client company), one team leader per team
 (``lead-<site>-<n>``), every agent (user name = agent id) and one viewer per client company
-(``viewer-<client>``). They share one password; its argon2 hash is computed once.
+(``viewer-<client>``), and the quality evaluators ``qa-1`` .. ``qa-6`` (every client company)
+with the demo's quality month (`openwfm.server.quality.load_quality_demo`). They share one
+password; its argon2 hash is computed once.
 """
 
 from __future__ import annotations
@@ -87,8 +89,10 @@ def make_users(session: Session, password: str) -> int:
     return n
 
 
-def load_demo(session: Session, password: str, *, history: bool = True) -> DemoLoad:
-    """Load the demo center, its teams and users into an empty database."""
+def load_demo(session: Session, password: str, *, history: bool = True,
+              quality: bool = True) -> DemoLoad:
+    """Load the demo center, its teams and users (and with `quality` the quality month)
+    into an empty database."""
     from openwfm.demo import demo_history, demo_scenario
 
     if session.scalar(sa.select(sa.func.count()).select_from(Agent)):
@@ -98,5 +102,11 @@ def load_demo(session: Session, password: str, *, history: bool = True) -> DemoL
     rows = store_history(session, demo_history(scenario), scenario.interval_s) if history else 0
     teams = make_teams(session)
     users = make_users(session, password)
+    if quality:
+        from openwfm.server.quality import load_quality_demo
+
+        admin_hash = session.scalar(sa.select(User.password_hash)
+                                    .where(User.username == "admin"))
+        users += load_quality_demo(session, str(admin_hash))["evaluators"]
     return DemoLoad(users=users, teams=len(teams), agents=len(scenario.agents),
                     history_rows=rows)

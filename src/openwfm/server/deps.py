@@ -91,7 +91,7 @@ def load_principal(session: Session, user_id: int) -> Principal | None:
     if row is None or not row.active:
         return None
     client_ids: frozenset[int] = frozenset()
-    if row.role == Role.PLANNER:
+    if row.role in (Role.PLANNER, Role.EVALUATOR):  # the client companies assigned
         client_ids = frozenset(session.scalars(
             sa.select(PlannerClient.client_id).where(PlannerClient.user_id == row.id)))
     return Principal(user_id=row.id, username=row.username, role=Role(row.role),

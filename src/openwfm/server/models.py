@@ -60,6 +60,9 @@ class Role(StrEnum):
     CLIENT_VIEWER = "client_viewer"
     ACD = "acd"
     """An ACD integration of one client company: posts agent-state events (docs/rta.md)."""
+    EVALUATOR = "evaluator"
+    """A quality evaluator: scores contacts of the client companies assigned, resolves
+    disputes, runs calibration sessions (docs/quality.md)."""
 
 
 class JobState(StrEnum):
@@ -434,3 +437,86 @@ class RtaEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(sa.String(16))
     """Where it came from: ``api``, ``nats``, ``redis``."""
+
+
+# ------------------------------------------------------------------------ quality
+class QualityForm(Base):
+    """One version of an evaluation form; ``definition`` is the form as
+    `openwfm.quality.forms.Form` validates it (JSON)."""
+
+    __tablename__ = "quality_forms"
+    __table_args__ = (sa.UniqueConstraint("form_key", "version",
+                                          name="uq_quality_forms_key_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_key: Mapped[str] = mapped_column(sa.String(100))
+    version: Mapped[int]
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QualityEvaluation(Base):
+    """One scored evaluation of a contact, with the agent's dispute and its resolution."""
+
+    __tablename__ = "quality_evaluations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(sa.ForeignKey("quality_forms.id"), index=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    contact_id: Mapped[str] = mapped_column(sa.String(200))
+    agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id"), index=True)
+    evaluator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    evaluator: Mapped[str] = mapped_column(sa.String(100))
+    queue_id: Mapped[str | None] = mapped_column(sa.ForeignKey("queues.id"))
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    item_comments: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    raw_score: Mapped[float]
+    score: Mapped[float]
+    passed: Mapped[bool]
+    critical_failed: Mapped[str] = mapped_column(sa.String(1000), default="")
+    needs_coaching: Mapped[bool]
+    status: Mapped[str] = mapped_column(sa.String(16))
+    dispute_reason: Mapped[str | None] = mapped_column(sa.Text)
+    disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_note: Mapped[str | None] = mapped_column(sa.Text)
+    previous_score: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CoachingTaskRow(Base):
+    """A coaching task opened by an evaluation (`openwfm.quality.coaching`)."""
+
+    __tablename__ = "coaching_tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id"), index=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("quality_evaluations.id", ondelete="CASCADE"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.String(24))
+    detail: Mapped[str] = mapped_column(sa.String(1000), default="")
+    status: Mapped[str] = mapped_column(sa.String(16))
+    due_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    minutes: Mapped[int]
+    scheduled_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalibrationSession(Base):
+    """A calibration session: several evaluators' answers on the same contacts."""
+
+    __tablename__ = "quality_calibrations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(sa.ForeignKey("quality_forms.id"), index=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ratings: Mapped[list[Any]] = mapped_column(sa.JSON)
+    """``[{"contact_id", "evaluator", "answers": {item: points | null}}, ...]``"""
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

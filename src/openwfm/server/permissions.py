@@ -18,8 +18,8 @@ from fastapi import HTTPException, status
 from openwfm.server.models import Agent, AgentSkill, Queue, Role, Skill
 
 Action = Literal["read", "write"]
-A, P, T, G, V, X = (Role.ADMIN, Role.PLANNER, Role.TEAM_LEADER, Role.AGENT,
-                    Role.CLIENT_VIEWER, Role.ACD)
+A, P, T, G, V, X, E = (Role.ADMIN, Role.PLANNER, Role.TEAM_LEADER, Role.AGENT,
+                       Role.CLIENT_VIEWER, Role.ACD, Role.EVALUATOR)
 
 POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     ("client", "read"): frozenset({A, P, V}),
@@ -50,6 +50,20 @@ POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     ("rta_event", "write"): frozenset({A, X}),
     ("adherence", "read"): frozenset({A, P, T, G}),
     ("rta_exceptions", "read"): frozenset({A, P, T}),
+    # quality (docs/quality.md): an evaluator works for the client companies assigned; a
+    # client viewer sees only aggregated scores of their own client, an agent only their
+    # own evaluations and scores
+    ("quality_form", "read"): frozenset({A, P, T, E, V}),
+    ("quality_form", "write"): frozenset({A, P}),
+    ("quality_evaluation", "read"): frozenset({A, P, T, G, E}),
+    ("quality_evaluation", "write"): frozenset({A, E}),
+    ("quality_dispute", "write"): frozenset({G}),
+    ("quality_resolution", "write"): frozenset({A, T, E}),
+    ("quality_score", "read"): frozenset({A, P, T, G, E, V}),
+    ("coaching", "read"): frozenset({A, P, T, G, E}),
+    ("coaching", "write"): frozenset({A, P, T}),
+    ("calibration", "read"): frozenset({A, P, E}),
+    ("calibration", "write"): frozenset({A, E}),
 }
 
 
@@ -93,7 +107,7 @@ def not_found(object_type: str, object_id: object) -> HTTPException:
 
 def client_filter(p: Principal, client_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
     """Rows of the client companies `p` may see (by a client id column)."""
-    if p.role == Role.PLANNER:
+    if p.role in (Role.PLANNER, Role.EVALUATOR):
         return client_id.in_(sorted(p.client_ids))
     if p.role in (Role.CLIENT_VIEWER, Role.ACD):
         return client_id == p.client_id
@@ -113,7 +127,7 @@ def agent_filter(p: Principal, agent_id: sa.ColumnElement[str]) -> sa.ColumnElem
         return agent_id == (p.agent_id or "")
     if p.role == Role.TEAM_LEADER:
         return agent_id.in_(sa.select(Agent.id).where(Agent.team_id == p.team_id))
-    if p.role in (Role.PLANNER, Role.ACD):
+    if p.role in (Role.PLANNER, Role.ACD, Role.EVALUATOR):
         served = (sa.select(AgentSkill.agent_id)
                   .join(Skill, Skill.id == AgentSkill.skill_id)
                   .join(Queue, Queue.id == Skill.queue_id)
