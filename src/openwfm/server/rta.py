@@ -19,6 +19,7 @@ rows between the database and those objects.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -214,6 +215,7 @@ class LiveBoard:
                  ahead: timedelta = timedelta(days=1)) -> None:
         self.back, self.ahead = back, ahead
         self.lock = threading.Lock()
+        self.synced_at = 0.0
         self._reset(None)
 
     def _reset(self, window_start: datetime | None) -> None:
@@ -227,10 +229,15 @@ class LiveBoard:
         self.schedule_key: tuple[Any, ...] | None = None
 
     # ---------------------------------------------------------------- keeping in step
-    def sync(self, session: Session, now: datetime) -> int:
+    def sync(self, session: Session, now: datetime, max_age_s: float = 0.0) -> int:
         """Read what changed since the last call: a newly published schedule, a new day's
-        window, the events stored since; returns how many events were new to the board."""
+        window, the events stored since; returns how many events were new to the board.
+        With `max_age_s`, a board synced less than that many seconds ago is not read again
+        (the exceptions streams of many team leaders share one read per tick)."""
         with self.lock:
+            if max_age_s and time.monotonic() - self.synced_at < max_age_s:
+                return 0
+            self.synced_at = time.monotonic()
             start = (now - self.back).replace(minute=0, second=0, microsecond=0)
             if self.window_start is None or start - self.window_start >= timedelta(hours=6):
                 self._reset(start)  # the window moved on: read it afresh

@@ -249,7 +249,7 @@ async def exceptions_stream(
     def look() -> list[dict[str, Any]]:
         now = datetime.now(UTC)
         with db.read() as s:
-            b.sync(s, now)
+            b.sync(s, now, max_age_s=TICK_S / 2)
         df = b.exceptions(ids, now, limit)
         return [{"agent_id": r["agent_id"], "team_id": team_id, "activity": r["activity"],
                  "state": r["state"], "since": r["since"].isoformat(),
