@@ -377,9 +377,25 @@ def test_store_and_board_on_postgresql(pg_fresh_db: str) -> None:
         board = LiveBoard()
         with db.read() as s:
             assert board.sync(s, now) == 2
-            assert board.sync(s, now) == 0  # the overlap re-read adds nothing twice
+            assert board.sync(s, now) == 0
+        # a transaction that took its id first but commits after a later one
+        late = db.write()
+        late.begin()
+        store_events(late, [AgentEvent.make("p3", "a1", "other", now - timedelta(minutes=20))],
+                     source="api")
+        with db.transaction() as s:
+            store_events(s, [AgentEvent.make("p4", "a1", "break",
+                                             now - timedelta(minutes=10))], source="api")
+        with db.read() as s:
+            assert board.sync(s, now) == 1  # p4; p3's id is a gap
+        assert len(board.gaps) == 1
+        late.commit()
+        late.close()
+        with db.read() as s:
+            assert board.sync(s, now) == 1  # p3, read through its gap
+        assert board.gaps == {} and board.log.count("a1") == 4
         (row,) = board.rows(["a1"], now, grace_s=0)
-        assert row["in_adherence"] is False and row["events"] == 2
+        assert row["in_adherence"] is False and row["events"] == 4
         assert row["adherence"] == pytest.approx(0.5)
     finally:
         db.dispose()

@@ -46,6 +46,10 @@ MAX_FUTURE_S = 300.0
 clock or time zone at the sender)."""
 
 _CHUNK = 500  # ids per IN (...) query
+GAP_SPAN = 5000
+"""Ids below the highest read that a PostgreSQL board still looks for at its first read."""
+GAP_TTL_S = 60.0
+"""How long an id skipped by the board is looked for (a rolled-back insert never comes)."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,7 @@ class LiveBoard:
                                               "start", "end"])
         self.agents: dict[str, AgentInfo] = {}
         self.mark = 0
+        self.gaps: dict[int, float] = {}  # id -> when first missed (PostgreSQL)
         self.window_start = window_start
         self.schedule_key: tuple[Any, ...] | None = None
 
@@ -281,21 +286,49 @@ class LiveBoard:
         self.live = LiveAdherence(self.segments, log=self.log) if len(seg) else None
 
     def _load_events(self, session: Session) -> int:
-        # SQLite: writers are serialized, ids appear in commit order. PostgreSQL: ids are
-        # taken before commit, so a transaction may commit after a later id became visible;
-        # re-read an overlap (adding an event twice is a no-op).
-        overlap = 0 if session.get_bind().dialect.name == "sqlite" else 5000
-        q = (sa.select(RtaEvent.id, RtaEvent.event_id, RtaEvent.agent_id, RtaEvent.state,
-                       RtaEvent.at)
-             .where(RtaEvent.id > self.mark - overlap, RtaEvent.at >= self.window_start)
-             .order_by(RtaEvent.id))
+        """Add the events stored since the last read.
+
+        SQLite serializes writers: ids become visible in order, reading above the mark is
+        enough. PostgreSQL takes ids before the commit, so a transaction may commit after a
+        later id was read: the ids skipped below the mark are remembered as *gaps* and read
+        again until they appear (a rolled-back insert leaves a gap for good: forgotten
+        after `GAP_TTL_S`). The first read takes the window's events and treats the last
+        `GAP_SPAN` ids as the range to look for gaps in.
+        """
+        cols = (RtaEvent.id, RtaEvent.event_id, RtaEvent.agent_id, RtaEvent.state,
+                RtaEvent.at)
+        first = self.mark == 0
+        top = self.mark
+        if first:
+            top = int(session.scalar(sa.select(sa.func.max(RtaEvent.id))) or 0)
+            lo = max(top - GAP_SPAN, 0)
+            q = sa.select(*cols).where(sa.or_(RtaEvent.at >= self.window_start,
+                                              RtaEvent.id > lo))
+        else:
+            lo = self.mark
+            cond = RtaEvent.id > self.mark
+            if self.gaps:
+                cond = sa.or_(cond, RtaEvent.id.in_(sorted(self.gaps)[:1000]))
+            q = sa.select(*cols).where(cond)
         batch = []
-        mark = self.mark
+        seen: set[int] = set()
         for r in session.execute(q):
-            batch.append(AgentEvent(at=r.at, event_id=r.event_id, agent_id=r.agent_id,
-                                    state=AgentState(r.state)))
-            mark = max(mark, r.id)
-        self.mark = mark
+            seen.add(r.id)
+            top = max(top, r.id)
+            if r.at >= self.window_start:
+                batch.append(AgentEvent(at=r.at, event_id=r.event_id, agent_id=r.agent_id,
+                                        state=AgentState(r.state)))
+        now = time.monotonic()
+        for i in seen:
+            self.gaps.pop(i, None)
+        if session.get_bind().dialect.name != "sqlite":
+            for i in range(lo + 1, top + 1):
+                if i not in seen:
+                    self.gaps.setdefault(i, now)
+        for i, t in list(self.gaps.items()):
+            if now - t > GAP_TTL_S:
+                del self.gaps[i]
+        self.mark = top
         return self.log.add(batch) if batch else 0
 
     # ---------------------------------------------------------------- reading
