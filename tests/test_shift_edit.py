@@ -8,7 +8,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from openwfm.app.shift_edit import changed_window, edit_effect, edit_shift
+from openwfm.app.shift_edit import QueueGoal, changed_window, edit_effect, edit_shift
 from openwfm.demo import demo_scenario
 from openwfm.scheduling.model import build_problem
 from openwfm.scheduling.synthetic import flat_requirement
@@ -28,14 +28,15 @@ def week() -> tuple:
     return sc, build_problem(sc, flat_requirement(sc, 0.0)), seg
 
 
-def _effect(problem, seg, agent, start, new_start, new_end, required):
+def _effect(problem, seg, agent, start, new_start, new_end, required, forecast=None,
+            goals=None):
     before = seg[seg["agent_id"] == agent]
     after = edit_shift(before, start, new_start, new_end)
     end = before[before["start"] >= start]["end"].iloc[6]
     lo, hi = changed_window([(start, end), (new_start, new_end)], 900)
     window = seg[(seg["start"] < hi) & (seg["end"] > lo)]
     site = window[(window["site"] == before["site"].iloc[0]) & (window["agent_id"] != agent)]
-    return edit_effect(problem, agent, before, after, site, window, required)
+    return edit_effect(problem, agent, before, after, site, window, required, forecast, goals)
 
 
 def test_a_late_shift_breaks_night_work_and_moving_back_fixes_it(week: tuple) -> None:
@@ -64,7 +65,19 @@ def test_resizing_breaks_the_shift_length_and_coverage_moves(week: tuple) -> Non
     times = pd.date_range(first - timedelta(hours=1), end + timedelta(hours=2), freq="15min")
     required = pd.DataFrame({"queue": queue, "interval_start": times, "agents": 1e6})
     eff = _effect(problem, seg, agent, first, first, end + timedelta(hours=1), required)
+    # traffic of 90 % of the agents there before: one more agent matters
+    load = {t: r.before * 0.9 for r in eff.coverage if r.before for t in times
+            if r.start <= t < r.end}
+    forecast = pd.DataFrame({"queue": queue, "interval_start": list(load),
+                             "volume": [a * 900 / 300 for a in load.values()],
+                             "aht_s": 300.0})
+    goals = {queue: QueueGoal(20.0)}
+    eff = _effect(problem, seg, agent, first, first, end + timedelta(hours=1), required,
+                  forecast, goals)
     assert "shift_length" in {v.rule for v in eff.new}
+    # one more agent on the queue: the service level of those intervals goes up
+    staffed = [r for r in eff.coverage if r.before]
+    assert staffed and all(r.sl_after > r.sl_before for r in staffed)
     runs = [c for c in eff.coverage if c.queue == queue]
     assert runs[0].start == end and runs[-1].end == end + timedelta(hours=1)
     assert all(r.after == r.before + 1 for r in runs)
@@ -80,3 +93,4 @@ def test_edit_shift_refuses_an_end_before_the_start(week: tuple) -> None:
         edit_shift(mine, t, t, t)
     with pytest.raises(KeyError):
         edit_shift(mine, t + timedelta(minutes=1), t, t + timedelta(hours=1))
+

@@ -104,6 +104,7 @@ def test_planner_moves_a_shift_fixes_it_publishes_and_the_agent_sees_it(
     broken.wait_for()
     assert "(new)" in broken.inner_text()
     assert page.locator("#coverage tbody tr").count() >= 2  # left one place, joined another
+    assert "→" in page.locator("#coverage td.sl").first.inner_text()  # service level
     check_page(page, "planner-shift-breaks-a-rule")
     # fix: 13:30-22:00 local ends at the night window
     local = start.astimezone(ZoneInfo("Africa/Casablanca"))
@@ -171,7 +172,7 @@ def test_planner_adjusts_a_forecast_day_with_a_reason(browser: Any, server: Any)
     with page.expect_navigation():
         page.click("#adjust-form button[type=submit]")
     status = page.locator("[role=status]").inner_text()
-    assert re.match(r"\d+ intervals adjusted by 10 %\.", status), status
+    assert re.match(r"\d+ intervals adjusted by 10 %\. Requirement recomputed: ", status), status
     n = int(status.split()[0])
     assert "promotion week" in page.locator("#overrides").inner_text()
     check_page(page, "planner-forecast-adjusted")
@@ -182,6 +183,10 @@ def test_planner_adjusts_a_forecast_day_with_a_reason(browser: Any, server: Any)
             ForecastInterval.forecast_id == fid, ForecastInterval.queue_id == queue)).scalar()
     assert audited == n > 0
     assert day1 > day0
+    with server.db.read() as s:
+        recomputed = s.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "recompute", AuditEntry.object_type == "requirement"))
+    assert recomputed == 1
     page.context.close()
 
 

@@ -224,6 +224,10 @@ def live_server(folder: Path) -> Iterator[LiveServer]:
     sched = store_week(db, scenario, int(admin))
     facts: dict[str, Any] = {"schedule": sched, "scenario": scenario,
                              "forecast": store_queue_data(db, scenario)}
+    with db.transaction() as s:  # the pattern's requirement was made from this forecast
+        from openwfm.server.models import Requirement
+
+        s.execute(sa.update(Requirement).values(forecast_id=facts["forecast"]))
     with db.read() as s:
         clients = {c.name: c.id for c in s.scalars(sa.select(Client))}
         team = s.scalar(sa.select(Team).order_by(Team.id))

@@ -73,6 +73,11 @@ class CoverageRun:
     required: float
     before: int
     after: int
+    sl_before: float | None = None
+    """Service level of the run with the agents before (Erlang C, or Erlang A with a
+    patience; contacts-weighted over the run's intervals); None without a forecast or for
+    a queue that is not voice."""
+    sl_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -170,9 +175,60 @@ def one_agent(problem: SchedulingProblem, agent_id: str) -> SchedulingProblem:
                                scenario=dataclasses.replace(problem.scenario, agents=agents))
 
 
+@dataclass(frozen=True)
+class QueueGoal:
+    """What a service level of a queue is computed with."""
+
+    answer_within_s: float
+    patience_s: float | None = None
+    voice: bool = True
+
+
+def run_service_level(agents: int, volume: np.ndarray, aht_s: np.ndarray, interval_s: int,
+                      goal: QueueGoal) -> float | None:
+    """Contacts-weighted service level of `agents` over intervals with `volume` contacts of
+    mean handle time `aht_s` (Erlang C, Erlang A with a patience;
+    `openwfm.staffing.erlang.service_level`); None when nothing is offered.
+
+    >>> round(run_service_level(55, np.array([720.0]), np.array([240.0]), 3600,
+    ...                         QueueGoal(15)), 4)                     # REFERENCES.md R2
+    0.8459
+    """
+    from openwfm.staffing.erlang import service_level
+
+    ok = (volume > 0) & np.isfinite(aht_s) & (aht_s > 0)
+    if not ok.any():
+        return None
+    traffic = volume[ok] * aht_s[ok] / interval_s
+    sl = service_level(np.full(ok.sum(), float(agents)), traffic, aht_s[ok],
+                       goal.answer_within_s, goal.patience_s)
+    return float(np.sum(sl * volume[ok]) / np.sum(volume[ok]))
+
+
+def with_service_levels(runs: Sequence[CoverageRun], forecast: pd.DataFrame,
+                        goals: dict[str, QueueGoal], interval_s: int) -> list[CoverageRun]:
+    """`runs` with their service level before and after, from the forecast's ``volume``
+    and ``aht_s`` per ``queue`` and ``interval_start`` (voice queues only)."""
+    out = []
+    for r in runs:
+        goal = goals.get(r.queue)
+        f = forecast[(forecast["queue"] == r.queue) & (forecast["interval_start"] >= r.start)
+                     & (forecast["interval_start"] < r.end)] if len(forecast) else forecast
+        if goal is None or not goal.voice or f.empty:
+            out.append(r)
+            continue
+        v, a = f["volume"].to_numpy(float), f["aht_s"].to_numpy(float)
+        out.append(dataclasses.replace(
+            r, sl_before=run_service_level(r.before, v, a, interval_s, goal),
+            sl_after=run_service_level(r.after, v, a, interval_s, goal)))
+    return out
+
+
 def edit_effect(problem: SchedulingProblem, agent_id: str, before: pd.DataFrame,
                 after: pd.DataFrame, site_segments: pd.DataFrame,
-                window_segments: pd.DataFrame, required: pd.DataFrame) -> EditEffect:
+                window_segments: pd.DataFrame, required: pd.DataFrame,
+                forecast: pd.DataFrame | None = None,
+                goals: dict[str, QueueGoal] | None = None) -> EditEffect:
     """The effect of replacing `agent_id`'s segments `before` by `after`.
 
     Parameters
@@ -184,6 +240,9 @@ def edit_effect(problem: SchedulingProblem, agent_id: str, before: pd.DataFrame,
         agent's own `before` segments included (the coverage before the edit).
     required
         ``queue``, ``interval_start``, ``agents`` of the changed window's intervals.
+    forecast, goals
+        ``queue``, ``interval_start``, ``volume``, ``aht_s`` of the window and each queue's
+        goal: the coverage runs then carry their service level before and after.
     """
     v_before = agent_violations(problem, agent_id, before, site_segments)
     v_after = agent_violations(problem, agent_id, after, site_segments)
@@ -203,7 +262,10 @@ def edit_effect(problem: SchedulingProblem, agent_id: str, before: pd.DataFrame,
         after=tuple(v_after),
         new=tuple(v for v in v_after if _key(v) not in kb),
         fixed=tuple(v for v in v_before if _key(v) not in ka),
-        coverage=tuple(coverage_runs(queues, times, req, cover_before, cover_after)),
+        coverage=tuple(with_service_levels(
+            coverage_runs(queues, times, req, cover_before, cover_after),
+            forecast if forecast is not None else pd.DataFrame(), goals or {},
+            problem.scenario.interval_s)),
         below_before=int(((cover_before + eps) < req)[cover_before != cover_after].sum()),
         below_after=int(((cover_after + eps) < req)[cover_before != cover_after].sum()),
     )

@@ -14,13 +14,15 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from openwfm.app.shift_edit import SEGMENT_COLUMNS
+from openwfm.app.shift_edit import SEGMENT_COLUMNS, QueueGoal
 from openwfm.scheduling.model import SchedulingProblem, build_problem
 from openwfm.scheduling.synthetic import flat_requirement
 from openwfm.server.center import load_scenario_from_db
 from openwfm.server.models import (
     Agent,
     AuditEntry,
+    ForecastInterval,
+    Queue,
     Requirement,
     RequirementInterval,
     Schedule,
@@ -102,3 +104,24 @@ def segment_frame(db: Session, sched: Schedule, problem: SchedulingProblem, *,
         first = {a.id: a.skills[0] for a in problem.scenario.agents if a.skills}
         frame.loc[missing, "queue"] = frame.loc[missing, "agent_id"].map(first)
     return frame
+
+
+def forecast_window(db: Session, window: tuple[datetime, datetime]) -> pd.DataFrame:
+    """The newest forecast's ``volume`` and ``aht_s`` per queue over `window`."""
+    t = ForecastInterval
+    fid = db.scalar(sa.select(sa.func.max(t.forecast_id)).where(
+        t.interval_start >= window[0], t.interval_start < window[1]))
+    rows = [] if fid is None else db.execute(
+        sa.select(t.queue_id, t.interval_start, t.volume, t.aht_s).where(
+            t.forecast_id == fid, t.interval_start >= window[0],
+            t.interval_start < window[1])).all()
+    frame = pd.DataFrame(rows, columns=["queue", "interval_start", "volume", "aht_s"])
+    frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+    frame["aht_s"] = frame["aht_s"].astype(float)
+    return frame
+
+
+def queue_goals(db: Session) -> dict[str, QueueGoal]:
+    return {q.id: QueueGoal(q.answer_within_s, q.patience_s, q.channel == "voice")
+            for q in db.execute(sa.select(Queue.id, Queue.answer_within_s, Queue.patience_s,
+                                          Queue.channel))}

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from openwfm.server.deps import ReadDB, WriteDB
+from openwfm.server import audit
+from openwfm.server.deps import ReadDB, WriteDB, acting_user
 from openwfm.server.models import (
     Client,
     Forecast,
@@ -23,6 +24,8 @@ from openwfm.server.models import (
     ForecastOverride,
     HistoryInterval,
     Queue,
+    Requirement,
+    RequirementInterval,
     User,
 )
 from openwfm.server.permissions import Principal, allowed, queue_filter, require
@@ -209,10 +212,56 @@ def adjust_forecast(queue_id: str, w: WebPost, db: WriteDB,
         add_override(fid, OverrideIn(queue_id=q.id, interval_start=at, field="volume",
                                      value=round(volume * factor, 6), reason=reason),
                      w.p, db)
+    recomputed = recompute_requirements(db, w.p, fid, q.id, lo, hi)
     db.commit()
-    ngettext = w.ctx["ngettext"]
+    ngettext, _ = w.ctx["ngettext"], w.ctx["_"]
     ctx = queue_context(db, w, q.id)
     ctx["message"] = ngettext(
         "%(num)s interval adjusted by %(pct)s %%.", "%(num)s intervals adjusted by %(pct)s %%.",
         len(rows), pct=w.ctx["fmt_num"](percent))
+    if recomputed is not None:
+        ctx["message"] += " " + _(
+            "Requirement recomputed: %(before)s → %(after)s agent-hours.",
+            before=w.ctx["fmt_num"](recomputed[0], "#,##0.0"),
+            after=w.ctx["fmt_num"](recomputed[1], "#,##0.0"))
     return render(w.ctx["request"], "queue.html", ctx)
+
+
+def recompute_requirements(db: Session, p: Principal, forecast_id: int, queue_id: str,
+                           lo: datetime, hi: datetime) -> tuple[float, float] | None:
+    """Staff the adjusted intervals again (`openwfm.app.stages.staffing_stage`, the plan's
+    staffing stage, with the queue's goal) and store the agents required in the
+    requirements made from this forecast (audited); the agent-hours before and after, or
+    None when no requirement was made from it."""
+    from openwfm.app.stages import staffing_stage
+    from openwfm.server.center import load_scenario_from_db
+
+    req_ids = list(db.scalars(sa.select(Requirement.id).where(
+        Requirement.forecast_id == forecast_id)))
+    if not req_ids:
+        return None
+    fc = forecast_frame(db, forecast_id, queue_id)
+    fc = fc[(fc["interval_start"] >= lo) & (fc["interval_start"] < hi)]
+    scenario = load_scenario_from_db(db)
+    staffed = staffing_stage(scenario, fc.assign(queue=queue_id))
+    hours = scenario.interval_s / 3600
+    t = RequirementInterval
+    before = after = 0.0
+    for rid in req_ids:
+        old = dict(db.execute(sa.select(t.interval_start, t.agents).where(
+            t.requirement_id == rid, t.queue_id == queue_id, t.interval_start >= lo,
+            t.interval_start < hi)).all())
+        for at, agents, sl in zip(staffed["interval_start"], staffed["agents"],
+                                  staffed["service_level"], strict=True):
+            when = pd.Timestamp(at).to_pydatetime()
+            db.execute(sa.update(t).where(t.requirement_id == rid, t.queue_id == queue_id,
+                                          t.interval_start == when)
+                       .values(agents=float(agents), service_level=float(sl)))
+        before += sum(old.values()) * hours
+        after += float(staffed["agents"].sum()) * hours
+        audit.record(db, acting_user(db, p), "recompute", "requirement", rid,
+                     before={"queue": queue_id, "agent_hours": sum(old.values()) * hours},
+                     after={"queue": queue_id, "agent_hours": float(staffed["agents"].sum())
+                            * hours, "forecast_id": forecast_id,
+                            "from": lo.isoformat(), "to": hi.isoformat()})
+    return before, after

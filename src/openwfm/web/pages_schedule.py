@@ -30,7 +30,14 @@ from openwfm.server.permissions import Principal, agent_filter, not_found, requi
 from openwfm.server.routers.common import Id
 from openwfm.server.routers.schedules import edit_draft, publish
 from openwfm.server.schemas import AgentDraftIn, SegmentIn
-from openwfm.web.checker import problem_for, requirement_frame, requirement_of, segment_frame
+from openwfm.web.checker import (
+    forecast_window,
+    problem_for,
+    queue_goals,
+    requirement_frame,
+    requirement_of,
+    segment_frame,
+)
 from openwfm.web.deps import WebPost, WebUser
 from openwfm.web.labels import RULES
 from openwfm.web.render import render
@@ -257,7 +264,8 @@ def effect_of(db: Session, t: EditTarget, orig_start: datetime, new_start: datet
     rid = requirement_of(db, t.sched)
     required = (requirement_frame(db, rid, w) if rid is not None
                 else pd.DataFrame({"queue": [], "interval_start": [], "agents": []}))
-    effect = edit_effect(problem, t.agent_id, before, after, site_seg, window_seg, required)
+    effect = edit_effect(problem, t.agent_id, before, after, site_seg, window_seg, required,
+                         forecast_window(db, w), queue_goals(db))
     return effect, after, old
 
 
