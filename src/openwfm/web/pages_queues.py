@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from openwfm.server import audit
+from openwfm.server.audit import record as audit_record
 from openwfm.server.deps import ReadDB, WriteDB, acting_user
 from openwfm.server.models import (
     Client,
@@ -259,7 +259,7 @@ def recompute_requirements(db: Session, p: Principal, forecast_id: int, queue_id
                        .values(agents=float(agents), service_level=float(sl)))
         before += sum(old.values()) * hours
         after += float(staffed["agents"].sum()) * hours
-        audit.record(db, acting_user(db, p), "recompute", "requirement", rid,
+        audit_record(db, acting_user(db, p), "recompute", "requirement", rid,
                      before={"queue": queue_id, "agent_hours": sum(old.values()) * hours},
                      after={"queue": queue_id, "agent_hours": float(staffed["agents"].sum())
                             * hours, "forecast_id": forecast_id,

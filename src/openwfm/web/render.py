@@ -33,7 +33,8 @@ def N_(message: str) -> str:
 
 ROLE_LABELS = {Role.ADMIN: N_("administrator"), Role.PLANNER: N_("planner"),
                Role.TEAM_LEADER: N_("team leader"), Role.AGENT: N_("agent"),
-               Role.CLIENT_VIEWER: N_("client viewer"), Role.ACD: N_("ACD integration")}
+               Role.CLIENT_VIEWER: N_("client viewer"), Role.ACD: N_("ACD integration"),
+               Role.EVALUATOR: N_("quality evaluator")}
 
 
 def nav(p: Principal | None) -> list[tuple[str, str]]:
@@ -72,7 +73,7 @@ def page_context(request: Request, p: Principal | None,
         "request": request, "user": p, "lang": lang, "languages": i18n.LANGUAGES,
         "csrf_token": sess.csrf if sess else "", "csrf_field": CSRF_FIELD,
         "csrf_header": CSRF_HEADER, "nav": nav(p), "path": request.url.path,
-        "role_label": lambda r: ROLE_LABELS.get(Role(r), str(r)),  # evaluator, acd: as is
+        "role_label": lambda r: ROLE_LABELS.get(Role(r), str(r)),
         "fmt_dt": dt, "fmt_time": tm, "fmt_day": day,
         "fmt_date": lambda d, fmt="EEE d MMM": format_date(d, fmt, locale=loc),
         "fmt_num": lambda x, fmt="#,##0.#": format_decimal(x, fmt, locale=loc),
