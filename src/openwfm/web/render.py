@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openwfm.server.models import Role
-from openwfm.server.permissions import Principal
+from openwfm.server.permissions import Principal, allowed
 from openwfm.web import i18n
 from openwfm.web.session import CSRF_FIELD, CSRF_HEADER, WebSession
 
@@ -51,6 +51,8 @@ def nav(p: Principal | None) -> list[tuple[str, str]]:
         items += [("/me/schedule", N_("My schedule"))]
     elif p.role == Role.CLIENT_VIEWER:
         items += [("/queues", N_("Queues"))]
+    if allowed(p, "quality_score", "read"):
+        items += [("/quality", N_("Quality"))]
     return items
 
 
