@@ -149,6 +149,34 @@ def group_cpu_s(pgid: int) -> float:
     return total / tick
 
 
+def pids_cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by the live processes `pids`."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def database_backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving database `url` now (empty for SQLite, whose
+    work is inside the API processes)."""
+    if not url.startswith("postgresql"):
+        return []
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            return list(c.scalars(sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")))
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def serve(url: str, workers: int, cwd: Path) -> Iterator[tuple[str, int]]:
     port = _port()
@@ -383,14 +411,17 @@ def run(label: str, url: str, args: argparse.Namespace, cwd: Path) -> bool:
         if args.revalidate:
             modes += [(f"{args.rate:,.0f} req/s asked, If-None-Match -> 304", args.rate, True),
                       ("back to back, If-None-Match -> 304", None, True)]
+        backends = database_backends(url)  # the API processes' pooled connections
         for mode, rate, revalidate in modes:
             etags = fetch_etags(base, agents) if revalidate else None
             load_before = os.getloadavg()[0]
+            db0 = pids_cpu_s(backends)
             cpu0 = group_cpu_s(pgid)
             me0 = resource.getrusage(resource.RUSAGE_SELF)
             n, errors, lat, wall = _run_load(base, agents, args.seconds, etags, rate)
             me1 = resource.getrusage(resource.RUSAGE_SELF)
             cpu = group_cpu_s(pgid) - cpu0
+            db_cpu = pids_cpu_s(backends) - db0
             load_after = os.getloadavg()[0]
             n_err = sum(errors.values())
             answered = n / wall
@@ -407,10 +438,13 @@ def run(label: str, url: str, args: argparse.Namespace, cwd: Path) -> bool:
             print(f"[{label}]   load average {load_before:.2f} -> {load_after:.2f} on "
                   f"{os.cpu_count()} cores (other work on the machine takes its share)")
             if n:
-                per = cpu / n
-                print(f"[{label}]   CPU per request: server {per * 1e3:.3f} ms (all API "
-                      f"processes), load generator {client_cpu / n * 1e3:.3f} ms; "
-                      f"{os.cpu_count()} cores given to the server alone: "
+                per = (cpu + db_cpu) / n
+                db_part = (f" + PostgreSQL backends {db_cpu / n * 1e3:.3f} ms"
+                           if backends else "")
+                print(f"[{label}]   CPU per request: server {cpu / n * 1e3:.3f} ms (all API "
+                      f"processes){db_part}, load generator {client_cpu / n * 1e3:.3f} ms; "
+                      f"{os.cpu_count()} cores given to the server"
+                      f"{' and its database' if backends else ''} alone: "
                       f"{os.cpu_count() / per:,.0f} req/s (independent of the machine's "
                       f"load)")
     paced, most = results[modes[0][0]], results["back to back"]

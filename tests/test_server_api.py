@@ -256,6 +256,11 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
     ("post", "/api/users"): ("user:write", lambda k: ("/api/users", {"json": {
         "username": k.uid("user"), "password": PASSWORD, "role": "client_viewer",
         "client_id": k.f["ride"]}}), {201}, True),
+    ("patch", "/api/users/{user_id}"): ("user:write", lambda k: (lambda uid: (
+        f"/api/users/{uid}", {"json": {"active": False, "password": "another-pass-1"}}))(
+            k.admin("POST", "/api/users", json={
+                "username": k.uid("user"), "password": PASSWORD, "role": "planner",
+                "client_ids": [k.f["ride"]]}).json()["id"]), {200}, True),
     ("post", "/api/schedules"): ("schedule:write", lambda k: ("/api/schedules", {"json": {
         "name": k.uid("schedule"), "period_start": (WEEK + timedelta(days=84)).isoformat(),
         "period_end": (WEEK + timedelta(days=91)).isoformat()}}), {201}, True),

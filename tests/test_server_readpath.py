@@ -106,3 +106,22 @@ def test_a_token_is_checked_once_but_its_expiry_every_time() -> None:
     assert read_token("k" * 32, token, now=now) is not None
     assert read_token("other-key" * 4, token, now=now) is None  # the key is part of the check
     assert read_token("k" * 32, token, now=now + timedelta(seconds=61)) is None
+
+
+def test_an_admin_disabling_a_user_stops_their_token_at_once(world: World) -> None:
+    c, f = world.client, world.facts
+    viewer = str(f["viewer_other"])
+    assert c.get("/api/queues", headers=world.h(viewer)).status_code == 200
+    with world.db.read() as s:
+        uid = s.scalar(sa.select(User.id).where(User.username == viewer))
+    r = c.patch(f"/api/users/{uid}", headers=world.h("admin"), json={"active": False})
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert c.get("/api/queues", headers=world.h(viewer)).status_code == 401
+    r = c.patch(f"/api/users/{uid}", headers=world.h("admin"), json={"client_ids": [1]})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "client_ids"]
+    r = c.patch(f"/api/users/{uid}", headers=world.h("admin"), json={"active": True})
+    assert c.get("/api/queues", headers=world.h(viewer)).status_code == 200
+    entries = c.get("/api/audit", params={"object_type": "user", "object_id": str(uid)},
+                    headers=world.h("admin")).json()
+    assert entries[1]["after"]["active"] is False and entries[1]["before"]["active"] is True
+    assert "password_hash" not in entries[0]["after"]

@@ -214,6 +214,16 @@ class UserIn(BaseModel):
     client_ids: list[DbId] = Field(default_factory=list, max_length=1000)
 
 
+class UserUpdate(BaseModel):
+    """What an admin changes on a user: disable or enable (a disabled user's tokens stop
+    working at once), a new password, a planner's client companies."""
+
+    model_config = ConfigDict(extra="forbid")
+    active: bool | None = None
+    password: str | None = Field(None, min_length=8, max_length=200)
+    client_ids: list[DbId] | None = Field(None, max_length=1000)
+
+
 Activity = Literal["work", "break", "meal"]
 
 

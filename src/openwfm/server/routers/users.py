@@ -10,7 +10,7 @@ from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.models import Agent, Client, PlannerClient, Role, Team, User
 from openwfm.server.permissions import require
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id, get_visible
-from openwfm.server.schemas import UserIn, UserOut
+from openwfm.server.schemas import UserIn, UserOut, UserUpdate
 from openwfm.server.security import hash_password
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -66,4 +66,40 @@ def create_user(body: UserIn, p: CurrentUser, session: WriteDB) -> User:
         team.leader_user_id = user.id
     audit.record(session, acting_user(session, p), "create", "user", user.id,
                  after={**audit.snapshot(user), "client_ids": sorted(set(body.client_ids))})
+    return user
+
+
+def _client_ids(session: WriteDB, user_id: int) -> list[int]:
+    return sorted(session.scalars(sa.select(PlannerClient.client_id).where(
+        PlannerClient.user_id == user_id)))
+
+
+@router.patch("/{user_id}", response_model=UserOut,
+              responses={**WRITE_ERRORS, 422: {"description": "Invalid field"}})
+def update_user(user_id: Id, body: UserUpdate, p: CurrentUser, session: WriteDB) -> User:
+    """Disable or enable a user (their tokens stop or start working at the next request),
+    set a new password, or change a planner's client companies (admin; audited, the
+    password never in the log)."""
+    require(p, "user", "write")
+    user = get_visible(session, User, user_id)
+    if body.active is False and user.id == p.user_id:
+        raise _bad("active", "an admin may not disable themselves")
+    before = {**audit.snapshot(user), "client_ids": _client_ids(session, user.id)}
+    if body.client_ids is not None:
+        if user.role != Role.PLANNER.value:
+            raise _bad("client_ids", f"only a planner has client_ids (this is a {user.role})")
+        for cid in body.client_ids:
+            if session.get(Client, cid) is None:
+                raise _bad("client_ids", f"no client {cid}")
+        session.execute(sa.delete(PlannerClient).where(PlannerClient.user_id == user.id))
+        for cid in sorted(set(body.client_ids)):
+            session.add(PlannerClient(user_id=user.id, client_id=cid))
+    if body.active is not None:
+        user.active = body.active
+    if body.password is not None:
+        user.password_hash = hash_password(body.password)
+    session.flush()
+    after = {**audit.snapshot(user), "client_ids": _client_ids(session, user.id),
+             "password_changed": body.password is not None}
+    audit.record(session, acting_user(session, p), "update", "user", user.id, before, after)
     return user
