@@ -14,7 +14,7 @@ import pandas as pd
 
 from openwfm.errors import InputError
 from openwfm.quality.calibration import CalibrationResult, calibrate
-from openwfm.quality.coaching import coaching_tasks
+from openwfm.quality.coaching import CoachingTask, coaching_tasks
 from openwfm.quality.evaluations import Evaluation, evaluations_frame
 from openwfm.quality.forms import Form
 from openwfm.quality.stats import (
@@ -24,8 +24,10 @@ from openwfm.quality.stats import (
     score_summary,
     score_trend,
 )
+from openwfm.scheduling.model import SchedulingProblem
 
-__all__ = ["GROUPINGS", "QualityRun", "homogeneity_frame", "quality_run"]
+__all__ = ["GROUPINGS", "CoachingPlacement", "QualityRun", "homogeneity_frame", "quality_run",
+           "schedule_coaching"]
 
 GROUPINGS = ("agent_id", "team", "site", "client", "evaluator_id")
 """The groups scores are summarized by (each a ``scores_by_<group>.csv``)."""
@@ -99,3 +101,50 @@ def homogeneity_frame(run: QualityRun) -> pd.DataFrame:
     rows += [{"by": by, "note": note} for by, note in run.homogeneity_notes.items()]
     return pd.DataFrame(rows, columns=["by", "groups", "spread_points", "icc1", "p_value",
                                        "highest", "lowest", "note"])
+
+
+@dataclass(frozen=True)
+class CoachingPlacement:
+    """Coaching tasks after `schedule_coaching`: each placed one scheduled at its start,
+    the schedule with the sessions, and why the others stay open."""
+
+    tasks: list[CoachingTask]
+    segments: pd.DataFrame
+    unplaced: dict[str, str]
+    """Task id -> why no start fits (the agent does not work in the due window, or no
+    start passes the rule checker)."""
+
+
+def schedule_coaching(problem: SchedulingProblem, requirement: pd.DataFrame,
+                      segments: pd.DataFrame, tasks: Sequence[CoachingTask], *,
+                      step_min: int | None = None) -> CoachingPlacement:
+    """Place the open coaching `tasks` (soonest due first) in the schedule with the meeting
+    scheduler (`openwfm.selfservice.meetings.place_meeting`: activity ``coaching``, a
+    non-productive paid activity counted in the coaching line of shrinkage, the task's
+    minutes, inside its due window, where the contacts lost are fewest, every candidate
+    checked by the independent rule checker); each placement is in the schedule the next
+    one sees. A task that fits nowhere stays open, with the reason."""
+    from openwfm.activities import Activity
+    from openwfm.quality.coaching import CoachingStatus, advance
+    from openwfm.selfservice.changes import ChangeError
+    from openwfm.selfservice.meetings import place_meeting
+
+    out: list[CoachingTask] = []
+    unplaced: dict[str, str] = {}
+    seg = segments
+    for task in sorted(tasks, key=lambda t: (t.due_by, t.id)):
+        if task.status != CoachingStatus.OPEN:
+            out.append(task)
+            continue
+        try:
+            placed = place_meeting(problem, requirement, seg, (task.agent_id,), task.minutes,
+                                   pd.Timestamp(task.due_from), pd.Timestamp(task.due_by),
+                                   activity=Activity.COACHING, step_min=step_min)
+        except ChangeError as exc:
+            unplaced[task.id] = str(exc)
+            out.append(task)
+            continue
+        seg = placed.segments
+        out.append(advance(task, CoachingStatus.SCHEDULED,
+                           scheduled_start=placed.start.to_pydatetime()))
+    return CoachingPlacement(tasks=out, segments=seg, unplaced=unplaced)
