@@ -127,3 +127,31 @@ def pg_fresh_db(pg_server_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+# ------------------------------------------------------------- the browser tests' server
+# One live server (the demo center with a pattern week) and one Debian chromium for every
+# tests/test_web_*.py module of a session (they share the xdist group "web": one worker).
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from web_support import ensure_assets, live_server
+
+    ensure_assets()
+    with live_server(tmp_path_factory.mktemp("web")) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def web_browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="pip install playwright (the dev extra)")
+    from web_support import chromium_path
+
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Debian's chromium is missing and cannot be installed here (not root): "
+                    "apt-get install chromium, or run `make test`")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield browser
+        browser.close()

@@ -9,12 +9,12 @@
   to another client's queue answers 404 (and the schedule 403).
 
 0 console errors and 0 serious/critical axe-core violations on every page; screenshots in
-artifacts/web/. One server and one browser for the module."""
+artifacts/web/. One server and one browser for all the browser test modules
+(tests/conftest.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,35 +26,22 @@ from web_support import (
     WEEK,
     PageWatch,
     axe_violations,
-    chromium_path,
-    ensure_assets,
-    live_server,
     screenshot,
     sign_in,
     week_pattern,
 )
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev)")
-pytestmark = pytest.mark.xdist_group("web_flows")
+pytestmark = pytest.mark.xdist_group("web")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    ensure_assets()
-    with live_server(tmp_path_factory.mktemp("web")) as s:
-        yield s
+def server(web_server: Any) -> Any:
+    return web_server
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    path = chromium_path()
-    if path is None:
-        pytest.skip("Debian's chromium is missing and cannot be installed here (not root): "
-                    "apt-get install chromium, or run `make test`")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
-        yield b
-        b.close()
+def browser(web_browser: Any) -> Any:
+    return web_browser
 
 
 def new_page(browser: Any, width: int = 1400, height: int = 900) -> Any:

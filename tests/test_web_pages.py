@@ -2,8 +2,9 @@
 and walk its pages; on every page 0 console errors and 0 serious/critical axe-core
 violations; a screenshot of each page under artifacts/web/ (not committed).
 
-One live server (the demo center with a published pattern week) and one browser for the
-whole module; each test has its own browser context (its own cookies)."""
+One live server (the demo center with a published pattern week) and one browser for all
+the browser test modules (tests/conftest.py: web_server, web_browser); each test has its own
+browser context (its own cookies)."""
 
 from __future__ import annotations
 
@@ -16,35 +17,22 @@ import pytest
 from web_support import (
     PageWatch,
     axe_violations,
-    chromium_path,
-    ensure_assets,
-    live_server,
     screenshot,
     sign_in,
 )
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev)")
-# one server and one browser for the module: keep its tests on one xdist worker
-pytestmark = pytest.mark.xdist_group("web_pages")
+# one server and one browser for the web modules: keep them on one xdist worker
+pytestmark = pytest.mark.xdist_group("web")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    ensure_assets()
-    with live_server(tmp_path_factory.mktemp("web")) as s:
-        yield s
+def server(web_server: Any) -> Any:
+    return web_server
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    path = chromium_path()
-    if path is None:
-        pytest.skip("Debian's chromium is missing and cannot be installed here (not root): "
-                    "apt-get install chromium, or run `make test`")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
-        yield b
-        b.close()
+def browser(web_browser: Any) -> Any:
+    return web_browser
 
 
 @pytest.fixture
@@ -144,6 +132,22 @@ def test_language_switch_and_accept_language(page: Any, server: Any, browser: An
     p.goto(server.url + "/login")
     assert p.locator("h1").inner_text() == "Iniciar sesión"
     ctx.close()
+
+
+def test_planner_starts_a_job_and_sees_its_progress(page: Any, server: Any) -> None:
+    sign_in(page, server.url, "planner", next_path="/jobs")
+    check_page(page, "planner-jobs")
+    page.select_option("select[name=kind]", "schedule")
+    with page.expect_navigation():
+        page.click("#start-job button[type=submit]")
+    row = page.locator("#jobs tbody tr").first
+    assert "queued" in row.inner_text()  # no job worker in the tests: it waits its turn
+    assert row.get_attribute("hx-trigger") == "every 2s"  # polled while it runs
+    row.locator("button").click()
+    page.wait_for_function(
+        "document.querySelector('#jobs tbody tr').innerText.includes('cancelled')")
+    assert page.locator("#jobs tbody tr").first.get_attribute("hx-trigger") is None
+    check_page(page, "planner-jobs-cancelled")
 
 
 def test_artifacts_folder_is_ignored_by_git() -> None:

@@ -15,7 +15,14 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from openwfm.web import pages_auth, pages_people, pages_quality, pages_queues, pages_schedule
+from openwfm.web import (
+    pages_auth,
+    pages_jobs,
+    pages_people,
+    pages_quality,
+    pages_queues,
+    pages_schedule,
+)
 from openwfm.web.deps import SignInRequired
 from openwfm.web.render import page_context, render
 from openwfm.web.session import read_session
@@ -31,7 +38,8 @@ def is_page(request: Request) -> bool:
 
 
 def mount(app: FastAPI) -> None:
-    for module in (pages_auth, pages_people, pages_queues, pages_quality, pages_schedule):
+    for module in (pages_auth, pages_jobs, pages_people, pages_queues, pages_quality,
+                   pages_schedule):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
