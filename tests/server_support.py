@@ -169,7 +169,28 @@ def quality_form_body(k: Any) -> dict[str, Any]:
             "sections": [{"id": "s", "items": [{"id": "a", "points": 2}]}]}
 
 
+def quality_csv(agent: str, rows: int = 2, bad: dict[str, str] | None = None) -> str:
+    """An evaluations CSV of the ridenow-voice form (the CLI's layout), `rows` rows of
+    `agent`; `bad` overrides cells of the last row."""
+    cols = ["evaluation_id", "contact_id", "agent_id", "evaluator_id", "evaluated_at",
+            "queue", *LOW_ANSWERS]
+    out = [",".join(cols)]
+    for i in range(rows):
+        cells = {"evaluation_id": f"IMP-{i}", "contact_id": f"CT-IMP-{i}", "agent_id": agent,
+                 "evaluator_id": "qa-2", "evaluated_at": "2026-03-25T10:00:00Z",
+                 "queue": "ride-es-voice",
+                 **{k: "NA" if v is None else str(v) for k, v in LOW_ANSWERS.items()}}
+        if bad and i == rows - 1:
+            cells.update(bad)
+        out.append(",".join(cells[c] for c in cols))
+    return "\n".join(out) + "\n"
+
+
 QUALITY_WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
+    ("post", "/api/quality/imports/evaluations"): ("quality_evaluation:write", lambda k: (
+        "/api/quality/imports/evaluations", {
+            "files": {"file": ("evals.csv", quality_csv(str(k.f["agent"]), 1), "text/csv")},
+            "data": {"form_id": str(k.f["quality_form"])}}), {201}, True),
     ("post", "/api/quality/forms"): ("quality_form:write", lambda k: (
         "/api/quality/forms", {"json": quality_form_body(k)}), {201}, True),
     ("post", "/api/quality/evaluations"): ("quality_evaluation:write", lambda k: (

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from openwfm.server.models import Client, QualityEvaluation, QualityForm
-from server_support import World, demo_world
+from server_support import World, demo_world, quality_csv
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +233,30 @@ def test_csv_export_holds_the_visible_evaluations(world: World) -> None:
         n = s.scalar(sa.select(sa.func.count()).select_from(QualityEvaluation)
                      .where(QualityEvaluation.form_id == f["ride_form"]))
     assert len(df) == n
+
+
+def test_evaluation_import_uses_the_cli_reader_and_is_all_or_nothing(world: World) -> None:
+    c, f = world.client, world.facts
+
+    def post(text: str, who: str = "evaluator") -> object:
+        return c.post("/api/quality/imports/evaluations", headers=h(world, who),
+                      files={"file": ("march.csv", text, "text/csv")},
+                      data={"form_id": str(f["ride_form"])})
+
+    def count() -> int:
+        with world.db.read() as s:
+            return int(s.scalar(sa.select(sa.func.count()).select_from(QualityEvaluation)))
+
+    before = count()
+    r = post(quality_csv(str(f["agent"]), 3, bad={"empathy": "7"}))
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    err = r.json()["detail"][0]  # type: ignore[attr-defined]
+    assert err["loc"] == ["body", "file", 3, "empathy"] and "march.csv" in err["msg"]
+    r = post(quality_csv(str(f["agent"]), 2, bad={"agent_id": "NOBODY"}))
+    assert r.json()["detail"][0]["loc"] == ["body", "file", 2, "agent_id"]  # type: ignore[attr-defined]
+    assert count() == before  # a bad file stored nothing
+    r = post(quality_csv(str(f["agent"]), 3))
+    assert r.status_code == 201, r.text  # type: ignore[attr-defined]
+    assert r.json()["rows"] == 3 and r.json()["coaching_tasks"] == 3  # type: ignore[attr-defined]
+    assert count() == before + 3
+    assert post(quality_csv(str(f["agent"]), 1), "planner").status_code == 403  # type: ignore[attr-defined]

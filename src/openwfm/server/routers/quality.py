@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import io
 import math
+import re
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi import APIRouter, Body, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -29,6 +32,7 @@ from openwfm.quality.evaluations import (
     QualityStateError,
     evaluate,
     open_dispute,
+    read_evaluations,
     resolve_dispute,
 )
 from openwfm.quality.forms import parse_form
@@ -44,6 +48,7 @@ from openwfm.server.models import (
     QualityForm,
     Queue,
     Role,
+    User,
 )
 from openwfm.server.permissions import (
     Principal,
@@ -622,3 +627,68 @@ def create_calibration(body: CalibrationIn, p: CurrentUser, session: WriteDB
                  after={"form_id": row.form_id, "name": row.name,
                         "ratings": len(body.ratings)})
     return out
+
+
+# ------------------------------------------------------------------------ import
+class EvaluationImportOut(BaseModel):
+    filename: str
+    form_id: int
+    rows: int = Field(description="Evaluations stored")
+    coaching_tasks: int = Field(description="Coaching tasks opened")
+
+
+@router.post("/imports/evaluations", response_model=EvaluationImportOut,
+             status_code=status.HTTP_201_CREATED,
+             responses={**WRITE_ERRORS, 413: {"model": Message, "description": "Too large"},
+                        422: {"description": "Bad file: row and column named"}})
+def import_evaluations(
+    request: Request, p: CurrentUser, session: WriteDB,
+    file: Annotated[UploadFile, File(description="Evaluations CSV of one form, the layout "
+                                                 "of `openwfm quality score` (docs/quality.md)")],
+    form_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+) -> dict[str, Any]:
+    """Import evaluations with the CLI's reader (`openwfm.quality.read_evaluations`: the
+    same row and column errors, here a 422); every agent must be visible to the user and
+    every queue the form's client's. One transaction: a bad file stores nothing. Coaching
+    tasks open as for a single evaluation."""
+    require(p, "quality_evaluation", "write")
+    form_row = _form_row(session, p, form_id, field="form_id")
+    form = form_of(form_row)
+    limit = request.app.state.settings.max_upload_bytes
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(file.filename or "upload.csv").name)[:100]
+    with tempfile.TemporaryDirectory(prefix="openwfm-upload-") as tmp:
+        path = Path(tmp) / (name or "upload.csv")
+        size = 0
+        with path.open("wb") as out:
+            while chunk := file.file.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                                        f"upload larger than the limit of {limit} bytes")
+                out.write(chunk)
+        try:
+            evs = read_evaluations(path, form)
+        except UnicodeDecodeError as exc:
+            raise InputError("not a UTF-8 text file", file=path.name) from exc
+    agents = set(session.scalars(sa.select(Agent.id).where(
+        Agent.id.in_(sorted({e.agent_id for e in evs})), agent_filter(p, Agent.id))))
+    queues = set(session.scalars(sa.select(Queue.id).where(
+        Queue.client_id == form_row.client_id)))
+    for row, ev in enumerate(evs, start=1):
+        if ev.agent_id not in agents:
+            raise InputError(f"no agent {ev.agent_id!r}", file=path.name, row=row,
+                             column="agent_id")
+        if ev.queue and ev.queue not in queues:
+            raise InputError(f"no queue {ev.queue!r} of client {form.client}",
+                             file=path.name, row=row, column="queue")
+    users = dict(session.execute(sa.select(User.username, User.id).where(
+        User.username.in_(sorted({e.evaluator_id for e in evs})))).all())
+    tasks = 0
+    for ev in evs:
+        row = store_evaluation(session, ev, form, form_row, users.get(ev.evaluator_id))
+        tasks += session.scalar(sa.select(sa.func.count()).select_from(CoachingTaskRow)
+                                .where(CoachingTaskRow.evaluation_id == row.id)) or 0
+    audit.record(session, acting_user(session, p), "import", "quality_evaluation",
+                 f"form {form_row.id}", after={"file": path.name, "rows": len(evs)})
+    return {"filename": path.name, "form_id": form_row.id, "rows": len(evs),
+            "coaching_tasks": tasks}
