@@ -32,7 +32,8 @@ ROLES = ("admin", "planner", "planner-ride", "leader", "agent", "viewer_ride", "
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     path = tmp_path_factory.mktemp("server") / "openwfm.db"
-    with demo_world(f"sqlite:///{path}", login_max_failures=3, max_upload_bytes=200_000) as w:
+    with demo_world(f"sqlite:///{path}", login_max_failures=3, login_max_address_failures=8,
+                    max_upload_bytes=200_000) as w:
         with w.db.transaction() as s:  # a stored forecast version, as a forecast job leaves
             fc = Forecast(name="test", version=1)
             s.add(fc)
@@ -521,6 +522,12 @@ def test_sign_in_is_rate_limited_and_tokens_are_checked(world: World) -> None:
     assert c.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     r = c.post("/api/auth/token", data={"username": "nobody", "password": "x"})
     assert r.status_code == 401
+    # one address trying many names: limited whatever the names (4 failures so far)
+    for name in ("n1", "n2", "n3", "n4"):
+        assert c.post("/api/auth/token", data={"username": name,
+                                                "password": "x"}).status_code == 401
+    r = c.post("/api/auth/token", data={"username": "admin", "password": PASSWORD})
+    assert r.status_code == 429 and "from testclient" in r.json()["detail"]
 
 
 @pytest.mark.slow

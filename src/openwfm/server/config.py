@@ -57,6 +57,10 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     login_max_failures: int = 10
     login_window_s: int = 300
+    login_max_address_failures: int = 100
+    """Failed logins from one address (any user names) within ``login_window_s`` before 429
+    (``OPENWFM_LOGIN_MAX_ADDRESS_FAILURES``; 0: no per-address limit, e.g. behind a proxy
+    that does not forward the client's address)."""
     rta_grace_s: float = 60.0
     """Out-of-adherence spells shorter than this are forgiven in the live adherence figures
     (``OPENWFM_RTA_GRACE_S``)."""
@@ -91,6 +95,7 @@ class Settings:
             max_upload_bytes=int(env.get("OPENWFM_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)),
             login_max_failures=int(env.get("OPENWFM_LOGIN_MAX_FAILURES", 10)),
             login_window_s=int(env.get("OPENWFM_LOGIN_WINDOW_S", 300)),
+            login_max_address_failures=int(env.get("OPENWFM_LOGIN_MAX_ADDRESS_FAILURES", 100)),
             publish_pause_s=float(env.get("OPENWFM_PUBLISH_PAUSE_S", 0)),
             rta_grace_s=float(env.get("OPENWFM_RTA_GRACE_S", 60)),
             rta_exception_after_s=float(env.get("OPENWFM_RTA_EXCEPTION_AFTER_S", 300)),
@@ -105,6 +110,7 @@ class Settings:
             "OPENWFM_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
             "OPENWFM_LOGIN_MAX_FAILURES": str(self.login_max_failures),
             "OPENWFM_LOGIN_WINDOW_S": str(self.login_window_s),
+            "OPENWFM_LOGIN_MAX_ADDRESS_FAILURES": str(self.login_max_address_failures),
             "OPENWFM_PUBLISH_PAUSE_S": str(self.publish_pause_s),
             "OPENWFM_RTA_GRACE_S": str(self.rta_grace_s),
             "OPENWFM_RTA_EXCEPTION_AFTER_S": str(self.rta_exception_after_s),

@@ -199,7 +199,7 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(sa.String(100), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ok: Mapped[bool]
-    address: Mapped[str] = mapped_column(sa.String(64), default="")
+    address: Mapped[str] = mapped_column(sa.String(64), default="", index=True)
 
 
 class ServerSetting(Base):

@@ -27,9 +27,10 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Reques
           session: WriteDB, conf: Annotated[Settings, Depends(settings)]) -> Token:
     """Sign in with form fields `username` and `password`; returns a bearer token.
 
-    After `login_max_failures` failed attempts for one user name within `login_window_s`
-    seconds, further attempts answer 429 until the window has passed (shared by every
-    worker: attempts are kept in the database)."""
+    After `login_max_failures` failed attempts for one user name, or
+    `login_max_address_failures` from one address (whatever the names), within
+    `login_window_s` seconds, further attempts answer 429 until the window has passed
+    (shared by every worker: attempts are kept in the database)."""
     now = datetime.now(UTC)
     address = request.client.host if request.client else ""
     user = authenticate(session, conf, form.username, form.password, address, now)
@@ -43,10 +44,11 @@ def authenticate(session: Session, conf: Settings, username: str, password: str,
                  address: str, now: datetime) -> User:
     """The active user with this name and password, or 401; 429 after too many failures.
 
-    After `login_max_failures` failed attempts for one user name within `login_window_s`
-    seconds, further attempts answer 429 until the window has passed (shared by every
-    worker: attempts are kept in the database). Used by the token endpoint and by the web
-    sign-in form."""
+    After `login_max_failures` failed attempts for one user name, or
+    `login_max_address_failures` from one address (whatever the names), within
+    `login_window_s` seconds, further attempts answer 429 until the window has passed
+    (shared by every worker: attempts are kept in the database). Used by the token
+    endpoint and by the web sign-in form."""
     since = now - timedelta(seconds=conf.login_window_s)
     failures = session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt).where(
         LoginAttempt.username == username, LoginAttempt.at >= since,
@@ -56,6 +58,16 @@ def authenticate(session: Session, conf: Settings, username: str, password: str,
                             f"too many failed sign-ins for {username!r}; retry in "
                             f"{conf.login_window_s} s",
                             headers={"Retry-After": str(conf.login_window_s)})
+    if conf.login_max_address_failures > 0 and address:
+        from_address = session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt)
+                                      .where(LoginAttempt.address == address,
+                                             LoginAttempt.at >= since,
+                                             LoginAttempt.ok.is_(False)))
+        if from_address is not None and from_address >= conf.login_max_address_failures:
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                                f"too many failed sign-ins from {address}; retry in "
+                                f"{conf.login_window_s} s",
+                                headers={"Retry-After": str(conf.login_window_s)})
     user = session.scalar(sa.select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user is not None else None, password)
     ok = ok and user is not None and user.active
