@@ -104,10 +104,14 @@ def test_planner_moves_a_shift_fixes_it_publishes_and_the_agent_sees_it(
     page.locator("#editor [role=status]").wait_for()
     assert "revision 2" in page.locator("#editor [role=status]").inner_text()
     assert "revision 2" in page.locator("#publish").inner_text()
+    page.locator("#review-ok").wait_for()  # compare with the published version, re-check
+    assert f"changes 1 agent against the published version: {agent}" in \
+        page.locator("#review").inner_text()
     check_page(page, "planner-shift-saved")
     page.click("#publish button[type=submit]")
     page.locator("#publish [role=status]").wait_for()
     assert "Published version 2." in page.locator("#publish [role=status]").inner_text()
+    page.get_by_text("The draft is the same as the published version.").wait_for()
     page.context.close()
 
     phone = new_page(browser, 390, 844)

@@ -283,3 +283,44 @@ def changed_window(spans: Sequence[tuple[datetime, datetime]], interval_s: int
     lo = pd.Timestamp(min(s for s, _ in spans)).floor(step)
     hi = pd.Timestamp(max(e for _, e in spans)).ceil(step)
     return lo, hi
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """What a draft changes against the published version, agent by agent."""
+
+    changed_agents: tuple[str, ...]
+    shifts_removed: int
+    """Shifts of the published version that are not in the draft as they were."""
+    shifts_added: int
+
+
+def _shift_keys(segments: pd.DataFrame) -> set[tuple[object, ...]]:
+    out: set[tuple[object, ...]] = set()
+    for aid, df in segments.sort_values(["agent_id", "start"]).groupby("agent_id"):
+        parts: list[tuple[object, ...]] = []
+        for act, s, e, q in zip(df["activity"], df["start"], df["end"], df["queue"],
+                                strict=True):
+            if parts and s != parts[-1][2]:
+                out.add((aid, *parts))
+                parts = []
+            parts.append((act, s, e, q if isinstance(q, str) else None))
+        if parts:
+            out.add((aid, *parts))
+    return out
+
+
+def compare_versions(draft: pd.DataFrame, published: pd.DataFrame) -> VersionDiff:
+    """The agents whose shifts differ between two segment tables, and how many shifts
+    went and came (a moved shift counts once each way).
+
+    >>> t = lambda h: pd.Timestamp("2026-03-30", tz="UTC") + pd.Timedelta(hours=h)
+    >>> pub = pd.DataFrame({"agent_id": ["a", "b"], "activity": ["work", "work"],
+    ...                     "start": [t(8), t(8)], "end": [t(16), t(16)], "queue": ["q", "q"]})
+    >>> draft = pub.assign(start=[t(9), t(8)], end=[t(17), t(16)])
+    >>> compare_versions(draft, pub)
+    VersionDiff(changed_agents=('a',), shifts_removed=1, shifts_added=1)
+    """
+    d, p = _shift_keys(draft), _shift_keys(published)
+    changed = sorted({str(k[0]) for k in d ^ p})
+    return VersionDiff(tuple(changed), len(p - d), len(d - p))

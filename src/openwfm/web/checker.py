@@ -82,13 +82,17 @@ def problem_for(db: Session, sched: Schedule) -> SchedulingProblem:
 
 def segment_frame(db: Session, sched: Schedule, problem: SchedulingProblem, *,
                   agent_id: str | None = None, site_id: int | None = None,
-                  window: tuple[datetime, datetime] | None = None) -> pd.DataFrame:
-    """Draft segments as the checker's table (``agent_id, site, activity, start, end,
-    queue``; a work segment without a queue counts for the agent's first skill)."""
+                  window: tuple[datetime, datetime] | None = None,
+                  version_id: int | None = None) -> pd.DataFrame:
+    """Segments of the draft (or of the published version `version_id`) as the checker's
+    table (``agent_id, site, activity, start, end, queue``; a work segment without a queue
+    counts for the agent's first skill)."""
     stmt = (sa.select(Segment.agent_id, Site.name, Segment.activity, Segment.start,
                       Segment.end, Segment.queue_id)
             .join(Agent, Agent.id == Segment.agent_id).join(Site, Site.id == Agent.site_id)
-            .where(Segment.schedule_id == sched.id, Segment.version_id.is_(None)))
+            .where(Segment.schedule_id == sched.id,
+                   Segment.version_id.is_(None) if version_id is None
+                   else Segment.version_id == version_id))
     if agent_id is not None:
         stmt = stmt.where(Segment.agent_id == agent_id)
     if site_id is not None:

@@ -14,7 +14,15 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from openwfm.app.shift_edit import EditEffect, changed_window, edit_effect, edit_shift
+from openwfm.app.shift_edit import (
+    EditEffect,
+    changed_window,
+    compare_versions,
+    edit_effect,
+    edit_shift,
+    one_agent,
+)
+from openwfm.scheduling.check import check_schedule, check_seats
 from openwfm.server.deps import ReadDB, WriteDB
 from openwfm.server.models import (
     Agent,
@@ -399,3 +407,30 @@ def schedule_row(schedule_id: Id, w: WebUser, db: ReadDB,
     ctx = {**w.ctx, "r": rows[0], "sched": t.sched, "editable": True,
            **_timeline_helpers(w, _zone(tz))}
     return render(w.ctx["request"], "_row_cancel.html", ctx)
+
+
+@router.get("/schedule/{schedule_id}/review")
+def review_draft(schedule_id: Id, w: WebUser, db: ReadDB,
+                 tz: Annotated[str, Query(max_length=64)] = "UTC") -> Response:
+    """Before publishing: what the draft changes against the published version (agents,
+    shifts) and the labour rules the changed agents' weeks break, with the seats of every
+    site (the independent checker)."""
+    require(w.p, "schedule", "write")
+    sched = db.get(Schedule, schedule_id)
+    if sched is None:
+        raise not_found("schedule", schedule_id)
+    problem = problem_for(db, sched)
+    draft = segment_frame(db, sched, problem)
+    published = (segment_frame(db, sched, problem, version_id=sched.published_version_id)
+                 if sched.published_version_id else draft.iloc[:0])
+    diff = compare_versions(draft, published)
+    broken: list[Any] = []
+    for aid in diff.changed_agents:
+        mine = draft[draft["agent_id"] == aid]
+        if not mine.empty:
+            broken += [v for v in check_schedule(one_agent(problem, aid), mine).violations
+                       if v.agent_id == aid and v.rule != "seats"]
+    broken += check_seats(problem, draft)
+    ctx = {**w.ctx, "diff": diff, "broken": broken, "rules": RULES, "tz": _zone(tz),
+           "published": _published(db, sched), "sched": sched}
+    return render(w.ctx["request"], "_review.html", ctx)
