@@ -460,6 +460,11 @@ def test_forecast_override_keeps_who_when_why_and_the_old_value(world: World) ->
                json=body)
     assert r.status_code == 201, r.text
     assert r.json()["previous"] == 10.0 and r.json()["reason"] == "marketing campaign"
+    assert r.json()["username"] == "planner-ride"
+    listed = c.get(f"/api/forecasts/{f['forecast']}/overrides",
+                   headers=world.h(who(world, "viewer_ride"))).json()
+    mine = [o for o in listed if o["reason"] == "marketing campaign"]
+    assert mine and mine[0]["username"] == "planner-ride" and mine[0]["created_at"]
     rows = c.get(f"/api/forecasts/{f['forecast']}/intervals",
                  params={"queue_id": f["ride_queue"]}, headers=world.h("admin")).json()
     assert rows[0]["volume"] == 42.0 and rows[0]["overridden"] is True

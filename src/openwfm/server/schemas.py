@@ -352,6 +352,7 @@ class OverrideOut(Out):
     previous: float | None
     reason: str
     user_id: int
+    username: str = Field(description="Who made the change")
     created_at: datetime
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
-from openwfm.server.models import Forecast, ForecastInterval, ForecastOverride
+from openwfm.server.models import Forecast, ForecastInterval, ForecastOverride, User
 from openwfm.server.permissions import queue_filter, require
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id, get_visible
 from openwfm.server.schemas import ForecastOut, ForecastRowOut, OverrideIn, OverrideOut
@@ -65,19 +65,29 @@ async def forecast_intervals(forecast_id: Id, p: CurrentUser, session: ReadDB,
 @router.get("/{forecast_id}/overrides", response_model=list[OverrideOut],
             responses=AUTH_ERRORS)
 async def list_overrides(forecast_id: Id, p: CurrentUser,
-                         session: ReadDB) -> list[ForecastOverride]:
+                         session: ReadDB) -> list[OverrideOut]:
+    """The planners' changes of this forecast version, oldest first: the value set, the
+    value it replaced, why, who and when (of the queues this user may see)."""
     require(p, "forecast", "read")
     _get(session, forecast_id)
-    return list(session.scalars(sa.select(ForecastOverride).where(
+    rows = session.execute(sa.select(ForecastOverride, User.username)
+                           .join(User, User.id == ForecastOverride.user_id).where(
         ForecastOverride.forecast_id == forecast_id,
-        queue_filter(p, ForecastOverride.queue_id)).order_by(ForecastOverride.id)))
+        queue_filter(p, ForecastOverride.queue_id)).order_by(ForecastOverride.id)).all()
+    return [_override_out(ov, name) for ov, name in rows]
+
+
+def _override_out(ov: ForecastOverride, username: str) -> OverrideOut:
+    return OverrideOut.model_validate({**{c.key: getattr(ov, c.key)
+                                          for c in ForecastOverride.__table__.columns},
+                                       "username": username})
 
 
 @router.post("/{forecast_id}/overrides", response_model=OverrideOut,
              status_code=status.HTTP_201_CREATED,
              responses={**WRITE_ERRORS, 422: {"description": "No such interval, or bad value"}})
 def add_override(forecast_id: Id, body: OverrideIn, p: CurrentUser,
-                 session: WriteDB) -> ForecastOverride:
+                 session: WriteDB) -> OverrideOut:
     """Set one forecast value (``volume`` or ``aht_s``) of one queue and interval, with the
     reason; the previous value is kept in the override and the audit log."""
     require(p, "forecast", "write")
@@ -102,4 +112,4 @@ def add_override(forecast_id: Id, body: OverrideIn, p: CurrentUser,
                  f"{forecast_id}/{body.queue_id}/{at.isoformat()}",
                  before={body.field: previous},
                  after={body.field: body.value, "reason": body.reason})
-    return ov
+    return _override_out(ov, p.username)
