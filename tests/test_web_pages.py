@@ -94,6 +94,9 @@ def test_planner_schedule_timeline_every_agent_reachable(page: Any, server: Any)
     page.wait_for_function("document.querySelectorAll('.tl-row').length < 317")
     assert page.locator(f"#row-{agent.id}").count() == 1
     assert "q=" in page.url  # the filter is in the address (shareable, back button)
+    page.click("#review button")  # compare the draft with the published version
+    page.locator("#review-ok").wait_for()
+    assert "same as the published version" in page.locator("#review").inner_text()
     page.select_option("select[name=site]", label="Bogota")
     page.wait_for_function(
         "[...document.querySelectorAll('.tl-row')].every(r => r.dataset.agent.startsWith('BOG'))")

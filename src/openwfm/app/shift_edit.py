@@ -208,19 +208,37 @@ def run_service_level(agents: int, volume: np.ndarray, aht_s: np.ndarray, interv
 def with_service_levels(runs: Sequence[CoverageRun], forecast: pd.DataFrame,
                         goals: dict[str, QueueGoal], interval_s: int) -> list[CoverageRun]:
     """`runs` with their service level before and after, from the forecast's ``volume``
-    and ``aht_s`` per ``queue`` and ``interval_start`` (voice queues only)."""
-    out = []
-    for r in runs:
+    and ``aht_s`` per ``queue`` and ``interval_start`` (voice queues only). One call of the
+    Erlang kernel per service goal for all the runs' intervals, before and after."""
+    from openwfm.staffing.erlang import service_level
+
+    items: dict[QueueGoal, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+    for k, r in enumerate(runs):
         goal = goals.get(r.queue)
-        f = forecast[(forecast["queue"] == r.queue) & (forecast["interval_start"] >= r.start)
-                     & (forecast["interval_start"] < r.end)] if len(forecast) else forecast
-        if goal is None or not goal.voice or f.empty:
-            out.append(r)
+        if goal is None or not goal.voice or forecast.empty:
             continue
+        f = forecast[(forecast["queue"] == r.queue) & (forecast["interval_start"] >= r.start)
+                     & (forecast["interval_start"] < r.end)]
         v, a = f["volume"].to_numpy(float), f["aht_s"].to_numpy(float)
-        out.append(dataclasses.replace(
-            r, sl_before=run_service_level(r.before, v, a, interval_s, goal),
-            sl_after=run_service_level(r.after, v, a, interval_s, goal)))
+        ok = (v > 0) & np.isfinite(a) & (a > 0)
+        if ok.any():
+            items.setdefault(goal, []).append((k, v[ok], a[ok]))
+    out = list(runs)
+    for goal, parts in items.items():
+        vol = np.concatenate([v for _, v, _ in parts])
+        aht = np.concatenate([a for _, _, a in parts])
+        n = np.concatenate([np.full(len(v), float(runs[k].before)) for k, v, _ in parts]
+                           + [np.full(len(v), float(runs[k].after)) for k, v, _ in parts])
+        sl = service_level(n, np.tile(vol * aht / interval_s, 2), np.tile(aht, 2),
+                           goal.answer_within_s, goal.patience_s)
+        sl_before, sl_after = sl[:len(vol)], sl[len(vol):]
+        i = 0
+        for k, v, _ in parts:
+            j = i + len(v)
+            out[k] = dataclasses.replace(
+                runs[k], sl_before=float(np.sum(sl_before[i:j] * v) / np.sum(v)),
+                sl_after=float(np.sum(sl_after[i:j] * v) / np.sum(v)))
+            i = j
     return out
 
 

@@ -359,6 +359,7 @@ def save_edit(schedule_id: Id, w: WebPost, db: WriteDB, response: Response,
     f = Filters(schedule_id, "draft", tz=_zone(tz))
     rows = agent_rows(db, w.p, t.sched, f, only=t.agent_id)
     ctx.update(saved=True, row=rows[0] if rows else None, **_timeline_helpers(w, ctx["tz"]),
+               review_now=True,
                editable=True, published=_published(db, t.sched))
     return render(w.ctx["request"], "_editor.html", ctx)
 
@@ -389,7 +390,7 @@ def publish_page(schedule_id: Id, w: WebPost, db: WriteDB, request: Request,
     sched = db.get(Schedule, schedule_id)
     db.refresh(sched)
     ctx = {**w.ctx, "sched": sched, "tz": _zone(tz), "published": _published(db, sched),
-           "message": message, "warn": warn}
+           "message": message, "warn": warn, "review_now": True}
     return render(request, "_publish.html", ctx)
 
 
