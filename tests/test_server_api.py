@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -102,6 +102,11 @@ def get_endpoints(w: World) -> dict[str, tuple[str, str]]:
         "/api/rta/exceptions/stream": (
             "rta_exceptions", f"/api/rta/exceptions/stream?team={f['team']}&max_s=0"),
         **quality_get_endpoints(w),
+        "/api/requests": ("request", "/api/requests"),
+        "/api/requests/{request_id}": ("request", "/api/requests/2000000"),
+        "/api/notifications": ("notification", "/api/notifications"),
+        # the secret token is the credential: an unknown one is 404 with or without sign-in
+        "/api/calendar/{token}.ics": ("off", "/api/calendar/no-such-token.ics"),
     }
 
 
@@ -122,6 +127,17 @@ def test_every_endpoint_is_in_the_walk() -> None:
     assert listed == gets | set(WRITES), (
         "add the new endpoint to get_endpoints or WRITES: "
         f"{sorted(listed - gets - set(WRITES))}")
+
+
+def legal_shift(agent_id: str, t0: datetime) -> list[dict[str, object]]:
+    """An 8.5-hour shift with the demo's breaks (15 min at +2 h, a 30-min meal at +4 h,
+    15 min at +6.5 h): one the rule checker accepts."""
+    cuts = [(0, 120, "work"), (120, 135, "break"), (135, 240, "work"), (240, 270, "meal"),
+            (270, 390, "work"), (390, 405, "break"), (405, 510, "work")]
+    return [{"agent_id": agent_id, "activity": act,
+             "start": (t0 + timedelta(minutes=a)).isoformat(),
+             "end": (t0 + timedelta(minutes=b)).isoformat(), "queue_id": None}
+            for a, b, act in cuts]
 
 
 FAKE_FACTS = {k: "x" for k in ("ride", "ride_queue", "team", "agent", "schedule", "forecast")}
@@ -203,6 +219,44 @@ class Walk:
             "name": self.uid("schedule"), "period_start": start.isoformat(),
             "period_end": (start + timedelta(days=7)).isoformat(), "segments": []})
         return int(r.json()["id"]), r.headers["ETag"]
+
+    def published(self, shifts: dict[str, list[int]]) -> tuple[int, datetime]:
+        """A published schedule of its own week (before the period the other tests read)
+        with 8-hour shifts on the given days."""
+        self.n += 1
+        start = WEEK - timedelta(days=70 + 7 * self.n)
+        segs = [s for a, days in shifts.items() for d in days
+                for s in legal_shift(a, start + timedelta(days=d, hours=8))]
+        r = self.admin("POST", "/api/schedules", json={
+            "name": self.uid("ss"), "period_start": start.isoformat(),
+            "period_end": (start + timedelta(days=7)).isoformat(), "segments": segs})
+        sid = int(r.json()["id"])
+        r = self.w.client.post(f"/api/schedules/{sid}/publish",
+                               headers=self.w.h("admin", **{"If-Match": r.headers["ETag"]}))
+        assert r.status_code == 200, r.text
+        return sid, start
+
+    def time_off(self) -> dict[str, Any]:
+        """A pending time-off request of the agent on a schedule of its own."""
+        sid, start = self.published({self.f["agent"]: [0, 1, 2, 3, 4]})
+        r = self.w.client.post("/api/requests", headers=self.w.h(self.f["agent"]), json={
+            "kind": "time_off", "schedule_id": sid,
+            "start": (start + timedelta(days=1)).isoformat(),
+            "end": (start + timedelta(days=2)).isoformat()})
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    def offer_to_agent(self) -> int:
+        """An offer of a shift to the agent by a team mate (who works 6 days)."""
+        mate = self.f["team_agents"][1]
+        sid, start = self.published({self.f["agent"]: [0, 2, 3, 4], mate: [0, 1, 2, 3, 4, 5]})
+        token = sign_in(self.w.client, mate)
+        r = self.w.client.post("/api/requests", headers={"Authorization": f"Bearer {token}"},
+                               json={"kind": "offer", "schedule_id": sid,
+                                     "shift_start": (start + timedelta(days=1, hours=8))
+                                     .isoformat(), "other_agent_id": self.f["agent"]})
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
 
     def job(self) -> str:
         return str(self.admin("POST", "/api/jobs", json={"kind": "forecast"}).json()["id"])
@@ -286,6 +340,32 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
         "/api/jobs", {"json": {"kind": "forecast"}}), ACCEPTED, True),
     ("delete", "/api/jobs/{job_id}"): ("job:write", lambda k: (
         f"/api/jobs/{k.job()}", {}), ACCEPTED, True),
+    ("post", "/api/requests"): ("request:write", lambda k: (lambda sid, start: (
+        "/api/requests", {"json": {"kind": "time_off", "schedule_id": sid,
+                                   "start": (start + timedelta(days=2)).isoformat(),
+                                   "end": (start + timedelta(days=3)).isoformat()}}))(
+        *k.published({k.f["agent"]: [0, 1, 2, 3, 4]})), {201}, True),
+    ("post", "/api/requests/{request_id}/approve"): ("request_decision:write", lambda k: (
+        lambda r: (f"/api/requests/{r['id']}/approve", {"headers": {
+            "If-Match": str(r["schedule_version"])}}))(k.time_off()), {200}, True),
+    ("post", "/api/requests/{request_id}/reject"): ("request_decision:write", lambda k: (
+        f"/api/requests/{k.time_off()['id']}/reject", {"json": {"note": "walk"}}), {200},
+        True),
+    ("post", "/api/requests/{request_id}/cancel"): ("request:write", lambda k: (
+        f"/api/requests/{k.time_off()['id']}/cancel", {}), {200}, True),
+    ("post", "/api/requests/{request_id}/accept"): ("request:write", lambda k: (
+        f"/api/requests/{k.offer_to_agent()}/accept", {}), {200}, True),
+    ("post", "/api/requests/{request_id}/decline"): ("request:write", lambda k: (
+        f"/api/requests/{k.offer_to_agent()}/decline", {}), {200}, True),
+    ("put", "/api/notifications/email"): ("notification:read", lambda k: (
+        "/api/notifications/email", {"json": {"email": "walk@example.org"}}), {204}, True),
+    # a reading mark of one's own notifications, not audited
+    ("post", "/api/notifications/read"): ("notification:read", lambda k: (
+        "/api/notifications/read", {"json": {}}), {204}, False),
+    ("post", "/api/calendar/token"): ("calendar_token:write", lambda k: (
+        "/api/calendar/token", {}), {201}, True),
+    ("delete", "/api/calendar/token"): ("calendar_token:write", lambda k: (
+        "/api/calendar/token", {}), {204}, True),
     # agent-state events are an idempotent event log of their own, not audited one by one
     ("post", "/api/rta/events"): ("rta_event:write", lambda k: (
         "/api/rta/events", {"json": []}), {200}, False),

@@ -30,6 +30,7 @@ from openwfm.server.routers import (
     queues,
     rta,
     schedules,
+    selfservice,
     sites,
     teams,
     users,
@@ -107,7 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     for module in (health, auth, clients, sites, queues, teams, agents, users, schedules,
-                   imports, forecasts, plans, jobs, audit_log, rta, oidc, quality):
+                   imports, forecasts, plans, jobs, audit_log, rta, oidc, quality,
+                   selfservice):
         app.include_router(module.router)
 
     @app.exception_handler(InputError)

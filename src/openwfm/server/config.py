@@ -76,6 +76,10 @@ class Settings:
     oidc_username_claim: str = "preferred_username"
     """The ID token claim that names the openwfm user."""
     oidc_scopes: str = "openid profile email"
+    smtp_host: str = ""
+    """SMTP server of the e-mail notifications (``OPENWFM_SMTP_HOST``; empty: in-app only)."""
+    smtp_port: int = 25
+    smtp_from: str = "openwfm@localhost"
     publish_pause_s: float = 0.0
     """Fault-injection hook for the crash test: seconds to wait inside the publish
     transaction (``OPENWFM_PUBLISH_PAUSE_S``; 0 in production)."""
@@ -99,6 +103,9 @@ class Settings:
             publish_pause_s=float(env.get("OPENWFM_PUBLISH_PAUSE_S", 0)),
             rta_grace_s=float(env.get("OPENWFM_RTA_GRACE_S", 60)),
             rta_exception_after_s=float(env.get("OPENWFM_RTA_EXCEPTION_AFTER_S", 300)),
+            smtp_host=env.get("OPENWFM_SMTP_HOST", ""),
+            smtp_port=int(env.get("OPENWFM_SMTP_PORT", 25)),
+            smtp_from=env.get("OPENWFM_SMTP_FROM", "openwfm@localhost"),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -114,6 +121,9 @@ class Settings:
             "OPENWFM_PUBLISH_PAUSE_S": str(self.publish_pause_s),
             "OPENWFM_RTA_GRACE_S": str(self.rta_grace_s),
             "OPENWFM_RTA_EXCEPTION_AFTER_S": str(self.rta_exception_after_s),
+            "OPENWFM_SMTP_HOST": self.smtp_host,
+            "OPENWFM_SMTP_PORT": str(self.smtp_port),
+            "OPENWFM_SMTP_FROM": self.smtp_from,
         }
         if self.secret_key:
             out["OPENWFM_SECRET_KEY"] = self.secret_key

@@ -386,7 +386,8 @@ class Segment(Base):
     version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("schedule_versions.id", ondelete="CASCADE"))
     agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id"))
-    activity: Mapped[str] = mapped_column(sa.String(16))
+    activity: Mapped[str] = mapped_column(sa.String(32))
+    """An `openwfm.activities.Activity` value."""
     start: Mapped[datetime] = mapped_column(UTCDateTime)
     end: Mapped[datetime] = mapped_column(UTCDateTime)
     queue_id: Mapped[str | None] = mapped_column(sa.ForeignKey("queues.id"))
@@ -520,3 +521,61 @@ class CalibrationSession(Base):
     """``[{"contact_id", "evaluator", "answers": {item: points | null}}, ...]``"""
     created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+# ------------------------------------------------------------- self-service (docs/selfservice.md)
+class StaffRequest(Base):
+    """An agent's request (time off, VTO, swap, offer) on a published schedule; ``status`` is
+    an `openwfm.selfservice.RequestStatus` value, ``change`` the change's fields (UTC ISO)."""
+
+    __tablename__ = "staff_requests"
+    __table_args__ = (sa.Index("ix_staff_requests_status", "status", "agent_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))
+    status: Mapped[str] = mapped_column(sa.String(24))
+    agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id"), index=True)
+    other_agent_id: Mapped[str | None] = mapped_column(sa.ForeignKey("agents.id"))
+    schedule_id: Mapped[int] = mapped_column(sa.ForeignKey("schedules.id", ondelete="CASCADE"))
+    change: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    effect: Mapped[Any | None] = mapped_column(sa.JSON)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    hours: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("schedule_versions.id", ondelete="SET NULL"))
+
+
+class Notification(Base):
+    """An in-app notification (and whether it was e-mailed)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user", "user_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    message: Mapped[str] = mapped_column(sa.Text)
+    request_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_requests.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_to: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class ContactAddress(Base):
+    """Where a user's notifications are e-mailed."""
+
+    __tablename__ = "contact_addresses"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(200))
+
+
+class CalendarToken(Base):
+    """An agent's iCalendar subscription token (only its SHA-256 is stored); revocable."""
+
+    __tablename__ = "calendar_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

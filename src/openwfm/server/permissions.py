@@ -64,6 +64,11 @@ POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     ("coaching", "write"): frozenset({A, P, T}),
     ("calibration", "read"): frozenset({A, P, E}),
     ("calibration", "write"): frozenset({A, E}),
+    ("request", "read"): frozenset({A, P, T, G}),
+    ("request", "write"): frozenset({G}),
+    ("request_decision", "write"): frozenset({A, T}),
+    ("notification", "read"): frozenset({A, P, T, G, V}),
+    ("calendar_token", "write"): frozenset({G}),
 }
 
 

@@ -1,0 +1,163 @@
+"""Self-service through the API: request -> effect -> decision -> new schedule version ->
+agent notified (in the app and by e-mail over a real local SMTP server), the calendar URL,
+and two team leaders approving at once on PostgreSQL (exactly one wins)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from server_support import WEEK, World, demo_world, sign_in
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook name
+        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode()))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        yield inbox, port
+    finally:
+        ctl.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, smtp) -> Iterator[World]:
+    path = tmp_path_factory.mktemp("selfservice") / "openwfm.db"
+    with demo_world(f"sqlite:///{path}", smtp_host="127.0.0.1", smtp_port=smtp[1]) as w:
+        yield w
+
+
+def day(d: int, h: int = 0) -> str:
+    return (WEEK + timedelta(days=d, hours=h)).isoformat()
+
+
+def test_time_off_end_to_end(world: World, smtp) -> None:
+    c, f = world.client, world.facts
+    agent, leader = str(f["agent"]), str(f["leader"])
+    r = c.put("/api/notifications/email", headers=world.h(agent),
+              json={"email": "agent@example.org"})
+    assert r.status_code == 204, r.text
+    # the agent asks for Tuesday off: the effect is shown, the request waits for the leader
+    r = c.post("/api/requests", headers=world.h(agent),
+               json={"kind": "time_off", "start": day(1), "end": day(2)})
+    assert r.status_code == 201, r.text
+    req = r.json()
+    assert req["status"] == "pending_approval"
+    assert req["effect"]["coverage_change_agent_h"] == pytest.approx(-7.5)  # 8 h - 30 min
+    assert req["hours"] == pytest.approx(8.0)
+    assert any(n["kind"] == "request_pending" for n in c.get(
+        "/api/notifications", headers=world.h(leader)).json())
+    # the leader's queue shows it with its effect; a viewer and another team cannot decide
+    queue = c.get("/api/requests?status=pending_approval", headers=world.h(leader)).json()
+    assert [q["id"] for q in queue] == [req["id"]]
+    assert queue[0]["effect"]["intervals"]
+    assert c.post(f"/api/requests/{req['id']}/approve", headers=world.h(
+        agent, **{"If-Match": "1"})).status_code == 403
+    assert c.get(f"/api/requests/{req['id']}", headers=world.h(
+        str(f["viewer_ride"]))).status_code == 403
+    etag = c.get(f"/api/requests/{req['id']}", headers=world.h(leader)).headers["ETag"]
+    r = c.post(f"/api/requests/{req['id']}/approve",
+               headers=world.h(leader, **{"If-Match": etag}))
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["status"] == "approved" and done["applied_version"] == int(etag.strip('"')) + 1
+    # the schedule: a new published version where the agent is off on Tuesday
+    seg = c.get(f"/api/schedules/{f['schedule']}/segments?agent_id={agent}",
+                headers=world.h("admin")).json()
+    tuesday = [s for s in seg if s["start"][:10] == day(1)[:10]]
+    assert {s["activity"] for s in tuesday} == {"time_off"}
+    # stale decision and repeated decision: 409 with a clear message
+    r = c.post(f"/api/requests/{req['id']}/approve", headers=world.h(leader, **{"If-Match": "1"}))
+    assert r.status_code == 409 and "approved cannot be approved" in r.json()["detail"]
+    # the agent is notified in the app and by e-mail
+    notes = c.get("/api/notifications", headers=world.h(agent)).json()
+    assert notes[0]["kind"] == "request_decided" and "approved" in notes[0]["message"]
+    inbox, _ = smtp
+    assert any(to == ["agent@example.org"] and "approved" in body
+               for to, body in inbox.messages)
+
+
+def test_a_request_that_breaks_a_rule_is_refused_naming_it(world: World) -> None:
+    c, f = world.client, world.facts
+    other = str(f["team_agents"][1])
+    token = sign_in(c, other)
+    # swap the agent's Wednesday with the other agent's Wednesday: identical shifts, fine;
+    # but an offer of a Thursday shift to an agent who works Thursday overlaps
+    r = c.post("/api/requests", headers={"Authorization": f"Bearer {token}"},
+               json={"kind": "offer", "shift_start": day(3, 8),
+                     "other_agent_id": str(f["agent"])})
+    assert r.status_code == 422
+    assert "overlap" in r.text
+
+
+def test_calendar_subscription_url_is_secret_and_revocable(world: World) -> None:
+    c, agent = world.client, str(world.facts["agent"])
+    r = c.post("/api/calendar/token", headers=world.h(agent))
+    assert r.status_code == 201, r.text
+    url = r.json()["url"]
+    feed = c.get(url)
+    assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
+    assert "Shift" in feed.text
+    assert c.get(url.replace(r.json()["token"], "not-a-token")).status_code == 404
+    assert c.delete("/api/calendar/token", headers=world.h(agent)).status_code == 204
+    assert c.get(url).status_code == 404
+
+
+def test_two_leaders_approving_at_once_exactly_one_wins_on_postgresql(pg_fresh_db: str
+                                                                       ) -> None:
+    with demo_world(pg_fresh_db) as w:
+        c, f = w.client, w.facts
+        a1, a2 = str(f["team_agents"][0]), str(f["team_agents"][1])
+        t2 = sign_in(c, a2)
+        ids = []
+        for token in (w.tokens[a1], t2):
+            r = c.post("/api/requests", headers={"Authorization": f"Bearer {token}"},
+                       json={"kind": "time_off", "start": day(2), "end": day(3)})
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+        admin = w.h("admin", **{"If-Match": "1"})
+        leader = w.h(str(f["leader"]), **{"If-Match": "1"})
+        gate = threading.Barrier(2)
+        answers: dict[int, object] = {}
+
+        def approve(rid: int, headers: dict[str, str]) -> None:
+            gate.wait()
+            answers[rid] = c.post(f"/api/requests/{rid}/approve", headers=headers)
+
+        threads = [threading.Thread(target=approve, args=(rid, h))
+                   for rid, h in zip(ids, (admin, leader), strict=True)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = sorted(a.status_code for a in answers.values())  # type: ignore[attr-defined]
+        assert codes == [200, 409], [a.text for a in answers.values()]  # type: ignore[attr-defined]
+        lost = next(a for a in answers.values() if a.status_code == 409)  # type: ignore[attr-defined]
+        assert "the schedule changed while you decided" in lost.json()["detail"]
+        # the loser is still pending, exactly one new version exists
+        states = sorted(c.get(f"/api/requests/{i}", headers=w.h("admin")).json()["status"]
+                        for i in ids)
+        assert states == ["approved", "pending_approval"]
+        sched = c.get(f"/api/schedules/{f['schedule']}", headers=w.h("admin")).json()
+        assert [v["number"] for v in sched["versions"]] == [1, 2]
