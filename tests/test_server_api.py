@@ -236,18 +236,41 @@ class Walk:
         assert r.status_code == 200, r.text
         return sid, start
 
+    def request_week(self) -> tuple[int, datetime]:
+        """One published week of the agent for the request walk (pending requests leave it
+        as it is, so every call can ask for the same day)."""
+        if not hasattr(self, "_week"):
+            self._week = self.published({self.f["agent"]: [0, 1, 2, 3, 4]})
+        return self._week
+
+    def still(self, rid: int | None, status: str) -> bool:
+        """Whether request `rid` is still in `status` (a role refused left it as it was)."""
+        if rid is None:
+            return False
+        r = self.w.client.get(f"/api/requests/{rid}", headers=self.w.h("admin"))
+        return bool(r.json()["status"] == status)
+
     def time_off(self) -> dict[str, Any]:
-        """A pending time-off request of the agent on a schedule of its own."""
+        """A pending time-off request of the agent on a schedule of its own (the last one
+        again while no role consumed it)."""
+        last = getattr(self, "_time_off", None)
+        if last is not None and self.still(last["id"], "pending_approval"):
+            return dict(last)
         sid, start = self.published({self.f["agent"]: [0, 1, 2, 3, 4]})
         r = self.w.client.post("/api/requests", headers=self.w.h(self.f["agent"]), json={
             "kind": "time_off", "schedule_id": sid,
             "start": (start + timedelta(days=1)).isoformat(),
             "end": (start + timedelta(days=2)).isoformat()})
         assert r.status_code == 201, r.text
+        self._time_off = dict(r.json())
         return dict(r.json())
 
     def offer_to_agent(self) -> int:
-        """An offer of a shift to the agent by a team mate (who works 6 days)."""
+        """An offer of a shift to the agent by a team mate (who works 6 days); the last one
+        again while no role consumed it."""
+        last = getattr(self, "_offer", None)
+        if self.still(last, "pending_acceptance"):
+            return int(last)  # type: ignore[arg-type]
         mate = self.f["team_agents"][1]
         sid, start = self.published({self.f["agent"]: [0, 2, 3, 4], mate: [0, 1, 2, 3, 4, 5]})
         token = sign_in(self.w.client, mate)
@@ -256,7 +279,8 @@ class Walk:
                                      "shift_start": (start + timedelta(days=1, hours=8))
                                      .isoformat(), "other_agent_id": self.f["agent"]})
         assert r.status_code == 201, r.text
-        return int(r.json()["id"])
+        self._offer = int(r.json()["id"])
+        return self._offer
 
     def job(self) -> str:
         return str(self.admin("POST", "/api/jobs", json={"kind": "forecast"}).json()["id"])
@@ -344,7 +368,7 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
         "/api/requests", {"json": {"kind": "time_off", "schedule_id": sid,
                                    "start": (start + timedelta(days=2)).isoformat(),
                                    "end": (start + timedelta(days=3)).isoformat()}}))(
-        *k.published({k.f["agent"]: [0, 1, 2, 3, 4]})), {201}, True),
+        *k.request_week()), {201}, True),
     ("post", "/api/requests/{request_id}/approve"): ("request_decision:write", lambda k: (
         lambda r: (f"/api/requests/{r['id']}/approve", {"headers": {
             "If-Match": str(r["schedule_version"])}}))(k.time_off()), {200}, True),

@@ -75,22 +75,33 @@ def sl_fractional(agents: float, traffic_erl: float, aht_s: float, answer_within
     return float((1 - w) * s[0] + w * s[1])
 
 
-def _key(df: pd.DataFrame) -> set[tuple]:
+def sl_vector(agents: np.ndarray, traffic_erl: np.ndarray, aht_s: np.ndarray,
+              answer_within_s: np.ndarray, patience_s: np.ndarray) -> np.ndarray:
+    """`sl_fractional` of arrays, in one call of the Erlang kernel."""
+    lo = np.floor(agents)
+    w = agents - lo
+    s = service_level(np.concatenate([lo, lo + 1]), np.tile(traffic_erl, 2),
+                      np.tile(aht_s, 2), np.tile(answer_within_s, 2), np.tile(patience_s, 2))
+    n = len(agents)
+    return (1 - w) * s[:n] + w * s[n:]
+
+
+def _keyed(df: pd.DataFrame) -> pd.DataFrame:
     d = df.copy()
     if "queue" not in d.columns:
         d["queue"] = None
-    d["queue"] = d["queue"].where(d["queue"].notna(), None)
-    return set(map(tuple, d[KEY].astype(object).itertuples(index=False, name=None)))
+    d["queue"] = d["queue"].astype(object).where(d["queue"].notna(), "")
+    return d[KEY]
 
 
 def touched_intervals(before: pd.DataFrame, after: pd.DataFrame, grid: pd.DatetimeIndex,
                       interval_s: int) -> pd.DatetimeIndex:
     """Intervals of `grid` overlapping a segment in one table and not in the other."""
-    diff = _key(before) ^ _key(after)
+    m = _keyed(before).merge(_keyed(after), how="outer", on=KEY, indicator=True)
+    diff = m[m["_merge"] != "both"]
     step = pd.Timedelta(seconds=interval_s)
     hit = np.zeros(len(grid), dtype=bool)
-    for r in diff:
-        s, e = r[3], r[4]
+    for s, e in zip(diff["start"], diff["end"], strict=True):
         hit |= (grid < e) & (grid + step > s)
     return grid[hit]
 
@@ -141,25 +152,23 @@ def change_effect(scenario: Scenario, requirement: pd.DataFrame, before: pd.Data
     df[["before", "after"]] = df[["before", "after"]].fillna(0.0)
     df = df[(df["before"] - df["after"]).abs() > 1e-9].sort_values(
         ["interval_start", "queue"]).reset_index(drop=True)
-    traffic = {"volume", "aht_s"} <= set(df.columns)
     goals = {q.id: q for q in scenario.queues}
-    slb, sla, lost = [], [], []
-    for r in df.to_dict("records"):
-        if traffic and r["volume"] == r["volume"] and r["aht_s"] == r["aht_s"] \
-                and r["aht_s"] > 0:
-            q = goals[r["queue"]]
-            erl = r["volume"] * r["aht_s"] / interval_s
-            s0 = sl_fractional(r["before"], erl, r["aht_s"], q.goal.answer_within_s,
-                               q.patience_s)
-            s1 = sl_fractional(r["after"], erl, r["aht_s"], q.goal.answer_within_s,
-                               q.patience_s)
-            slb.append(s0)
-            sla.append(s1)
-            lost.append(r["volume"] * (s0 - s1))
-        else:
-            slb.append(math.nan)
-            sla.append(math.nan)
-            lost.append(math.nan)
+    n = len(df)
+    slb, sla = np.full(n, np.nan), np.full(n, np.nan)
+    if {"volume", "aht_s"} <= set(df.columns) and n:
+        vol = df["volume"].to_numpy(float)
+        aht = df["aht_s"].to_numpy(float)
+        ok = np.isfinite(vol) & np.isfinite(aht) & (aht > 0)
+        if ok.any():
+            qs = df["queue"][ok]
+            t = np.array([goals[q].goal.answer_within_s for q in qs], dtype=float)
+            pat = np.array([goals[q].patience_s or np.nan for q in qs], dtype=float)
+            erl = vol[ok] * aht[ok] / interval_s
+            slb[ok] = sl_vector(df["before"].to_numpy(float)[ok], erl, aht[ok], t, pat)
+            sla[ok] = sl_vector(df["after"].to_numpy(float)[ok], erl, aht[ok], t, pat)
+        lost = np.where(ok, vol * (slb - sla), np.nan)
+    else:
+        lost = np.full(n, np.nan)
     out = pd.DataFrame({"interval_start": df["interval_start"], "queue": df["queue"],
                         "required": df["required"].astype(float), "before": df["before"],
                         "after": df["after"], "sl_before": slb, "sl_after": sla,

@@ -121,8 +121,9 @@ def requirement_frame(session: Session, scenario: Scenario, sched: Schedule) -> 
         .order_by(RequirementInterval.requirement_id.desc()).limit(1))
     grid = pd.date_range(pd.Timestamp(lo).tz_convert("UTC"), pd.Timestamp(hi).tz_convert("UTC"),
                          freq=f"{scenario.interval_s}s", inclusive="left")
-    base = pd.DataFrame([(t, q.id) for q in scenario.queues for t in grid],
-                        columns=["interval_start", "queue"])
+    idx = pd.MultiIndex.from_product([[q.id for q in scenario.queues], grid],
+                                     names=["queue", "interval_start"])
+    base = idx.to_frame(index=False)[["interval_start", "queue"]]
     base["agents"] = 0.0
     if req_id is None:
         return base

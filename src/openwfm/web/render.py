@@ -46,9 +46,9 @@ def nav(p: Principal | None) -> list[tuple[str, str]]:
         items += [("/schedule", N_("Schedule")), ("/forecast", N_("Forecast")),
                   ("/queues", N_("Queues")), ("/jobs", N_("Jobs"))]
     elif p.role == Role.TEAM_LEADER:
-        items += [("/schedule", N_("Team schedule"))]
+        items += [("/schedule", N_("Team schedule")), ("/requests", N_("Requests"))]
     elif p.role == Role.AGENT:
-        items += [("/me/schedule", N_("My schedule"))]
+        items += [("/me/schedule", N_("My schedule")), ("/me/requests", N_("My requests"))]
     elif p.role == Role.CLIENT_VIEWER:
         items += [("/queues", N_("Queues"))]
     if allowed(p, "quality_score", "read"):

@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('change', sa.JSON(), nullable=False),
     sa.Column('effect', sa.JSON(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('hours', sa.Float(), nullable=False),
+    sa.Column('hours', sa.Double(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('decided_by', sa.Integer(), nullable=True),
     sa.Column('decided_at', sa.DateTime(), nullable=True),

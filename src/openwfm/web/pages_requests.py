@@ -1,0 +1,132 @@
+"""Self-service pages: the agent's "my requests" (phone first: ask for a day off, see the
+effect and the decision, notifications) and the team leader's approval queue with the
+effect of each request. They call the API's own handlers (`openwfm.server.routers.
+selfservice`), so the pages and the API decide the same way (docs/selfservice.md)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, HTTPException, Path, Query
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from openwfm.selfservice import RequestStatus
+from openwfm.server.deps import ReadDB, WriteDB
+from openwfm.server.models import Agent, Site
+from openwfm.server.permissions import require
+from openwfm.server.routers.selfservice import (
+    NoteIn,
+    RequestIn,
+    approve_request,
+    create_request,
+    list_requests,
+    my_notifications,
+    reject_request,
+)
+from openwfm.web.deps import WebPost, WebUser
+from openwfm.web.render import N_, render
+
+router = APIRouter(include_in_schema=False)
+
+STATUS_LABELS = {
+    RequestStatus.PENDING_ACCEPTANCE: N_("waiting for the other agent"),
+    RequestStatus.PENDING_APPROVAL: N_("waiting for the team leader"),
+    RequestStatus.APPROVED: N_("approved"),
+    RequestStatus.AUTO_APPROVED: N_("approved by rule"),
+    RequestStatus.REJECTED: N_("refused"),
+    RequestStatus.DECLINED: N_("declined"),
+    RequestStatus.CANCELLED: N_("cancelled"),
+}
+KIND_LABELS = {"time_off": N_("Time off"), "voluntary_time_off": N_("Voluntary time off"),
+               "swap": N_("Shift swap"), "offer": N_("Shift offer")}
+
+
+def _agent_tz(db: Session, agent_id: str) -> str:
+    return db.scalar(sa.select(Site.tz).join(Agent, Agent.site_id == Site.id).where(
+        Agent.id == agent_id)) or "UTC"
+
+
+def _labels() -> dict[str, object]:
+    return {"status_label": lambda s: STATUS_LABELS.get(RequestStatus(s), s),
+            "kind_label": lambda k: KIND_LABELS.get(k, k),
+            "iso_day": lambda s: date.fromisoformat(s[:10])}
+
+
+@router.get("/me/requests")
+def my_requests(w: WebUser, db: ReadDB,
+                error: Annotated[str, Query(max_length=500)] = "") -> Response:
+    """The agent's requests with their effect and decision, a form to ask for days off,
+    and the latest notifications."""
+    require(w.p, "request", "write")
+    tz = _agent_tz(db, w.p.agent_id or "")
+    ctx = {**w.ctx, **_labels(), "rows": list_requests(w.p, db), "tz": tz,
+           "notes": my_notifications(w.p, db)[:10], "error": error,
+           "today": datetime.now(ZoneInfo(tz)).date().isoformat()}
+    return render(w.ctx["request"], "my_requests.html", ctx)
+
+
+@router.post("/me/requests")
+def ask_time_off(w: WebPost, db: WriteDB, first_day: Annotated[date, Form()],
+                 days: Annotated[int, Form(ge=1, le=31)] = 1,
+                 kind: Annotated[str, Form(pattern="^(time_off|voluntary_time_off)$")]
+                 = "time_off") -> Response:
+    """Days off from `first_day` for `days` days, whole local days of the agent's site."""
+    require(w.p, "request", "write")
+    zone = ZoneInfo(_agent_tz(db, w.p.agent_id or ""))
+    start = datetime.combine(first_day, time(0), zone)
+    end = datetime.combine(first_day + timedelta(days=days), time(0), zone)
+    try:
+        create_request(RequestIn(kind=kind, start=start, end=end),  # type: ignore[arg-type]
+                       w.p, db, w.ctx["request"])
+    except HTTPException as e:
+        msg = e.detail[0]["msg"] if isinstance(e.detail, list) else str(e.detail)
+        db.rollback()
+        return RedirectResponse("/me/requests?" + _q(error=msg), status_code=303)
+    return RedirectResponse("/me/requests", status_code=303)
+
+
+def _q(**kw: str) -> str:
+    from urllib.parse import urlencode
+    return urlencode(kw)
+
+
+@router.get("/requests")
+def approval_queue(w: WebUser, db: ReadDB,
+                   error: Annotated[str, Query(max_length=500)] = "") -> Response:
+    """The team leader's queue: requests waiting for a decision with their effect on
+    coverage and service level, and the latest decisions."""
+    require(w.p, "request_decision", "write")
+    rows = list_requests(w.p, db)
+    pending = [r for r in rows if r.status == RequestStatus.PENDING_APPROVAL.value]
+    decided = [r for r in rows if r.status != RequestStatus.PENDING_APPROVAL.value][:20]
+    ctx = {**w.ctx, **_labels(), "pending": pending, "decided": decided, "error": error}
+    return render(w.ctx["request"], "requests.html", ctx)
+
+
+@router.post("/requests/{request_id}/approve")
+def approve(w: WebPost, db: WriteDB,
+            request_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+            version: Annotated[int, Form(ge=0)]) -> Response:
+    try:
+        approve_request(request_id, w.p, db, w.ctx["request"], if_match=str(version))
+    except HTTPException as e:
+        db.rollback()
+        msg = e.detail[0]["msg"] if isinstance(e.detail, list) else str(e.detail)
+        return RedirectResponse("/requests?" + _q(error=msg), status_code=303)
+    return RedirectResponse("/requests", status_code=303)
+
+
+@router.post("/requests/{request_id}/reject")
+def reject(w: WebPost, db: WriteDB, request_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+           note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    try:
+        reject_request(request_id, NoteIn(note=note), w.p, db, w.ctx["request"])
+    except HTTPException as e:
+        db.rollback()
+        msg = e.detail[0]["msg"] if isinstance(e.detail, list) else str(e.detail)
+        return RedirectResponse("/requests?" + _q(error=msg), status_code=303)
+    return RedirectResponse("/requests", status_code=303)
