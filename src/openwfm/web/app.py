@@ -40,8 +40,7 @@ def is_page(request: Request) -> bool:
 
 def mount(app: FastAPI) -> None:
     for module in (pages_auth, pages_jobs, pages_people, pages_queues, pages_quality,
-                   pages_requests,
-                   pages_schedule):
+                   pages_requests, pages_schedule):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
