@@ -1,0 +1,481 @@
+"""Intraday re-optimization: move today's remaining breaks and meals to raise the predicted
+service level, shifts pinned.
+
+Input: the published schedule (segments ``agent_id, site, activity, start, end[, queue]`` of
+the plan, `openwfm.scheduling.check`'s table), the reforecast of the rest of the day
+(``interval_start, queue, volume, aht_s``: `openwfm.intraday.reforecast.Reforecast.frame`),
+and ``now``. Shifts (their start and end), off-duty segments, meetings, training and every
+segment that has started before ``now`` stay where they are. Each break or meal that starts
+at or after ``now`` may move, on a grid of ``step_min`` minutes from its shift start, to
+any position inside the window of the scenario's break rule it fills (`BreakRule.window_min`,
+the rule the checker matches it to), starting at or after ``now`` and overlapping no other
+non-work segment of the shift.
+
+**Predicted service level.** The rest of the day is cut into slots (the greatest common
+divisor of the interval, ``step_min`` and every segment boundary, so that an agent is either
+productive for a whole slot or not at all). A slot of an interval carries the interval's
+contacts in proportion to its length and the interval's arrival rate and AHT; with ``n``
+productive agents on a queue its service level is Erlang C (Erlang A when the queue has a
+``patience_s``; chat queues with their ``concurrency`` slots) through
+`openwfm.staffing.erlang.metrics` / `openwfm.staffing.chat.chat_metrics`, each slot a
+stationary period. An agent whose work segment names a queue serves that queue; an agent
+with several skills and no queue named is placed, per slot, on the skill that adds the most
+contacts answered in time (greedy in agent-id order: a model of skill-based routing, the same
+before and after). A queue's predicted service level over the rest of the day is its
+contacts answered in time / its contacts; the total weighs the queues by contacts. Email
+queues (no Erlang model) are left out.
+
+**Search.** Deterministic local search: passes over the movable breaks in (agent id, start)
+order; each goes to the grid position that raises the contacts answered in time the most
+(ties: the current position, then the earliest), only when the agent's shift passes the
+independent checker's shift rules (`check_shifts`) with no more violations than before.
+The result is checked once more as a whole (`check_schedule`): a result with a violation
+the published schedule did not have, or a lower predicted service level, is never returned
+(the published schedule comes back with no changes instead).
+
+References
+----------
+Koole, G. (2013). Call Center Optimization, ch. 7 (intraday: moving breaks and activities
+against the intraday forecast). Cleveland, B. (2019). Contact Center Management on Fast
+Forward, ch. 9 (real-time management: rescheduling breaks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from openwfm.activities import BREAK_ACTIVITIES, OFF_DUTY, PRODUCTIVE
+from openwfm.errors import InputError
+from openwfm.scenario import Channel
+from openwfm.scheduling.check import RuleCheck, check_schedule, check_shifts, shifts_from_segments
+from openwfm.scheduling.model import SchedulingProblem
+from openwfm.staffing import erlang
+from openwfm.staffing.chat import chat_metrics
+
+__all__ = ["BreakMove", "Reoptimization", "predicted_service_level", "reoptimize"]
+
+_BREAKS = frozenset(a.value for a in BREAK_ACTIVITIES)
+_SEG_COLS = ["agent_id", "site", "activity", "start", "end", "queue"]
+
+
+@dataclass(frozen=True)
+class BreakMove:
+    """One change: a break or meal of an agent moved from one time to another (UTC)."""
+
+    agent_id: str
+    activity: str
+    rule: str
+    old_start: pd.Timestamp
+    old_end: pd.Timestamp
+    new_start: pd.Timestamp
+    new_end: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class Reoptimization:
+    """A re-optimization of the rest of the day.
+
+    Attributes
+    ----------
+    segments : pandas.DataFrame
+        The whole schedule after the changes (the published one when ``changes`` is empty).
+    changes : tuple[BreakMove, ...]
+        The moves, in (agent id, old start) order.
+    service_level : pandas.DataFrame
+        One row per queue: ``queue``, ``contacts`` (rest of day), ``service_level_before``,
+        ``service_level_after`` (predicted, contacts answered in time / contacts).
+    service_level_before, service_level_after : float
+        Contacts-weighted over the queues (NaN when no contact is expected).
+    check : RuleCheck
+        The independent checker on ``segments``.
+    now : pandas.Timestamp
+    """
+
+    segments: pd.DataFrame
+    changes: tuple[BreakMove, ...]
+    service_level: pd.DataFrame
+    service_level_before: float
+    service_level_after: float
+    check: RuleCheck
+    now: pd.Timestamp
+
+
+@dataclass
+class _Pause:
+    agent_id: str
+    activity: str
+    rule: str
+    start: int  # minutes from t0
+    end: int
+    lo: int  # earliest start
+    hi: int  # latest start
+    step_origin: int  # shift start: the grid of positions
+
+
+class _Model:
+    """Slots, agents' presence and the answered-in-time tables of the rest of the day."""
+
+    def __init__(self, problem: SchedulingProblem, seg: pd.DataFrame, rest: pd.DataFrame,
+                 now: pd.Timestamp, interval_s: int, step_min: int) -> None:
+        queues = {q.id: q for q in problem.scenario.queues}
+        unknown = sorted(set(rest["queue"]) - set(queues))
+        if unknown:
+            raise InputError(f"queue {unknown[0]!r} is not a queue of the scenario",
+                             column="queue")
+        rest = rest[[queues[q].channel != Channel.EMAIL for q in rest["queue"]]]
+        self.queues = tuple(sorted(set(rest["queue"])))
+        self.t0 = pd.Timestamp(rest["interval_start"].min()) if len(rest) else now
+        im = interval_s // 60
+        starts = sorted(set(rest["interval_start"]))
+        end = pd.Timestamp(starts[-1]) + pd.Timedelta(seconds=interval_s) if starts else now
+        self.horizon = self._min(end)
+        bounds = [self._min(pd.Timestamp(t)) for t in starts]
+        edges = [self._min(x) for x in pd.concat([seg["start"], seg["end"]])]
+        g = math.gcd(im, step_min, *bounds, *(e for e in edges if 0 <= e <= self.horizon))
+        self.slot = max(1, g)
+        n_slots = self.horizon // self.slot
+        Q = len(self.queues)
+        vol = np.zeros((Q, n_slots))
+        aht = np.ones((Q, n_slots))
+        qi = {q: k for k, q in enumerate(self.queues)}
+        per = im // self.slot
+        for t, q, v, h in zip(rest["interval_start"], rest["queue"], rest["volume"],
+                              rest["aht_s"], strict=True):
+            s = self._min(pd.Timestamp(t)) // self.slot
+            vol[qi[q], s:s + per] = max(float(v), 0.0) / per
+            aht[qi[q], s:s + per] = float(h) if h > 0 else 1.0
+        self.volume = vol
+        agents = {a.id: a for a in problem.scenario.agents}
+        self.agent_ids = tuple(sorted(set(seg["agent_id"]) & set(agents)))
+        self.skills = [tuple(qi[q] for q in agents[a].skills if q in qi) for a in self.agent_ids]
+        # G[q][s, n]: contacts answered in time in slot s with n agents on q
+        self.table = []
+        for k, qid in enumerate(self.queues):
+            q = queues[qid]
+            n_max = sum(k in sk for sk in self.skills)
+            n = np.arange(n_max + 1, dtype=float)[None, :]
+            rate = vol[k][:, None] / (self.slot * 60)
+            traffic = rate * aht[k][:, None]
+            if q.channel == Channel.CHAT:
+                m = chat_metrics(np.broadcast_to(n, (n_slots, n_max + 1)), traffic,
+                                 aht[k][:, None], q.concurrency, q.goal.answer_within_s,
+                                 q.patience_s)
+            else:
+                m = erlang.metrics(np.broadcast_to(n, (n_slots, n_max + 1)), traffic,
+                                   aht[k][:, None], q.goal.answer_within_s, q.patience_s)
+            sl = np.nan_to_num(m.service_level, nan=0.0)
+            self.table.append(vol[k][:, None] * sl)
+        self.n_slots = n_slots
+
+    def _min(self, ts: pd.Timestamp) -> int:
+        return int((ts - self.t0).total_seconds() // 60)
+
+    def presence(self, seg: pd.DataFrame) -> np.ndarray:
+        """Per agent and slot: -2 absent, -1 productive on any skill, q productive on q."""
+        pos = {a: i for i, a in enumerate(self.agent_ids)}
+        qi = {q: k for k, q in enumerate(self.queues)}
+        P = np.full((len(self.agent_ids), self.n_slots), -2, dtype=np.int64)
+        prod = seg[seg["activity"].isin(PRODUCTIVE) & seg["agent_id"].isin(pos)]
+        queue = prod["queue"] if "queue" in prod.columns else pd.Series(None, index=prod.index)
+        for aid, s, e, q in zip(prod["agent_id"], prod["start"], prod["end"], queue,
+                                strict=True):
+            a = max(0, self._min(s)) // self.slot
+            b = min(self.n_slots, max(0, self._min(e)) // self.slot)
+            if a < b:
+                P[pos[aid], a:b] = qi.get(q, -3) if isinstance(q, str) and q else -1
+        return P
+
+    def slot_value(self, col: np.ndarray, s: int) -> tuple[float, np.ndarray]:
+        """Contacts answered in time in slot `s` given presence column `col`, and the
+        agents per queue (greedy routing of the flexible agents)."""
+        n = np.zeros(len(self.queues), dtype=np.int64)
+        flex = []
+        for i, p in enumerate(col.tolist()):
+            if p >= 0:
+                n[p] += 1
+            elif p == -1 and self.skills[i]:
+                if len(self.skills[i]) == 1:
+                    n[self.skills[i][0]] += 1
+                else:
+                    flex.append(i)
+        for i in flex:
+            best, gain = -1, -1.0
+            for k in self.skills[i]:
+                t = self.table[k][s]
+                g = t[n[k] + 1] - t[n[k]]
+                if g > gain + 1e-12:
+                    best, gain = k, g
+            n[best] += 1
+        val = sum(float(self.table[k][s, n[k]]) for k in range(len(self.queues)))
+        return val, n
+
+    def by_queue(self, P: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(self.queues))
+        for s in range(self.n_slots):
+            _, n = self.slot_value(P[:, s], s)
+            for k in range(len(self.queues)):
+                out[k] += self.table[k][s, n[k]]
+        return out
+
+
+def _segments_frame(seg: pd.DataFrame) -> pd.DataFrame:
+    seg = seg.copy()
+    if "queue" not in seg.columns:
+        seg["queue"] = None
+    for c in ("start", "end"):
+        seg[c] = pd.to_datetime(seg[c], utc=True)
+    return seg[_SEG_COLS].sort_values(["agent_id", "start"], kind="stable").reset_index(
+        drop=True)
+
+
+def _pauses(problem: SchedulingProblem, seg: pd.DataFrame, model: _Model,
+            now: pd.Timestamp) -> list[_Pause]:
+    """The breaks and meals that may move, matched to their rules as the checker does."""
+    duty = seg[~seg["activity"].isin(OFF_DUTY)]
+    now_m = model._min(now)
+    out = []
+    for sh in shifts_from_segments(duty):
+        m = round(sh.minutes - sh.overtime_minutes)
+        s0 = model._min(sh.start)
+        pauses = [(act, model._min(s), model._min(e)) for act, s, e in sh.parts
+                  if act in _BREAKS]
+        used: set[int] = set()
+        for b in problem.config.breaks:
+            if not b.applies(m):
+                continue
+            lo, hi = b.window_min(m)
+            hit = next((k for k, (act, s, e) in enumerate(pauses) if k not in used
+                        and act == b.activity.value and e - s == b.minutes
+                        and s - s0 >= lo and e - s0 <= hi), None)
+            if hit is None:
+                continue
+            used.add(hit)
+            act, s, e = pauses[hit]
+            if s < now_m or s >= model.horizon:
+                continue  # started already, or beyond the rest of the day
+            out.append(_Pause(sh.agent_id, act, b.name, s, e, s0 + lo, s0 + hi - b.minutes,
+                              s0))
+    return sorted(out, key=lambda p: (p.agent_id, p.start))
+
+
+def _agent_segments(seg: pd.DataFrame, aid: str, old: _Pause, new_start: int,
+                    model: _Model) -> pd.DataFrame:
+    """Agent `aid`'s segments with pause `old` moved to `new_start` (work filled around)."""
+    mine = seg[seg["agent_id"] == aid]
+    t = model.t0
+    os_, oe = t + pd.Timedelta(minutes=old.start), t + pd.Timedelta(minutes=old.end)
+    ns = t + pd.Timedelta(minutes=new_start)
+    ne = ns + pd.Timedelta(minutes=old.end - old.start)
+    lo, hi = min(os_, ns), max(oe, ne)
+    # the window [lo, hi) holds only work and the pause (others do not overlap it)
+    inside = mine[(mine["start"] < hi) & (mine["end"] > lo)]
+    work = inside[inside["activity"] != old.activity]
+    site = str(mine["site"].iloc[0])
+    wq = next((q for q in work["queue"] if isinstance(q, str) and q), None)
+    keep = mine[(mine["end"] <= lo) | (mine["start"] >= hi)].copy()
+    rows = []
+    for a, b, act, q in ((lo, ns, "work", wq), (ns, ne, old.activity, None), (ne, hi, "work", wq)):
+        if b > a:
+            rows.append({"agent_id": aid, "site": site, "activity": act, "start": a,
+                         "end": b, "queue": q})
+    # a work segment cut by the window keeps its part outside
+    for _, r in inside.iterrows():
+        if r["activity"] == "work" or r["activity"] == "overtime":
+            if r["start"] < lo:
+                rows.append({**r.to_dict(), "end": lo})
+            if r["end"] > hi:
+                rows.append({**r.to_dict(), "start": hi})
+    out = pd.concat([keep, pd.DataFrame(rows, columns=_SEG_COLS)], ignore_index=True)
+    out["start"] = pd.to_datetime(out["start"], utc=True)
+    out["end"] = pd.to_datetime(out["end"], utc=True)
+    return _merge_work(out.sort_values("start", kind="stable"))
+
+
+def _merge_work(df: pd.DataFrame) -> pd.DataFrame:
+    """Join contiguous segments of the same activity and queue."""
+    rows: list[dict] = []
+    for r in df.to_dict("records"):
+        if rows and rows[-1]["end"] == r["start"] and rows[-1]["activity"] == r["activity"] \
+                and r["activity"] not in _BREAKS and rows[-1]["queue"] == r["queue"]:
+            rows[-1]["end"] = r["end"]
+        else:
+            rows.append(r)
+    return pd.DataFrame(rows, columns=_SEG_COLS)
+
+
+def _shift_violations(problem: SchedulingProblem, agent_seg: pd.DataFrame) -> Counter:
+    duty = agent_seg[~agent_seg["activity"].isin(OFF_DUTY)]
+    return Counter((v.rule, v.agent_id) for v in check_shifts(problem,
+                                                                shifts_from_segments(duty)))
+
+
+def _new_violations(before: RuleCheck, after: RuleCheck) -> Counter:
+    b = Counter((v.rule, v.agent_id) for v in before.violations)
+    a = Counter((v.rule, v.agent_id) for v in after.violations)
+    return a - b
+
+
+def predicted_service_level(problem: SchedulingProblem, segments: pd.DataFrame,
+                            rest: pd.DataFrame, now: pd.Timestamp, *, interval_s: int = 1800,
+                            step_min: int = 15) -> pd.DataFrame:
+    """Predicted service level of each queue over the rest of the day for `segments` (the
+    model of the module docstring): ``queue``, ``contacts``, ``answered_in_time``,
+    ``service_level``."""
+    seg = _segments_frame(segments)
+    model = _Model(problem, seg, rest, now, interval_s, step_min)
+    got = model.by_queue(model.presence(seg))
+    contacts = model.volume.sum(axis=1)
+    return pd.DataFrame({"queue": list(model.queues), "contacts": contacts,
+                         "answered_in_time": got,
+                         "service_level": np.where(contacts > 0, got / np.maximum(contacts,
+                                                                                  1e-300),
+                                                   np.nan)})
+
+
+def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.DataFrame,
+               now: pd.Timestamp, *, interval_s: int = 1800, step_min: int = 15,
+               max_passes: int = 3) -> Reoptimization:
+    """Move the rest of the day's breaks and meals to raise the predicted service level.
+
+    Parameters
+    ----------
+    problem : SchedulingProblem
+        The plan's problem (scenario, break rules, labour packs) the checker judges with.
+    segments : pandas.DataFrame
+        The published schedule of the plan: ``agent_id, site, activity, start, end[,
+        queue]`` (UTC).
+    rest : pandas.DataFrame
+        The reforecast of the rest of the day: ``interval_start`` (UTC, at or after
+        ``now``), ``queue``, ``volume`` (contacts per interval), ``aht_s``.
+    now : pandas.Timestamp
+        Timezone-aware; nothing that starts before it moves.
+    interval_s : int
+        Length of the reforecast's intervals.
+    step_min : int
+        Grid of break positions, from the shift start.
+    max_passes : int
+        Passes of the local search (it stops earlier when a pass changes nothing).
+
+    Returns
+    -------
+    Reoptimization
+        Never a schedule with a rule violation the published one did not have, never a
+        lower predicted service level; with no improvement, the published schedule and no
+        changes.
+    """
+    if now.tzinfo is None:
+        raise InputError("now must carry a time zone (an ISO 8601 offset)", column="now")
+    missing = {"interval_start", "queue", "volume", "aht_s"} - set(rest.columns)
+    if missing:
+        raise InputError(f"the reforecast needs columns {sorted(missing)}",
+                         column=sorted(missing)[0])
+    if interval_s % 60 or interval_s <= 0:
+        raise InputError("interval_s must be a positive whole number of minutes",
+                         column="interval_s")
+    rest = rest.copy()
+    rest["interval_start"] = pd.to_datetime(rest["interval_start"], utc=True)
+    rest = rest[rest["interval_start"] >= now].sort_values(["queue", "interval_start"])
+    seg = _segments_frame(segments)
+    model = _Model(problem, seg, rest, now, interval_s, step_min)
+    P = model.presence(seg)
+    before_q = model.by_queue(P)
+    base_check = check_schedule(problem, seg)
+    pos = {a: i for i, a in enumerate(model.agent_ids)}
+    pauses = _pauses(problem, seg, model, now)
+    original = {id(p): (p.start, p.end) for p in pauses}
+    current = seg
+    now_m = model._min(now)
+
+    def mark(row: np.ndarray, a: int, b: int, value: int) -> None:
+        lo, hi = max(0, a // model.slot), min(model.n_slots, max(0, b) // model.slot)
+        if lo < hi:
+            row[lo:hi] = value
+
+    for _ in range(max(1, max_passes)):
+        moved = False
+        for p in pauses:
+            i = pos.get(p.agent_id)
+            if i is None:
+                continue
+            mine = current[current["agent_id"] == p.agent_id]
+            base_v = _shift_violations(problem, mine)
+            others = [(model._min(s), model._min(e)) for act, s, e in
+                      zip(mine["activity"], mine["start"], mine["end"], strict=True)
+                      if act not in PRODUCTIVE and not (model._min(s) == p.start
+                                                        and act == p.activity)]
+            width = p.end - p.start
+            first = p.step_origin + -(-(max(p.lo, now_m) - p.step_origin) // step_min) * step_min
+            cands = [c for c in range(first, p.hi + 1, step_min)
+                     if c != p.start and not any(c < e and s < c + width for s, e in others)]
+            if not cands:
+                continue
+            # the agent's presence with the pause taken out: work (its queue) instead
+            is_p = ((mine["start"] == model.t0 + pd.Timedelta(minutes=p.start))
+                    & (mine["activity"] == p.activity))
+            wq = next((q for q, a in zip(mine["queue"], mine["activity"], strict=True)
+                       if a == "work" and isinstance(q, str) and q), None)
+            work = model.presence(mine.assign(activity=mine["activity"].where(~is_p, "work"),
+                                              queue=mine["queue"].where(~is_p, wq)))[i]
+            span = set(range(max(0, p.start // model.slot),
+                             min(model.n_slots, max(0, p.end) // model.slot)))
+            best_c, best_gain, best_seg = None, 1e-9, None
+            for c in cands:
+                cand_slots = span | set(range(max(0, c // model.slot),
+                                              min(model.n_slots, max(0, c + width)
+                                                  // model.slot)))
+                new_row = work.copy()
+                mark(new_row, c, c + width, -2)
+                gain = 0.0
+                for s in sorted(cand_slots):
+                    col = P[:, s].copy()
+                    old_val, _ = model.slot_value(col, s)
+                    col[i] = new_row[s]
+                    new_val, _ = model.slot_value(col, s)
+                    gain += new_val - old_val
+                if gain > best_gain + 1e-9:
+                    cand_seg = _agent_segments(current, p.agent_id, p, c, model)
+                    if _shift_violations(problem, cand_seg) - base_v:
+                        continue
+                    best_c, best_gain, best_seg = c, gain, cand_seg
+            if best_c is None:
+                continue
+            current = pd.concat([current[current["agent_id"] != p.agent_id], best_seg],
+                                ignore_index=True).sort_values(["agent_id", "start"],
+                                                               kind="stable")
+            current = current.reset_index(drop=True)
+            P[i] = model.presence(best_seg)[i]
+            p.start, p.end = best_c, best_c + width
+            moved = True
+        if not moved:
+            break
+
+    after_q = model.by_queue(P)
+    contacts = model.volume.sum(axis=1)
+    changed = [p for p in pauses if (p.start, p.end) != original[id(p)]]
+    after_check = check_schedule(problem, current)
+
+    def total(x: np.ndarray) -> float:
+        return float(x.sum() / contacts.sum()) if contacts.sum() > 0 else float("nan")
+
+    worse = total(after_q) < total(before_q) - 1e-12 if contacts.sum() > 0 else False
+    if not changed or worse or _new_violations(base_check, after_check):
+        after_q, current, after_check, changed = before_q, seg, base_check, []
+    t = model.t0
+    changes = tuple(BreakMove(p.agent_id, p.activity, p.rule,
+                              t + pd.Timedelta(minutes=original[id(p)][0]),
+                              t + pd.Timedelta(minutes=original[id(p)][1]),
+                              t + pd.Timedelta(minutes=p.start), t + pd.Timedelta(minutes=p.end))
+                    for p in changed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table = pd.DataFrame({"queue": list(model.queues), "contacts": contacts,
+                              "service_level_before": np.where(contacts > 0,
+                                                               before_q / contacts, np.nan),
+                              "service_level_after": np.where(contacts > 0,
+                                                              after_q / contacts, np.nan)})
+    return Reoptimization(current.reset_index(drop=True), changes, table, total(before_q),
+                          total(after_q), after_check, now)

@@ -1,0 +1,183 @@
+"""Intraday re-optimization: breaks leave a peak, stay in their windows, a DST day, the
+predicted service level against Erlang C by hand, and (hypothesis) never a lower predicted
+service level nor a new rule violation on random small schedules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from openwfm.intraday.reoptimize import predicted_service_level, reoptimize
+from openwfm.scenario import Site
+from openwfm.scheduling.check import check_schedule
+from openwfm.scheduling.model import build_problem
+from openwfm.scheduling.synthetic import flat_requirement, toy_scenario
+from openwfm.staffing import erlang
+
+DAY = "2026-03-31"
+COLS = ["agent_id", "site", "activity", "start", "end", "queue"]
+
+
+def ts(hhmm: str, day: str = DAY) -> pd.Timestamp:
+    return pd.Timestamp(f"{day} {hhmm}", tz="UTC")
+
+
+def problem(n: int, **kw):
+    # contract 7.5 h: one 8.5 h shift with a 1 h unpaid meal meets the weekly rules
+    sc = toy_scenario(n_agents=n, contract_hours=7.5, **kw)
+    return build_problem(sc, flat_requirement(sc, 0.0))
+
+
+def shift(aid: str, start: pd.Timestamp, b1: int, meal: int, b2: int, *,
+          site: str = "Casablanca", queue: str | None = "q1") -> list[tuple]:
+    """An 8.5 h shift from `start` with break1, meal, break2 starting `b1`, `meal`, `b2`
+    minutes after it (15, 60, 15 minutes long)."""
+    rows, cur = [], 0
+    for act, s, m in (("break", b1, 15), ("meal", meal, 60), ("break", b2, 15)):
+        if s > cur:
+            rows.append(("work", cur, s))
+        rows.append((act, s, s + m))
+        cur = s + m
+    rows.append(("work", cur, 510))
+    return [(aid, site, act, start + pd.Timedelta(minutes=a), start + pd.Timedelta(minutes=b),
+             queue if act == "work" else None) for act, a, b in rows]
+
+
+def rest(volume: dict[str, float], base: float, start: str = "08:30", end: str = "16:30",
+         aht_s: float = 120.0, day: str = DAY) -> pd.DataFrame:
+    idx = pd.date_range(ts(start, day), ts(end, day), freq="30min", inclusive="left")
+    vol = [volume.get(f"{t:%H:%M}", base) for t in idx]
+    return pd.DataFrame({"interval_start": idx, "queue": "q1", "volume": vol,
+                         "aht_s": aht_s})
+
+
+def test_a_break_moves_out_of_the_peak() -> None:
+    p = problem(3)
+    seg = pd.DataFrame(shift("a1", ts("08:00"), 60, 240, 360)
+                       + shift("a2", ts("08:00"), 150, 240, 390)
+                       + shift("a3", ts("08:00"), 120, 270, 420), columns=COLS)
+    # a peak 09:00-09:30 where a1 takes break1; break1's window is 09:00-11:00
+    r = reoptimize(p, seg, rest({"09:00": 40.0}, 10.0), ts("08:30"))
+    assert r.service_level_after > r.service_level_before
+    moved = {(c.agent_id, c.rule): c for c in r.changes}
+    c = moved["a1", "break1"]
+    assert c.old_start == ts("09:00")
+    assert not (c.new_start < ts("09:30") and c.new_end > ts("09:00"))
+    assert ts("09:00") <= c.new_start and c.new_end <= ts("11:00")
+    assert r.check.ok and check_schedule(p, r.segments).ok
+    # every agent keeps its shift: same first start and last end, same minutes per activity
+    for df in (seg, r.segments):
+        df["minutes"] = (df["end"] - df["start"]).dt.total_seconds() / 60
+    assert (seg.groupby(["agent_id", "activity"])["minutes"].sum()
+            .equals(r.segments.groupby(["agent_id", "activity"])["minutes"].sum()))
+    assert (seg.groupby("agent_id")["start"].min()
+            .equals(r.segments.groupby("agent_id")["start"].min()))
+    assert (seg.groupby("agent_id")["end"].max()
+            .equals(r.segments.groupby("agent_id")["end"].max()))
+
+
+def test_a_break_cannot_leave_its_window() -> None:
+    p = problem(2)
+    seg = pd.DataFrame(shift("a1", ts("08:00"), 60, 240, 360)
+                       + shift("a2", ts("08:00"), 120, 240, 390), columns=COLS)
+    # the whole of break1's window (09:00-11:00) is a peak: outside it would be better,
+    # but the rule keeps it inside
+    peak = {f"{h:02d}:{m:02d}": 30.0 for h in (9, 10) for m in (0, 30)}
+    r = reoptimize(p, seg, rest(peak, 2.0), ts("08:30"))
+    assert r.check.ok
+    b1 = r.segments[(r.segments["activity"] == "break")
+                    & (r.segments["start"] < ts("12:00"))]
+    assert len(b1) == 2
+    assert (b1["start"] >= ts("09:00")).all() and (b1["end"] <= ts("11:00")).all()
+    assert r.service_level_after >= r.service_level_before
+
+
+def test_nothing_before_now_moves_and_no_gain_means_no_change() -> None:
+    p = problem(2)
+    seg = pd.DataFrame(shift("a1", ts("08:00"), 60, 240, 360)
+                       + shift("a2", ts("08:00"), 120, 240, 390), columns=COLS)
+    r = reoptimize(p, seg, rest({}, 0.0, start="15:30"), ts("15:30"))
+    assert r.changes == () and r.segments.equals(seg.sort_values(["agent_id", "start"])
+                                                .reset_index(drop=True))
+    r = reoptimize(p, seg, rest({"14:00": 40.0}, 5.0, start="14:00"), ts("14:00"))
+    # a1's break2 (14:00) has started: it stays; a2's (14:30) may move
+    assert all(c.old_start >= ts("14:00") and c.new_start >= ts("14:00")
+               for c in r.changes)
+    assert ("a1", "break2") not in {(c.agent_id, c.rule) for c in r.changes}
+
+
+def test_predicted_service_level_is_erlang_c_by_hand() -> None:
+    p = problem(2)
+    seg = pd.DataFrame(shift("a1", ts("08:00"), 60, 240, 360)
+                       + shift("a2", ts("08:00"), 120, 240, 390), columns=COLS)
+    # 10:30-11:00 both on work, 20 contacts of 120 s in 30 min: 4/3 Erlang on 2 agents
+    out = predicted_service_level(p, seg, rest({}, 20.0, start="10:30", end="11:00"),
+                                  ts("10:30"))
+    want = float(erlang.service_level(2, 20 / 1800 * 120, 120, 20))
+    assert abs(float(out["service_level"].iloc[0]) - want) < 1e-12
+    # 09:00-09:30: a1 on break 09:00-09:15, so 1 agent then 2 agents, 10 contacts each half
+    out = predicted_service_level(p, seg, rest({}, 20.0, start="09:00", end="09:30"),
+                                  ts("09:00"))
+    a = 20 / 1800 * 120
+    want = (float(erlang.service_level(1, a, 120, 20))
+            + float(erlang.service_level(2, a, 120, 20))) / 2
+    assert abs(float(out["service_level"].iloc[0]) - want) < 1e-12
+
+
+def test_a_dst_day_in_paris() -> None:
+    # Sunday 29 March 2026: Paris goes from UTC+1 to UTC+2 at 01:00 UTC. The shift runs
+    # 00:30-09:00 UTC (01:30-11:00 local: 8.5 h elapsed, 9.5 h on the wall clock)
+    paris = Site("Paris", "FR", "Europe/Paris", 50, 20.0, "MA")
+    p = problem(2, site=paris, plan_start=date(2026, 3, 23))
+    day = "2026-03-29"
+    start = ts("00:30", day)
+    seg = pd.DataFrame(shift("a1", start, 60, 240, 360, site="Paris")
+                       + shift("a2", start, 60, 270, 390, site="Paris"), columns=COLS)
+    assert check_schedule(p, seg).ok
+    r = reoptimize(p, seg, rest({"01:30": 12.0}, 4.0, start="01:00", end="09:00",
+                                day=day), ts("01:00", day))
+    assert r.check.ok
+    assert r.service_level_after > r.service_level_before
+    for c in r.changes:  # windows are elapsed time from the shift start, whatever the clock
+        if c.rule == "break1":
+            assert start + pd.Timedelta(hours=1) <= c.new_start
+            assert c.new_end <= start + pd.Timedelta(hours=3)
+    b1 = {c.agent_id for c in r.changes if c.rule == "break1"}
+    assert b1  # break1 of both was in the peak 01:30-02:00 UTC (03:30 local, after DST)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_never_lowers_the_service_level_nor_breaks_a_rule(data) -> None:
+    n = data.draw(st.integers(1, 3), label="agents")
+    p = problem(n)
+    rows = []
+    for i in range(n):
+        start = ts("06:00") + pd.Timedelta(minutes=30 * data.draw(st.integers(0, 6)))
+        b1 = 15 * data.draw(st.integers(4, 11))           # break1 in [1 h, 3 h]
+        meal = 15 * data.draw(st.integers(12, 14))  # [3 h, 5.5 h]
+        b2 = 15 * data.draw(st.integers(max(22, meal // 15 + 4), 29))  # [5.5 h, 7.5 h]
+        rows += shift(f"a{i + 1}", start, b1, meal, b2)
+    seg = pd.DataFrame(rows, columns=COLS)
+    vols = data.draw(st.lists(st.floats(0, 40), min_size=20, max_size=20))
+    idx = pd.date_range(ts("07:00"), periods=20, freq="30min")
+    now = ts("06:30") + pd.Timedelta(minutes=30 * data.draw(st.integers(1, 10)))
+    fc = pd.DataFrame({"interval_start": idx, "queue": "q1", "volume": vols,
+                       "aht_s": 150.0})
+    fc = fc[fc["interval_start"] >= now]
+    r = reoptimize(p, seg, fc, now)
+    assert check_schedule(p, seg).ok
+    assert r.check.ok and check_schedule(p, r.segments).ok
+    if not np.isnan(r.service_level_before):
+        assert r.service_level_after >= r.service_level_before - 1e-12
+        again = predicted_service_level(p, r.segments, fc, now)
+        contacts = again["contacts"].sum()
+        assert abs(again["answered_in_time"].sum() / contacts - r.service_level_after) < 1e-9
+    assert all(c.old_start >= now and c.new_start >= now for c in r.changes)
+    if not r.changes:
+        assert r.segments.equals(seg.sort_values(["agent_id", "start"]).reset_index(drop=True))
