@@ -155,3 +155,17 @@ def web_browser() -> Iterator[object]:
         browser = pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def demo_cli_run(tmp_path_factory) -> tuple[Path, str]:
+    """`openwfm demo -o OUT` once per session, in its own process as a user runs it (no
+    solver state left by other tests): (OUT, its stdout). Shared by the demo's CLI tests
+    and the determinism test (whose second run, under a CPU burner, must write the same
+    bytes); they carry ``xdist_group("demo")`` so one worker runs them all."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    proc = subprocess.run([sys.executable, "-c", "from openwfm.cli import main; main()",
+                           "demo", "-o", str(out)], capture_output=True, text=True,
+                          check=False, env={**os.environ, "COLUMNS": "120"})
+    assert proc.returncode == 0, proc.stderr
+    return out, proc.stdout

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,18 +10,13 @@ import pytest
 from openwfm.demo import demo_scenario
 from openwfm.report import figure_specs
 
-pytestmark = pytest.mark.slow  # the whole planning run (about 30 s on 2 cores)
+# the whole planning run, once per session (`conftest.demo_cli_run`), in one xdist worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> tuple[Path, str]:
-    # its own process, as a user runs it (no solver state left by other tests)
-    out = tmp_path_factory.mktemp("demo") / "out"
-    proc = subprocess.run([sys.executable, "-c", "from openwfm.cli import main; main()",
-                           "demo", "-o", str(out)], capture_output=True, text=True,
-                          check=False, env={**os.environ, "COLUMNS": "120"})
-    assert proc.returncode == 0, proc.stderr
-    return out, proc.stdout
+def demo_run(demo_cli_run) -> tuple[Path, str]:
+    return demo_cli_run
 
 
 def test_requirement_csv_has_every_queue_and_interval_of_the_plan_week(demo_run) -> None:

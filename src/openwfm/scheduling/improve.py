@@ -27,16 +27,20 @@ day, minimum rest, weekly paid hours in ``[min(contract - tolerance, now), contr
 days off, consecutive days off, maximum consecutive days, seats at the site, availability,
 night work, shift length; the previous week's last shift and working days carried in,
 from the history) and the agent's nights and weekend shifts stay within the most any agent
-of the group has (fairness is not made worse). Preferences (``day_off``,
-``start_between``, ``max_nights``) are soft: a broken one costs ``weight x
+of the group has (fairness is not made worse, but to cover an empty interval, below).
+Preferences (``day_off``, ``start_between``, ``max_nights``) are soft: a broken one costs ``weight x
 preference_cost`` paid hours at the agent's site cost, in the moves' objective, and so is
 start-time stability (``start_time_spread``: each hour an agent's start times spread beyond
 ``start_spread_max_h`` costs ``start_spread_weight`` paid hours; a hard rule when
 ``start_spread_hard``). An agent
 still under ``contract - tolerance`` after a sweep gets a two-step repair (re-time one
-shift, add one on a day off). Among an agent's candidates the
-best one is taken (steepest descent), agents in a fixed order: the result is the same on
-any machine, whatever its load.
+shift, add one on a day off), or a three-step one when the site's seats are full where it
+could add a shift (another agent's shift moves to free the seat, `_repair_via_seat`). An
+interval with a requirement left with nobody gets a compound move of one agent
+(`_fill_hole`: up to two shifts moved, beyond the fairness caps if nothing else fills it):
+in a sweep when it lowers the objective, after the last sweep whatever it costs. Among an
+agent's candidates the best one is taken (steepest descent), agents in a fixed order: the
+result is the same on any machine, whatever its load.
 
 Coverage is counted as in the final evaluation (`cover.flow_split`): a multi-skill group's
 productive agents are split between its queues by the optimal flow of the current
@@ -91,6 +95,9 @@ class ImproveResult:
     moves: int
     spread_moves: int
     """Moves that changed neither cost nor penalty but spread the surplus (`_buffer`)."""
+    hole_moves: int
+    """Of `moves`, compound moves that covered an interval left with nobody
+    (`_fill_hole`)."""
     sweeps: int
     gains: tuple[float, ...]
     """Objective gained in each sweep (with smoothed breaks and the contract term)."""
@@ -197,15 +204,24 @@ class _State:
         self.hi = np.zeros(len(self.agents))
         self.lo = np.zeros(len(self.agents))
         self.allowed: list[list[np.ndarray]] = []
+        alike: dict[tuple[object, ...], list[np.ndarray]] = {}  # by what `_agent_ok` reads
         for i, a in enumerate(self.agents):
             pack = p.packs[a.site]
             self.hi[i] = min(a.contract_hours, pack.max_weekly_h) * 60
             self.lo[i] = max(0.0, self.hi[i] - tol)
-            per_day: list[list[int]] = [[] for _ in range(p.days)]
-            for s, st in enumerate(types):
-                if st.site == a.site and st.day < p.days and _agent_ok(p, a, st):
-                    per_day[st.day].append(s)
-            self.allowed.append([np.array(v, dtype=int) for v in per_day])
+            own = a.id in p.history or a.id in p.unavailable
+            key = (a.id,) if own else (a.site, a.min_shift_h, a.max_shift_h, a.night_ok)
+            if key not in alike:
+                per_day: list[list[int]] = [[] for _ in range(p.days)]
+                for s, st in enumerate(types):
+                    if st.site == a.site and st.day < p.days and _agent_ok(p, a, st):
+                        per_day[st.day].append(s)
+                alike[key] = [np.array(v, dtype=int) for v in per_day]
+            self.allowed.append(alike[key])
+        self.all_c = [np.concatenate(v) if v else np.zeros(0, dtype=int)
+                      for v in self.allowed]
+        self.order = sorted(range(len(self.agents)), key=lambda i: (self.group[i],
+                                                                    self.agents[i].id))
         self.days_ok = {}
         if p.days <= 14:  # a lookup table of every work pattern per site
             for site in p.scenario.sites:
@@ -375,9 +391,12 @@ class _State:
 
     # -- rules ---------------------------------------------------------------------------
     def feasible(self, i: int, cands: np.ndarray, without: int | None,
-                 caps: tuple[int, int], *, floor: bool = True) -> np.ndarray:
+                 caps: tuple[int, int], *, floor: bool = True,
+                 floor_min: float | None = None) -> np.ndarray:
         """Which candidate shifts agent i may take once shift `without` is removed (with
-        ``floor=False`` the paid hours may fall below the contract floor: a first step)."""
+        ``floor=False`` the paid hours may fall below the contract floor: a first step;
+        `floor_min`: the paid minutes the agent had before a compound move's first
+        steps, instead of the paid minutes now)."""
         a = self.agents[i]
         pack = self.p.packs[a.site]
         rest = round(pack.min_rest_h * 60)
@@ -391,7 +410,8 @@ class _State:
         total = base + self.paid[cands]
         ok &= total <= self.hi[i] + 1e-9
         if floor:
-            ok &= total >= min(self.lo[i], paid_now) - 1e-9
+            ok &= total >= min(self.lo[i], paid_now if floor_min is None else floor_min) \
+                - 1e-9
         nights = sum(self.night[s] for s in others)
         weekends = sum(self.weekend[s] for s in others)
         ok &= (nights + self.night[cands] <= caps[0]) & (weekends + self.weekend[cands]
@@ -432,17 +452,115 @@ def _warm_up() -> None:
 
 def _repair(state: _State, i: int, caps: tuple[int, int]) -> float:
     """An agent under ``contract - tolerance`` whose shifts no single move can lengthen
-    (e.g. 4 x 9 h owing 38 h of at most 40 h): re-time one shift (its paid hours may fall)
-    and add one on a day off, both under every rule; the best pair that leaves the agent
-    less short is applied. Returns the objective gained (0 when nothing applies)."""
+    (e.g. 4 x 9 h owing 38 h of at most 40 h): re-time one shift or move it to a day off
+    (its paid hours may fall) and add one on a day off, both under every rule; the best
+    pair that leaves the agent less short is applied. Returns the objective gained (0 when
+    nothing applies)."""
+    best = _best_repair(state, i, caps)
+    if best is None:
+        return 0.0
+    _, s0, s1, s2 = best
+    state.apply(i, s0, -1)
+    state.apply(i, s1, +1)
+    state.apply(i, s2, +1)
+    return -best[0]
+
+
+def _repair_via_seat(state: _State, i: int, caps: list[tuple[int, int]]) -> float:
+    """An agent still under ``contract - tolerance`` because the site's seats are full
+    whenever it could add a shift: `_repair`'s best pair found as if the site had no seat
+    limit, then another agent of the site whose shift overlaps the pair moves that shift
+    (another start or length that day, or one of its days off, under every rule and
+    without falling below its own floor) so that the pair fits the seats. The best such
+    triple that lowers the objective is applied. Returns the objective gained."""
+    site = state.agents[i].site
+    if site not in state.seats:
+        return 0.0
+    gi = state.group[i]
+    seats, occ = state.seats.pop(site), state.occ.pop(site)
+    try:
+        pair = _best_repair(state, i, caps[gi], any_delta=True)
+    finally:
+        state.seats[site], state.occ[site] = seats, occ
+    if pair is None:
+        return 0.0
+    _, s0, s1, s2 = pair
+    need = set(state.idx[s1][state.on[s1] > 0].tolist()) | set(
+        state.idx[s2][state.on[s2] > 0].tolist())
+    now = sum(state.paid[s] for s in state.mine[i].values())
+    short_i = state.short_w * (max(state.lo[i] - (now - state.paid[s0] + state.paid[s1]
+                                                  + state.paid[s2]), 0.0)
+                               - max(state.lo[i] - now, 0.0))
+    best: tuple[float, int, int, int] | None = None
+    for j in state.order:
+        if j == i or state.agents[j].site != site:
+            continue
+        gj = state.group[j]
+        paid_j = sum(state.paid[s] for s in state.mine[j].values())
+        short_j = state.short_w * max(state.lo[j] - paid_j, 0.0)
+        for dj, sj in sorted(state.mine[j].items()):
+            if not need & set(state.idx[sj][state.on[sj] > 0].tolist()):
+                continue
+            d_out = (-state.cost[sj] + state.delta_pen(gj, np.array([sj]), -1)[0]
+                     + state.delta_pref(j, None, sj)[0])
+            state.apply(j, sj, -1)
+            if state.feasible(i, np.array([s1]), s0, caps[gi], floor=False)[0]:
+                d_i = (-state.cost[s0] + state.delta_pen(gi, np.array([s0]), -1)[0]
+                       + state.cost[s1] + state.delta_pref(i, np.array([s1]), s0)[0])
+                state.apply(i, s0, -1)
+                d_i += state.delta_pen(gi, np.array([s1]), +1)[0]
+                state.apply(i, s1, +1)
+                if state.feasible(i, np.array([s2]), None, caps[gi])[0]:
+                    d_i += (state.cost[s2] + state.delta_pen(gi, np.array([s2]), +1)[0]
+                            + state.delta_pref(i, np.array([s2]), None)[0] + short_i)
+                    state.apply(i, s2, +1)
+                    free = np.array([dd == dj or dd not in state.mine[j]
+                                     for dd in range(state.p.days)])
+                    all_c = state.all_c[j]
+                    cand = all_c[free[state.day[all_c]] & (all_c != sj)]
+                    if len(cand):
+                        cand = cand[state.feasible(j, cand, None, caps[gj], floor_min=paid_j)]
+                    if len(cand):
+                        paid2 = paid_j - state.paid[sj] + state.paid[cand]
+                        d_in = (state.cost[cand] + state.delta_pen(gj, cand, +1)
+                                + state.delta_pref(j, cand, None)
+                                + state.short_w * np.maximum(state.lo[j] - paid2, 0.0)
+                                - short_j)
+                        k = int(np.argmin(d_in))
+                        total = d_out + d_i + float(d_in[k])
+                        if total < -1e-6 and (best is None or total < best[0] - 1e-9):
+                            best = (total, j, sj, int(cand[k]))
+                    state.apply(i, s2, -1)
+                state.apply(i, s1, -1)
+                state.apply(i, s0, +1)
+            state.apply(j, sj, +1)
+    if best is None:
+        return 0.0
+    total, j, sj, cj = best
+    state.apply(j, sj, -1)
+    state.apply(i, s0, -1)
+    state.apply(i, s1, +1)
+    state.apply(i, s2, +1)
+    state.apply(j, cj, +1)
+    return -total
+
+
+def _best_repair(state: _State, i: int, caps: tuple[int, int], *, any_delta: bool = False
+                 ) -> tuple[float, int, int, int] | None:
+    """`_repair`'s best ``(objective change, shift out, shift in, shift added)`` for
+    agent i, not applied: one that lowers the objective, or with `any_delta` any (the
+    caller adds the rest of a compound move's change)."""
     now = sum(state.paid[s] for s in state.mine[i].values())
     if now >= state.lo[i] - 1e-9:
-        return 0.0
+        return None
     g = state.group[i]
     all_c = np.concatenate(state.allowed[i]) if state.allowed[i] else np.zeros(0, int)
     best: tuple[float, int, int, int] | None = None
     for d, s0 in sorted(state.mine[i].items()):
-        same = all_c[(state.day[all_c] == d) & (all_c != s0)]
+        # another start or length that day, or the shift moved to a day off (an agent
+        # whose working days leave no two consecutive days off can change its pattern)
+        free = np.array([dd == d or dd not in state.mine[i] for dd in range(state.p.days)])
+        same = all_c[free[state.day[all_c]] & (all_c != s0)]
         if not len(same):
             continue
         same = same[state.feasible(i, same, s0, caps, floor=False)]
@@ -464,17 +582,180 @@ def _repair(state: _State, i: int, caps: tuple[int, int]) -> float:
                          + state.short_w * (np.maximum(state.lo[i] - paid1 - state.paid[add],
                                                        0.0) - (state.lo[i] - now)))
                 k = int(np.argmin(delta))
-                if delta[k] < -1e-6 and (best is None or delta[k] < best[0]):
+                if (delta[k] < -1e-6 or any_delta) and (best is None
+                                                        or delta[k] < best[0]):
                     best = (float(delta[k]), int(s0), int(s1), int(add[k]))
             state.apply(i, int(s1), -1)
             state.apply(i, s0, +1)
-    if best is None:
-        return 0.0
-    _, s0, s1, s2 = best
-    state.apply(i, s0, -1)
-    state.apply(i, s1, +1)
-    state.apply(i, s2, +1)
-    return -best[0]
+    return best
+
+
+NO_CAPS = (1 << 30, 1 << 30)
+"""Fairness caps that bind nothing: filling an interval left with nobody (`_fill_hole`)
+may give one agent more night or weekend shifts than the group's most."""
+
+
+def _group_caps(state: _State) -> list[tuple[int, int]]:
+    """Per group: the most night shifts and the most weekend shifts any of its agents
+    has (fairness: a move may not make either larger)."""
+    caps = []
+    for g in range(len(state.p.groups)):
+        members = [i for i in state.order if state.group[i] == g]
+        caps.append((max((sum(state.night[s] for s in state.mine[i].values())
+                          for i in members), default=0),
+                     max((sum(state.weekend[s] for s in state.mine[i].values())
+                          for i in members), default=0)))
+    return caps
+
+
+ALL_LEVELS = ((True, 1), (True, 2), (False, 1), (False, 2))
+"""`_fill_hole`'s levels in order: (within the fairness caps, shifts removed at most)."""
+
+
+def _fill_hole(state: _State, q: int, t: int, *, any_delta: bool,
+               full: bool = True, levels: tuple[tuple[bool, int], ...] = ALL_LEVELS
+               ) -> float | None:
+    """Cover queue `q` at interval `t` (a requirement, nobody on it) by the best compound
+    move of one agent with the skill: remove none, one or two of the agent's shifts, take
+    a shift productive at `t`, and add one on a day off if the agent would fall below its
+    contract floor (or if that is better), every hard rule holding at the end. Tried in
+    this order until some move fills the interval: one shift removed at most within the
+    groups' fairness caps (`_group_caps`), two, then both again without the caps
+    (`NO_CAPS`: an empty interval weighs more than one more night or weekend shift).
+    Agents in a fixed order; the best (lowest objective change) move of the first level
+    that has one is applied: when it lowers the objective, or whatever it costs with
+    `any_delta`. With `full`, only a shift productive during the whole of `t` whatever
+    its breaks (no break window over `t`) fills it, so placing breaks (stage 3) cannot
+    empty the interval again; without, any productive part of it.
+    Returns the objective change applied (None: nothing applied).
+
+    Single moves cannot always fill an interval: an agent working Monday to Friday under
+    a two-consecutive-days-off rule can only work Saturday with two shifts moved (e.g.
+    Thursday and Friday to Saturday and Sunday)."""
+    from itertools import combinations
+
+    agents = [i for i in state.order if q in state.gq[state.group[i]]]
+    group_caps = _group_caps(state)
+    for capped, n_removed in levels:
+        best: tuple[float, int, tuple[int, ...], int, int] | None = None
+        for i in agents:
+            g = state.group[i]
+            caps = group_caps[g] if capped else NO_CAPS
+            all_c = state.all_c[i]
+            at_t = (state.idx[all_c] == t) & (state.w[all_c] > 0)
+            covers = all_c[at_t.any(axis=1)]
+            if not len(covers):
+                continue
+            w_t = np.where(at_t[at_t.any(axis=1)], state.w[covers], 0.0).sum(axis=1)
+            paid0 = sum(state.paid[s] for s in state.mine[i].values())
+            floor0 = min(state.lo[i], paid0)
+            short0 = state.short_w * max(state.lo[i] - paid0, 0.0)
+            mine = sorted(state.mine[i].values())
+            sizes = (0, 1) if n_removed == 1 else (2,)
+            sets = [r for k in sizes for r in combinations(mine, k)]
+            for removed in sets:
+                d_rem = 0.0
+                for s0 in removed:
+                    d_rem += (-state.cost[s0] + state.delta_pen(g, np.array([s0]), -1)[0]
+                              + state.delta_pref(i, None, s0)[0])
+                    state.apply(i, s0, -1)
+                paid_r = paid0 - sum(state.paid[s0] for s0 in removed)
+                ok = state.feasible(i, covers, None, caps, floor=False)
+                ok &= state.share[g][q][t] * w_t > 1e-9  # fills it
+                if full:
+                    ok &= w_t >= 1 - 1e-9
+                hs = covers[ok]
+                if len(hs):
+                    d_h = (state.cost[hs] + state.delta_pen(g, hs, +1)
+                           + state.delta_pref(i, hs, None))
+                    paid1 = paid_r + state.paid[hs]
+                    alone = d_rem + d_h + state.short_w * np.maximum(
+                        state.lo[i] - paid1, 0.0) - short0
+                    alone[paid1 < floor0 - 1e-9] = np.inf
+                    k = int(np.argmin(alone))
+                    if np.isfinite(alone[k]) and (best is None or alone[k] < best[0] - 1e-9):
+                        best = (float(alone[k]), int(i), removed, int(hs[k]), -1)
+                    # with a shift added on a day off: for the three best shifts at t
+                    for k in np.argsort(d_h, kind="stable")[:3]:
+                        h = int(hs[k])
+                        state.apply(i, h, +1)
+                        off = np.array([d not in state.mine[i] for d in range(state.p.days)])
+                        add = all_c[off[state.day[all_c]]]
+                        if len(add):
+                            add = add[state.feasible(i, add, None, caps,
+                                                     floor_min=floor0)]
+                        if len(add):
+                            paid2 = paid1[k] + state.paid[add]
+                            d_a = (d_rem + d_h[k] + state.cost[add]
+                                   + state.delta_pen(g, add, +1)
+                                   + state.delta_pref(i, add, None)
+                                   + state.short_w * np.maximum(state.lo[i] - paid2, 0.0)
+                                   - short0)
+                            j = int(np.argmin(d_a))
+                            if best is None or d_a[j] < best[0] - 1e-9:
+                                best = (float(d_a[j]), int(i), removed, h, int(add[j]))
+                        state.apply(i, h, -1)
+                for s0 in reversed(removed):
+                    state.apply(i, s0, +1)
+        if best is not None:
+            break
+    if best is None or (not any_delta and best[0] >= -1e-6):
+        return None
+    delta, i, removed, h, a = best
+    for s0 in removed:
+        state.apply(i, s0, -1)
+    state.apply(i, h, +1)
+    if a >= 0:
+        state.apply(i, a, +1)
+    return delta
+
+
+SWEEP_LEVELS = ((True, 1), (False, 1))
+"""`_fill_hole`'s levels inside a sweep (one shift removed at most: cheap); after the last
+sweep, `ALL_LEVELS`."""
+
+
+def _fill_holes(state: _State, *, any_delta: bool, failed: set[tuple[int, int]] | None = None,
+                levels: tuple[tuple[bool, int], ...] = ALL_LEVELS) -> tuple[int, float]:
+    """`_fill_hole` on every queue-interval with a requirement and nobody on it, in time
+    order (queue order within an interval): a shift productive during the whole interval
+    first, else any. With `failed`, holes in it are skipped and those no move fills are
+    added (a work limit: a sweep does not retry them; the last pass does). Returns (moves
+    applied, objective gained)."""
+    moves, gained = 0, 0.0
+    holes = np.argwhere((state.req > 0) & (state.cov <= 1e-9))
+    for t, q in sorted((int(t), int(q)) for q, t in holes):
+        if state.cov[q][t] > 1e-9 or (failed is not None and (q, t) in failed):
+            continue
+        d = _fill_hole(state, q, t, any_delta=any_delta, levels=levels)
+        if d is None:
+            d = _fill_hole(state, q, t, any_delta=any_delta, full=False,
+                           levels=tuple(x for x in levels if not x[0]))
+        if d is not None:
+            moves += 1
+            gained -= d
+        elif failed is not None:
+            failed.add((q, t))
+    return moves, gained
+
+
+def cover_empty(problem: SchedulingProblem, shifts: list[tuple[str, int]],
+                empty: list[tuple[int, int]]) -> tuple[tuple[str, int], ...] | None:
+    """After breaks are placed: queue-intervals ``(queue index, interval)`` found with
+    nobody (an agent's only break there) are covered by `_fill_hole` with a shift
+    productive during the whole interval, whatever it costs. Returns the new shifts, or
+    None when no move covers any of them."""
+    state = _State(problem, shifts)
+    moves = 0
+    for q, t in sorted(empty, key=lambda x: (x[1], x[0])):
+        if (_fill_hole(state, q, t, any_delta=True) is not None
+                or _fill_hole(state, q, t, any_delta=True, full=False,
+                              levels=((False, 1), (False, 2))) is not None):
+            moves += 1
+    if not moves:
+        return None
+    return tuple(sorted((state.agents[i].id, s) for i, mine in enumerate(state.mine)
+                        for s in mine.values()))
 
 
 def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], *,
@@ -514,19 +795,12 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
     moves = sweeps = 0
     gains: list[float] = []
     no_repair: set[int] = set()
-    buffer_moves = 0
-    order = sorted(range(len(state.agents)), key=lambda i: (state.group[i],
-                                                            state.agents[i].id))
-    G = len(problem.groups)
+    buffer_moves = hole_moves = 0
+    failed_holes: set[tuple[int, int]] = set()
+    order = state.order
     for sweep in range(1, max_sweeps + 1):
         sweeps = sweep
-        caps = []
-        for g in range(G):
-            members = [i for i in order if state.group[i] == g]
-            caps.append((max((sum(state.night[s] for s in state.mine[i].values())
-                              for i in members), default=0),
-                         max((sum(state.weekend[s] for s in state.mine[i].values())
-                              for i in members), default=0)))
+        caps = _group_caps(state)
         gained = 0.0
         for i in order:
             g = state.group[i]
@@ -593,10 +867,18 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
                     state.apply(i, best_s, +1)
                 moves += 1
                 gained -= best_d
+        # intervals with a requirement left with nobody: compound moves that pay off
+        filled, got = _fill_holes(state, any_delta=False, failed=failed_holes,
+                                  levels=SWEEP_LEVELS)
+        moves += filled
+        hole_moves += filled
+        gained += got
         for i in order:  # agents still under contract: two-step moves
             if i in no_repair:
                 continue  # tried in an earlier sweep and nothing applied
             got = _repair(state, i, caps[state.group[i]])
+            if got <= 0:  # the seats are full where the agent could add a shift
+                got = _repair_via_seat(state, i, caps)
             if got > 0:
                 gained += got
                 moves += 1
@@ -608,8 +890,17 @@ def improve_schedule(problem: SchedulingProblem, shifts: list[tuple[str, int]], 
             break
         if wall_clock_cap_s is not None and time.perf_counter() - t_begin > wall_clock_cap_s:
             break
+    # last, every interval still left with nobody that one agent's compound move can
+    # cover is covered, whatever it costs (no sweep follows that could undo it)
+    state.refresh_split()
+    filled, _ = _fill_holes(state, any_delta=True)
+    moves += filled
+    hole_moves += filled
+    if filled:
+        state.refresh_split()  # the exact split of the final schedule (`objective_after`)
     out = tuple(sorted((state.agents[i].id, s) for i, mine in enumerate(state.mine)
                        for s in mine.values()))
-    return ImproveResult(shifts=out, moves=moves, spread_moves=buffer_moves, sweeps=sweeps,
+    return ImproveResult(shifts=out, moves=moves, spread_moves=buffer_moves,
+                         hole_moves=hole_moves, sweeps=sweeps,
                          gains=tuple(gains), objective_before=before,
                          objective_after=state.objective())

@@ -26,7 +26,7 @@ from openwfm.scheduling.breaks import place_breaks
 from openwfm.scheduling.check import RuleCheck, check_schedule
 from openwfm.scheduling.cover import build_cover_model, flow_coverage, solve_cover
 from openwfm.scheduling.explain import diagnose_group, precheck
-from openwfm.scheduling.improve import improve_schedule
+from openwfm.scheduling.improve import cover_empty, improve_schedule
 from openwfm.scheduling.model import SchedulingProblem, night_minutes
 from openwfm.scheduling.preference_costs import preference_report
 from openwfm.scheduling.preferences import REPORT_COLUMNS
@@ -188,6 +188,25 @@ def evaluate(problem: SchedulingProblem, segments: pd.DataFrame, cost: float
     return table, penalty
 
 
+COVER_EMPTY_ROUNDS = 3
+"""Rounds of `improve.cover_empty` + break placement after stage 3 (a work limit)."""
+
+
+def empty_mask(coverage: pd.DataFrame) -> np.ndarray:
+    """Rows of a coverage table with a requirement > 0 and nobody scheduled (the one
+    definition of an empty interval: the summary and the tests use it too)."""
+    req = coverage["required"].to_numpy(dtype=float)
+    sch = coverage["scheduled"].to_numpy(dtype=float)
+    return (req > 0) & (sch <= 1e-9)
+
+
+def empty_cells(problem: SchedulingProblem, coverage: pd.DataFrame) -> list[tuple[int, int]]:
+    """``(queue index, interval)`` of a coverage table (`evaluate`) with a requirement > 0
+    and nobody scheduled."""
+    k = np.flatnonzero(empty_mask(coverage))
+    return [(int(x // problem.n_intervals), int(x % problem.n_intervals)) for x in k]
+
+
 def _short(ctx: GroupModel, res: GroupAssignment) -> int:
     """Paid minutes under contract - tolerance left by a chunk's assignment."""
     pos = {a.id: i for i, a in enumerate(ctx.group.agents)}
@@ -278,17 +297,31 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     imp = improve_schedule(problem, shifts, wall_clock_cap_s=cap_left())
     shifts = list(imp.shifts)
     timings.append(("stage2b_improve", time.perf_counter() - t))
-    stages.append(("stage2b_improve", f"{imp.moves} moves (+{imp.spread_moves} spreading "
-                   f"the surplus) in {imp.sweeps} sweeps, "
+    stages.append(("stage2b_improve", f"{imp.moves} moves ({imp.hole_moves} covering an "
+                   f"interval left empty; +{imp.spread_moves} spreading the surplus) in "
+                   f"{imp.sweeps} sweeps, "
                    f"{imp.objective_before:,.0f} -> {imp.objective_after:,.0f}"))
     t = time.perf_counter()
     brk = place_breaks(problem, shifts)
     segments, shift_table = _segments(problem, shifts, brk)
+    coverage, penalty = evaluate(problem, segments, 0.0)
+    # an interval a break left with nobody (the only agent there on break): covered by a
+    # shift productive through it (`improve.cover_empty`), then breaks placed again
+    for _ in range(COVER_EMPTY_ROUNDS):
+        empty = empty_cells(problem, coverage)
+        again = cover_empty(problem, shifts, empty) if empty else None
+        if again is None:
+            break
+        shifts = list(again)
+        brk = place_breaks(problem, shifts)
+        segments, shift_table = _segments(problem, shifts, brk)
+        coverage, penalty = evaluate(problem, segments, 0.0)
+        stages.append(("stage3_cover_empty", f"{len(empty)} queue-intervals left empty by "
+                       "breaks, shifts moved"))
     timings.append(("stage3_breaks", time.perf_counter() - t))
     t = time.perf_counter()
     # the final cost prices the placed meals (night premium on worked minutes only)
     cost = float(shift_table["cost"].sum()) if len(shift_table) else 0.0
-    coverage, penalty = evaluate(problem, segments, cost)
     check = check_schedule(problem, segments)
     timings.append(("evaluate_check", time.perf_counter() - t))
     objective = cost + penalty

@@ -33,6 +33,7 @@ import pandas as pd
 
 from openwfm.scheduling.assign import _agent_ok
 from openwfm.scheduling.model import SchedulingProblem
+from openwfm.scheduling.solve import empty_mask
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,20 @@ class QueueHours:
     """Intervals of this queue below its requirement."""
     empty: int
     """Intervals of this queue with a requirement and nobody scheduled."""
+    contract_h: float = float("nan")
+    """Productive hours the agents' contracts force on this queue (`contract_hours`):
+    each agent with the skill at ``contract - contract_tolerance_h`` (the least its
+    contract allows), shared between its skills in proportion to their required hours."""
+
+    @property
+    def forced_by_contracts(self) -> bool:
+        """Over-staffed by the contracts alone: `contract_h` / required hours is above the
+        threshold too (the roster holds more hours than the requirement, not the scheduler's
+        choice)."""
+        return self.over_staffed and self.contract_h > self.ratio_max * self.required_h
+
+    ratio_max: float = 1.2
+    """The over-staffing threshold (``[scheduling] over_staffing_ratio``)."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +129,13 @@ class PlannerSummary:
                 ("over_staffing_ratio", self.over_staffing_ratio),
                 ("queues_over_staffed", ";".join(q.queue for q in self.queues
                                                   if q.over_staffed))]
+        out.append(("queues_over_staffed_by_contracts",
+                    ";".join(q.queue for q in self.queues if q.forced_by_contracts)))
         for q in self.queues:
             out += [(f"scheduled_over_required:{q.queue}", round(q.ratio, 4)),
+                    (f"contract_hours_over_required:{q.queue}",
+                     round(q.contract_h / q.required_h, 4) if q.required_h > 0
+                     else float("nan")),
                     (f"below_requirement:{q.queue}", q.below_requirement),
                     (f"empty:{q.queue}", q.empty)]
         for s in self.simulated_worst:
@@ -135,12 +155,65 @@ class PlannerSummary:
             at = w.interval_start.strftime("%a %Y-%m-%d %H:%M")
             out.append(("worst shortfall", f"{w.shortfall:.1f} agents ({w.scheduled:.1f} of "
                         f"{w.required:.1f}) {w.queue} at {at} UTC"))
-        over = [f"{q.queue} {q.ratio:.2f}" for q in self.queues if q.over_staffed]
-        out.append((f"scheduled / required hours above {self.over_staffing_ratio:g}",
-                    ", ".join(over) if over else "none"))
+        over = [q for q in self.queues if q.over_staffed]
+        out.append((f"scheduled / required hours above {self.over_staffing_ratio:g} "
+                    "(contracts alone)",
+                    ", ".join(f"{q.queue} {q.ratio:.2f} ({q.contract_h / q.required_h:.2f})"
+                              for q in over) if over else "none"))
+        if over:
+            forced = sum(q.forced_by_contracts for q in over)
+            req = sum(q.required_h for q in self.queues)
+            floor = sum(q.contract_h for q in self.queues if np.isfinite(q.contract_h))
+            out.append(("over-staffing forced by contracts",
+                        f"{forced} of {len(over)} queues: agents at contract - tolerance "
+                        f"alone give {floor / req:.2f} x the required hours"
+                        if req > 0 else "n/a"))
         out.append(("start-time spread per agent (median / max)",
                     f"{self.start_spread_median_h:.1f} h / {self.start_spread_max_h:.1f} h"))
         return out
+
+
+def contract_hours(problem: SchedulingProblem) -> dict[str, float]:
+    """Queue -> productive hours the contracts force on it: every agent works at least
+    ``min(contract_hours, legal weekly maximum) - contract_tolerance_h`` paid hours, at the
+    lowest productive share of a paid hour among its allowed shift lengths (breaks out),
+    and those hours are shared between the agent's skills in proportion to their required
+    hours (equally when none is required). Summed over queues, the least productive hours
+    the roster can be scheduled for.
+
+    Examples
+    --------
+    >>> from openwfm.scheduling.synthetic import toy_scenario, flat_requirement
+    >>> from openwfm.scheduling.model import build_problem, parse_config
+    >>> sc = toy_scenario(n_agents=2)   # 40 h contracts, 2 h tolerance, 8 h shifts, no break
+    >>> p = build_problem(sc, flat_requirement(sc, 1.0), parse_config(
+    ...     {"breaks": [], "shifts": [{"lengths_h": [8]}]}))
+    >>> contract_hours(p)
+    {'q1': 76.0}
+    """
+    from openwfm.scheduling.cover import productive_profile
+
+    im = problem.interval_min
+    req_h = dict(zip(problem.queues, problem.required.sum(axis=1) * im / 60, strict=True))
+    unpaid = {b.name for b in problem.config.breaks if not b.paid}
+    share: dict[int, float] = {}
+    for length in sorted({st.length for st in problem.shift_types}):
+        paid = length - sum(b.minutes for b in problem.config.breaks
+                            if b.name in unpaid and b.applies(length))
+        share[length] = float(productive_profile(problem, length).sum()) * im / max(paid, 1)
+    out = dict.fromkeys(problem.queues, 0.0)
+    tol = problem.config.contract_tolerance_h
+    for a in problem.scenario.agents:
+        skills = [q for q in a.skills if q in out]
+        lengths = [n for n in share if a.min_shift_h * 60 <= n <= a.max_shift_h * 60]
+        if not skills or not lengths:
+            continue
+        floor = max(0.0, min(a.contract_hours, problem.packs[a.site].max_weekly_h) - tol)
+        hours = floor * min(share[n] for n in lengths)
+        total = sum(req_h[q] for q in skills)
+        for q in skills:
+            out[q] += hours * (req_h[q] / total if total > 0 else 1 / len(skills))
+    return {q: float(v) for q, v in out.items()}
 
 
 def legal_cover(problem: SchedulingProblem) -> np.ndarray:
@@ -150,17 +223,24 @@ def legal_cover(problem: SchedulingProblem) -> np.ndarray:
     im, T = problem.interval_min, problem.n_intervals
     qidx = {q: i for i, q in enumerate(problem.queues)}
     out = np.zeros((len(problem.queues), T), dtype=bool)
+    seen: dict[tuple[object, ...], np.ndarray] = {}  # agents alike by what `_agent_ok` reads
     for a in problem.scenario.agents:
         qs = [qidx[q] for q in a.skills if q in qidx]
         if not qs:
             continue
-        ok = np.zeros(T, dtype=bool)
-        for st in problem.shift_types:
-            if st.site != a.site or st.day >= problem.days or not _agent_ok(problem, a, st):
-                continue
-            s, e, _ = problem.fold(np.array([st.start]), np.array([st.end]))
-            for x, y in zip(s.tolist(), e.tolist(), strict=True):
-                ok[x // im:-(-y // im)] = True
+        own = a.id in problem.history or a.id in problem.unavailable
+        key = (a.id,) if own else (a.site, a.min_shift_h, a.max_shift_h, a.night_ok)
+        ok = seen.get(key)
+        if ok is None:
+            ok = np.zeros(T, dtype=bool)
+            for st in problem.shift_types:
+                if (st.site != a.site or st.day >= problem.days
+                        or not _agent_ok(problem, a, st)):
+                    continue
+                s, e, _ = problem.fold(np.array([st.start]), np.array([st.end]))
+                for x, y in zip(s.tolist(), e.tolist(), strict=True):
+                    ok[x // im:-(-y // im)] = True
+            seen[key] = ok
         out[qs] |= ok
     return out
 
@@ -170,10 +250,7 @@ def empty_intervals(problem: SchedulingProblem, coverage: pd.DataFrame) -> pd.Da
     ``legal_agent``: whether an agent with the skill could legally work there
     (`legal_cover` of `problem`; in a plan of several weeks, `problem` is the first week's
     and the later weeks are judged on its shift types, weekday for weekday)."""
-    req = coverage["required"].to_numpy(dtype=float)
-    sch = coverage["scheduled"].to_numpy(dtype=float)
-    empty = (req > 0) & (sch <= 1e-9)
-    out = coverage.loc[empty].copy()
+    out = coverage.loc[empty_mask(coverage)].copy()
     qidx = {q: i for i, q in enumerate(problem.queues)}
     ti = ((pd.to_datetime(out["interval_start"], utc=True) - problem.origin)
           .dt.total_seconds().to_numpy() // (problem.interval_min * 60)).astype(int)
@@ -224,12 +301,15 @@ def planner_summary(problem: SchedulingProblem, coverage: pd.DataFrame, shifts: 
     h = problem.interval_min / 60
     ratio_max = problem.config.over_staffing_ratio
     queues = []
+    forced = contract_hours(problem)
+    weeks = len(coverage) / max(1, len(problem.queues) * problem.n_intervals)
     for q in problem.queues:
         m = (coverage["queue"] == q).to_numpy()
         r_h, s_h = float(req[m].sum() * h), float(sch[m].sum() * h)
         ratio = s_h / r_h if r_h > 0 else float("nan")
         queues.append(QueueHours(q, r_h, s_h, ratio, bool(ratio > ratio_max),
-                                 int(below[m].sum()), int((empty["queue"] == q).sum())))
+                                 int(below[m].sum()), int((empty["queue"] == q).sum()),
+                                 forced[q] * weeks, ratio_max))
     spreads = start_spreads_h(shifts)
     sim = worst_simulated(simulated) if simulated is not None else ()
     return PlannerSummary(
