@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -161,3 +161,78 @@ def test_two_leaders_approving_at_once_exactly_one_wins_on_postgresql(pg_fresh_d
         assert states == ["approved", "pending_approval"]
         sched = c.get(f"/api/schedules/{f['schedule']}", headers=w.h("admin")).json()
         assert [v["number"] for v in sched["versions"]] == [1, 2]
+
+
+def legal_shift(agent_id: str, t0) -> list[dict[str, object]]:
+    """An 8.5-hour shift with the demo's breaks (the rule checker accepts it)."""
+    cuts = [(0, 120, "work"), (120, 135, "break"), (135, 240, "work"), (240, 270, "meal"),
+            (270, 390, "work"), (390, 405, "break"), (405, 510, "work")]
+    return [{"agent_id": agent_id, "activity": act,
+             "start": (t0 + timedelta(minutes=a)).isoformat(),
+             "end": (t0 + timedelta(minutes=b)).isoformat(), "queue_id": None}
+            for a, b, act in cuts]
+
+
+def test_swap_and_open_offer_end_to_end(world: World) -> None:
+    import sqlalchemy as sa
+
+    from openwfm.server.models import Agent, AgentSkill
+
+    c, f = world.client, world.facts
+    with world.db.read() as s:  # two team mates with the same skills
+        skills: dict[str, set[str]] = {}
+        for a, k in s.execute(sa.select(AgentSkill.agent_id, AgentSkill.skill_id).join(
+                Agent, Agent.id == AgentSkill.agent_id).where(Agent.team_id == f["team"])):
+            skills.setdefault(a, set()).add(k)
+    a1 = str(f["agent"])
+    a2 = next(a for a in f["team_agents"][1:] if skills.get(a) == skills[a1])
+    t1, t2 = world.tokens[a1], sign_in(c, a2)
+    h1, h2 = {"Authorization": f"Bearer {t1}"}, {"Authorization": f"Bearer {t2}"}
+    week = WEEK + timedelta(days=35)
+    segs = [x for d in range(5) for x in legal_shift(a1, week + timedelta(days=d, hours=8))]
+    segs += [x for d in range(5) for x in legal_shift(a2, week + timedelta(days=d, hours=9))]
+    r = c.post("/api/schedules", headers=world.h("admin"), json={
+        "name": "swap week", "period_start": week.isoformat(),
+        "period_end": (week + timedelta(days=7)).isoformat(), "segments": segs})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    r = c.post(f"/api/schedules/{sid}/publish",
+               headers=world.h("admin", **{"If-Match": r.headers["ETag"]}))
+    assert r.status_code == 200, r.text
+    # a swap of Mondays (08:00 <-> 09:00): the other agent is notified and accepts
+    r = c.post("/api/requests", headers=h1, json={
+        "kind": "swap", "schedule_id": sid, "shift_start": (week + timedelta(hours=8))
+        .isoformat(), "other_agent_id": a2, "other_shift_start": (week + timedelta(hours=9))
+        .isoformat()})
+    assert r.status_code == 201, r.text
+    swap = r.json()
+    assert swap["status"] == "pending_acceptance"
+    assert any(n["kind"] == "swap_offered" for n in c.get("/api/notifications", headers=h2)
+               .json())
+    r = c.post(f"/api/requests/{swap['id']}/accept", headers=h1)
+    assert r.status_code == 403                       # not by the requester
+    r = c.post(f"/api/requests/{swap['id']}/accept", headers=h2)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] in ("pending_approval", "auto_approved")
+    if r.json()["status"] == "pending_approval":
+        v = r.json()["schedule_version"]
+        r = c.post(f"/api/requests/{swap['id']}/approve",
+                   headers=world.h(str(f["leader"]), **{"If-Match": str(v)}))
+        assert r.status_code == 200, r.text
+    assert r.json()["applied_version"] == 2
+    seg = c.get(f"/api/schedules/{sid}/segments?agent_id={a1}", headers=world.h("admin")).json()
+    first = min(datetime.fromisoformat(x["start"].replace("Z", "+00:00")) for x in seg)
+    assert first == week + timedelta(hours=9)                # a1 now works a2's Monday
+    # an open offer of a2's Friday: a1 already works Friday (overlap) -> refused with it
+    fri = (week + timedelta(days=4, hours=9)).isoformat()
+    r = c.post("/api/requests", headers=h2, json={"kind": "offer", "schedule_id": sid,
+                                                  "shift_start": fri})
+    assert r.status_code == 201, r.text
+    offer = r.json()
+    assert offer["status"] == "pending_acceptance" and offer["other_agent_id"] is None
+    mine = c.get("/api/requests", headers=h1).json()
+    assert offer["id"] in {x["id"] for x in mine}          # visible to the team
+    r = c.post(f"/api/requests/{offer['id']}/accept", headers=h1)
+    assert r.status_code == 422 and "overlap" in r.text
+    assert c.post(f"/api/requests/{offer['id']}/cancel", headers=h2).json()["status"] \
+        == "cancelled"
