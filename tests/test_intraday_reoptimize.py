@@ -8,6 +8,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -181,3 +182,51 @@ def test_never_lowers_the_service_level_nor_breaks_a_rule(data) -> None:
     assert all(c.old_start >= now and c.new_start >= now for c in r.changes)
     if not r.changes:
         assert r.segments.equals(seg.sort_values(["agent_id", "start"]).reset_index(drop=True))
+
+
+def test_overtime_and_vto_are_proposed_not_applied() -> None:
+    p = problem(2)
+    seg = pd.DataFrame(shift("a1", ts("08:00"), 60, 240, 360)
+                       + shift("a2", ts("08:00"), 120, 240, 390), columns=COLS)
+    # contacts after both shifts end (16:30): overtime helps; the contract (7.5 h) is met
+    # without it and the legal week (MA 44 h) allows it
+    r = reoptimize(p, seg, rest({"16:30": 10.0}, 2.0, end="17:00"), ts("14:00"),
+                   propose_min=30)
+    ot = [x for x in r.proposals if x.kind == "overtime"]
+    assert [x.agent_id for x in ot] == ["a1", "a2"]
+    assert ot[0].start == ts("16:30") and ot[0].end == ts("17:00")
+    # each alone on a queue with nobody: 10 contacts of 120 s in 30 min on one agent
+    want = 10 * float(erlang.service_level(1, 10 / 1800 * 120, 120, 20))
+    assert [x.answered_in_time_delta for x in ot] == [pytest.approx(want, abs=1e-9)] * 2
+    assert "overtime" not in set(r.segments["activity"])  # proposed, not applied
+    # an 8.5 h shift cut by 30 min is 8 h: no shift length allows it, so no VTO
+    assert not [x for x in r.proposals if x.kind == "voluntary_time_off"]
+
+
+def test_vto_only_where_the_rules_allow_it() -> None:
+    p = problem(2)
+    nine = [(a, s, act, st, en + pd.Timedelta(minutes=30) if en == ts("16:30") else en, q)
+            for a, s, act, st, en, q in shift("a1", ts("08:00"), 60, 240, 360)]
+    seg = pd.DataFrame(nine + shift("a2", ts("08:00"), 120, 240, 390), columns=COLS)
+    assert check_schedule(p, seg).counts() == {"weekly_hours": 1}  # a1: 8 h > 7.5 h
+    r = reoptimize(p, seg, rest({}, 1.0, end="17:00"), ts("14:00"), propose_min=30)
+    vto = [x for x in r.proposals if x.kind == "voluntary_time_off"]
+    # a1's 9 h shift less 30 min is 8.5 h: allowed; a2's 8.5 h less 30 min is not
+    assert [(x.agent_id, x.start, x.end) for x in vto] == [("a1", ts("16:30"), ts("17:00"))]
+    assert vto[0].answered_in_time_delta <= 0
+
+
+def test_an_unstable_peak_is_left_one_break_at_a_time() -> None:
+    # all three on break1 at 09:00 in a 2-Erlang peak: one or two agents back answer nothing
+    # in time (Erlang C, agents <= traffic); the tie-break on the load beyond the agents
+    # moves them one by one to 09:30 (no contacts then), and the third makes the queue stable
+    p = problem(3)
+    seg = pd.DataFrame([r for a in ("a1", "a2", "a3")
+                        for r in shift(a, ts("08:00"), 60, 240, 360)], columns=COLS)
+    r = reoptimize(p, seg, rest({"09:00": 60.0}, 0.0, aht_s=60.0), ts("08:30"))
+    sl3 = float(erlang.service_level(3, 60 / 1800 * 60, 60, 20))
+    assert r.service_level_before == pytest.approx(sl3 / 2, abs=1e-12)  # 09:15-09:30 only
+    b1 = [c for c in r.changes if c.rule == "break1"]
+    assert len(b1) == 3 and all(c.new_start >= ts("09:30") for c in b1)
+    assert r.service_level_after == pytest.approx(sl3, abs=1e-12)
+    assert r.check.ok

@@ -26,9 +26,14 @@ contacts answered in time / its contacts; the total weighs the queues by contact
 queues (no Erlang model) are left out.
 
 **Search.** Deterministic local search: passes over the movable breaks in (agent id, start)
-order; each goes to the grid position that raises the contacts answered in time the most
-(ties: the current position, then the earliest), only when the agent's shift passes the
-independent checker's shift rules (`check_shifts`) with no more violations than before.
+order; each goes to the grid position that raises the contacts answered in time the most;
+when no position changes them (an Erlang C queue with agents <= traffic answers nothing in
+time, so one agent back may not be enough), the one that lowers the contacts-weighted load
+beyond the agents (sum of contacts x max(0, traffic - agents)) the most, so that a later
+move can make the queue stable (ties: the current position, then the earliest); a move is
+taken only when the agent's shift passes the independent checker's shift rules
+(`check_shifts`) with no more violations than before. Overtime and VTO can be proposed
+(`Proposal`, never applied; see `reoptimize`).
 The result is checked once more as a whole (`check_schedule`): a result with a violation
 the published schedule did not have, or a lower predicted service level, is never returned
 (the published schedule comes back with no changes instead).
@@ -57,7 +62,8 @@ from openwfm.scheduling.model import SchedulingProblem
 from openwfm.staffing import erlang
 from openwfm.staffing.chat import chat_metrics
 
-__all__ = ["BreakMove", "Reoptimization", "predicted_service_level", "reoptimize"]
+__all__ = ["BreakMove", "Proposal", "Reoptimization", "predicted_service_level",
+           "reoptimize"]
 
 _BREAKS = frozenset(a.value for a in BREAK_ACTIVITIES)
 _SEG_COLS = ["agent_id", "site", "activity", "start", "end", "queue"]
@@ -74,6 +80,21 @@ class BreakMove:
     old_end: pd.Timestamp
     new_start: pd.Timestamp
     new_end: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An overtime or VTO candidate, proposed and not applied: ``kind`` is ``overtime`` (work
+    added right after the shift) or ``voluntary_time_off`` (the shift's last minutes off);
+    ``answered_in_time_delta`` is the change of the rest of the day's contacts answered in
+    time on the re-optimized schedule (positive for overtime, negative or zero for VTO). It
+    passed the independent checker with no new violation."""
+
+    kind: str
+    agent_id: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    answered_in_time_delta: float
 
 
 @dataclass(frozen=True)
@@ -94,6 +115,8 @@ class Reoptimization:
     check : RuleCheck
         The independent checker on ``segments``.
     now : pandas.Timestamp
+    proposals : tuple[Proposal, ...]
+        Overtime and VTO candidates (not applied), when asked for.
     """
 
     segments: pd.DataFrame
@@ -103,6 +126,7 @@ class Reoptimization:
     service_level_after: float
     check: RuleCheck
     now: pd.Timestamp
+    proposals: tuple[Proposal, ...] = ()
 
 
 @dataclass
@@ -150,6 +174,7 @@ class _Model:
             vol[qi[q], s:s + per] = max(float(v), 0.0) / per
             aht[qi[q], s:s + per] = float(h) if h > 0 else 1.0
         self.volume = vol
+        self.traffic = vol / (self.slot * 60) * aht
         agents = {a.id: a for a in problem.scenario.agents}
         self.agent_ids = tuple(sorted(set(seg["agent_id"]) & set(agents)))
         self.skills = [tuple(qi[q] for q in agents[a].skills if q in qi) for a in self.agent_ids]
@@ -213,6 +238,11 @@ class _Model:
             n[best] += 1
         val = sum(float(self.table[k][s, n[k]]) for k in range(len(self.queues)))
         return val, n
+
+    def shortage(self, n: np.ndarray, s: int) -> float:
+        """Contacts-weighted load beyond the agents in slot `s`: sum over queues of
+        contacts x max(0, traffic - agents) (0 when every queue has agents for its load)."""
+        return float((self.volume[:, s] * np.maximum(self.traffic[:, s] - n, 0.0)).sum())
 
     def by_queue(self, P: np.ndarray) -> np.ndarray:
         out = np.zeros(len(self.queues))
@@ -339,7 +369,8 @@ def predicted_service_level(problem: SchedulingProblem, segments: pd.DataFrame,
 
 def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.DataFrame,
                now: pd.Timestamp, *, interval_s: int = 1800, step_min: int = 15,
-               max_passes: int = 3) -> Reoptimization:
+               max_passes: int = 3, propose_min: int = 0,
+               max_proposals: int = 5) -> Reoptimization:
     """Move the rest of the day's breaks and meals to raise the predicted service level.
 
     Parameters
@@ -360,6 +391,15 @@ def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.Data
         Grid of break positions, from the shift start.
     max_passes : int
         Passes of the local search (it stops earlier when a pass changes nothing).
+    propose_min : int
+        > 0: also propose overtime (``propose_min`` minutes of work right after a shift that
+        ends in the rest of the day) and VTO (its last ``propose_min`` minutes off) for
+        each agent, on the re-optimized schedule; the `max_proposals` overtime candidates
+        that add the most contacts answered in time and the VTO candidates that lose the
+        fewest, each kept only when the independent checker finds no new violation
+        (contract and legal hours, rest, shift lengths, seats).
+    max_proposals : int
+        At most this many proposals of each kind.
 
     Returns
     -------
@@ -423,25 +463,31 @@ def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.Data
                                               queue=mine["queue"].where(~is_p, wq)))[i]
             span = set(range(max(0, p.start // model.slot),
                              min(model.n_slots, max(0, p.end) // model.slot)))
-            best_c, best_gain, best_seg = None, 1e-9, None
+            best_c, best_key, best_seg = None, (0.0, 0.0), None
             for c in cands:
                 cand_slots = span | set(range(max(0, c // model.slot),
                                               min(model.n_slots, max(0, c + width)
                                                   // model.slot)))
                 new_row = work.copy()
                 mark(new_row, c, c + width, -2)
-                gain = 0.0
+                gain = relief = 0.0
                 for s in sorted(cand_slots):
                     col = P[:, s].copy()
-                    old_val, _ = model.slot_value(col, s)
+                    old_val, old_n = model.slot_value(col, s)
                     col[i] = new_row[s]
-                    new_val, _ = model.slot_value(col, s)
+                    new_val, new_n = model.slot_value(col, s)
                     gain += new_val - old_val
-                if gain > best_gain + 1e-9:
-                    cand_seg = _agent_segments(current, p.agent_id, p, c, model)
-                    if _shift_violations(problem, cand_seg) - base_v:
-                        continue
-                    best_c, best_gain, best_seg = c, gain, cand_seg
+                    relief += model.shortage(old_n, s) - model.shortage(new_n, s)
+                # more contacts answered in time; on a tie (within rounding), less load
+                # beyond the agents (a step out of an unstable queue that no single move
+                # makes stable)
+                key = (gain if abs(gain) > 1e-9 else 0.0, relief if abs(relief) > 1e-9 else 0.0)
+                if gain < -1e-12 or key <= best_key:
+                    continue
+                cand_seg = _agent_segments(current, p.agent_id, p, c, model)
+                if _shift_violations(problem, cand_seg) - base_v:
+                    continue
+                best_c, best_key, best_seg = c, key, cand_seg
             if best_c is None:
                 continue
             current = pd.concat([current[current["agent_id"] != p.agent_id], best_seg],
@@ -477,5 +523,68 @@ def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.Data
                                                                before_q / contacts, np.nan),
                               "service_level_after": np.where(contacts > 0,
                                                               after_q / contacts, np.nan)})
+    proposals: tuple[Proposal, ...] = ()
+    if propose_min > 0:
+        proposals = _proposals(problem, model, current.reset_index(drop=True), after_check,
+                               now, propose_min, max_proposals)
     return Reoptimization(current.reset_index(drop=True), changes, table, total(before_q),
-                          total(after_q), after_check, now)
+                          total(after_q), after_check, now, proposals)
+
+
+def _proposals(problem: SchedulingProblem, model: _Model, seg: pd.DataFrame,
+               base: RuleCheck, now: pd.Timestamp, minutes: int, k: int
+               ) -> tuple[Proposal, ...]:
+    """Overtime and VTO candidates on `seg` (see `reoptimize`), best first per kind."""
+    P = model.presence(seg)
+    pos = {a: i for i, a in enumerate(model.agent_ids)}
+    now_m = model._min(now)
+    duty = seg[~seg["activity"].isin(OFF_DUTY)]
+    cands: dict[str, list[tuple[float, str, int, int]]] = {"overtime": [],
+                                                           "voluntary_time_off": []}
+    for sh in shifts_from_segments(duty):
+        i = pos.get(sh.agent_id)
+        end = model._min(sh.end)
+        if i is None or not now_m < end <= model.horizon:
+            continue
+        for kind, a, b, value in (("overtime", end, end + minutes, -1),
+                                  ("voluntary_time_off", end - minutes, end, -2)):
+            if a < now_m or b > model.horizon or a % model.slot or b % model.slot:
+                continue
+            if kind == "voluntary_time_off" and not all(
+                    act in PRODUCTIVE for act, s, e in sh.parts
+                    if model._min(e) > a):
+                continue  # only work at the end of the shift is given off
+            gain = 0.0
+            for s in range(a // model.slot, b // model.slot):
+                col = P[:, s].copy()
+                old, _ = model.slot_value(col, s)
+                col[i] = value
+                new, _ = model.slot_value(col, s)
+                gain += new - old
+            cands[kind].append((gain, sh.agent_id, a, b))
+    out = []
+    t = model.t0
+    for kind, items in cands.items():
+        items.sort(key=lambda x: (-x[0], x[1], x[2]))
+        n = 0
+        for gain, aid, a, b in items:
+            if n >= k or (kind == "overtime" and gain <= 1e-9):
+                break
+            s, e = t + pd.Timedelta(minutes=a), t + pd.Timedelta(minutes=b)
+            site = str(seg.loc[seg["agent_id"] == aid, "site"].iloc[0])
+            if kind == "overtime":
+                trial = pd.concat([seg, pd.DataFrame(
+                    [(aid, site, "overtime", s, e, None)], columns=_SEG_COLS)],
+                    ignore_index=True)
+            else:
+                trial = seg.copy()
+                cut = (trial["agent_id"] == aid) & (trial["start"] < e) & (trial["end"] > s)
+                part = trial[cut & (trial["start"] < s)].assign(end=s)
+                trial = pd.concat([trial[~cut], part, pd.DataFrame(
+                    [(aid, site, "voluntary_time_off", s, e, None)], columns=_SEG_COLS)],
+                    ignore_index=True)
+            if _new_violations(base, check_schedule(problem, trial)):
+                continue
+            out.append(Proposal(kind, aid, s, e, float(gain)))
+            n += 1
+    return tuple(out)
