@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import shutil
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from hypothesis import strategies as st
 from conftest import run_openwfm
 
 CASE_TIMEOUT_S = 300  # generous: a hang is minutes; a refusal is immediate
+NUMPY_REPR = re.compile(r"\bnp\.[a-z_0-9]+\(|numpy\.")  # np.int64(-2), np.float64(nan)
 
 SCENARIO = """
 name = "toy"
@@ -131,7 +133,7 @@ def _assert_refused(d: Path, args: list[str], expect: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("error: "), err
     assert expect in lines[0], (expect, lines[0])
-    assert "np.int64" not in lines[0] and "np.float64" not in lines[0], lines[0]
+    assert not NUMPY_REPR.search(lines[0]), lines[0]
     assert _snapshot(d) == before, "a refused command wrote or changed a file"
     return lines[0]
 
@@ -303,6 +305,13 @@ SILENT: list[tuple[str, list[Callable[[Path], None]], list[str], str]] = [
     ("staff: email rows without interval_start",
      [_write("staff.csv", "queue,volume,aht_s,channel,sl_seconds\nm,10,300,email,86400\n"
                           "m,12,300,email,86400\n")], STAFF, "interval_start"),
+    ("staff: one email row without interval_start",
+     [_write("staff.csv", "queue,volume,aht_s,channel,sl_seconds\nm,10,300,email,86400\n")],
+     STAFF, "row 1, column 'interval_start'"),
+    ("staff: an email row with an empty interval_start",
+     [_write("staff.csv", "interval_start,queue,volume,aht_s,channel,sl_seconds\n"
+                          "2026-03-02T08:00:00Z,v,10,300,voice,20\n,m,12,300,email,86400\n")],
+     STAFF, "row 2, column 'interval_start'"),
     ("staff: 15-min data as 30-min",
      [_write("staff.csv", "interval_start,volume,aht_s\n2026-03-02T08:00:00Z,10,300\n"
                           "2026-03-02T08:15:00Z,10,300\n")], STAFF, "overlap"),
@@ -368,6 +377,55 @@ SILENT: list[tuple[str, list[Callable[[Path], None]], list[str], str]] = [
     ("import calls: wait_s 1e300", [_set_cell("calls.csv", 2, "wait_s", "1e300")], CALLS,
      "at most"),
 ]
+
+BREAKS = "\n[[scheduling.breaks]]\nminutes = {m}\nwindow_h = [{a}, {b}]\n"
+SCHEDULE = ["schedule", "sc.toml", "req.csv", "-o", "o"]
+# messages that named the wrong thing or printed numpy's reprs (np.int64(-2), np.float64(nan))
+MESSAGES: list[tuple[str, list[Callable[[Path], None]], list[str], str]] = [
+    ("schedule: reversed break window",
+     [_edit("sc.toml", lambda t: t + BREAKS.format(m=15, a=3.0, b=1.0))], SCHEDULE,
+     "key 'scheduling.breaks[0].window_h': break window [3, 1] is reversed"),
+    ("schedule: break longer than its window",
+     [_edit("sc.toml", lambda t: t + BREAKS.format(m=90, a=1.0, b=2.0))], SCHEDULE,
+     "scheduling.breaks[0].window_h"),
+    ("schedule: break window past the end of every shift",
+     [_edit("sc.toml", lambda t: t + BREAKS.format(m=15, a=10.0, b=12.0))], SCHEDULE,
+     "scheduling.breaks[0].window_h"),
+    ("schedule: agents -2", [_set_cell("req.csv", 3, "agents", "-2")], SCHEDULE,
+     "row 3, column 'agents': expected a number >= 0 and at most 100,000, got '-2'"),
+    ("schedule: agents nan", [_set_cell("req.csv", 3, "agents", "nan")], SCHEDULE,
+     "row 3, column 'agents'"),
+    ("schedule: a numeric queue", [_set_cell("req.csv", 1, "queue", "5")], SCHEDULE,
+     "row 1, column 'queue'"),
+    ("simulate: a numeric queue", [_set_cell("forecast.csv", 2, "queue", "7")], SIM,
+     "row 2, column 'queue'"),
+    ("simulate: staffing agents -1", [_set_cell("req.csv", 2, "agents", "-1")], SIM,
+     "row 2, column 'agents'"),
+    ("staff: a numeric channel",
+     [_write("staff.csv", "volume,aht_s,channel\n10,300,voice\n10,300,3\n")],
+     STAFF, "row 2, column 'channel': expected one of voice, chat, email, got '3'"),
+    ("scenario: duplicated agent id (TOML)",
+     [_edit("sc.toml", lambda t: t.replace('id = "A2"', 'id = "A1"'))],
+     ["capacity", "sc.toml", "-o", "o"], "agent id 'A1' listed twice: agents[0] and agents[1]"),
+    ("scenario: duplicated agent id (CSV)",
+     [_edit("sc.toml", lambda t: 'agents = "ag.csv"\n' + t.split("[[agents]]")[0]),
+      _write("ag.csv", "id,site,skills\nA1,Casablanca,fr-voice\nA2,Casablanca,fr-voice\n"
+                       "A1,Casablanca,fr-voice\n")],
+     ["capacity", "sc.toml", "-o", "o"], "ag.csv, row 3, column 'id': agent id 'A1' listed "
+                                         "twice: rows 1 and 3"),
+]
+
+
+@pytest.mark.parametrize(("setups", "args", "expect"), [c[1:] for c in MESSAGES],
+                         ids=[c[0] for c in MESSAGES])
+def test_the_message_names_the_right_thing_without_numpy_reprs(
+        base: Path, tmp_path: Path, setups: list[Callable[[Path], None]], args: list[str],
+        expect: str) -> None:
+    d = tmp_path / "work"
+    shutil.copytree(base, d)
+    for setup in setups:
+        setup(d)
+    _assert_refused(d, args, expect)
 
 
 @pytest.mark.parametrize(("setups", "args", "expect"), [c[1:] for c in SILENT],
@@ -560,3 +618,24 @@ FOUND = [
 @pytest.mark.parametrize("data", FOUND)
 def test_inputs_that_once_crashed_the_importer_are_refused(tmp_path: Path, data: bytes) -> None:
     assert FUZZ.run_importer("intervals", data, tmp_path) == "refused"
+
+
+def test_library_messages_show_values_not_numpy_reprs() -> None:
+    """The same raise sites called with numeric columns (as a library user or the API passes
+    them): the value as written, never ``np.float64(-2.0)`` or ``np.int64(5)``."""
+    from openwfm.errors import InputError
+    from openwfm.scheduling.model import requirement_matrix
+
+    t = ["2026-03-02T08:00:00Z", "2026-03-02T08:30:00Z"]
+    cases = [
+        (pd.DataFrame({"interval_start": t, "queue": "q", "agents": [1.0, -2.0]}), "got -2"),
+        (pd.DataFrame({"interval_start": t, "queue": [5, 5], "agents": [1, 2]}),
+         "unknown queue 5"),
+        (pd.DataFrame({"interval_start": t, "queue": "q", "agents": [np.nan, 1.0]}),
+         "got nan"),
+    ]
+    for frame, expect in cases:
+        with pytest.raises(InputError) as info:
+            requirement_matrix(frame, ("q",), interval_s=1800, file="req.csv")
+        assert expect in str(info.value), str(info.value)
+        assert not NUMPY_REPR.search(str(info.value)), str(info.value)

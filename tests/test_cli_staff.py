@@ -93,11 +93,13 @@ def test_help_states_the_definitions() -> None:
 
 
 def test_no_shrinkage_column_no_scheduled_and_every_channel(tmp_path: Path) -> None:
-    text = ("queue,channel,volume,aht_s,patience_s,concurrency,sl_seconds,sl_target,note\n"
-            "v,voice,100,180,,1,20,0.8,a\n"
-            "va,voice,100,180,120,1,20,0.8,b\n"
-            "c,chat,100,600,,3,60,0.8,c\n"
-            "m,email,30,300,,1,14400,0.9,d\n")
+    t = "2026-03-02T08:00:00Z"  # an email row needs its time (issue 18)
+    text = ("interval_start,queue,channel,volume,aht_s,patience_s,concurrency,sl_seconds,"
+            "sl_target,note\n"
+            f"{t},v,voice,100,180,,1,20,0.8,a\n"
+            f"{t},va,voice,100,180,120,1,20,0.8,b\n"
+            f"{t},c,chat,100,600,,3,60,0.8,c\n"
+            f"{t},m,email,30,300,,1,14400,0.9,d\n")
     result, out = _run(tmp_path, text)
     assert result.exit_code == 0, result.output
     df = pd.read_csv(out, keep_default_na=False)

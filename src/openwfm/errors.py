@@ -34,6 +34,33 @@ class InputLocation:
         return ", ".join(parts)
 
 
+def shown(value: object) -> str:
+    """A value from the user's input, quoted as Python would, without numpy's type in it
+    (``np.int64(-2)`` reads as ``-2``, ``np.float64(nan)`` as ``nan``); lists, tuples and
+    sets element by element.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shown(np.int64(-2)), shown(np.float64("nan")), shown(np.str_("fr")), shown(2.0)
+    ('-2', 'nan', "'fr'", '2')
+    >>> shown([np.str_("a"), np.int64(3)])
+    "['a', 3]"
+    """
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        inner = ", ".join(shown(v) for v in items)
+        return f"[{inner}]" if isinstance(value, list | set | frozenset) else f"({inner})"
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        value = item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return str(value)
+    return repr(value)
+
+
 class InputError(OpenWFMError):
     """Bad input: names the file, the row (1-based data row, header excluded) and the column.
 

@@ -9,9 +9,11 @@ thread is inside a solver. On a signal the watcher
 1. marks the run as stopping (`stop_requested`, `check` for numba chunk loops),
 2. calls the stop hooks registered by the running solvers (`stop_hook`: CP-SAT's
    ``stop_search``, HiGHS's ``cancelSolve``), so they return at once, and
-3. after `grace_s`, if the main thread has still not unwound (a solver that ignores its hook),
-   removes the temporary outputs registered with `temporary` and ends the process with
-   ``128 + signal`` (130 for SIGINT, 143 for SIGTERM).
+3. after `grace_s` (1.5 s), if the main thread has still not unwound (a kernel that holds
+   on, a solver without a hook such as scipy's ``milp``), waits for a `critical` section
+   in progress (the renames that put finished outputs in place), removes the temporary
+   outputs registered with `temporary` and ends the process with ``128 + signal`` (130
+   for SIGINT, 143 for SIGTERM).
 
 In the main thread the handler raises `Interrupted` (a `BaseException`, like
 `KeyboardInterrupt`, so no ``except Exception`` swallows it), which unwinds the atomic
@@ -32,8 +34,11 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["Interrupted", "check", "handle_signals", "stop_hook", "stop_requested",
-           "temporary"]
+__all__ = ["Interrupted", "active", "check", "critical", "delegated", "handle_signals",
+           "stop_hook", "stop_requested", "temporary"]
+
+GRACE_S = 1.5
+"""Seconds a stopped run has to unwind before the process is ended."""
 
 
 class Interrupted(BaseException):
@@ -50,6 +55,53 @@ _hooks: dict[int, Callable[[], object]] = {}
 _temps: dict[int, Path] = {}
 _stop = threading.Event()
 _signum: list[int] = []
+_active = threading.Event()
+_critical = threading.RLock()
+
+
+def active() -> bool:
+    """True inside `handle_signals` (a command run): solvers then register their hooks."""
+    return _active.is_set()
+
+
+_in_critical: list[bool] = []
+_delegated = threading.Event()
+
+
+@contextlib.contextmanager
+def delegated() -> Iterator[None]:
+    """A block that handles SIGINT/SIGTERM itself (uvicorn's graceful shutdown in
+    `openwfm serve`): the watcher neither stops solvers nor ends the process meanwhile.
+
+    Examples
+    --------
+    >>> with delegated():
+    ...     pass
+    """
+    _delegated.set()
+    try:
+        yield
+    finally:
+        _delegated.clear()
+
+
+@contextlib.contextmanager
+def critical() -> Iterator[None]:
+    """A section a signal does not cut (the renames putting finished outputs in place: a
+    folder swapped half-way would lose the previous output): the handler only records the
+    signal inside it, and the end-after-grace waits for it. Keep it short.
+
+    Examples
+    --------
+    >>> with critical():
+    ...     pass
+    """
+    with _critical:
+        _in_critical.append(True)
+        try:
+            yield
+        finally:
+            _in_critical.pop()
 
 
 def stop_requested() -> bool:
@@ -126,7 +178,7 @@ def _watch(reader: socket.socket, grace_s: float, done: threading.Event) -> None
         if not data or done.is_set():
             return
         signums = [b for b in data if b in (signal.SIGINT, signal.SIGTERM)]
-        if not signums:
+        if not signums or _delegated.is_set():
             continue
         if not _signum:
             _signum.append(signums[0])
@@ -138,19 +190,28 @@ def _watch(reader: socket.socket, grace_s: float, done: threading.Event) -> None
                 hook()
         if done.wait(grace_s):
             return
-        _remove_temporaries()
-        os._exit(128 + _signum[0])
+        with _critical:  # not in the middle of putting outputs in place
+            if done.is_set():
+                return
+            _remove_temporaries()
+            name = signal.Signals(_signum[0]).name
+            with contextlib.suppress(OSError):  # the line the main thread would have printed
+                os.write(2, f"error: interrupted by {name}: nothing written, earlier outputs "
+                            "left as they were\n".encode())
+            os._exit(128 + _signum[0])
 
 
 def _raise(signum: int, frame: object) -> None:
     if not _signum:
         _signum.append(signum)
     _stop.set()
+    if _in_critical:  # outputs going into place: let them (the run ends right after)
+        return
     raise Interrupted(signum)
 
 
 @contextlib.contextmanager
-def handle_signals(grace_s: float = 5.0) -> Iterator[None]:
+def handle_signals(grace_s: float = GRACE_S) -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM raise `Interrupted` in the main thread and stop
     the registered solvers; a run still busy `grace_s` after the signal is ended.
 
@@ -172,9 +233,11 @@ def handle_signals(grace_s: float = 5.0) -> Iterator[None]:
     watcher = threading.Thread(target=_watch, args=(reader, grace_s, done), daemon=True,
                                name="openwfm-signal-watcher")
     watcher.start()
+    _active.set()
     try:
         yield
     finally:
+        _active.clear()
         done.set()
         for s, h in old.items():
             signal.signal(s, h)

@@ -299,21 +299,30 @@ def scenario_from_dict(raw: dict[str, Any], *, base: Path, file: str = "<scenari
     site_names = sorted(s.name for s in sites)
     queue_ids = [q.id for q in queues]
     agents: list[Agent] = []
+    where: list[tuple[int | None, str | None]] = []  # (CSV row, TOML key) of each agent
     if isinstance(spec.agents, str):
         agents_file = base / spec.agents
         af = str(agents_file)
         for row, rec in csv_records(agents_file, what="agents"):
             a = validate(AgentSpec, rec, file=af, row=row)
             agents.append(_check_agent(agent_from_spec(a), site_names, queue_ids, af, row))
+            where.append((row, None))
     else:
         for i, a in enumerate(spec.agents):
             agents.append(_check_agent(agent_from_spec(a), site_names, queue_ids, file, None,
                                        key=f"agents[{i}]"))
-    dup_agents = _duplicates([a.id for a in agents])
-    if dup_agents:
-        raise InputError(f"duplicated agent id: {dup_agents[:5]}",
-                         file=str(base / spec.agents) if isinstance(spec.agents, str) else file,
-                         column="id")
+            where.append((None, f"agents[{i}]"))
+    first_seen: dict[str, int] = {}
+    for i, a in enumerate(agents):
+        j = first_seen.setdefault(a.id, i)
+        if j == i:
+            continue
+        (row0, key0), (row1, key1) = where[j], where[i]
+        if row1 is not None:
+            raise InputError(f"agent id {a.id!r} listed twice: rows {row0} and {row1}",
+                             file=str(base / str(spec.agents)), row=row1, column="id")
+        raise InputError(f"agent id {a.id!r} listed twice: {key0} and {key1}", file=file,
+                         key=f"{key1}.id")
     return Scenario(
         name=spec.name,
         interval_s=spec.interval_s,

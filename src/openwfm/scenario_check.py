@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from openwfm.errors import InputError
+from openwfm.errors import InputError, shown
 from openwfm.labour import RulePack, rule_pack_for
 from openwfm.scenario import Scenario, load_scenario, scenario_from_dict
 from openwfm.schema import Channel
@@ -105,7 +105,7 @@ def check_scenario(path: str | Path) -> ScenarioSummary:
         t = read_interval_csv(sc.history_path, tz=sc.plan_tz, interval_s=sc.interval_s)
         unknown = sorted(set(t.queues) - {q.id for q in sc.queues})
         if unknown:
-            raise InputError(f"history queue(s) {unknown[:5]} are not scenario queues",
+            raise InputError(f"history queue(s) {shown(unknown[:5])} are not scenario queues",
                              file=str(sc.history_path), column="queue")
         rows, span = len(t.frame), t.span
     channels = Counter(q.channel.value for q in sc.queues)

@@ -334,6 +334,20 @@ class BreakSpec(Spec):
     min_shift_h: float = Field(6.0, ge=0, description="Shifts shorter than this skip it.",
                                examples=[7.0], json_schema_extra={"unit": "h"})
 
+    @model_validator(mode="after")
+    def _window_order(self) -> BreakSpec:
+        a, b = self.window_h
+        if (self.anchor == "start" and a >= b) or (self.anchor == "end" and a <= b):
+            rel = "<" if self.anchor == "start" else ">"
+            raise PydanticCustomError(
+                "break_window", f"break window [{a:g}, {b:g}] is reversed: with anchor "
+                f"{self.anchor!r} it needs a {rel} b", {"at": "window_h"})
+        if abs(b - a) * 60 < self.minutes:
+            raise PydanticCustomError(
+                "break_window", f"break window [{a:g}, {b:g}] ({abs(b - a) * 60:g} min) is "
+                f"shorter than the break ({self.minutes} min)", {"at": "window_h"})
+        return self
+
 
 class RulePackSpec(Spec):
     """One version of a labour pack in ``[scheduling.rule_packs]``: ``NAME = [{...}, ...]``
@@ -452,6 +466,26 @@ class SchedulingSpec(Spec):
     rule_packs: RulePacks = (
         Field({}, description="Labour packs added or overridden, by name: versions with "
               "effective_from."))
+
+    @model_validator(mode="after")
+    def _breaks_fit_the_shifts(self) -> SchedulingSpec:
+        """Each break's window, clipped to a shift it applies to, holds the break (else no
+        shift of that length can be scheduled: the cover model would be infeasible)."""
+        for i, br in enumerate(self.breaks):
+            for sh in self.shifts:
+                for length_h in sh.lengths_h:
+                    if length_h < br.min_shift_h:
+                        continue
+                    a, b = br.window_h
+                    lo, hi = (a, min(b, length_h)) if br.anchor == "start" else \
+                        (max(0.0, length_h - a), length_h - b)
+                    if (hi - lo) * 60 < br.minutes:
+                        raise PydanticCustomError(
+                            "break_window", f"break window [{a:g}, {b:g}] (anchor "
+                            f"{br.anchor!r}) leaves {max(0.0, hi - lo) * 60:g} min of a "
+                            f"{length_h:g} h shift for a {br.minutes} min break",
+                            {"at": f"breaks[{i}].window_h"})
+        return self
 
 
 # ------------------------------------------------------------------------ simulation

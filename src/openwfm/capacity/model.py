@@ -61,7 +61,9 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from openwfm import progress
 from openwfm._highs import quiet_highs
+from openwfm._highs import run as run_highs
 from openwfm.capacity.config import CapacityInputs
 from openwfm.capacity.demand import Requirement
 from openwfm.capacity.supply import base_supply, cohort_curves, convolve_classes, weekly_attrition
@@ -542,7 +544,7 @@ def _highs(model: CapacityModel, node_limit: int, mip_rel_gap: float,
         sol.col_value = list(start)
         sol.value_valid = True
         h.setSolution(sol)
-    h.run()
+    run_highs(h)
     status = h.modelStatusToString(h.getModelStatus()).lower()
     info = h.getInfo()
     has_x = info.primal_solution_status == highspy.kSolutionStatusFeasible
@@ -668,6 +670,7 @@ def solve(model: CapacityModel, *, node_limit: int = NODE_LIMIT,
             return None
         return max(time_limit_s - (time.perf_counter() - t0), 0.01)
 
+    progress.stage("capacity: LP relaxation (HiGHS)")
     lp = _milp(model, False, mip_rel_gap, wall_clock_cap_s=cap())
     if lp.status == 2:
         raise _explain_infeasible(model)
@@ -675,6 +678,7 @@ def solve(model: CapacityModel, *, node_limit: int = NODE_LIMIT,
         raise InfeasibleError(f"HiGHS could not solve the LP relaxation: {lp.message}",
                               rule="solver")
     start = rounded_start(model, lp.x)
+    progress.stage("capacity: group MIPs (HiGHS)")
     groups = _solve_groups(model, start, node_limit, mip_rel_gap, cap)
     bound = float(lp.fun)
     if groups is not None and np.isfinite(groups.bound):
@@ -684,6 +688,7 @@ def solve(model: CapacityModel, *, node_limit: int = NODE_LIMIT,
         gap = (objective - bound) / max(abs(objective), 1e-9)
         optimal = groups.optimal or gap <= mip_rel_gap
     else:
+        progress.stage("capacity: whole MIP (HiGHS)")
         res = _highs(model, node_limit, mip_rel_gap, start, wall_clock_cap_s=cap())
         if res.x is None:
             if "infeasible" in res.status:

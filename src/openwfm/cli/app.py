@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import re
 import sys
 import warnings
@@ -117,7 +118,9 @@ def main(args: list[str] | None = None) -> None:
     and leave earlier outputs as they were (see `openwfm.interrupt`)."""
     from openwfm.interrupt import Interrupted, handle_signals, received
 
+    _progress_to_stderr()
     code: int = 0
+    interrupted = False
     try:
         with handle_signals(), _interrupt_wins(received), warnings.catch_warnings():
             # numeric warnings of a computation are not messages for the user: inputs are
@@ -142,7 +145,7 @@ def main(args: list[str] | None = None) -> None:
         code = 130
     except Interrupted as exc:
         _print_error(f"{exc}: nothing written, earlier outputs left as they were")
-        code = exc.exit_code
+        code, interrupted = exc.exit_code, True
     except OSError as exc:
         if exc.errno == errno.EPIPE:  # `openwfm ... | head`
             code = 1
@@ -150,4 +153,28 @@ def main(args: list[str] | None = None) -> None:
             where = f"{exc.filename}: " if exc.filename else ""
             _print_error(f"{where}{exc.strerror or exc}")
             code = 2
+    if interrupted:
+        # do not wait at exit for solver or pool threads still finishing their work
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
+
+
+def _progress_to_stderr() -> None:
+    """With ``OPENWFM_PROGRESS=1``: ``progress: STAGE`` on stderr as each long stage starts
+    (`openwfm.progress`)."""
+    if os.environ.get("OPENWFM_PROGRESS", "") in ("", "0"):
+        return
+    import logging
+
+    from openwfm.progress import LOGGER
+
+    class ToStderr(logging.Handler):  # the stderr of the moment (tests redirect it)
+        def emit(self, record: logging.LogRecord) -> None:
+            print(f"progress: {record.getMessage()}", file=sys.stderr, flush=True)
+
+    if not any(type(h).__name__ == "ToStderr" for h in LOGGER.handlers):
+        LOGGER.addHandler(ToStderr())
+        LOGGER.setLevel(logging.INFO)
+        LOGGER.propagate = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -89,15 +90,28 @@ def serve(
     if job_workers > 0:
         env = {**os.environ, "OPENWFM_JOB_WORKERS": str(job_workers)}
         worker = subprocess.Popen(
-            [sys.executable, "-c", "from openwfm.server.worker import main; main()"], env=env)
+            # Ctrl-C reaches the whole process group: the worker must not die of it half-way
+            # through its imports (a traceback); the consumer then handles SIGINT itself and
+            # the server stops it with SIGTERM after its own shutdown
+            [sys.executable, "-c", "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN);"
+             " from openwfm.server.worker import main; main()"], env=env)
     workers = workers or max(os.cpu_count() or 1, 1)
     console.print(f"openwfm server on http://{host}:{port} (API docs /docs), {workers} API "
                   f"worker process{'es' if workers > 1 else ''}, database "
                   f"{database.engine.url.render_as_string(hide_password=True)}, jobs "
                   f"{settings.effective_jobs_url}")
+    from openwfm.interrupt import Interrupted, delegated
+
+    stopped_by: str | None = None
     try:
-        uvicorn.run("openwfm.server.app:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", access_log=False)
+        # uvicorn handles SIGINT/SIGTERM itself (graceful shutdown: requests in flight
+        # finish), then raises the signal again, which openwfm's handler turns into
+        # `Interrupted`: that is the server's ordinary end (exit 0), not an error
+        with delegated():
+            uvicorn.run("openwfm.server.app:create_app", factory=True, host=host, port=port,
+                        workers=workers, log_level="warning", access_log=False)
+    except Interrupted as exc:
+        stopped_by = signal.Signals(exc.signum).name
     finally:
         if worker is not None:
             worker.terminate()
@@ -105,3 +119,10 @@ def serve(
                 worker.wait(10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+    if stopped_by is not None:
+        console.print(f"openwfm server stopped ({stopped_by})", highlight=False)
+        # every request has finished and the database is closed (uvicorn's graceful
+        # shutdown); exit now rather than wait for idle request threads to time out (~10 s)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

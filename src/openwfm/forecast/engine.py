@@ -47,6 +47,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from openwfm import progress
 from openwfm.errors import InputError
 from openwfm.forecast.backtest import (
     BENCHMARK,
@@ -516,6 +517,7 @@ def forecast_queues(
             g["handled"].to_numpy(dtype=float) if with_aht and "handled" in g else None,
             st,
         ))
+    progress.stage(f"forecast: {len(items)} queues")
     batches = [items[i:i + batch_size] for i in range(0, len(items), batch_size)]
     if backend == "dask":
         if client is None:

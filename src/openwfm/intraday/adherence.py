@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from openwfm.errors import InputError
+from openwfm.errors import InputError, shown
 from openwfm.intraday.events import AgentEvent, EventLog, events_from_frame
 from openwfm.intraday.states import ADHERING_STATES, WORK_STATES, Activity, AgentState
 
@@ -182,7 +182,7 @@ def _timelines(events: EventLog | pd.DataFrame) -> dict[str, tuple[np.ndarray, n
     bad = ~df["state"].isin(code)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"unknown state {df['state'].iloc[i]!r}, expected one of "
+        raise InputError(f"unknown state {shown(df['state'].iloc[i])}, expected one of "
                          f"{list(code)}", row=i + 1, column="state")
     df = df.drop_duplicates()
     dup = df["event_id"].duplicated(keep=False)

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from openwfm.errors import InputError
-from openwfm.interrupt import temporary
+from openwfm.interrupt import critical, temporary
 
 __all__ = ["atomic_dir", "atomic_path", "atomic_paths", "check_output_dir",
            "check_output_file", "clean_stale"]
@@ -171,8 +171,9 @@ def atomic_paths(paths: Sequence[str | os.PathLike[str]],
             for tmp, target, option in zip(tmps, targets, opts, strict=True):
                 check_output_file(target, option)  # still not a folder
                 os.chmod(tmp, mode)
-            for tmp, target in zip(tmps, targets, strict=True):
-                os.replace(tmp, target)
+            with critical():
+                for tmp, target in zip(tmps, targets, strict=True):
+                    os.replace(tmp, target)
         finally:
             for tmp in tmps:
                 if tmp.exists():
@@ -218,15 +219,16 @@ def atomic_dir(path: str | os.PathLike[str], option: str | None = "--out") -> It
             yield tmp
             check_output_dir(target, option)  # still not a file
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; an ordinary folder
-            if target.exists():
-                old = target.with_name(f".{target.name}.old")
-                if old.exists():
+            with critical():
+                if target.exists():
+                    old = target.with_name(f".{target.name}.old")
+                    if old.exists():
+                        shutil.rmtree(old)
+                    os.replace(target, old)
+                    os.replace(tmp, target)
                     shutil.rmtree(old)
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old)
-            else:
-                os.replace(tmp, target)
+                else:
+                    os.replace(tmp, target)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp)

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from openwfm._highs import quiet_highs
+from openwfm._highs import run as run_highs
 from openwfm.scheduling.model import SchedulingProblem
 from openwfm.scheduling.penalty import (  # noqa: F401 (piece_widths, PIECE_WEIGHTS re-exported)
     PIECE_WEIGHTS,
@@ -400,7 +401,7 @@ def _highs_lp(model: CoverModel, wall_clock_cap_s: float | None, seed: int
     if wall_clock_cap_s is not None:
         h.setOptionValue("time_limit", float(wall_clock_cap_s))
     h.passModel(lp)
-    h.run()
+    run_highs(h)
     status = h.modelStatusToString(h.getModelStatus())
     for solver, crossover in (("ipm", "on"), ("simplex", "off")):
         if status == "Optimal" or "nfeasible" in status or status == "Time limit reached":
@@ -408,7 +409,7 @@ def _highs_lp(model: CoverModel, wall_clock_cap_s: float | None, seed: int
         h.clearSolver()
         h.setOptionValue("solver", solver)
         h.setOptionValue("run_crossover", crossover)
-        h.run()
+        run_highs(h)
         status = h.modelStatusToString(h.getModelStatus())
     if status != "Optimal":
         return None, float("nan"), status

@@ -80,7 +80,7 @@ import numpy as np
 import pandas as pd
 
 from openwfm.activities import Activity
-from openwfm.errors import InputError
+from openwfm.errors import InputError, shown
 from openwfm.io.records import csv_records
 from openwfm.scenario import Agent, Scenario
 from openwfm.scheduling.history import AgentHistory, HistoryRecord, read_history, resolve_history
@@ -419,13 +419,14 @@ def requirement_matrix(requirement: pd.DataFrame, queues: tuple[str, ...],
     bad = agents.isna() | (agents < 0)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-        raise InputError(f"expected a number >= 0, got {requirement['agents'].iloc[row - 1]!r}",
-                         file=file, row=row, column="agents")
+        got = shown(requirement["agents"].iloc[row - 1])
+        raise InputError(f"expected a number >= 0, got {got}", file=file, row=row,
+                         column="agents")
     qidx = {q: i for i, q in enumerate(queues)}
     qi = requirement["queue"].astype(str).map(qidx)
     if qi.isna().any():
         row = int(np.flatnonzero(qi.isna().to_numpy())[0]) + 1
-        raise InputError(f"unknown queue {requirement['queue'].iloc[row - 1]!r}; expected one "
+        raise InputError(f"unknown queue {shown(requirement['queue'].iloc[row - 1])}; expected one "
                          f"of the scenario's queues", file=file, row=row, column="queue")
     origin = ts.min()
     off_s = (ts - origin).dt.total_seconds().to_numpy()

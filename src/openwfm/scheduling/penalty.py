@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from openwfm.errors import InputError
+from openwfm.errors import InputError, shown
 from openwfm.schema import DEFAULT_COST_PER_MISSED_CONTACT  # noqa: F401  (re-exported)
 
 SL_PIECES = 8
@@ -311,7 +311,7 @@ def shortfall_pieces(requirement: pd.DataFrame, queues: tuple[str, ...], origin:
         if off.any():
             i = int(np.argmax(off))
             raise InputError(f"expected the scenario's interval_s {interval_s}, got "
-                             f"{df['interval_s'].iloc[i]!r}", file=file, row=i + 1,
+                             f"{shown(df['interval_s'].iloc[i])}", file=file, row=i + 1,
                              column="interval_s")
     else:
         df = df.assign(interval_s=interval_s)
@@ -326,7 +326,7 @@ def shortfall_pieces(requirement: pd.DataFrame, queues: tuple[str, ...], origin:
     dup = pd.Series(key).duplicated().to_numpy()
     if dup.any():
         i = int(np.argmax(dup))
-        raise InputError(f"queue {requirement['queue'].iloc[i]!r} at "
+        raise InputError(f"queue {shown(requirement['queue'].iloc[i])} at "
                          f"{requirement['interval_start'].iloc[i]} is given twice; the "
                          "service-level penalty needs one row per queue and interval",
                          file=file, row=i + 1, column="interval_start")

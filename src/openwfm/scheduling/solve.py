@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from openwfm import progress
 from openwfm.activities import PRODUCTIVE
 from openwfm.scheduling.assign import (
     GroupAssignment,
@@ -249,6 +250,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     timings = []
     precheck(problem)
     t = time.perf_counter()
+    progress.stage("schedule: stage 1 cover LP (HiGHS)")
     model = build_cover_model(problem)
     sol = solve_cover(model, seed=cfg.seed, wall_clock_cap_s=cap_left())
     timings.append(("stage1_cover", time.perf_counter() - t))
@@ -259,6 +261,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     n_total = max(1, len(problem.scenario.agents))
     stage2_budget = 0.2 * budget  # CP-SAT deterministic time; stage 2b improves after
     site_of = {a.id: a.site for a in problem.scenario.agents}
+    progress.stage("schedule: stage 2 assign (CP-SAT)")
     chunk = 30  # CP-SAT models of at most this many agents (a group is split evenly)
     for g, grp in enumerate(problem.groups):
         counts = {s: c for (gg, s), c in sol.counts.items() if gg == g}
@@ -294,6 +297,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
                    f"FEASIBLE ({sum(s == 'GREEDY' for s in statuses)} of {len(statuses)} "
                    "chunks greedy)"))
     t = time.perf_counter()
+    progress.stage("schedule: stage 2b improve")
     imp = improve_schedule(problem, shifts, wall_clock_cap_s=cap_left())
     shifts = list(imp.shifts)
     timings.append(("stage2b_improve", time.perf_counter() - t))
@@ -302,6 +306,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
                    f"{imp.sweeps} sweeps, "
                    f"{imp.objective_before:,.0f} -> {imp.objective_after:,.0f}"))
     t = time.perf_counter()
+    progress.stage("schedule: stage 3 breaks")
     brk = place_breaks(problem, shifts)
     segments, shift_table = _segments(problem, shifts, brk)
     coverage, penalty = evaluate(problem, segments, 0.0)

@@ -43,6 +43,7 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
+from openwfm import progress
 from openwfm.simulation.model import SimulationModel
 from openwfm.simulation.records import ContactLog, Replication
 from openwfm.simulation.routing import RoutingTables, routing_tables
@@ -471,14 +472,20 @@ def run_replications(
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     seeds: Sequence[np.random.SeedSequence] = ss.spawn(replications)
     workers = workers or os.cpu_count() or 1
+    progress.stage(f"simulate: {replications} replications")
     if backend == "serial" or (backend == "threads" and (replications == 1 or workers == 1)):
         tables = routing_tables(model)
         reps = [replicate(model, s, tables) for s in seeds]
     elif backend == "threads":
         tables = routing_tables(model)
         first = replicate(model, seeds[0], tables)  # loads the compiled loop once
-        with ThreadPoolExecutor(max_workers=workers) as ex:
+        ex = ThreadPoolExecutor(max_workers=workers)
+        try:
             reps = [first, *ex.map(lambda s: replicate(model, s, tables), seeds[1:])]
+        except BaseException:  # Ctrl-C: do not wait for the replications not started
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown()
     elif backend == "processes":
         with ProcessPoolExecutor(max_workers=workers) as ex:
             reps = list(ex.map(_one, [(model, s) for s in seeds]))

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from openwfm.errors import InputError
+from openwfm.errors import InputError, shown
 from openwfm.simulation.distributions import Distribution, Exponential
 from openwfm.simulation.policy import RoutingPolicy
 
@@ -321,7 +321,7 @@ def model_from_segments(
     if bad_act.any():
         row = int(np.flatnonzero(bad_act.to_numpy())[0]) + 1
         raise InputError(f"activity must be work, break or meal, got "
-                         f"{segments['activity'].iloc[row - 1]!r}", file=file, row=row,
+                         f"{shown(segments['activity'].iloc[row - 1])}", file=file, row=row,
                          column="activity")
     qidx = {q.id: i for i, q in enumerate(queues)}
     ids = tuple(dict.fromkeys(segments["agent_id"].astype(str)))

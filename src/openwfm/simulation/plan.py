@@ -11,7 +11,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from openwfm.errors import InputError
+from openwfm.errors import InputError, shown
 from openwfm.scenario import Channel, Scenario
 from openwfm.simulation.distributions import Distribution, Exponential, LogNormal
 from openwfm.simulation.model import (
@@ -60,7 +60,7 @@ def _cells(df: pd.DataFrame, scenario: Scenario, origin: pd.Timestamp, nt: int, 
     qi = df["queue"].astype(str).map(qidx)
     if qi.isna().any():
         row = int(np.flatnonzero(qi.isna().to_numpy())[0]) + 1
-        raise InputError(f"unknown queue {df['queue'].iloc[row - 1]!r}; expected one of "
+        raise InputError(f"unknown queue {shown(df['queue'].iloc[row - 1])}; expected one of "
                          f"{sorted(qidx)}", file=file, row=row, column="queue")
     try:
         starts = pd.to_datetime(df["interval_start"], utc=True)
@@ -85,7 +85,7 @@ def _number_column(df: pd.DataFrame, col: str, what: str, file: str | None) -> n
     bad = ~np.isfinite(x) | (x < 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0]) + 1
-        raise InputError(f"expected a number >= 0, got {df[col].iloc[row - 1]!r}", file=file,
+        raise InputError(f"expected a number >= 0, got {shown(df[col].iloc[row - 1])}", file=file,
                          row=row, column=col)
     return x
 

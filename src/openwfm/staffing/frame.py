@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from openwfm.errors import InputError
+from openwfm.errors import InputError, shown
 from openwfm.staffing import chat, email
 
 __all__ = ["OUTPUT_COLUMNS", "Channel", "StaffInput", "parse_staff_input", "staff_frame",
@@ -273,15 +273,16 @@ def _local_days(df: pd.DataFrame, idx: NDArray[np.int64],
 
 
 def require_email_times(df: pd.DataFrame, *, file: str | None = None) -> None:
-    """`InputError` when a table from outside (a user's CSV) has several email rows of one
-    queue and no ``interval_start``: the backlog carries from one interval to the next in
-    time order and levels are per local day, so the rows need their times. (Without it,
-    `staff_frame` takes a queue's email rows as one backlog in row order: what the capacity
-    plan's representative week, built in slot order, relies on.)
+    """`InputError` when a table from outside (a user's CSV) has an email row without an
+    ``interval_start`` (no such column, or an empty cell): the backlog carries from one
+    interval to the next in time order and levels are per local day, so the rows need their
+    times. (Without the column, `staff_frame` takes a queue's email rows as one backlog in
+    row order: what the capacity plan's representative week, built in slot order, relies
+    on.)
 
     Examples
     --------
-    >>> rows = pd.DataFrame({"queue": ["m", "m"], "channel": ["email"] * 2,
+    >>> rows = pd.DataFrame({"queue": ["m", "m"], "channel": ["voice", "email"],
     ...                      "volume": [5, 6], "aht_s": [300, 300]})
     >>> try:
     ...     require_email_times(rows, file="in.csv")
@@ -289,16 +290,19 @@ def require_email_times(df: pd.DataFrame, *, file: str | None = None) -> None:
     ...     print(e.location.row, e.location.column)
     2 interval_start
     """
-    if "interval_start" in df.columns or "channel" not in df.columns:
+    if "channel" not in df.columns:
         return
     is_email = (df["channel"].astype(str).str.strip().str.lower() == Channel.EMAIL.value
                 ).to_numpy()
-    queues = (df["queue"].astype(str).str.strip() if "queue" in df.columns
-              else pd.Series("", index=df.index))
-    second = queues[is_email].duplicated().to_numpy()
-    if second.any():
-        i = int(np.flatnonzero(is_email)[np.argmax(second)])
-        raise InputError("email rows of one queue need interval_start: the backlog "
+    if "interval_start" in df.columns:
+        missing = is_email & _is_blank(df["interval_start"])
+        where = "the cell is empty"
+    else:
+        missing = is_email
+        where = "the file has no interval_start column"
+    if missing.any():
+        i = int(np.argmax(missing))
+        raise InputError(f"an email row needs its interval_start ({where}): the backlog "
                          "carries from one interval to the next in time order, and "
                          "levels are per local day", file=file, row=i + 1,
                          column="interval_start")
@@ -326,7 +330,8 @@ def parse_staff_input(df: pd.DataFrame, *, file: str | None = None) -> StaffInpu
         bad = np.array([t not in valid for t in text])
         if bad.any():
             i = int(np.argmax(bad))
-            raise InputError(f"expected one of voice, chat, email, got {df['channel'].iloc[i]!r}",
+            got = shown(df["channel"].iloc[i])
+            raise InputError(f"expected one of voice, chat, email, got {got}",
                              file=file, row=i + 1, column="channel")
     else:
         text = np.full(len(df), Channel.VOICE.value, dtype=object)
@@ -349,6 +354,10 @@ def parse_staff_input(df: pd.DataFrame, *, file: str | None = None) -> StaffInpu
             except (ValueError, TypeError) as exc:
                 raise InputError(f"interval_start of an email row is not a time: {exc}",
                                  file=file, column="interval_start") from exc
+            if pd.isna(order_key).any():
+                i = int(idx[np.argmax(pd.isna(order_key))])
+                raise InputError("an email row needs its interval_start (the cell is empty)",
+                                 file=file, row=i + 1, column="interval_start")
         days = (None if order_key is None or "agents" in df.columns
                 else _local_days(df, idx, file))
         for key in pd.unique(keys):

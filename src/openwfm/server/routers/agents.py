@@ -149,7 +149,9 @@ def update_agent(agent_id: AgentId, body: AgentUpdate, p: CurrentUser,  # type: 
     hi = fields.get("max_shift_h") or agent.max_shift_h
     if lo > hi:
         raise _unprocessable("min_shift_h", f"min_shift_h {lo} > max_shift_h {hi}")
-    skills = fields.pop("skills", None)
+    fields.pop("skills", None)
+    # each skill with its defaults (a proficiency left out is 1.0), not only the keys sent
+    skills = None if body.skills is None else [s.model_dump() for s in body.skills]
     for key, value in fields.items():
         if value is None and key != "team_id":
             continue

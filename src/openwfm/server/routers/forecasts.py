@@ -93,6 +93,13 @@ def add_override(forecast_id: Id, body: OverrideIn, p: CurrentUser,
     require(p, "forecast", "write")
     _get(session, forecast_id)
     at = body.interval_start.astimezone(UTC)
+    has_queue = session.scalar(sa.select(ForecastInterval.queue_id).where(
+        ForecastInterval.forecast_id == forecast_id, ForecastInterval.queue_id == body.queue_id,
+        queue_filter(p, ForecastInterval.queue_id)).limit(1))
+    if has_queue is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
+            "loc": ["body", "queue_id"], "type": "value_error",
+            "msg": f"forecast {forecast_id} has no queue {body.queue_id[:100]!r}"}])
     row = session.scalar(sa.select(ForecastInterval).where(
         ForecastInterval.forecast_id == forecast_id, ForecastInterval.queue_id == body.queue_id,
         ForecastInterval.interval_start == at, queue_filter(p, ForecastInterval.queue_id)))

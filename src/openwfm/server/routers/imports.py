@@ -59,6 +59,24 @@ def _save(upload: UploadFile, folder: Path, limit: int) -> Path:
     return path
 
 
+def _field_error(name: str, msg: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                         [{"loc": ["body", name], "msg": msg, "type": "value_error"}])
+
+
+def _check_options(tz: str | None, interval_s: int | None) -> None:
+    """The form fields, named as such (not as a problem of the file)."""
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _field_error("tz", f"unknown time zone {tz!r}: expected an IANA name such "
+                                     "as 'Europe/Paris'") from None
+    if interval_s is not None and (interval_s % 60 or 86_400 % interval_s):
+        raise _field_error("interval_s", f"expected whole minutes dividing a day (e.g. 900, "
+                                         f"1800, 3600), got {interval_s}")
+
+
 def _none(x: float) -> float | None:
     return None if x is None or np.isnan(x) else float(x)
 
@@ -78,6 +96,7 @@ def import_history(
     over the span the file covers. Nothing is stored when any row is bad (422 naming the
     row and column), the file is larger than the limit (413) or names an unknown queue."""
     require(p, "history", "write")
+    _check_options(tz, interval_s)
     limit = request.app.state.settings.max_upload_bytes
     with tempfile.TemporaryDirectory(prefix="openwfm-upload-") as tmp:
         path = _save(file, Path(tmp), limit)

@@ -57,10 +57,13 @@ def _if_match(value: str | None) -> int:
                             "send If-Match with the draft revision (the ETag of GET)")
     text = value.strip().removeprefix("W/").strip('"')
     try:
-        return int(text)
+        rev = int(text)
     except ValueError:
+        rev = -1
+    if not 0 <= rev <= 2_147_483_647:  # what every database stores
         raise HTTPException(status.HTTP_412_PRECONDITION_FAILED,
-                            f"If-Match {value!r} is not a draft revision") from None
+                            f"If-Match {value[:60]!r} is not a draft revision")
+    return rev
 
 def _get(session: Session, schedule_id: int) -> Schedule:
     return get_visible(session, Schedule, schedule_id)
