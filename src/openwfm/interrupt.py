@@ -178,7 +178,11 @@ def _watch(reader: socket.socket, grace_s: float, done: threading.Event) -> None
         if not data or done.is_set():
             return
         signums = [b for b in data if b in (signal.SIGINT, signal.SIGTERM)]
-        if not signums or _delegated.is_set():
+        if not signums:
+            continue
+        if _delegated.is_set():  # the block handles it; only remember which it was
+            if not _signum:
+                _signum.append(signums[0])
             continue
         if not _signum:
             _signum.append(signums[0])

@@ -100,7 +100,7 @@ def serve(
                   f"worker process{'es' if workers > 1 else ''}, database "
                   f"{database.engine.url.render_as_string(hide_password=True)}, jobs "
                   f"{settings.effective_jobs_url}")
-    from openwfm.interrupt import Interrupted, delegated
+    from openwfm.interrupt import Interrupted, delegated, received
 
     stopped_by: str | None = None
     try:
@@ -110,6 +110,9 @@ def serve(
         with delegated():
             uvicorn.run("openwfm.server.app:create_app", factory=True, host=host, port=port,
                         workers=workers, log_level="warning", access_log=False)
+        # with several API workers uvicorn's supervisor keeps the signal and returns
+        if received() is not None:
+            stopped_by = signal.Signals(received()).name  # type: ignore[arg-type]
     except Interrupted as exc:
         stopped_by = signal.Signals(exc.signum).name
     finally:
