@@ -51,6 +51,7 @@ References
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -517,6 +518,18 @@ def _highs(model: CapacityModel, node_limit: int, mip_rel_gap: float,
         a = a[:, cols]
         c, lo, hi, integ = c[cols], lo[cols], hi[cols], integ[cols]
         start = None if start is None else start[cols]
+    a = sparse.csc_matrix(a)
+    key = None
+    if wall_clock_cap_s is None:  # a work limit only: the same input gives the same answer
+        digest = hashlib.sha256()
+        for arr in (a.indptr, a.indices, a.data, c, lo, hi, integ, row_lb, row_ub,
+                    np.zeros(0) if start is None else start):
+            digest.update(np.ascontiguousarray(arr).tobytes())
+            digest.update(b"|")
+        key = (digest.hexdigest(), int(node_limit), float(mip_rel_gap), start is None)
+        hit = _HIGHS_MEMO.get(key)
+        if hit is not None:
+            return hit
     h = quiet_highs()
     h.setOptionValue("mip_max_nodes", max(1, int(node_limit)))
     if wall_clock_cap_s is not None:
@@ -531,7 +544,6 @@ def _highs(model: CapacityModel, node_limit: int, mip_rel_gap: float,
     lp.col_upper_ = np.where(np.isinf(hi), inf, hi)
     lp.row_lower_ = np.where(np.isinf(row_lb), -inf, row_lb)
     lp.row_upper_ = np.where(np.isinf(row_ub), inf, row_ub)
-    a = sparse.csc_matrix(a)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr
     lp.a_matrix_.index_ = a.indices
@@ -549,9 +561,24 @@ def _highs(model: CapacityModel, node_limit: int, mip_rel_gap: float,
     info = h.getInfo()
     has_x = info.primal_solution_status == highspy.kSolutionStatusFeasible
     bound = float(info.mip_dual_bound) if integ.any() else float(info.objective_function_value)
-    return _Highs(status=status, x=np.array(h.getSolution().col_value) if has_x else None,
-                  objective=float(info.objective_function_value),
-                  dual_bound=bound, gap=float(info.mip_gap))
+    out = _Highs(status=status, x=np.array(h.getSolution().col_value) if has_x else None,
+                 objective=float(info.objective_function_value),
+                 dual_bound=bound, gap=float(info.mip_gap))
+    if key is not None:
+        if out.x is not None:
+            out.x.setflags(write=False)  # shared by later hits: nobody may change it
+        if len(_HIGHS_MEMO) >= HIGHS_MEMO_SIZE:
+            del _HIGHS_MEMO[next(iter(_HIGHS_MEMO))]  # the oldest first
+        _HIGHS_MEMO[key] = out
+    return out
+
+
+HIGHS_MEMO_SIZE = 256
+"""MIPs remembered by `_highs` (exact input -> answer): a scenario plan whose (site, skill)
+group has the same model, start and node limit as the base plan's reuses the base's answer
+instead of solving it again (HiGHS is deterministic under a node limit, so the plan is the
+same bytes either way; never with a wall-clock cap, whose answer depends on the load)."""
+_HIGHS_MEMO: dict[tuple[object, ...], _Highs] = {}
 
 
 @dataclass(frozen=True)

@@ -632,10 +632,34 @@ def _fill_hole(state: _State, q: int, t: int, *, any_delta: bool,
     Single moves cannot always fill an interval: an agent working Monday to Friday under
     a two-consecutive-days-off rule can only work Saturday with two shifts moved (e.g.
     Thursday and Friday to Saturday and Sunday)."""
-    from itertools import combinations
 
     agents = [i for i in state.order if q in state.gq[state.group[i]]]
     group_caps = _group_caps(state)
+    # whatever it costs, but not another interval left with nobody: while searching, an
+    # empty interval weighs `HOLE_SCALE` times more, and the move must gain on balance
+    saved = state.empty
+    target = 0.0
+    if any_delta:
+        state.empty = saved * HOLE_SCALE
+        if state.cov[q][t] > 1e-9:  # empty after breaks only: its own gain is not tracked
+            target = float(state.empty[q][t])
+    try:
+        return _fill_hole_search(state, q, t, agents, group_caps, any_delta=any_delta,
+                                 full=full, levels=levels, target=target)
+    finally:
+        state.empty = saved
+
+
+HOLE_SCALE = 1000.0
+"""`_fill_hole` with ``any_delta``: how much more an empty interval weighs in its search."""
+
+
+def _fill_hole_search(state: _State, q: int, t: int, agents: list[int],
+                      group_caps: list[tuple[int, int]], *, any_delta: bool, full: bool,
+                      levels: tuple[tuple[bool, int], ...], target: float) -> float | None:
+    """`_fill_hole`'s search and move (see there)."""
+    from itertools import combinations
+
     for capped, n_removed in levels:
         best: tuple[float, int, tuple[int, ...], int, int] | None = None
         for i in agents:
@@ -699,7 +723,7 @@ def _fill_hole(state: _State, q: int, t: int, *, any_delta: bool,
                     state.apply(i, s0, +1)
         if best is not None:
             break
-    if best is None or (not any_delta and best[0] >= -1e-6):
+    if best is None or best[0] - target >= -1e-6:
         return None
     delta, i, removed, h, a = best
     for s0 in removed:
