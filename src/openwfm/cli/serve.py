@@ -13,6 +13,15 @@ import typer
 from openwfm.cli.app import app, console
 
 
+def _jobs_url(value: str) -> str:
+    """--jobs checked when parsed: a queue the worker can open (else a traceback in the
+    worker process while the API runs without it)."""
+    if value and not value.startswith(("sqlite:///", "redis://", "rediss://")):
+        raise typer.BadParameter(f"expected sqlite:///FILE or redis://HOST:PORT/DB, got "
+                                 f"{value!r}")
+    return value
+
+
 @app.command(short_help="Run the openwfm server: REST API, users and roles, background jobs.")
 def serve(
     db: str = typer.Option("sqlite:///openwfm.db", "--db", help=(
@@ -26,7 +35,7 @@ def serve(
         "Load the demo center (sites, queues, teams, agents, history) and its users into an "
         "empty database, and start a plan job that publishes its schedule. Password: "
         "$OPENWFM_DEMO_PASSWORD, or a random one printed once.")),
-    jobs: str = typer.Option("", "--jobs", help=(
+    jobs: str = typer.Option("", "--jobs", callback=lambda v: _jobs_url(v), help=(
         "Job queue: sqlite:///FILE (default: next to a SQLite database) or "
         "redis://127.0.0.1:6379/0.")),
     job_workers: int = typer.Option(1, "--job-workers", min=0, max=16, help=(
