@@ -185,5 +185,7 @@ def test_capacity_email_rows_in_slot_order_and_staff_csv_needs_their_times(tmp_p
     proc = subprocess.run([sys.executable, "-c", "from openwfm.cli import main; main()",
                            "staff", str(csv), "-o", str(out)], capture_output=True,
                           text=True, check=False, env={**os.environ, "COLUMNS": "200"})
-    assert proc.returncode == 2 and "email rows of one queue need interval_start" in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "row 1, column 'interval_start'" in proc.stderr
+    assert "an email row needs its interval_start" in proc.stderr
     assert not out.exists()

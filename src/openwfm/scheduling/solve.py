@@ -178,11 +178,17 @@ def evaluate(problem: SchedulingProblem, segments: pd.DataFrame, cost: float
     cov, penalty = flow_coverage(problem, supply)
     times = problem.times
     Q = len(problem.queues)
+    qidx = {q: i for i, q in enumerate(problem.queues)}
+    skilled = np.zeros((Q, problem.n_intervals))
+    for g, grp in enumerate(problem.groups):
+        for q in grp.skills:
+            skilled[qidx[q]] += supply[g]
     table = pd.DataFrame({
         "interval_start": np.tile(times, Q),
         "queue": np.repeat(problem.queues, problem.n_intervals),
         "required": problem.required.ravel(),
         "scheduled": np.round(cov.ravel(), 6),
+        "skilled_at_work": np.round(skilled.ravel(), 6),
     })
     table["shortfall"] = np.maximum(table["required"] - table["scheduled"], 0.0).round(6)
     del cost
@@ -194,11 +200,14 @@ COVER_EMPTY_ROUNDS = 3
 
 
 def empty_mask(coverage: pd.DataFrame) -> np.ndarray:
-    """Rows of a coverage table with a requirement > 0 and nobody scheduled (the one
-    definition of an empty interval: the summary and the tests use it too)."""
+    """Rows of a coverage table with a requirement > 0 and nobody with the queue's skill at
+    work (``skilled_at_work`` = 0): the one definition of an empty interval, used by the
+    solver, the summary and the tests. An interval where a multi-skilled agent is at work but
+    the best split sends them to another queue (``scheduled`` = 0 < ``skilled_at_work``) is
+    not empty; it counts among the intervals below requirement."""
     req = coverage["required"].to_numpy(dtype=float)
-    sch = coverage["scheduled"].to_numpy(dtype=float)
-    return (req > 0) & (sch <= 1e-9)
+    present = coverage["skilled_at_work"].to_numpy(dtype=float)
+    return (req > 0) & (present <= 1e-9)
 
 
 def empty_cells(problem: SchedulingProblem, coverage: pd.DataFrame) -> list[tuple[int, int]]:

@@ -15,8 +15,9 @@ Examples
 >>> from openwfm.scheduling.model import build_problem
 >>> sc = toy_scenario(n_agents=1)
 >>> p = build_problem(sc, flat_requirement(sc, 1.0))
+>>> at_work = np.r_[np.zeros(4), np.full(p.n_intervals - 4, 1.5)]
 >>> cov = pd.DataFrame({"interval_start": p.times, "queue": "q1", "required": 1.0,
-...                     "scheduled": np.r_[np.zeros(4), np.full(p.n_intervals - 4, 1.5)]})
+...                     "scheduled": at_work, "skilled_at_work": at_work})
 >>> s = planner_summary(p, cov, pd.DataFrame(columns=["agent_id", "start_local"]))
 >>> s.below_requirement, s.empty, s.empty_with_legal_agent, s.worst.shortfall
 (4, 4, 4, 1.0)
@@ -246,7 +247,8 @@ def legal_cover(problem: SchedulingProblem) -> np.ndarray:
 
 
 def empty_intervals(problem: SchedulingProblem, coverage: pd.DataFrame) -> pd.DataFrame:
-    """Rows of `coverage` with a requirement > 0 and nobody scheduled, plus
+    """Rows of `coverage` with a requirement > 0 and nobody with the skill at work
+    (`solve.empty_mask`), plus
     ``legal_agent``: whether an agent with the skill could legally work there
     (`legal_cover` of `problem`; in a plan of several weeks, `problem` is the first week's
     and the later weeks are judged on its shift types, weekday for weekday)."""
