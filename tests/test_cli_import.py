@@ -168,3 +168,27 @@ def test_short_abandon_option(cli, tmp_path):
     f = read_interval_csv(out, interval_s=1800).frame
     assert f[["volume", "abandoned", "short_abandoned"]].iloc[0].tolist() == [2.0, 1.0, 1.0]
     assert "50.0%" in stdout  # SL: 1 answered within 20 s of 2 offered
+
+
+def test_import_calls_output_is_staffable_as_it_is(bank_run, cli, tmp_path):
+    """Issue 10: the importer's own output goes straight into `openwfm staff`. Intervals
+    where nothing was handled (no traffic, or every contact abandoned), or only contacts with
+    no logged handle time, carry the queue's mean handle time and say so in aht_rule; the
+    others keep their own mean."""
+    out = bank_run[0]
+    f = pd.read_csv(out)
+    observed = f["aht_rule"] == "observed"
+    assert (f.loc[observed, "handled"] > 0).all()
+    assert not observed[f["handled"] == 0].any()
+    assert set(f["aht_rule"]) == {"observed", "queue_mean"}
+    assert f["aht_s"].notna().all()
+    # the filled value is the queue's handled-weighted mean of the observed intervals
+    ps = f[f["queue"] == "PS"]
+    mean_ps = (ps["aht_s"] * ps["handled"]).sum() / ps["handled"].sum()
+    assert ps.loc[~observed, "aht_s"].to_numpy() == pytest.approx(mean_ps, rel=1e-12)
+    staffed = tmp_path / "staffed.csv"
+    code, _, err = cli("staff", str(out), "-o", str(staffed))
+    assert code == 0, err
+    s = pd.read_csv(staffed)
+    assert len(s) == len(f)
+    assert (s.loc[f["volume"].to_numpy() == 0, "agents"] == 0).all()

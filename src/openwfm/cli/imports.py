@@ -24,7 +24,8 @@ import_app = typer.Typer(
         "Definitions: volume = contacts offered = served + abandoned; service_level = "
         "contacts answered within --answer-within seconds / contacts offered (abandons count "
         "as failures); asa_s = mean wait of answered contacts; aht_s = mean handle time of "
-        "answered contacts; patience = mean time a caller is willing to wait (exponential "
+        "answered contacts (in `import calls`, where none was answered: the queue's mean, "
+        "aht_rule = queue_mean); patience = mean time a caller is willing to wait (exponential "
         "maximum likelihood with answered calls censored at their wait)."
     ),
     no_args_is_help=True,
@@ -78,7 +79,9 @@ _CALLS_HELP = (
     "grid covers the whole observed span for every queue: intervals without contacts "
     "(nights, closed days) are rows of zeros. Output columns: interval_start (UTC), queue, "
     "volume (offered = served + abandoned), handled, abandoned, other (unidentifiable "
-    "calls, outside volume), aht_s, asa_s, answered_within, service_level "
+    "calls, outside volume), aht_s (where nothing was handled: the queue's mean handle "
+    "time, so the table can be staffed as it is), aht_rule (observed | queue_mean | none), "
+    "asa_s, answered_within, service_level "
     "(answered_within / volume), agents_observed (distinct agents serving the queue during "
     "the interval), busy_agents (agent-seconds serving the queue / interval length). "
     "A bad row stops the import naming file, row and column; nothing is written."
@@ -138,12 +141,19 @@ def import_calls(
     grid covers the whole observed span for every queue: intervals without contacts
     (nights, closed days) are rows of zeros. Output columns: interval_start (UTC), queue,
     volume (offered = served + abandoned), handled, abandoned, other (unidentifiable calls,
-    outside volume), aht_s, asa_s, answered_within, service_level, agents_observed
-    (distinct agents serving the queue during the interval), busy_agents (agent-seconds
-    serving the queue / interval length).
+    outside volume), aht_s (where nothing was handled: the queue's mean handle time),
+    aht_rule (observed | queue_mean | none), asa_s, answered_within, service_level,
+    agents_observed (distinct agents serving the queue during the interval), busy_agents
+    (agent-seconds serving the queue / interval length).
     """
     from openwfm.io.atomic import atomic_paths
-    from openwfm.io.calllog import aggregate_intervals, log_zone, read_call_log, summarize_calls
+    from openwfm.io.calllog import (
+        aggregate_intervals,
+        log_zone,
+        read_call_log,
+        summarize_calls,
+        with_aht_rule,
+    )
     from openwfm.io.intervals import write_interval_csv
     from openwfm.io.patience import patience_curves
 
@@ -151,8 +161,9 @@ def import_calls(
     zone = log_zone(log_format.value, tz)
     with console.status(f"reading {file.name} ..."):
         calls = read_call_log(file, tz=zone, format=log_format.value, mapping=mapping)
-        agg = aggregate_intervals(calls, interval_s=interval_s, answer_within_s=answer_within,
-                                  tz=zone, short_abandon_s=short_abandon)
+        agg = with_aht_rule(aggregate_intervals(
+            calls, interval_s=interval_s, answer_within_s=answer_within, tz=zone,
+            short_abandon_s=short_abandon))
         curves = patience_curves(calls) if patience_out is not None else None
         summary = summarize_calls(calls, answer_within_s=answer_within,
                                   short_abandon_s=short_abandon)

@@ -65,6 +65,7 @@ __all__ = [
     "Outcome",
     "aggregate_intervals",
     "read_call_log",
+    "with_aht_rule",
 ]
 
 Outcome = Literal["served", "abandoned", "other"]
@@ -653,6 +654,40 @@ def aggregate_intervals(
     })
     if short_abandon_s is not None:
         out.insert(out.columns.get_loc("other") + 1, "short_abandoned", count(short))
+    return out
+
+
+def with_aht_rule(intervals: pd.DataFrame) -> pd.DataFrame:
+    """`intervals` (from `aggregate_intervals`) with an AHT on every row, so that the table
+    can be staffed as it is (`openwfm staff` needs a handle time wherever it staffs).
+
+    Where no contact was handled (no traffic, or every contact abandoned) or the handled ones
+    logged no handle time (mean 0 s: no workload to staff from), ``aht_s`` is the queue's mean
+    handle time over the rest of the log (handled-weighted: total handle time / contacts
+    handled); ``aht_rule`` says where each value comes from: ``observed`` (the interval's own
+    handled contacts), ``queue_mean``, or ``none`` when the queue has no handle time at all
+    (``aht_s`` stays empty there).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"queue": ["a", "a", "a", "b"], "handled": [2.0, 0.0, 1.0, 0.0],
+    ...                   "aht_s": [100.0, np.nan, 400.0, np.nan]})
+    >>> out = with_aht_rule(t)
+    >>> out["aht_s"].tolist()[:3], out["aht_rule"].tolist()
+    ([100.0, 200.0, 400.0], ['observed', 'queue_mean', 'observed', 'none'])
+    """
+    out = intervals.copy()
+    handled = out["handled"].to_numpy(dtype=float)
+    aht = out["aht_s"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        seen = (handled > 0) & (aht > 0)
+    work = pd.Series(np.where(seen, aht * handled, 0.0), index=out.index)
+    count = pd.Series(np.where(seen, handled, 0.0), index=out.index)
+    by_queue = work.groupby(out["queue"]).sum() / count.groupby(out["queue"]).sum()
+    queue_mean = out["queue"].map(by_queue).to_numpy(dtype=float)
+    out["aht_s"] = np.where(seen, aht, queue_mean)
+    rule = np.where(seen, "observed", np.where(np.isfinite(queue_mean), "queue_mean", "none"))
+    out.insert(out.columns.get_loc("aht_s") + 1, "aht_rule", rule)
     return out
 
 
