@@ -14,7 +14,7 @@ from openwfm.server.config import Settings
 from openwfm.server.db import Database
 from openwfm.server.models import PlannerClient, Role, User
 from openwfm.server.permissions import Principal
-from openwfm.server.security import read_token
+from openwfm.server.security import TokenClaims, read_token
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -65,16 +65,22 @@ def unauthorized(msg: str) -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
-async def principal(request: Request, token: Annotated[str | None, Depends(oauth2)],
-              session: Annotated[Session, Depends(read_session)]) -> Principal:
-    """The signed-in user from the bearer token (401 when missing, invalid or expired).
-    Read in the request's read session (one connection for a read request)."""
+def token_claims(request: Request, token: str | None) -> TokenClaims:
+    """The claims of the request's bearer token (401 when missing, invalid or expired)."""
     if not token:
         raise unauthorized("not signed in: send 'Authorization: Bearer <token>' "
                             "(POST /api/auth/token)")
     claims = read_token(request.app.state.signing_key, token)
     if claims is None:
         raise unauthorized("invalid or expired token")
+    return claims
+
+
+async def principal(request: Request, token: Annotated[str | None, Depends(oauth2)],
+              session: Annotated[Session, Depends(read_session)]) -> Principal:
+    """The signed-in user from the bearer token (401 when missing, invalid or expired).
+    Read in the request's read session (one connection for a read request)."""
+    claims = token_claims(request, token)
     p = load_principal(session, claims.user_id)
     if p is None:
         raise unauthorized("unknown or disabled user")

@@ -20,13 +20,20 @@ from fastapi import (
 )
 
 from openwfm.server import audit
-from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user, oauth2, unauthorized
+from openwfm.server.deps import (
+    CurrentUser,
+    ReadDB,
+    WriteDB,
+    acting_user,
+    oauth2,
+    token_claims,
+    unauthorized,
+)
 from openwfm.server.models import Agent, AgentSkill, Queue, Role, Segment, Site, Skill, Team, User
 from openwfm.server.permissions import agent_filter, queue_filter, require
 from openwfm.server.readpath import agent_week
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, QueryId, get_visible
 from openwfm.server.schemas import AgentIn, AgentOut, AgentScheduleOut, AgentUpdate
-from openwfm.server.security import read_token
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -207,12 +214,7 @@ async def agent_schedule(
     ``ETag`` changes when a publish changes what this answers: send it back as
     ``If-None-Match`` to get 304 without a body. The hot path of the API: one query per
     request (see `openwfm.server.readpath`)."""
-    if not token:
-        raise unauthorized("not signed in: send 'Authorization: Bearer <token>' "
-                            "(POST /api/auth/token)")
-    claims = read_token(request.app.state.signing_key, token)
-    if claims is None:
-        raise unauthorized("invalid or expired token")
+    claims = token_claims(request, token)
     if start is not None and end is not None and _utc(end) <= _utc(start):
         raise _unprocessable("end", "end must be after start")
     ans = agent_week(request.app.state.db.fast_engine, request.app.state.week_cache,
