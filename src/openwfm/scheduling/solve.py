@@ -210,10 +210,15 @@ def empty_mask(coverage: pd.DataFrame) -> np.ndarray:
     return (req > 0) & (present <= 1e-9)
 
 
-def empty_cells(problem: SchedulingProblem, coverage: pd.DataFrame) -> list[tuple[int, int]]:
+def unserved_cells(problem: SchedulingProblem, coverage: pd.DataFrame
+                   ) -> list[tuple[int, int]]:
     """``(queue index, interval)`` of a coverage table (`evaluate`) with a requirement > 0
-    and nobody scheduled."""
-    k = np.flatnonzero(empty_mask(coverage))
+    that the best split leaves with nobody (``scheduled`` = 0): what stage 3 tries to cover.
+    A superset of the empty intervals (`empty_mask`): it also holds intervals where a
+    multi-skilled agent is at work but serves another queue."""
+    req = coverage["required"].to_numpy(dtype=float)
+    sch = coverage["scheduled"].to_numpy(dtype=float)
+    k = np.flatnonzero((req > 0) & (sch <= 1e-9))
     return [(int(x // problem.n_intervals), int(x % problem.n_intervals)) for x in k]
 
 
@@ -322,7 +327,7 @@ def solve_schedule(problem: SchedulingProblem, *, time_limit_s: float | None = N
     # an interval a break left with nobody (the only agent there on break): covered by a
     # shift productive through it (`improve.cover_empty`), then breaks placed again
     for _ in range(COVER_EMPTY_ROUNDS):
-        empty = empty_cells(problem, coverage)
+        empty = unserved_cells(problem, coverage)
         again = cover_empty(problem, shifts, empty) if empty else None
         if again is None:
             break
