@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from openwfm.server.models import Agent, User
+from openwfm.server.models import Agent, PlannerClient, Team, User
 from openwfm.server.security import issue_token, read_token
-from server_support import WEEK, World, demo_world, shift
+from server_support import PASSWORD, WEEK, World, demo_world, shift, sign_in
 
 PERIOD = {"start": WEEK.isoformat(), "end": (WEEK + timedelta(days=7)).isoformat()}
 
@@ -125,3 +125,62 @@ def test_an_admin_disabling_a_user_stops_their_token_at_once(world: World) -> No
                     headers=world.h("admin")).json()
     assert entries[1]["after"]["active"] is False and entries[1]["before"]["active"] is True
     assert "password_hash" not in entries[0]["after"]
+
+
+def test_an_admin_changing_a_role_takes_effect_at_the_next_request(world: World) -> None:
+    """PATCH /api/users: a client viewer becomes a planner of one client, then a team
+    leader; the tenancy field each role needs is required, the old role's fields are
+    cleared, the change is audited and counts at the user's next request."""
+    c, f = world.client, world.facts
+    viewer = "role-changer"
+    r = c.post("/api/users", headers=world.h("admin"), json={
+        "username": viewer, "password": PASSWORD, "role": "client_viewer",
+        "client_id": f["other"]})
+    assert r.status_code == 201, r.text
+    uid = r.json()["id"]
+    world.tokens[viewer] = sign_in(c, viewer)
+    with world.db.read() as s:
+        admin = s.scalar(sa.select(User.id).where(User.username == "admin"))
+        leader = s.scalar(sa.select(User.id).where(User.username == f["leader"]))
+    other_queues = {q["id"] for q in c.get("/api/queues", headers=world.h(viewer)).json()}
+    assert c.get("/api/agents", headers=world.h(viewer)).status_code == 403
+    r = c.patch(f"/api/users/{uid}", headers=world.h("admin"), json={"role": "team_leader"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "team_id"]
+    r = c.patch(f"/api/users/{uid}", headers=world.h("admin"),
+                json={"role": "planner", "client_id": f["other"]})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "client_id"]
+    r = c.patch(f"/api/users/{uid}", headers=world.h("admin"),
+                json={"role": "planner", "client_ids": [f["ride"]]})
+    assert r.status_code == 200, r.text
+    assert r.json()["role"] == "planner" and r.json()["client_id"] is None
+    queues = c.get("/api/queues", headers=world.h(viewer)).json()
+    assert queues and {q["client_id"] for q in queues} == {f["ride"]}
+    assert not other_queues & {q["id"] for q in queues}
+    r = c.patch(f"/api/users/{uid}", headers=world.h("admin"),
+                json={"role": "team_leader", "team_id": 10**6})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "team_id"]
+    r = c.patch(f"/api/users/{uid}", headers=world.h("admin"),
+                json={"role": "team_leader", "team_id": f["team"]})
+    assert r.status_code == 200 and r.json()["team_id"] == f["team"]
+    agents = {a["id"] for a in c.get("/api/agents", headers=world.h(viewer)).json()}
+    assert agents == set(f["team_agents"])  # type: ignore[arg-type]
+    with world.db.read() as s:
+        assert not s.scalars(sa.select(PlannerClient).where(PlannerClient.user_id == uid)).all()
+    r = c.patch(f"/api/users/{admin}", headers=world.h("admin"), json={"role": "planner"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "role"]
+    entries = c.get("/api/audit", params={"object_type": "user", "object_id": str(uid)},
+                    headers=world.h("admin")).json()
+    roles = [(e["before"] or {}).get("role") for e in entries]
+    assert {"client_viewer", "planner"} <= set(roles)
+    r = c.patch(f"/api/users/{uid}", headers=world.h("admin"),
+                json={"role": "client_viewer", "client_id": f["other"]})
+    assert r.status_code == 200 and r.json()["team_id"] is None
+    with world.db.read() as s:
+        assert s.scalar(sa.select(Team.leader_user_id).where(Team.id == f["team"])) != uid
+    assert {q["id"] for q in c.get("/api/queues", headers=world.h(viewer)).json()} \
+        == other_queues
+    r = c.patch(f"/api/users/{leader}", headers=world.h("admin"),
+                json={"role": "team_leader", "team_id": f["team"]})
+    assert r.status_code == 200
+    with world.db.read() as s:
+        assert s.scalar(sa.select(Team.leader_user_id).where(Team.id == f["team"])) == leader

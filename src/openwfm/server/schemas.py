@@ -216,11 +216,19 @@ class UserIn(BaseModel):
 
 class UserUpdate(BaseModel):
     """What an admin changes on a user: disable or enable (a disabled user's tokens stop
-    working at once), a new password, a planner's client companies."""
+    working at once), a new password, a planner's or evaluator's client companies, or the
+    role with its tenancy field (agent: ``agent_id``, team leader: ``team_id``, client
+    viewer and ACD integration: ``client_id``, planner and evaluator: ``client_ids``); a
+    new role takes effect at the user's next request, and the fields of the old role that
+    the new one does not have are cleared."""
 
     model_config = ConfigDict(extra="forbid")
     active: bool | None = None
     password: str | None = Field(None, min_length=8, max_length=200)
+    role: Role | None = None
+    agent_id: str | None = Field(None, max_length=100)
+    team_id: DbId | None = None
+    client_id: DbId | None = None
     client_ids: list[DbId] | None = Field(None, max_length=1000)
 
 

@@ -33,6 +33,47 @@ def _bad(field: str, msg: str) -> HTTPException:
                          [{"loc": ["body", field], "msg": msg, "type": "value_error"}])
 
 
+TENANCY_FIELD: dict[Role, str] = {
+    Role.AGENT: "agent_id", Role.TEAM_LEADER: "team_id",
+    Role.CLIENT_VIEWER: "client_id", Role.ACD: "client_id",
+}
+"""The field that places a user of each role in the tenancy (planners and evaluators: their
+``client_ids``, admins: none)."""
+MANY_CLIENTS = frozenset({Role.PLANNER, Role.EVALUATOR})
+"""The roles whose client companies are a list (``client_ids``)."""
+
+
+def _check_refs(session: WriteDB, agent_id: str | None, team_id: int | None,
+                client_id: int | None, client_ids: list[int] | None) -> None:
+    """422 naming the field when a referenced agent, team or client does not exist."""
+    for field, table, value in (("agent_id", Agent, agent_id), ("team_id", Team, team_id),
+                                ("client_id", Client, client_id)):
+        if value is not None and session.get(table, value) is None:
+            raise _bad(field, f"no {field.removesuffix('_id')} {value!r}")
+    for cid in client_ids or ():
+        if session.get(Client, cid) is None:
+            raise _bad("client_ids", f"no client {cid}")
+
+
+def _set_clients(session: WriteDB, user_id: int, client_ids: list[int]) -> None:
+    session.execute(sa.delete(PlannerClient).where(PlannerClient.user_id == user_id))
+    for cid in sorted(set(client_ids)):
+        session.add(PlannerClient(user_id=user_id, client_id=cid))
+
+
+def _lead(session: WriteDB, user: User) -> None:
+    """Make a team leader the leader of their team (and of no other)."""
+    leads = user.role == Role.TEAM_LEADER.value and user.team_id is not None
+    others = sa.update(Team).where(Team.leader_user_id == user.id)
+    if leads:
+        others = others.where(Team.id != user.team_id)
+    session.execute(others.values(leader_user_id=None))
+    if leads:
+        team = session.get(Team, user.team_id)
+        assert team is not None
+        team.leader_user_id = user.id
+
+
 @router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED,
              responses={**WRITE_ERRORS, 422: {"description": "Invalid field"}})
 def create_user(body: UserIn, p: CurrentUser, session: WriteDB) -> User:
@@ -40,17 +81,10 @@ def create_user(body: UserIn, p: CurrentUser, session: WriteDB) -> User:
     team leader: ``team_id``, client viewer and ACD integration: ``client_id``, planner:
     ``client_ids``)."""
     require(p, "user", "write")
-    needs = {Role.AGENT: "agent_id", Role.TEAM_LEADER: "team_id",
-             Role.CLIENT_VIEWER: "client_id", Role.ACD: "client_id"}.get(body.role)
+    needs = TENANCY_FIELD.get(body.role)
     if needs and getattr(body, needs) is None:
         raise _bad(needs, f"a {body.role.value} user needs {needs}")
-    for field, table in (("agent_id", Agent), ("team_id", Team), ("client_id", Client)):
-        value = getattr(body, field)
-        if value is not None and session.get(table, value) is None:
-            raise _bad(field, f"no {field.removesuffix('_id')} {value!r}")
-    for cid in body.client_ids:
-        if session.get(Client, cid) is None:
-            raise _bad("client_ids", f"no client {cid}")
+    _check_refs(session, body.agent_id, body.team_id, body.client_id, body.client_ids)
     if session.scalar(sa.select(User.id).where(User.username == body.username)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"user {body.username!r} exists")
     user = User(username=body.username, password_hash=hash_password(body.password),
@@ -58,12 +92,8 @@ def create_user(body: UserIn, p: CurrentUser, session: WriteDB) -> User:
                 client_id=body.client_id)
     session.add(user)
     session.flush()
-    for cid in sorted(set(body.client_ids)):
-        session.add(PlannerClient(user_id=user.id, client_id=cid))
-    if body.role == Role.TEAM_LEADER and body.team_id is not None:
-        team = session.get(Team, body.team_id)
-        assert team is not None
-        team.leader_user_id = user.id
+    _set_clients(session, user.id, body.client_ids)
+    _lead(session, user)
     audit.record(session, acting_user(session, p), "create", "user", user.id,
                  after={**audit.snapshot(user), "client_ids": sorted(set(body.client_ids))})
     return user
@@ -78,27 +108,48 @@ def _client_ids(session: WriteDB, user_id: int) -> list[int]:
               responses={**WRITE_ERRORS, 422: {"description": "Invalid field"}})
 def update_user(user_id: Id, body: UserUpdate, p: CurrentUser, session: WriteDB) -> User:
     """Disable or enable a user (their tokens stop or start working at the next request),
-    set a new password, or change a planner's client companies (admin; audited, the
-    password never in the log)."""
+    set a new password, change a planner's or evaluator's client companies, or change the
+    role with its tenancy field (at the user's next request; the old role's tenancy fields
+    are cleared; admin; audited, the password never in the log). An admin may neither
+    disable themselves nor give up their own admin role."""
     require(p, "user", "write")
     user = get_visible(session, User, user_id)
     if body.active is False and user.id == p.user_id:
         raise _bad("active", "an admin may not disable themselves")
+    role = Role(user.role) if body.role is None else body.role
+    if user.id == p.user_id and role != Role.ADMIN:
+        raise _bad("role", "an admin may not give up their own admin role")
+    sent = body.model_fields_set
+    tenancy = {"agent_id": user.agent_id, "team_id": user.team_id,
+               "client_id": user.client_id}
+    tenancy.update({f: getattr(body, f) for f in tenancy if f in sent})
+    needs = TENANCY_FIELD.get(role)
+    for field in tenancy:  # a field the role does not have: refused if sent, else cleared
+        if field != needs:
+            if field in sent and tenancy[field] is not None:
+                raise _bad(field, f"a {role.value} user has no {field}")
+            tenancy[field] = None
+    if needs and tenancy[needs] is None:
+        raise _bad(needs, f"a {role.value} user needs {needs}")
+    if body.client_ids is not None and role not in MANY_CLIENTS:
+        raise _bad("client_ids", f"only a planner or an evaluator has client_ids "
+                                 f"(this is a {role.value})")
+    _check_refs(session, tenancy["agent_id"], tenancy["team_id"], tenancy["client_id"],
+                body.client_ids)
     before = {**audit.snapshot(user), "client_ids": _client_ids(session, user.id)}
-    if body.client_ids is not None:
-        if user.role != Role.PLANNER.value:
-            raise _bad("client_ids", f"only a planner has client_ids (this is a {user.role})")
-        for cid in body.client_ids:
-            if session.get(Client, cid) is None:
-                raise _bad("client_ids", f"no client {cid}")
-        session.execute(sa.delete(PlannerClient).where(PlannerClient.user_id == user.id))
-        for cid in sorted(set(body.client_ids)):
-            session.add(PlannerClient(user_id=user.id, client_id=cid))
+    user.role = role.value
+    user.agent_id, user.team_id, user.client_id = (
+        tenancy["agent_id"], tenancy["team_id"], tenancy["client_id"])
+    if role not in MANY_CLIENTS:
+        _set_clients(session, user.id, [])
+    elif body.client_ids is not None:
+        _set_clients(session, user.id, body.client_ids)
     if body.active is not None:
         user.active = body.active
     if body.password is not None:
         user.password_hash = hash_password(body.password)
     session.flush()
+    _lead(session, user)
     after = {**audit.snapshot(user), "client_ids": _client_ids(session, user.id),
              "password_changed": body.password is not None}
     audit.record(session, acting_user(session, p), "update", "user", user.id, before, after)
