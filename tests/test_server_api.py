@@ -101,6 +101,7 @@ def get_endpoints(w: World) -> dict[str, tuple[str, str]]:
         "/api/rta/adherence": ("adherence", f"/api/rta/adherence?team={f['team']}"),
         "/api/rta/exceptions/stream": (
             "rta_exceptions", f"/api/rta/exceptions/stream?team={f['team']}&max_s=0"),
+        "/api/rta/actuals": ("queue_actuals", f"/api/rta/actuals?queue_id={f['ride_queue']}"),
         **quality_get_endpoints(w),
         "/api/requests": ("request", "/api/requests"),
         "/api/requests/{request_id}": ("request", "/api/requests/2000000"),
@@ -393,6 +394,11 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
     # agent-state events are an idempotent event log of their own, not audited one by one
     ("post", "/api/rta/events"): ("rta_event:write", lambda k: (
         "/api/rta/events", {"json": []}), {200}, False),
+    ("post", "/api/rta/actuals"): ("queue_actuals:write", lambda k: (
+        "/api/rta/actuals", {"json": [{
+            "queue_id": k.f["ride_queue"], "interval_start": (
+                WEEK + timedelta(days=100)).isoformat(), "volume": 10, "handled": 9,
+            "abandoned": 1, "aht_s": 240.0, "service_level": 0.8}]}), {200}, True),
     **QUALITY_WRITES,
 }
 

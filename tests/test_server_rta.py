@@ -418,6 +418,20 @@ def test_replay_feeds_a_bank_day_into_the_running_server(world: World, live_serv
     code, out, err = cli(*args)  # type: ignore[operator]
     assert code == 0, err
     assert "given to an agent" in out and "already there" in out
+    # the queue actuals of the log day: every interval of the day sent, all new
+    import re
+
+    from openwfm.server.models import HistoryInterval
+
+    m = list(re.finditer(r"queue (\S+): (\d+)/(\d+) intervals sent \((\d+) new, 0 "
+                         r"replaced\)", " ".join(out.split())))[-1]
+    assert m is not None and m[2] == m[3] == m[4] and int(m[3]) > 20, out
+    d0 = nine.replace(hour=0)
+    with world.db.read() as s:
+        offered = s.scalar(sa.select(sa.func.sum(HistoryInterval.volume)).where(
+            HistoryInterval.queue_id == m[1], HistoryInterval.interval_start >= d0,
+            HistoryInterval.interval_start < d0 + timedelta(days=1)))
+    assert offered is not None and offered > 1000  # the bank's ~1,200 contacts a weekday
     a = f["team_agents"][0]  # type: ignore[index]
     with world.db.read() as s:
         mine = dict(s.execute(sa.select(RtaEvent.state, sa.func.count()).where(
@@ -428,6 +442,7 @@ def test_replay_feeds_a_bank_day_into_the_running_server(world: World, live_serv
     code, out, err = cli(*args)  # type: ignore[operator]
     assert code == 0, err
     assert f"0 stored, {n:,} already there" in out.replace("\n", " ")
+    assert f"(0 new, {m[3]} replaced)" in " ".join(out.split())
     r = httpx.get(f"{live_server}/api/rta/adherence", params={
         "agent_id": a, "at": _iso(nine + timedelta(hours=7))},
         headers={"Authorization": f"Bearer {world.tokens['admin']}"})

@@ -144,6 +144,9 @@ def replay(
                               "the first event)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the agents' deviations."),
     acw_s: float = typer.Option(20.0, "--acw-s", min=0.0, help="After-contact work per call."),
+    queue: str = typer.Option("", "--queue", help=(
+        "Server queue the log's contacts are reported as (POST /api/rta/actuals; default: "
+        "the primary skill of most replayed agents). 'none': send no queue actuals.")),
 ) -> None:
     """Feed a day into a running server: agent-state events made from the published
     schedule of --day and the served calls of --log-day of the bank log (at the same local
@@ -151,7 +154,10 @@ def replay(
     --speed times real time passes them (never ahead of now: a replay of today catches up,
     then runs live). Agents follow their schedule with seeded deviations (late logins,
     long breaks); each served call goes to the agent available and idle the longest. Event
-    ids are fixed by the day, agent and order: running it again stores nothing twice."""
+    ids are fixed by the day, agent and order: running it again stores nothing twice.
+    The queue actuals of the log day (every contact, served or abandoned, at the same local
+    time of day) go to POST /api/rta/actuals as --queue, each interval once the clock has
+    passed its end (a second run replaces them with the same values)."""
     import time
     from collections import Counter
     from datetime import UTC, date, datetime, timedelta
@@ -159,7 +165,7 @@ def replay(
 
     import pandas as pd
 
-    from openwfm.intraday.replay import calls_on_day, replay_events
+    from openwfm.intraday.replay import actuals_on_day, calls_on_day, replay_events
     from openwfm.io.calllog import read_call_log
 
     api = _Api(server)
@@ -196,8 +202,40 @@ def replay(
     if seg.empty:
         raise InputError(f"no published schedule segments on {the_day} ({zone_name}) for "
                          "these agents: publish a schedule covering the day", column="--day")
-    calls = calls_on_day(read_call_log(log), the_log_day, "Asia/Jerusalem", the_day,
-                         zone_name)
+    log_calls = read_call_log(log)
+    calls = calls_on_day(log_calls, the_log_day, "Asia/Jerusalem", the_day, zone_name)
+    queue_id = queue if queue != "none" else ""
+    if not queue:
+        primary = Counter(agents[a]["skills"][0]["skill_id"] for a in sorted(wanted)
+                          if agents[a]["skills"])
+        queue_id = primary.most_common(1)[0][0] if primary else ""
+    actual_items: list[dict[str, object]] = []
+    actual_ends: list[pd.Timestamp] = []
+    if queue_id:
+        queues = {q["id"]: q for q in api.call("GET", "/api/queues")}  # type: ignore[union-attr]
+        if queue_id not in queues:
+            if queue:
+                raise InputError(f"no queue {queue_id!r} on the server (known: "
+                                 f"{sorted(queues)})", column="--queue")
+            console.print(f"no queue {queue_id!r} (the agents' primary skill): no queue "
+                          "actuals sent; name one with --queue")
+            queue_id = ""
+    if queue_id:
+        setups = api.call("GET", "/api/scenarios")
+        step = int(setups[0]["interval_s"]) if setups else 1800  # type: ignore[index]
+        act = actuals_on_day(log_calls, the_log_day, "Asia/Jerusalem", the_day, zone_name,
+                             interval_s=step, grid_tz=queues[queue_id]["tz"],
+                             answer_within_s=float(queues[queue_id]["answer_within_s"]))
+        for row in act.itertuples(index=False):
+            item: dict[str, object] = {"queue_id": queue_id,
+                                       "interval_start": row.interval_start.isoformat(),
+                                       "interval_s": step}
+            for c in ("volume", "handled", "abandoned", "aht_s", "asa_s", "answered_within"):
+                v = getattr(row, c)
+                if v == v:  # not NaN
+                    item[c] = float(v)
+            actual_items.append(item)
+            actual_ends.append(row.interval_start + pd.Timedelta(seconds=step))
     made = replay_events(seg, calls, seed=seed, acw_s=acw_s,
                          id_prefix=f"replay-{the_day.isoformat()}")
     ev = made.events
@@ -209,14 +247,27 @@ def replay(
         datetime.combine(the_day, datetime.strptime(start, "%H:%M").time(), zone))
     wall0 = time.monotonic()
     sent = stored = dups = 0
+    a_sent = a_new = a_replaced = 0
     last_print = 0.0
     at = ev["at"].tolist()
     items = [{"event_id": e, "agent_id": a, "state": s, "at": t.isoformat()}
              for e, a, s, t in zip(ev["event_id"], ev["agent_id"], ev["state"], at,
                                    strict=True)]
-    while sent < len(items):
+    def pending() -> bool:  # events to send, or intervals that ended before now
+        return sent < len(items) or (a_sent < len(actual_items) and actual_ends[a_sent]
+                                     <= pd.Timestamp(datetime.now(UTC)))
+
+    while pending():
         clock = min(clock0 + pd.Timedelta(seconds=(time.monotonic() - wall0) * speed),
                     pd.Timestamp(datetime.now(UTC)))
+        j = a_sent
+        while j < len(actual_items) and actual_ends[j] <= clock:
+            j += 1
+        if j > a_sent:
+            ack = api.call("POST", "/api/rta/actuals", actual_items[a_sent:j], retry=True)
+            a_new += int(ack["inserted"])  # type: ignore[index]
+            a_replaced += int(ack["replaced"])  # type: ignore[index]
+            a_sent = j
         k = sent
         while k < len(items) and at[k] <= clock and k - sent < 2000:
             k += 1
@@ -225,9 +276,12 @@ def replay(
             stored += int(ack["stored"])  # type: ignore[index]
             dups += int(ack["duplicates"])  # type: ignore[index]
             sent = k
-        if time.monotonic() - last_print > 5 or sent == len(items):
+        if time.monotonic() - last_print > 5 or not pending():
             last_print = time.monotonic()
             console.print(f"clock {clock.tz_convert(zone):%H:%M:%S}: {sent:,}/{len(items):,} "
-                          f"events sent, {stored:,} stored, {dups:,} already there")
-        if k == sent and sent < len(items):
+                          f"events sent, {stored:,} stored, {dups:,} already there"
+                          + (f"; queue {queue_id}: {a_sent}/{len(actual_items)} intervals "
+                             f"sent ({a_new} new, {a_replaced} replaced)" if queue_id
+                             else ""))
+        if k == sent and j == a_sent and pending():
             time.sleep(0.2)

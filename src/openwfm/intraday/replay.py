@@ -28,7 +28,7 @@ import pandas as pd
 
 from openwfm.intraday.states import Activity, AgentState
 
-__all__ = ["ReplayDay", "calls_on_day", "replay_events"]
+__all__ = ["ReplayDay", "actuals_on_day", "calls_on_day", "replay_events"]
 
 _TARGET = {Activity.WORK: AgentState.AVAILABLE, Activity.BREAK: AgentState.BREAK,
            Activity.MEAL: AgentState.MEAL, Activity.TRAINING: AgentState.TRAINING,
@@ -74,6 +74,53 @@ def calls_on_day(calls: pd.DataFrame, log_day: date, log_tz: str, day: date, tz:
     out = pd.DataFrame({"service_start": (start + since_midnight).dt.tz_convert("UTC"),
                         "handle_s": served["handle_s"].astype(float)})
     return out.sort_values("service_start", ignore_index=True)
+
+
+def actuals_on_day(calls: pd.DataFrame, log_day: date, log_tz: str, day: date, tz: str, *,
+                   interval_s: int, answer_within_s: float,
+                   grid_tz: str | None = None) -> pd.DataFrame:
+    """The queue actuals of the replayed day: every contact of `log_day` (served and
+    abandoned, local to `log_tz`) moved onto `day` at the same local time of day in `tz`
+    (as `calls_on_day` moves the served calls given to the agents), aggregated into
+    `interval_s` intervals of `grid_tz`'s clock (the queue's; default `tz`) as one queue by
+    `openwfm.io.calllog.aggregate_intervals` (the aggregation of ``openwfm import calls``):
+    ``interval_start`` (UTC), ``volume`` (offered), ``handled``, ``abandoned``, ``aht_s``,
+    ``asa_s``, ``answered_within``.
+
+    Examples
+    --------
+    >>> calls = pd.DataFrame({
+    ...     "arrival": pd.to_datetime(["1999-02-01 08:00:05", "1999-02-01 08:10:00",
+    ...                                "1999-02-01 08:20:00"], utc=True),
+    ...     "queue": "x", "outcome": ["served", "abandoned", "served"],
+    ...     "wait_s": [5.0, 40.0, 30.0], "handle_s": [100.0, None, 200.0],
+    ...     "agent": ["a", None, "a"], "priority": pd.array([0, 0, 0], dtype="Int64")})
+    >>> a = actuals_on_day(calls, date(1999, 2, 1), "UTC", date(2026, 12, 7), "UTC",
+    ...                    interval_s=900, answer_within_s=20)
+    >>> a[["interval_start", "volume", "handled", "abandoned", "aht_s", "answered_within"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+                 interval_start  volume  handled  abandoned  aht_s  answered_within
+    0 2026-12-07 08:00:00+00:00     2.0      1.0        1.0  100.0              1.0
+    1 2026-12-07 08:15:00+00:00     1.0      1.0        0.0  200.0              0.0
+    """
+    from openwfm.io.calllog import aggregate_intervals
+
+    local = calls["arrival"].dt.tz_convert(log_tz)
+    part = calls[(local.dt.date == log_day).to_numpy()].copy()
+    local = local[part.index]
+    start = pd.Timestamp(datetime.combine(day, datetime.min.time()), tz=ZoneInfo(tz))
+    shift = (start + (local - local.dt.normalize())).dt.tz_convert("UTC") - part["arrival"]
+    for c in ("arrival", "service_start", "queued"):
+        if c in part.columns:
+            part[c] = part[c] + shift
+    part["queue"] = "replay"
+    cols = ["interval_start", "volume", "handled", "abandoned", "aht_s", "asa_s",
+            "answered_within"]
+    if part.empty:
+        return pd.DataFrame(columns=cols)
+    out = aggregate_intervals(part, interval_s=interval_s, answer_within_s=answer_within_s,
+                              tz=grid_tz or tz)
+    return out[cols].reset_index(drop=True)
 
 
 def _planned(blocks: list[list[tuple[datetime, datetime, Activity]]], rng: random.Random,

@@ -50,6 +50,9 @@ POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     ("rta_event", "write"): frozenset({A, X}),
     ("adherence", "read"): frozenset({A, P, T, G}),
     ("rta_exceptions", "read"): frozenset({A, P, T}),
+    # queue actuals per interval (docs/rta.md): written by the ACD integration or a planner
+    ("queue_actuals", "write"): frozenset({A, P, X}),
+    ("queue_actuals", "read"): frozenset({A, P, T, V}),
     # quality (docs/quality.md): an evaluator works for the client companies assigned; a
     # client viewer sees only aggregated scores of their own client, an agent only their
     # own evaluations and scores

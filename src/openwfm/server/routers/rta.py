@@ -11,6 +11,10 @@
 * ``GET /api/rta/exceptions/stream?team=``: server-sent events; an agent out of
   adherence for at least ``after_s`` seconds appears (``event: exception``) and leaves
   (``event: cleared``) when back.
+* ``POST /api/rta/actuals`` (admin, planner, acd): queue actuals per interval (offered,
+  handled, abandoned, AHT, ASA, answered within the threshold or the service level); a
+  later report of an interval replaces it. ``GET /api/rta/actuals?queue_id=&day=``: a
+  local day's intervals.
 """
 
 from __future__ import annotations
@@ -29,13 +33,24 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from openwfm.errors import InputError
+from openwfm.server import audit
+from openwfm.server.actuals import (
+    QueueActual,
+    center_interval_s,
+    check_actuals,
+    day_bounds,
+    parse_day,
+    read_actuals,
+    store_actuals,
+)
 from openwfm.server.db import Database
-from openwfm.server.deps import CurrentUser, ReadDB, database
-from openwfm.server.models import Agent, Role, Team
+from openwfm.server.deps import CurrentUser, ReadDB, acting_user, database
+from openwfm.server.models import Agent, Queue, Role, Team
 from openwfm.server.permissions import (
     Principal,
     agent_filter,
     not_found,
+    queue_filter,
     require,
     team_filter,
 )
@@ -290,3 +305,127 @@ async def exceptions_stream(
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# ----------------------------------------------------------------------- queue actuals
+class QueueActualIn(BaseModel):
+    """One queue's interval as the ACD reports it (so far, or complete)."""
+
+    model_config = ConfigDict(extra="forbid")
+    queue_id: str = Field(min_length=1, max_length=100)
+    interval_start: AwareDatetime = Field(description=(
+        "Start of the interval (ISO 8601 with offset), a boundary of the queue's local "
+        "interval grid"))
+    interval_s: int | None = Field(None, ge=60, le=86_400, description=(
+        "Interval length (default: the center's, e.g. 1800)"))
+    volume: float = Field(ge=0, le=10_000_000, description=(
+        "Contacts offered in the interval so far (handled + abandoned)"))
+    handled: float | None = Field(None, ge=0, le=10_000_000)
+    abandoned: float | None = Field(None, ge=0, le=10_000_000)
+    aht_s: float | None = Field(None, ge=0, le=604_800, description=(
+        "Mean handle time of the handled contacts (talk + hold + after-contact work)"))
+    asa_s: float | None = Field(None, ge=0, le=604_800, description="Mean wait of answered")
+    answered_within: float | None = Field(None, ge=0, le=10_000_000, description=(
+        "Contacts answered within the queue's answer_within_s"))
+    service_level: float | None = Field(None, ge=0, le=1, description=(
+        "Or the service level so far, answered_within / volume (a fraction); give one of "
+        "the two"))
+
+
+class ActualsAck(BaseModel):
+    received: int
+    inserted: int = Field(description="Intervals not reported before")
+    replaced: int = Field(description="Intervals reported before: the new report replaces")
+
+
+class QueueActualOut(BaseModel):
+    queue_id: str
+    interval_start: datetime
+    interval_s: int
+    volume: float = Field(description="Contacts offered")
+    handled: float | None
+    abandoned: float | None
+    aht_s: float | None
+    asa_s: float | None
+    answered_within: float | None
+    service_level: float | None = Field(description="answered_within / volume")
+
+
+@router.post("/actuals", response_model=ActualsAck, responses={
+    **WRITE_ERRORS, 422: {"description": "A bad item (its index and field named)"}})
+def post_actuals(
+    body: Annotated[list[QueueActualIn], Body(max_length=MAX_BATCH)],
+    p: CurrentUser, db: Annotated[Database, Depends(database)],
+) -> ActualsAck:
+    """Store queue actuals per interval. Idempotent: a report of an interval already
+    stored replaces it (an interval in progress, then complete). The rows are the queue's
+    interval history (what the importers write and the forecast learns from). Nothing of
+    the batch is stored when an item is bad (422 naming the item and field)."""
+    require(p, "queue_actuals", "write")
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        step = center_interval_s(session)
+        items = []
+        for i, a in enumerate(body):
+            aw = a.answered_within
+            if a.service_level is not None:
+                if aw is not None:
+                    raise _bad(["body", i, "service_level"],
+                               "give answered_within or service_level, not both")
+                aw = a.service_level * a.volume
+            items.append(QueueActual(
+                queue_id=a.queue_id, interval_start=a.interval_start.astimezone(UTC),
+                interval_s=a.interval_s or step, volume=a.volume, handled=a.handled,
+                abandoned=a.abandoned, aht_s=a.aht_s, asa_s=a.asa_s, answered_within=aw))
+        try:
+            check_actuals(session, p, items, now=now)
+        except InputError as exc:
+            raise _bad(["body", exc.location.row or 0, exc.location.column or "queue_id"],
+                       exc.message) from None
+        result = store_actuals(session, items)
+        if items:
+            audit.record(session, acting_user(session, p), "report", "queue_actuals",
+                         ",".join(sorted({a.queue_id for a in items}))[:100],
+                         after={"intervals": len(items), "inserted": result.inserted,
+                                "replaced": result.replaced,
+                                "first": min(a.interval_start for a in items).isoformat(),
+                                "last": max(a.interval_start for a in items).isoformat()})
+    return ActualsAck(received=result.received, inserted=result.inserted,
+                      replaced=result.replaced)
+
+
+@router.get("/actuals", response_model=list[QueueActualOut], responses={
+    **AUTH_ERRORS, 422: {"description": "A bad day"}})
+async def get_actuals(
+    p: CurrentUser, session: ReadDB,
+    queue_id: Annotated[str | None, Query(max_length=100, description=(
+        "One queue (default: every queue the user may see)"))] = None,
+    day: Annotated[str | None, Query(max_length=10, description=(
+        "The local day of each queue, YYYY-MM-DD (default: today in the queue's zone)"))]
+    = None,
+) -> list[QueueActualOut]:
+    """The actuals of a local day, per queue and interval."""
+    require(p, "queue_actuals", "read")
+    stmt = sa.select(Queue.id, Queue.tz).where(queue_filter(p, Queue.id)).order_by(Queue.id)
+    if queue_id is not None:
+        stmt = stmt.where(Queue.id == queue_id)
+    queues = session.execute(stmt).all()
+    if queue_id is not None and not queues:
+        raise not_found("queue", queue_id)
+    now = datetime.now(UTC)
+    out: list[QueueActualOut] = []
+    for q, tz in queues:
+        try:
+            d = parse_day(day, tz, now)
+        except InputError as exc:
+            raise _bad(["query", "day"], exc.message) from None
+        start, end = day_bounds(d, tz)
+        for r in read_actuals(session, [q], start, end):
+            sl = (r.answered_within / r.volume if r.answered_within is not None
+                  and r.volume > 0 else None)
+            out.append(QueueActualOut(
+                queue_id=r.queue_id, interval_start=r.interval_start,
+                interval_s=r.interval_s, volume=r.volume, handled=r.handled,
+                abandoned=r.abandoned, aht_s=r.aht_s, asa_s=r.asa_s,
+                answered_within=r.answered_within, service_level=sl))
+    return out
