@@ -277,3 +277,48 @@ def test_an_agent_without_any_event_is_logged_out_throughout() -> None:
     assert live.activity_at("a", now) == Activity.WORK
     assert list(live.exceptions(now, agents=["a"])["agent_id"]) == ["a"]
     assert live.exceptions(now, agents=["b"]).empty
+
+
+# a night shift across the local midnight of Paris's spring DST change (a 23-hour day)
+DST_SHIFT = [("n", "work", "2026-03-28 20:00", "2026-03-28 23:30"),
+             ("n", "break", "2026-03-28 23:30", "2026-03-28 23:45"),
+             ("n", "work", "2026-03-28 23:45", "2026-03-29 04:00"),
+             ("n", "meal", "2026-03-29 18:00", "2026-03-29 18:30"),
+             ("n", "work", "2026-03-29 18:30", "2026-03-29 22:00")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=-3600, max_value=28 * 3600), st.sampled_from([0.0, 60.0, 600.0]),
+       st.randoms(use_true_random=False))
+def test_live_day_so_far_equals_the_batch_row(offset_s: int, grace_s: float,
+                                              rnd: random.Random) -> None:
+    # the live board's per-agent figures are compute_adherence's row of the local day
+    states = [s.value for s in AgentState]
+    t0 = pd.Timestamp("2026-03-28 20:00", tz="UTC")
+    times = sorted(rnd.sample(range(-1800, 27 * 3600, 60), 20))
+    e = ev([("n", rnd.choice(states), str(t0 + pd.Timedelta(seconds=t))) for t in times])
+    now = (t0 + pd.Timedelta(seconds=offset_s)).to_pydatetime()
+    tz = {"s": "Europe/Paris"}
+    live = LiveAdherence(seg(DST_SHIFT), site_tz=tz)
+    half = len(e) // 2  # events in two goes: the cached timeline is rebuilt
+    live.add(events_from_frame(e.iloc[:half]))
+    live.day_so_far("n", now, grace_s)
+    live.add(events_from_frame(e.iloc[half:]))
+    got = live.day_so_far("n", now, grace_s)
+    r = compute_adherence(seg(DST_SHIFT), e, tz, grace_s=grace_s, as_of=now)
+    day = pd.Timestamp(now).tz_convert("Europe/Paris").date()
+    rows = r.by_agent[r.by_agent["day"] == day]
+    if rows.empty:
+        assert got is None
+        return
+    row = rows.iloc[0]
+    assert got is not None and got.day == day
+    for k in ("scheduled_s", "out_of_adherence_s", "scheduled_work_s", "worked_s",
+              "in_adherence_s"):
+        assert getattr(got, k) == row[k], k
+    for k in ("adherence", "conformance"):
+        assert (got.__getattribute__(k) is None) == pd.isna(row[k])
+        if not pd.isna(row[k]):
+            assert getattr(got, k) == row[k]
+    ended = r.spells.loc[r.spells["end"] <= pd.Timestamp(now), "end"]
+    assert got.last_spell_end == (ended.max().to_pydatetime() if len(ended) else None)

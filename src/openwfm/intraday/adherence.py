@@ -34,7 +34,7 @@ import bisect
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -46,6 +46,7 @@ from openwfm.intraday.states import ADHERING_STATES, WORK_STATES, Activity, Agen
 
 __all__ = [
     "AdherenceResult",
+    "AgentDay",
     "LiveAdherence",
     "compute_adherence",
     "read_segments",
@@ -238,6 +239,50 @@ def _agent_pieces(
     return a, b, state, act, day
 
 
+def _agent_figures(
+    times_ns: np.ndarray, state_idx: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray,
+    seg_act: np.ndarray, all_mids: np.ndarray, end_ns: int, grace_s: float,
+) -> tuple[list[tuple[int, dict[str, float]]], list[tuple[int, int, float, str, str, bool]]]:
+    """One agent's seconds per local day and out-of-adherence spells up to `end_ns`:
+    ([(index of the day in `all_mids`, {scheduled_s, out_of_adherence_s,
+    scheduled_work_s, worked_s})], [(start_ns, end_ns, duration_s, activity, state,
+    counted)]). The one computation behind `compute_adherence` and
+    `LiveAdherence.day_figures`."""
+    a, b, st, act, day = _agent_pieces(times_ns, state_idx, seg_start, seg_end, seg_act,
+                                       all_mids, end_ns)
+    if len(a) == 0:
+        return [], []
+    dur = (b - a) / _NS
+    sched = act >= 0
+    bad = sched & ~_ADHERE[st, np.maximum(act, 0)]
+    # spells: runs of consecutive bad pieces (pieces are contiguous)
+    starts = bad & ~np.concatenate([[False], bad[:-1]])
+    run = np.cumsum(starts) - 1
+    counted_piece = np.zeros(len(a), dtype=bool)
+    spells = []
+    if bad.any():
+        rid = run[bad]
+        total = np.bincount(rid, weights=dur[bad])
+        first = np.flatnonzero(starts)
+        last = np.flatnonzero(bad & ~np.concatenate([bad[1:], [False]]))
+        counted = total >= grace_s
+        counted_piece[bad] = counted[rid]
+        for r in range(len(total)):
+            spells.append((int(a[first[r]]), int(b[last[r]]), float(total[r]),
+                           _ACT_LIST[act[first[r]]].value, _STATE_LIST[st[first[r]]].value,
+                           bool(counted[r])))
+    d0 = int(day.min())
+    dd = day - d0
+    ndays = int(dd.max()) + 1
+    per = {
+        "scheduled_s": np.bincount(dd, weights=dur * sched, minlength=ndays),
+        "out_of_adherence_s": np.bincount(dd, weights=dur * counted_piece, minlength=ndays),
+        "scheduled_work_s": np.bincount(dd, weights=dur * (act == _WORK), minlength=ndays),
+        "worked_s": np.bincount(dd, weights=dur * _WORKED[st], minlength=ndays),
+    }
+    return [(d0 + d, {k: float(v[d]) for k, v in per.items()}) for d in range(ndays)], spells
+
+
 def compute_adherence(
     segments: pd.DataFrame,
     events: EventLog | pd.DataFrame,
@@ -329,43 +374,11 @@ def compute_adherence(
         agent, site, team = s_agent[i0], site_of[i0], team_of[i0]
         all_mids, dates = mids[site]
         times_ns, states = timelines.get(agent, empty)
-        a, b, st, act, day = _agent_pieces(times_ns, states, s_start[i0:i1], s_end[i0:i1],
-                                           s_act[i0:i1], all_mids, end_ns)
-        if len(a) == 0:
-            continue
-        dur = (b - a) / _NS
-        sched = act >= 0
-        bad = sched & ~_ADHERE[st, np.maximum(act, 0)]
-        # spells: runs of consecutive bad pieces (pieces are contiguous)
-        starts = bad & ~np.concatenate([[False], bad[:-1]])
-        run = np.cumsum(starts) - 1
-        counted_piece = np.zeros(len(a), dtype=bool)
-        if bad.any():
-            rid = run[bad]
-            total = np.bincount(rid, weights=dur[bad])
-            first = np.flatnonzero(starts)
-            last = np.flatnonzero(bad & ~np.concatenate([bad[1:], [False]]))
-            counted = total >= grace_s
-            counted_piece[bad] = counted[rid]
-            for r in range(len(total)):
-                spell_rows.append((agent, int(a[first[r]]), int(b[last[r]]), float(total[r]),
-                                   _ACT_LIST[act[first[r]]].value,
-                                   _STATE_LIST[st[first[r]]].value, bool(counted[r])))
-        d0 = int(day.min())
-        dd = day - d0
-        ndays = int(dd.max()) + 1
-        per = {
-            "scheduled_s": np.bincount(dd, weights=dur * sched, minlength=ndays),
-            "out_of_adherence_s": np.bincount(dd, weights=dur * counted_piece,
-                                              minlength=ndays),
-            "scheduled_work_s": np.bincount(dd, weights=dur * (act == _WORK),
-                                            minlength=ndays),
-            "worked_s": np.bincount(dd, weights=dur * _WORKED[st], minlength=ndays),
-        }
-        for d in range(ndays):
-            agent_rows.append({"agent_id": agent, "team": team, "site": site,
-                               "day": dates[d0 + d],
-                               **{k: float(v[d]) for k, v in per.items()}})
+        days, spells = _agent_figures(times_ns, states, s_start[i0:i1], s_end[i0:i1],
+                                      s_act[i0:i1], all_mids, end_ns, grace_s)
+        spell_rows.extend((agent, *sp) for sp in spells)
+        agent_rows.extend({"agent_id": agent, "team": team, "site": site,
+                           "day": dates[d], **figures} for d, figures in days)
     cols = ["agent_id", "team", "site", "day", "scheduled_s", "out_of_adherence_s",
             "scheduled_work_s", "worked_s"]
     by_agent = pd.DataFrame(agent_rows, columns=cols)
@@ -399,6 +412,40 @@ def _ratios(df: pd.DataFrame) -> pd.DataFrame:
                 "scheduled_work_s", "worked_s", "conformance"]]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class AgentDay:
+    """One agent's figures in one local day so far (`LiveAdherence.day_so_far`); the
+    columns of `AdherenceResult.by_agent`."""
+
+    agent_id: str
+    day: date
+    scheduled_s: float
+    out_of_adherence_s: float
+    scheduled_work_s: float
+    worked_s: float
+    last_spell_end: datetime | None
+    """End of the agent's latest out-of-adherence spell that is over (any day), UTC."""
+
+    @property
+    def in_adherence_s(self) -> float:
+        return self.scheduled_s - self.out_of_adherence_s
+
+    @property
+    def adherence(self) -> float | None:
+        """(scheduled - counted out) / scheduled; None when nothing was scheduled yet."""
+        return self.in_adherence_s / self.scheduled_s if self.scheduled_s > 0 else None
+
+    @property
+    def conformance(self) -> float | None:
+        """worked / scheduled work; None when no work was scheduled yet."""
+        return (self.worked_s / self.scheduled_work_s if self.scheduled_work_s > 0
+                else None)
+
+
 class LiveAdherence:
     """Who is out of adherence now, and since when: the team leader's live exceptions.
 
@@ -422,7 +469,8 @@ class LiveAdherence:
     0        b     work  break 2026-01-05 08:00:00+00:00      4800.0
     """
 
-    def __init__(self, segments: pd.DataFrame, log: EventLog | None = None) -> None:
+    def __init__(self, segments: pd.DataFrame, log: EventLog | None = None,
+                 site_tz: Mapping[str, str] | None = None) -> None:
         seg = _check_segments(segments.reset_index(drop=True)).sort_values(["agent_id",
                                                                             "start"])
         self.log = log if log is not None else EventLog()
@@ -430,6 +478,31 @@ class LiveAdherence:
         for agent, g in seg.groupby("agent_id", sort=True):
             self._seg[str(agent)] = (list(g["start"]), list(g["end"]),
                                      [Activity(x) for x in g["activity"]])
+        # the arrays `day_so_far` reads, as `compute_adherence` makes them
+        self._site_tz = dict(site_tz or {})
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, str]] = {}
+        self._mids: dict[str, tuple[np.ndarray, list[date]]] = {}
+        self._tl: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+        if site_tz is not None and len(seg):
+            missing = sorted(set(seg["site"]) - set(site_tz))
+            if missing:
+                raise InputError(f"no time zone for site(s) {missing}: give site_tz",
+                                 column="site")
+            act_code = {a.value: i for i, a in enumerate(_ACT_LIST)}
+            start = pd.DatetimeIndex(seg["start"]).as_unit("ns").asi8
+            end = pd.DatetimeIndex(seg["end"]).as_unit("ns").asi8
+            act = seg["activity"].map(act_code).to_numpy(dtype=np.int64)
+            agents = seg["agent_id"].astype(str).to_numpy()
+            site_of = seg["site"].to_numpy()
+            for site in set(site_of):
+                on = site_of == site
+                self._mids[site] = _midnights(_zone(site_tz[site], site), int(start[on].min()),
+                                              int(end[on].max()) - 1)
+            cut = np.concatenate([[0], np.flatnonzero(agents[1:] != agents[:-1]) + 1,
+                                  [len(seg)]])
+            for i0, i1 in itertools.pairwise(cut):
+                self._arrays[str(agents[i0])] = (start[i0:i1], end[i0:i1], act[i0:i1],
+                                                 str(site_of[i0]))
 
     def add(self, events: list[AgentEvent]) -> int:
         """Store events (see `EventLog.add`); returns how many were new."""
@@ -440,6 +513,11 @@ class LiveAdherence:
         starts, ends, acts = self._seg.get(agent, ([], [], []))
         i = bisect.bisect_right(starts, now) - 1
         return acts[i] if i >= 0 and now < ends[i] else None
+
+    def segments_of(self, agent: str) -> list[tuple[datetime, datetime, Activity]]:
+        """The agent's segments (start, end, activity), in time order."""
+        starts, ends, acts = self._seg.get(agent, ([], [], []))
+        return list(zip(starts, ends, acts, strict=True))
 
     def _segment_before(self, agent: str, t: datetime) -> tuple[datetime, Activity] | None:
         """The segment covering the instant just before `t`: start < t <= end."""
@@ -502,3 +580,50 @@ class LiveAdherence:
         out["since"] = pd.to_datetime(out["since"], utc=True)
         return out.sort_values(["duration_s", "agent_id"], ascending=[False, True],
                                ignore_index=True)
+
+    def _timeline(self, agent: str) -> tuple[np.ndarray, np.ndarray]:
+        """The agent's event times (ns) and state indexes, rebuilt when it got events."""
+        n = self.log.count(agent)
+        hit = self._tl.get(agent)
+        if hit is None or hit[0] != n:
+            code = {s: i for i, s in enumerate(_STATE_LIST)}
+            tl = self.log.timeline(agent)
+            hit = (n, np.array([(t - _EPOCH) // _US * 1000 for t, _ in tl], dtype=np.int64),
+                   np.array([code[x] for _, x in tl], dtype=np.int64))
+            self._tl[agent] = hit
+        return hit[1], hit[2]
+
+    def day_so_far(self, agent: str, now: datetime, grace_s: float) -> AgentDay | None:
+        """The agent's adherence and conformance in the local day of `now` (the site's
+        zone), up to `now`: exactly `compute_adherence(..., as_of=now)`'s row of that day
+        (the same computation on this agent alone, with the arrays kept between calls).
+        None when the agent has no segment touching that day (or no `site_tz` was
+        given).
+
+        Examples
+        --------
+        >>> seg = pd.DataFrame({"agent_id": ["a"], "site": "par", "activity": "work",
+        ...     "start": pd.Timestamp("2026-01-05 08:00", tz="UTC"),
+        ...     "end": pd.Timestamp("2026-01-05 16:00", tz="UTC")})
+        >>> live = LiveAdherence(seg, site_tz={"par": "Europe/Paris"})
+        >>> _ = live.add([AgentEvent.make("1", "a", "available", "2026-01-05T08:10:00Z")])
+        >>> d = live.day_so_far("a", datetime(2026, 1, 5, 9, tzinfo=UTC), grace_s=60)
+        >>> d.day, d.scheduled_s, d.out_of_adherence_s, round(d.adherence, 4)
+        (datetime.date(2026, 1, 5), 3600.0, 600.0, 0.8333)
+        """
+        arrays = self._arrays.get(agent)
+        if arrays is None:
+            return None
+        s_start, s_end, s_act, site = arrays
+        all_mids, dates = self._mids[site]
+        end_ns = (now.astimezone(UTC) - _EPOCH) // _US * 1000
+        times_ns, states = self._timeline(agent)
+        days, spells = _agent_figures(times_ns, states, s_start, s_end, s_act, all_mids,
+                                      end_ns, grace_s)
+        local_day = now.astimezone(ZoneInfo(self._site_tz[site])).date()
+        ended = [e for _, e, *_ in spells if e <= end_ns]
+        last_end = (_EPOCH + timedelta(microseconds=max(ended) // 1000)) if ended else None
+        for d, f in days:
+            if dates[d] == local_day:
+                return AgentDay(agent_id=agent, day=local_day, last_spell_end=last_end, **f)
+        return None

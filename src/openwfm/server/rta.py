@@ -2,9 +2,9 @@
 board each API process keeps in step with the database (docs/rta.md).
 
 The computing is `openwfm.intraday`'s: `AgentEvent.make` validates an event, `EventLog`
-holds the timelines, `LiveAdherence` says who is out of adherence and since when,
-`compute_adherence` gives adherence and conformance so far today. This module only moves
-rows between the database and those objects.
+holds the timelines, `LiveAdherence` says who is out of adherence and since when, and
+(`day_so_far`, the per-agent form of `compute_adherence`) adherence and conformance so
+far today. This module only moves rows between the database and those objects.
 
 * `store_events` writes a batch in the caller's transaction: an ``event_id`` already stored
   with the same content is a duplicate (acknowledged, not stored again), with other content
@@ -18,20 +18,20 @@ rows between the database and those objects.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from openwfm.errors import InputError
-from openwfm.intraday.adherence import LiveAdherence, compute_adherence
+from openwfm.intraday.adherence import LiveAdherence
 from openwfm.intraday.events import AgentEvent, EventLog
 from openwfm.intraday.mapping import PRESETS, StateMapping, load_state_mapping
 from openwfm.intraday.states import AgentState
@@ -283,7 +283,9 @@ class LiveBoard:
         for c in ("start", "end"):
             seg[c] = pd.to_datetime(seg[c], utc=True)
         self.segments = seg.sort_values(["agent_id", "start"], ignore_index=True)
-        self.live = LiveAdherence(self.segments, log=self.log) if len(seg) else None
+        self.live = (LiveAdherence(self.segments, log=self.log,
+                                   site_tz={i.site: i.tz for i in self.agents.values()})
+                     if len(seg) else None)
 
     def _load_events(self, session: Session) -> int:
         """Add the events stored since the last read.
@@ -344,56 +346,41 @@ class LiveBoard:
     def rows(self, agent_ids: Sequence[str], now: datetime, grace_s: float
              ) -> list[dict[str, Any]]:
         """Per agent: state now and since when, the scheduled activity now, in or out of
-        adherence and since when, and adherence and conformance so far in the local day."""
+        adherence and since when, and adherence and conformance so far in the local day
+        (`LiveAdherence.day_so_far`: the agent's own figures, no whole-day table)."""
         with self.lock:
-            ids = [a for a in agent_ids if a in self.agents]
-            sub = self.log.subset(ids)
-            seg = self.segments[self.segments["agent_id"].isin(ids)]
-            today: dict[str, dict[str, Any]] = {}
-            spells = pd.DataFrame(columns=["agent_id", "end"])
-            if len(seg):
-                sites = {self.agents[a].site: self.agents[a].tz for a in ids}
-                res = compute_adherence(seg, sub, sites, grace_s=grace_s, as_of=now,
-                                        totals=False)
-                for r in res.by_agent.to_dict("records"):
-                    local_day = now.astimezone(ZoneInfo(self.agents[r["agent_id"]].tz)).date()
-                    if r["day"] == local_day:
-                        today[r["agent_id"]] = r
-                spells = res.spells
+            live = self.live
             out = []
-            for a in ids:
-                info = self.agents[a]
-                state = sub.state_at(a, now)
-                changes = [t for t, _ in sub.timeline(a) if t <= now]
-                activity = self.live.activity_at(a, now) if self.live is not None else None
-                out_since = (self.live.spell_start(a, now)
-                             if self.live is not None and activity is not None else None)
+            for a in agent_ids:
+                info = self.agents.get(a)
+                if info is None:
+                    continue
+                state = self.log.state_at(a, now)
+                times = [t for t, _ in self.log.timeline(a)]
+                k = bisect.bisect_right(times, now)
+                changed = times[k - 1] if k else None
+                activity = live.activity_at(a, now) if live is not None else None
+                out_since = (live.spell_start(a, now)
+                             if live is not None and activity is not None else None)
+                day = live.day_so_far(a, now, grace_s) if live is not None else None
                 since = out_since
                 if activity is not None and out_since is None:
-                    ended = spells.loc[(spells["agent_id"] == a) & (spells["end"] <= now),
-                                       "end"]
-                    mine = seg[(seg["agent_id"] == a) & (seg["end"] > now - timedelta(days=1))]
-                    first = mine["start"].min() if len(mine) else None
-                    cands = [x for x in (ended.max() if len(ended) else None, first)
-                             if x is not None and not pd.isna(x) and x <= now]
-                    since = max(cands).to_pydatetime() if cands else None
-                day = today.get(a, {})
-
-                def num(key: str, day: dict[str, Any] = day) -> float | None:
-                    v = day.get(key)
-                    return None if v is None or pd.isna(v) else float(v)
-
+                    first = next((s for s, e, _ in live.segments_of(a)  # type: ignore[union-attr]
+                                  if e > now - timedelta(days=1)), None)
+                    last_end = day.last_spell_end if day is not None else None
+                    cands = [x for x in (last_end, first) if x is not None and x <= now]
+                    since = max(cands) if cands else None
                 out.append({
                     "agent_id": a, "team_id": info.team_id, "site": info.site,
-                    "state": state.value, "state_since": changes[-1] if changes else None,
+                    "state": state.value, "state_since": changed,
                     "activity": activity.value if activity is not None else None,
                     "in_adherence": None if activity is None else out_since is None,
                     "adherence_since": since,
-                    "day": day.get("day"),
-                    "scheduled_s": num("scheduled_s"),
-                    "out_of_adherence_s": num("out_of_adherence_s"),
-                    "adherence": num("adherence"),
-                    "conformance": num("conformance"),
-                    "events": sub.count(a),
+                    "day": day.day if day is not None else None,
+                    "scheduled_s": day.scheduled_s if day is not None else None,
+                    "out_of_adherence_s": day.out_of_adherence_s if day is not None else None,
+                    "adherence": day.adherence if day is not None else None,
+                    "conformance": day.conformance if day is not None else None,
+                    "events": self.log.count(a),
                 })
             return out
