@@ -156,3 +156,29 @@ def test_planner_starts_a_job_and_sees_its_progress(page: Any, server: Any) -> N
 def test_artifacts_folder_is_ignored_by_git() -> None:
     root = Path(__file__).resolve().parents[1]
     assert "artifacts/" in (root / ".gitignore").read_text().splitlines()
+
+
+def test_planner_capacity_plan_and_scenarios_side_by_side(page: Any, server: Any) -> None:
+    plan = server.facts["capacity_plan"]
+    sign_in(page, server.url, "planner")
+    page.click("nav a[href='/capacity']")
+    page.wait_for_load_state("networkidle")
+    check_page(page, "planner-capacity-list")
+    with page.expect_navigation():
+        page.click(f"#plans a[href='/capacity/{plan}']")
+    for chart in ("fte-chart", "hires-chart", "compare-fte-chart", "compare-hires-chart"):
+        page.locator(f"#{chart} .main-svg").first.wait_for()  # plotly drew it
+    assert page.locator("#fte-table tbody tr").count() >= 4  # 17 weeks: 4 or 5 months
+    check_page(page, "planner-capacity")
+    page.select_option("select[name=site]", "Manila")
+    page.select_option("select[name=a]", "attrition 4%")
+    page.select_option("select[name=b]", "attrition 7%")
+    with page.expect_navigation():
+        page.click("#capacity-filters button[type=submit]")
+    assert "site=Manila" in page.url
+    head = page.locator("#compare-table thead").inner_text()
+    assert "attrition 4%" in head and "attrition 7%" in head
+    page.click("a[hreflang=es]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("nav a[href='/capacity']").inner_text() == "Capacidad"
+    check_page(page, "planner-capacity-es")

@@ -186,6 +186,27 @@ def store_queue_data(db: Any, scenario: Any, days: int = 14) -> int:
         return fc.id
 
 
+def store_capacity_plan(db: Any, scenario: Any, weeks: int = 17) -> int:
+    """A capacity plan of the demo center made by the plan's own capacity stage
+    (`openwfm.app.stages.capacity_stage`, stored as a job stores it), kept cheap for the
+    tests: `weeks` weeks and two of the demo's scenarios (attrition 4 % and 7 %, which
+    reuse the base's required FTE); returns its id."""
+    import dataclasses
+
+    from openwfm.app.stages import capacity_stage
+    from openwfm.demo import demo_history
+    from openwfm.server.compute import store_capacity
+
+    cap = scenario.extra["capacity"]
+    small = dataclasses.replace(scenario, extra={**scenario.extra, "capacity": {
+        **cap, "weeks": weeks,
+        "scenarios": [s for s in cap["scenarios"] if s["name"].startswith("attrition")]}})
+    result = capacity_stage(small, demo_history(scenario))
+    assert result is not None
+    with db.transaction() as s:
+        return store_capacity(s, result, None, "demo capacity (17 weeks)")
+
+
 # --------------------------------------------------------------------------- a live server
 def free_port() -> int:
     with socket.socket() as sock:
@@ -223,7 +244,8 @@ def live_server(folder: Path) -> Iterator[LiveServer]:
         admin = s.scalar(sa.select(User.id).where(User.username == "admin"))
     sched = store_week(db, scenario, int(admin))
     facts: dict[str, Any] = {"schedule": sched, "scenario": scenario,
-                             "forecast": store_queue_data(db, scenario)}
+                             "forecast": store_queue_data(db, scenario),
+                             "capacity_plan": store_capacity_plan(db, scenario)}
     with db.transaction() as s:  # the pattern's requirement was made from this forecast
         from openwfm.server.models import Requirement
 

@@ -153,6 +153,64 @@ def growth_line(result: CapacityResult) -> tuple[str, str] | None:
             f"{int(g['class_start'].sum())} hired")
 
 
+def monthly_plan(result: CapacityResult) -> pd.DataFrame:
+    """Per scenario (the base plan first), site, skill group and month: the mean weekly
+    ``required_fte``, ``available_fte`` (productive), ``headcount`` (paid) and
+    ``in_training`` of its weeks, the people starting training (``hires``) and the classes
+    starting (``classes``). A week belongs to the month of its Thursday (as
+    ``seasonality``), so every week counts in exactly one month.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> w = pd.DataFrame({"week": [0, 1, 2], "site": "A", "skill": "k",
+    ...                   "week_start": [date(2026, 3, 23), date(2026, 3, 30),
+    ...                                  date(2026, 4, 6)],
+    ...                   "required_fte": [10.0, 12.0, 20.0], "available_fte": [9.0, 9.0, 19.0],
+    ...                   "headcount": [9.0, 11.0, 21.0], "in_training": [0.0, 2.0, 2.0],
+    ...                   "class_start": [0.0, 2.0, 0.0]})
+    >>> h = pd.DataFrame({"site": ["A"], "skill": ["k"], "start_week": [1], "size": [2]})
+    >>> monthly_rows("base", w, h).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'scenario': 'base', 'site': 'A', 'skill': 'k', 'month': '2026-03', 'weeks': 1,
+      'required_fte': 10.0, 'available_fte': 9.0, 'headcount': 9.0, 'in_training': 0.0,
+      'hires': 0.0, 'classes': 0},
+     {'scenario': 'base', 'site': 'A', 'skill': 'k', 'month': '2026-04', 'weeks': 2,
+      'required_fte': 16.0, 'available_fte': 14.0, 'headcount': 16.0, 'in_training': 2.0,
+      'hires': 2.0, 'classes': 1}]
+    """
+    return pd.concat([monthly_rows(o.name, o.plan.weekly, o.plan.hires)
+                      for o in result.outcomes], ignore_index=True)
+
+
+def monthly_rows(scenario: str, weekly: pd.DataFrame, hires: pd.DataFrame) -> pd.DataFrame:
+    """`monthly_plan` of one plan (its ``weekly`` and ``hires`` tables)."""
+    thursday = pd.to_datetime(weekly["week_start"]) + pd.Timedelta(days=3)
+    w = weekly.assign(month=thursday.dt.strftime("%Y-%m"))
+    month_of_week = dict(zip(w["week"], w["month"], strict=False))
+    keys = ["site", "skill", "month"]
+    g = w.groupby(keys, sort=False).agg(
+        weeks=("week", "size"), required_fte=("required_fte", "mean"),
+        available_fte=("available_fte", "mean"), headcount=("headcount", "mean"),
+        in_training=("in_training", "mean"), hires=("class_start", "sum")).reset_index()
+    if len(hires):
+        c = hires.assign(month=hires["start_week"].map(month_of_week)) \
+            .groupby(keys).size().rename("classes").reset_index()
+        g = g.merge(c, on=keys, how="left")
+    else:
+        g["classes"] = 0
+    g["classes"] = g["classes"].fillna(0).astype(int)
+    g.insert(0, "scenario", scenario)
+    return g.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def skill_queues(result: CapacityResult) -> pd.DataFrame:
+    """The queues of every skill group (``skill``, ``queue``, ``client``): who may see a
+    skill group's rows is who may see its queues."""
+    return pd.DataFrame([{"skill": k.name, "queue": q, "client": result.clients.get(q, "")}
+                         for k in result.inputs.skills for q in k.queues],
+                        columns=["skill", "queue", "client"])
+
+
 def hires_by_quarter(hires: pd.DataFrame) -> pd.DataFrame:
     """People starting training per site, skill group and calendar quarter (quarters in time
     order, whichever site hires first).

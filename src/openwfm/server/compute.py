@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from openwfm.app import PlanResult, plan, plan_intervals
+from openwfm.capacity.run import CapacityResult
 from openwfm.server.center import load_history_from_db, load_scenario_from_db
 from openwfm.server.models import (
     CapacityPlan,
@@ -114,14 +115,23 @@ def store_results(session: Session, result: PlanResult, job_id: str, name: str
             session.execute(sa.insert(Segment), rows)
         out["schedule_id"] = sched.id
     if result.capacity is not None:
-        from openwfm.capacity.run import summary_lines, tables
-
-        res = result.capacity
-        tabs = {k: df.astype(object).where(df.notna(), None).astype(str).to_dict("records")
-                for k, df in tables(res).items()}
-        plan = CapacityPlan(name=name, job_id=job_id,
-                            summary=[list(x) for x in summary_lines(res)], tables=tabs)
-        session.add(plan)
-        session.flush()
-        out["capacity_plan_id"] = plan.id
+        out["capacity_plan_id"] = store_capacity(session, result.capacity, job_id, name)
     return out
+
+
+def store_capacity(session: Session, res: CapacityResult, job_id: str | None,
+                   name: str) -> int:
+    """A capacity plan row: its summary lines, the tables of `openwfm capacity` and, for
+    the pages, ``monthly_plan`` (every scenario per site, skill group and month) and
+    ``skill_queues`` (the queues of each skill group); returns its id."""
+    from openwfm.capacity.run import monthly_plan, skill_queues, summary_lines, tables
+
+    frames = {**tables(res), "monthly_plan": monthly_plan(res),
+              "skill_queues": skill_queues(res)}
+    tabs = {k: df.astype(object).where(df.notna(), None).astype(str).to_dict("records")
+            for k, df in frames.items()}
+    plan = CapacityPlan(name=name, job_id=job_id,
+                        summary=[list(x) for x in summary_lines(res)], tables=tabs)
+    session.add(plan)
+    session.flush()
+    return plan.id

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openwfm.web import (
     pages_auth,
+    pages_capacity,
     pages_jobs,
     pages_people,
     pages_quality,
@@ -39,8 +40,8 @@ def is_page(request: Request) -> bool:
 
 
 def mount(app: FastAPI) -> None:
-    for module in (pages_auth, pages_jobs, pages_people, pages_queues, pages_quality,
-                   pages_requests, pages_schedule):
+    for module in (pages_auth, pages_capacity, pages_jobs, pages_people, pages_queues,
+                   pages_quality, pages_requests, pages_schedule):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -44,7 +44,8 @@ def nav(p: Principal | None) -> list[tuple[str, str]]:
     items = [("/", N_("Home"))]
     if p.role in (Role.ADMIN, Role.PLANNER):
         items += [("/schedule", N_("Schedule")), ("/forecast", N_("Forecast")),
-                  ("/queues", N_("Queues")), ("/jobs", N_("Jobs"))]
+                  ("/queues", N_("Queues")), ("/capacity", N_("Capacity")),
+                  ("/jobs", N_("Jobs"))]
     elif p.role == Role.TEAM_LEADER:
         items += [("/schedule", N_("Team schedule")), ("/requests", N_("Requests"))]
     elif p.role == Role.AGENT:

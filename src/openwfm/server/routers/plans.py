@@ -8,17 +8,19 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
 from openwfm.server.deps import CurrentUser, ReadDB
 from openwfm.server.models import (
     CapacityPlan,
+    Client,
     PlanSetup,
     Queue,
     Requirement,
     RequirementInterval,
     Role,
 )
-from openwfm.server.permissions import queue_filter, require
+from openwfm.server.permissions import Principal, client_filter, queue_filter, require
 from openwfm.server.routers.common import AUTH_ERRORS, Id, get_visible
 from openwfm.server.schemas import (
     CapacityPlanDetail,
@@ -81,15 +83,47 @@ async def get_capacity_plan(plan_id: Id, p: CurrentUser, session: ReadDB) -> Cap
     with a queue column are those of their client companies' queues."""
     require(p, "capacity", "read")
     plan = get_visible(session, CapacityPlan, plan_id)
-    tables: dict[str, list[dict[str, Any]]] = dict(plan.tables or {})
-    if p.role == Role.PLANNER:
-        mine = set(session.scalars(sa.select(Queue.id).where(queue_filter(p, Queue.id))))
-        tables = {name: [r for r in rows if "queue" not in r or r["queue"] in mine]
-                  for name, rows in tables.items()}
     return CapacityPlanDetail(id=plan.id, name=plan.name, job_id=plan.job_id,
                               created_at=plan.created_at,
                               summary=[[str(x) for x in line] for line in plan.summary or []],
-                              tables=tables)
+                              tables=visible_plan_tables(session, p, plan))
+
+
+#: Tables of a capacity plan that sum every client's groups (a site's seats and costs, the
+#: scenarios' totals, the solver): shown to those who see every skill group only.
+CENTER_WIDE_TABLES = ("site_plan", "scenarios", "solver", "limits")
+
+
+def visible_plan_tables(session: Session, p: Principal, plan: CapacityPlan
+                        ) -> dict[str, list[dict[str, Any]]]:
+    """The tables of `plan` this user may see. Admin: all. A planner: the rows with a
+    ``queue`` of their client companies' queues (a queue the plan launches, not stored
+    yet, by its client in ``skill_queues``), the rows with a ``skill`` of the skill
+    groups whose queues are all theirs (``skill_queues``), and the center-wide tables only
+    when they see every skill group."""
+    tables: dict[str, list[dict[str, Any]]] = dict(plan.tables or {})
+    if p.role != Role.PLANNER:
+        return tables
+    mine = set(session.scalars(sa.select(Queue.id).where(queue_filter(p, Queue.id))))
+    stored = set(session.scalars(sa.select(Queue.id)))
+    my_clients = set(session.scalars(sa.select(Client.name).where(
+        client_filter(p, Client.id))))
+    # a queue the plan launches (not stored yet) is its client's
+    mine |= {r["queue"] for r in tables.get("skill_queues", [])
+             if r["queue"] not in stored and r.get("client") in my_clients}
+    queues_of: dict[str, set[str]] = {}
+    for r in tables.get("skill_queues", []):
+        queues_of.setdefault(r["skill"], set()).add(r["queue"])
+    skills = {k for k, qs in queues_of.items() if qs <= mine}
+    every = set(queues_of) == skills and bool(queues_of)
+    out = {}
+    for name, rows in tables.items():
+        if name in CENTER_WIDE_TABLES and not every:
+            continue
+        out[name] = [r for r in rows
+                     if ("queue" not in r or r["queue"] in mine)
+                     and ("skill" not in r or "queue" in r or r["skill"] in skills)]
+    return out
 
 
 @router.get("/api/scenarios", response_model=list[PlanSetupOut], responses=AUTH_ERRORS)
