@@ -61,7 +61,11 @@ def _st(ctx: GroupModel, s: int) -> ShiftType:
     return ctx.problem.shift_types[s]
 
 
-def _agent_ok(problem: SchedulingProblem, a: Agent, st: ShiftType) -> bool:
+def agent_may_work(problem: SchedulingProblem, a: Agent, st: ShiftType) -> bool:
+    """Whether agent `a` may work shift type `st` at all, whatever else they work: its length
+    within the agent's shift lengths, a night shift only for a night-ok agent, the minimum
+    rest after the previous week's last shift, and none of the agent's unavailable times.
+    The shift lists of the solver and of the repairs, and the contract-hours figures, use it."""
     if not a.min_shift_h * 60 <= st.length <= a.max_shift_h * 60:
         return False
     if st.night_min > 0 and not a.night_ok:
@@ -378,7 +382,7 @@ def build_group_model(problem: SchedulingProblem, g: int, counts: dict[int, floa
     types = candidate_types(problem, g, counts)
     model = cp_model.CpModel()
     z = {(i, s): model.NewBoolVar(f"z{i}_{s}") for i, a in enumerate(group.agents)
-         for s in types if _agent_ok(problem, a, problem.shift_types[s])}
+         for s in types if agent_may_work(problem, a, problem.shift_types[s])}
     ctx = GroupModel(problem, group, types, z, model, [], seats_taken=seats_taken)
     hint = greedy_hint(ctx, counts, skip)
     ctx.hint = frozenset(hint)

@@ -66,7 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from openwfm.scheduling.assign import _agent_ok
+from openwfm.scheduling.assign import agent_may_work
 from openwfm.scheduling.cover import duty_profile, flow_split, productive_profile
 from openwfm.scheduling.model import SchedulingProblem
 from openwfm.scheduling.penalty import empty_interval_cost
@@ -204,7 +204,7 @@ class _State:
         self.hi = np.zeros(len(self.agents))
         self.lo = np.zeros(len(self.agents))
         self.allowed: list[list[np.ndarray]] = []
-        alike: dict[tuple[object, ...], list[np.ndarray]] = {}  # by what `_agent_ok` reads
+        alike: dict[tuple[object, ...], list[np.ndarray]] = {}  # by what `agent_may_work` reads
         for i, a in enumerate(self.agents):
             pack = p.packs[a.site]
             self.hi[i] = min(a.contract_hours, pack.max_weekly_h) * 60
@@ -214,7 +214,7 @@ class _State:
             if key not in alike:
                 per_day: list[list[int]] = [[] for _ in range(p.days)]
                 for s, st in enumerate(types):
-                    if st.site == a.site and st.day < p.days and _agent_ok(p, a, st):
+                    if st.site == a.site and st.day < p.days and agent_may_work(p, a, st):
                         per_day[st.day].append(s)
                 alike[key] = [np.array(v, dtype=int) for v in per_day]
             self.allowed.append(alike[key])
@@ -228,7 +228,7 @@ class _State:
                 pk = p.packs[site.name]
                 self.days_ok[site.name] = work_patterns(pk, p.days)
         # history: working days carried in from the previous week (min rest after the
-        # last shift is in `_agent_ok`, hence in `allowed`)
+        # last shift is in `agent_may_work`, hence in `allowed`)
         self.carried = [p.history[a.id].consecutive_days if a.id in p.history else 0
                         for a in self.agents]
         # preferences, soft: ``weight x preference_cost`` shift-hours per broken wish, an

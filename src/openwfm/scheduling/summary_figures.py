@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from openwfm.scheduling.assign import _agent_ok
+from openwfm.scheduling.assign import agent_may_work
 from openwfm.scheduling.model import SchedulingProblem
 from openwfm.scheduling.solve import empty_mask
 
@@ -224,7 +224,7 @@ def legal_cover(problem: SchedulingProblem) -> np.ndarray:
     im, T = problem.interval_min, problem.n_intervals
     qidx = {q: i for i, q in enumerate(problem.queues)}
     out = np.zeros((len(problem.queues), T), dtype=bool)
-    seen: dict[tuple[object, ...], np.ndarray] = {}  # agents alike by what `_agent_ok` reads
+    seen: dict[tuple[object, ...], np.ndarray] = {}  # agents alike by what `agent_may_work` reads
     for a in problem.scenario.agents:
         qs = [qidx[q] for q in a.skills if q in qidx]
         if not qs:
@@ -236,7 +236,7 @@ def legal_cover(problem: SchedulingProblem) -> np.ndarray:
             ok = np.zeros(T, dtype=bool)
             for st in problem.shift_types:
                 if (st.site != a.site or st.day >= problem.days
-                        or not _agent_ok(problem, a, st)):
+                        or not agent_may_work(problem, a, st)):
                     continue
                 s, e, _ = problem.fold(np.array([st.start]), np.array([st.end]))
                 for x, y in zip(s.tolist(), e.tolist(), strict=True):
