@@ -102,6 +102,8 @@ def get_endpoints(w: World) -> dict[str, tuple[str, str]]:
         "/api/rta/exceptions/stream": (
             "rta_exceptions", f"/api/rta/exceptions/stream?team={f['team']}&max_s=0"),
         "/api/rta/actuals": ("queue_actuals", f"/api/rta/actuals?queue_id={f['ride_queue']}"),
+        "/api/intraday/queues/{queue_id}": (
+            "intraday", f"/api/intraday/queues/{f['ride_queue']}?at=2026-03-30T00:15:00Z"),
         **quality_get_endpoints(w),
         "/api/requests": ("request", "/api/requests"),
         "/api/requests/{request_id}": ("request", "/api/requests/2000000"),

@@ -4,8 +4,10 @@ predicted service level), re-optimization and its accept flow."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -152,3 +154,144 @@ def test_actuals_upsert_on_postgresql(pg_fresh_db: str) -> None:
                 (14.0, 12.0, None), (5.0, None, None)]
     finally:
         db.dispose()
+
+
+# ------------------------------------------------------------------ the intraday view
+NY = ZoneInfo("America/New_York")
+
+
+def erlang_c_sl(n: int, traffic: float, aht_s: float, within_s: float) -> float:
+    """Erlang C service level, written out here (an independent check of the server)."""
+    if n <= traffic:
+        return 0.0
+    terms = sum(traffic**k / math.factorial(k) for k in range(n))
+    last = traffic**n / math.factorial(n) * n / (n - traffic)
+    p_wait = last / (terms + last)
+    return 1.0 - p_wait * math.exp(-(n - traffic) * within_s / aht_s)
+
+
+@pytest.fixture(scope="module")
+def hand(world: World) -> dict[str, object]:
+    """A queue of its own ("hand-voice", New York) with two agents, a morning forecast of
+    2 contacts per 15 minutes from 08:00 to 20:00 yesterday (AHT 300 s), 3 a quarter from
+    08:00 to 12:00 in the actuals, both agents scheduled 08:00-16:00 and, at 12:00, one
+    of them on an unplanned break."""
+    from openwfm.server.models import (
+        Agent,
+        AgentSkill,
+        Forecast,
+        ForecastInterval,
+        Queue,
+        Skill,
+    )
+
+    day = (datetime.now(UTC).astimezone(NY) - timedelta(days=1)).date()
+    t8 = datetime.combine(day, time(8), NY)
+    with world.db.transaction() as s:
+        s.add(Queue(id="hand-voice", client_id=world.facts["ride"], channel="voice",
+                    language="en", market="US", tz="America/New_York", sl_target=0.8,
+                    answer_within_s=20.0, max_asa_s=None, max_abandon=None,
+                    max_occupancy=None, patience_s=None))
+        s.flush()
+        s.add(Skill(id="hand-voice", queue_id="hand-voice"))
+        s.flush()
+        for aid in ("HAND-1", "HAND-2"):
+            a = Agent(id=aid, name=aid, site_id=1, tz="America/New_York")
+            a.skills = [AgentSkill(skill_id="hand-voice", rank=0)]
+            s.add(a)
+        fc = Forecast(name="hand", version=1)
+        s.add(fc)
+        s.flush()
+        for i in range(48):
+            s.add(ForecastInterval(forecast_id=fc.id, queue_id="hand-voice",
+                                   interval_start=t8 + timedelta(minutes=15 * i),
+                                   volume=2.0, aht_s=300.0))
+    r = world.client.post("/api/rta/actuals", headers=world.h("admin"), json=[
+        {"queue_id": "hand-voice", "interval_start": (t8 + timedelta(minutes=15 * i))
+         .isoformat(), "volume": 3, "handled": 3, "abandoned": 0, "aht_s": 300,
+         "answered_within": 3} for i in range(16)])
+    assert r.status_code == 200, r.text
+    segs = [{"agent_id": a, "activity": "work", "start": t8.isoformat(),
+             "end": (t8 + timedelta(hours=8)).isoformat(), "queue_id": None}
+            for a in ("HAND-1", "HAND-2")]
+    r = world.client.post("/api/schedules", headers=world.h("admin"), json={
+        "name": "hand day", "period_start": (t8 - timedelta(hours=8)).isoformat(),
+        "period_end": (t8 + timedelta(hours=16)).isoformat(), "segments": segs})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    r = world.client.post(f"/api/schedules/{sid}/publish",
+                          headers=world.h("admin", **{"If-Match": r.headers["ETag"]}))
+    assert r.status_code == 200, r.text
+    ev = [{"event_id": f"hand-{a}-in", "agent_id": a, "state": "available",
+           "at": (t8 - timedelta(minutes=5)).isoformat()} for a in ("HAND-1", "HAND-2")]
+    ev.append({"event_id": "hand-2-brk", "agent_id": "HAND-2", "state": "break",
+               "at": (t8 + timedelta(hours=3, minutes=58)).isoformat()})
+    r = world.client.post("/api/rta/events", headers=world.h("admin"), json=ev)
+    assert r.status_code == 200, r.text
+    return {"day": day, "t8": t8, "noon": t8 + timedelta(hours=4), "schedule": sid}
+
+
+def test_intraday_view_hand_computed(world: World, hand: dict[str, object]) -> None:
+    noon: datetime = hand["noon"]  # type: ignore[assignment]
+    r = world.client.get("/api/intraday/queues/hand-voice", params={"at": noon.isoformat()},
+                         headers=world.h("planner-ride"))
+    assert r.status_code == 200, r.text
+    v = r.json()
+    assert v["day"] == str(hand["day"]) and v["interval_s"] == 900
+    assert v["current_interval"] == noon.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # level: F = 16 x 2 = 32, A = 48, c = 0.01 (no history), Z = c / (c + 1/F)
+    z = 0.01 / (0.01 + 1 / 32)
+    factor = 1 + z * (48 / 32 - 1)
+    assert v["level"]["credibility"] == pytest.approx(z)
+    assert v["level"]["volume_factor"] == pytest.approx(factor)
+    rows = {x["interval_start"]: x for x in v["intervals"]}
+    assert len(rows) == 48
+    parts = [x["part"] for x in v["intervals"]]
+    assert parts == ["past"] * 16 + ["current"] + ["rest"] * 31
+    first = v["intervals"][0]
+    assert (first["forecast_volume"], first["actual_volume"], first["actual_service_level"],
+            first["reforecast_volume"], first["predicted_service_level"]) == (
+        2.0, 3.0, 1.0, None, None)
+    cur, later, evening = v["intervals"][16], v["intervals"][17], v["intervals"][40]
+    vol = 2 * factor
+    traffic = vol * 300 / 900
+    for row in (cur, later, evening):
+        assert row["reforecast_volume"] == pytest.approx(vol)
+        assert row["reforecast_aht_s"] == pytest.approx(300.0)
+    # the requirement: the fewest agents with Erlang C service level >= 80 % in 20 s
+    need = next(n for n in range(1, 10) if erlang_c_sl(n, traffic, 300, 20) >= 0.8)
+    assert cur["agents_required"] == need and cur["agents_required_morning"] == next(
+        n for n in range(1, 10) if erlang_c_sl(n, 2 * 300 / 900, 300, 20) >= 0.8)
+    # predicted: now one agent works (the other is on an unplanned break); from 12:15 the
+    # schedule's two; from 16:00 nobody
+    assert v["agents_working_now"] == 1
+    assert (cur["agents_predicted"], later["agents_predicted"],
+            evening["agents_predicted"]) == (1.0, 2.0, 0.0)
+    assert cur["predicted_service_level"] == pytest.approx(erlang_c_sl(1, traffic, 300, 20))
+    assert later["predicted_service_level"] == pytest.approx(erlang_c_sl(2, traffic, 300, 20))
+    assert evening["predicted_service_level"] == 0.0
+    sls = [erlang_c_sl(1, traffic, 300, 20)] + [erlang_c_sl(2, traffic, 300, 20)] * 15 \
+        + [0.0] * 16
+    assert v["predicted_service_level_rest"] == pytest.approx(sum(sls) / len(sls))
+
+
+def test_intraday_view_roles_and_tenants(world: World, hand: dict[str, object]) -> None:
+    f = world.facts
+    at = {"at": hand["noon"].isoformat()}  # type: ignore[attr-defined]
+    for who in (str(f["leader"]), str(f["agent"]), str(f["viewer_ride"]), "acd-ride"):
+        r = world.client.get("/api/intraday/queues/hand-voice", params=at,
+                             headers=world.h(who))
+        assert r.status_code == 403, who
+    # a planner of another client: as if the queue did not exist
+    r = world.client.post("/api/users", headers=world.h("admin"), json={
+        "username": "planner-other", "password": PASSWORD, "role": "planner",
+        "client_ids": [f["other"]]})
+    assert r.status_code == 201, r.text
+    world.tokens["planner-other"] = sign_in(world.client, "planner-other")
+    r = world.client.get("/api/intraday/queues/hand-voice", params=at,
+                         headers=world.h("planner-other"))
+    assert r.status_code == 404
+    # a queue without a forecast for the day: 422 saying what to do
+    r = world.client.get(f"/api/intraday/queues/{f['other_queue']}", params=at,
+                         headers=world.h("admin"))
+    assert r.status_code == 422 and "run a forecast" in r.text

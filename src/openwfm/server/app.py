@@ -23,6 +23,7 @@ from openwfm.server.routers import (
     forecasts,
     health,
     imports,
+    intraday,
     jobs,
     oidc,
     plans,
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in (health, auth, clients, sites, queues, teams, agents, users, schedules,
                    imports, forecasts, plans, jobs, audit_log, rta, oidc, quality,
-                   selfservice):
+                   selfservice, intraday):
         app.include_router(module.router)
 
     @app.exception_handler(InputError)

@@ -53,6 +53,9 @@ POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     # queue actuals per interval (docs/rta.md): written by the ACD integration or a planner
     ("queue_actuals", "write"): frozenset({A, P, X}),
     ("queue_actuals", "read"): frozenset({A, P, T, V}),
+    # the intraday view, re-optimization and accepting it (docs/intraday.md)
+    ("intraday", "read"): frozenset({A, P}),
+    ("intraday", "write"): frozenset({A, P}),
     # quality (docs/quality.md): an evaluator works for the client companies assigned; a
     # client viewer sees only aggregated scores of their own client, an agent only their
     # own evaluations and scores
