@@ -119,6 +119,35 @@ def test_the_daily_model_recovers_real_effects_and_shrinks_spurious_ones() -> No
     assert abs(got[1] / base - 1.0) < 0.05
 
 
+def test_full_days_borrow_from_each_other_on_three_weeks_and_keep_real_differences() -> None:
+    """Partial pooling of the full days (empirical Bayes): against the truth, by simulation.
+
+    Three weeks of a Sunday-Thursday center whose full days are truly equal: the model's
+    forecast of each full day is much closer to the truth than that day's own mean (the
+    per-weekday estimate the model made before pooling). Two years with a real Sunday
+    +20 % and Thursday -20 %: those stay.
+    """
+    rng = np.random.default_rng(11)
+    wd = (np.arange(21) + 6) % 7  # starts on a Sunday
+    truth_w = np.array([1000.0, 1000, 1000, 1000, 300, 120, 1000])  # Fri/Sat short
+    fut = np.array([6, 0, 1, 2, 3])  # Sunday .. Thursday
+    err_model, err_own = [], []
+    for _ in range(200):
+        totals = truth_w[wd] * np.exp(rng.normal(0.0, 0.15, 21))
+        f = forecast_daily_totals(totals, wd, fut)
+        own = np.array([totals[wd == w].mean() for w in fut])
+        err_model.append(np.mean(np.log(f / truth_w[fut]) ** 2))
+        err_own.append(np.mean(np.log(own / truth_w[fut]) ** 2))
+    assert np.mean(err_model) < 0.5 * np.mean(err_own)
+    n = 2 * 364
+    wd = (np.arange(n) + 6) % 7
+    truth_w = np.array([1000.0, 1000, 1000, 800, 300, 120, 1200])
+    totals = truth_w[wd] * np.exp(rng.normal(0.0, 0.10, n))
+    f = forecast_daily_totals(totals, wd, np.array([6, 0, 3]))
+    assert f[0] / f[1] == pytest.approx(1.2, abs=0.03)
+    assert f[2] / f[1] == pytest.approx(0.8, abs=0.03)
+
+
 def test_profile_pools_weekdays_that_differ_by_noise_only_not_a_different_friday() -> None:
     rng = np.random.default_rng(3)
     shape = intraday_shape(np.arange(SLOTS) * 1800.0)

@@ -309,8 +309,17 @@ CAL_FIT_HALFLIFE_DAYS = 14.0
 #: Prior standard deviation (log scale) of a calendar effect: the ridge penalty of an
 #: effect is ``sigma^2 / CAL_EFFECT_SD^2`` (its posterior mean under a N(0, 0.1^2) prior).
 CAL_EFFECT_SD = 0.10
-#: Prior standard deviation (log scale) of a weekday effect (weak: weekdays differ a lot).
+#: Prior standard deviation (log scale) of a weekday effect (weak: weekdays differ a lot),
+#: and of the common effect of the full days (see `FULL_DAY_SHARE`).
 WEEKDAY_EFFECT_SD = 1.0
+#: An open weekday is a *full day* when its median daily total is at least this share of
+#: the busiest weekday's (a Sunday-Thursday or Monday-Friday week; a short Friday or a
+#: Saturday evening is not): the full days' effects are partially pooled
+#: (`forecast_daily_totals`).
+FULL_DAY_SHARE = 0.5
+#: Smallest prior variance (log scale) of a full day around the full days' mean (SD 0.01):
+#: the empirical-Bayes estimate can be 0, which would make the ridge singular in spirit.
+MIN_FULL_DAY_VAR = 1e-4
 #: Days of history the daily-total model fits on (a year and a week).
 CAL_FIT_DAYS = 371
 #: A weekday whose median daily total is below this is sparse: its zero days are data,
@@ -554,10 +563,22 @@ def forecast_daily_totals(
     closure, days around holidays, user special days). The effects are fitted by
     backfitting: the level is held by a two-sided exponential smoother (half-life
     `CAL_FIT_HALFLIFE_DAYS`) of the effect-adjusted totals, the effects by ridge
-    regression of the level-adjusted totals with prior standard deviations
-    `WEEKDAY_EFFECT_SD` and `CAL_EFFECT_SD` (penalty ``sigma^2 / sd^2``: the posterior
-    mean of a Gaussian prior, so an effect seen once or twice is shrunk toward 0, one seen
-    on many days keeps its estimate). The level ahead is the exponentially weighted mean
+    regression of the level-adjusted totals (penalty ``sigma^2 / sd^2``: the posterior
+    mean of a Gaussian prior, so an effect seen once or twice is shrunk toward its prior
+    mean, one seen on many days keeps its estimate):
+
+    * calendar effects: prior ``N(0, CAL_EFFECT_SD^2)``;
+    * weekdays: the *full days* (open weekdays whose median total is at least
+      `FULL_DAY_SHARE` of the busiest weekday's: Sunday-Thursday at a bank in Israel)
+      share a common effect (weak prior, `WEEKDAY_EFFECT_SD`) and each full day's own
+      effect is partially pooled toward it, with prior variance ``tau^2`` estimated from
+      the data by the method of moments (the spread of the full days' mean adjusted log
+      totals minus their sampling variance ``sigma^2 / n_w``, floored at
+      `MIN_FULL_DAY_VAR`; DerSimonian & Laird 1986, the James-Stein / Efron-Morris
+      empirical Bayes): with a few weeks of history the full days' differences are mostly
+      noise and they borrow from each other, with a year the real differences stay. The
+      other open weekdays (a short Friday, a Saturday evening) keep their own effect
+      (`WEEKDAY_EFFECT_SD`). The level ahead is the exponentially weighted mean
     (half-life `CAL_LEVEL_HALFLIFE_DAYS`) of the calendar-adjusted log totals; the forecast
     is ``exp(level + effects + sigma^2 / 2) - 0.5`` (the mean of a log-normal).
 
@@ -575,6 +596,20 @@ def forecast_daily_totals(
     >>> f = forecast_daily_totals(t, wd, np.array([0, 0]), (x, np.array([[0.0], [1.0]])))
     >>> [round(v) for v in f]
     [1100, 1320]
+
+    Three weeks of Sunday-Thursday days that differ only by noise: each is forecast near
+    their common mean (1000), not at its own three-value mean (967 to 1017).
+
+    >>> wd = np.arange(21) % 7
+    >>> noise = np.array([100.0, -100, 50, -50, 0, 0, 0, -100, 50, -50, 0, 100, 0, 0,
+    ...                   50, -50, 0, 100, -100, 0, 0])
+    >>> t = np.where(wd < 5, 1000.0, 100.0) + noise * (wd < 5)
+    >>> [round(v) for v in forecast_daily_totals(t, wd, np.arange(7))]
+    [1000, 996, 999, 1000, 999, 100, 100]
+
+    References: DerSimonian, R., Laird, N. (1986), Meta-analysis in clinical trials,
+    Controlled Clinical Trials 7(3), 177-188. Efron, B., Morris, C. (1975), Data analysis
+    using Stein's estimator and its generalizations, JASA 70(350), 311-319.
     """
     n = len(totals)
     k = features[0].shape[1] if features is not None else 0
@@ -603,22 +638,34 @@ def forecast_daily_totals(
         return np.nan_to_num(out)
     y = np.log(tot[use] + LOG_OFFSET)
     t = np.flatnonzero(use).astype(float)
-    design = np.hstack([np.eye(7)[wd[use]], hx[use]])
-    prior = np.r_[np.full(7, WEEKDAY_EFFECT_SD ** -2.0), np.full(k, CAL_EFFECT_SD ** -2.0)]
+    wu = wd[use]
+    full = open_w & (med >= FULL_DAY_SHARE * med.max())
+    # columns: one per weekday, the full days' common effect, the calendar effects
+    design = np.hstack([np.eye(7)[wu], full[wu][:, None].astype(float), hx[use]])
+    n_w = np.bincount(wu, minlength=7)
+    full_seen = np.flatnonzero(full & (n_w > 0))
     level = np.full(len(y), y.mean())
     sigma2 = max(float(np.var(y)), 1e-6)
-    beta = np.zeros(7 + k)
+    tau2 = WEEKDAY_EFFECT_SD ** 2.0
+    beta = np.zeros(8 + k)
     gram = design.T @ design
     for _ in range(4):
+        prior = np.r_[np.where(full, 1.0 / tau2, WEEKDAY_EFFECT_SD ** -2.0),
+                      WEEKDAY_EFFECT_SD ** -2.0, np.full(k, CAL_EFFECT_SD ** -2.0)]
         beta = np.linalg.solve(gram + sigma2 * np.diag(prior), design.T @ (y - level))
-        beta[:7] -= beta[:7][np.unique(wd[use])].mean()  # the level carries the mean
         adjusted = y - design @ beta
+        if len(full_seen) >= 2:  # method of moments: spread of the full days' means
+            resid = y - level - hx[use] @ beta[8:]
+            means = np.array([resid[wu == w].mean() for w in full_seen])
+            tau2 = max(float(np.var(means, ddof=1)) - float(np.mean(sigma2 / n_w[full_seen])),
+                       MIN_FULL_DAY_VAR)
         level = _two_sided_smooth(t, adjusted, CAL_FIT_HALFLIFE_DAYS)
         sigma2 = max(float(np.mean((adjusted - level) ** 2)), 1e-6)
     age = (len(tot) - 1) - t
     weight = 0.5 ** (age / CAL_LEVEL_HALFLIFE_DAYS)
     level_end = float(np.sum(weight * adjusted) / np.sum(weight))
-    fdesign = np.hstack([np.eye(7)[future_weekdays], fut_x])
+    fdesign = np.hstack([np.eye(7)[future_weekdays],
+                         full[future_weekdays][:, None].astype(float), fut_x])
     mu = level_end + fdesign @ beta
     out = np.exp(mu + sigma2 / 2.0) - LOG_OFFSET
     return np.where(open_w[future_weekdays], np.clip(out, 0.0, None), 0.0)
