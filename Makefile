@@ -9,11 +9,11 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install -q -e '.[dev,distributed,bench,server]'
 	touch $(STAMP)
 
-# The web pages' browser assets (htmx; axe-core for the browser tests) from the npm registry,
-# pinned by package-lock.json; htmx is copied into the package (gitignored build output that
-# the wheel carries as package data). plotly.js comes from the plotly Python package.
+# The web pages' browser assets (htmx and its server-sent events extension; axe-core for the
+# browser tests) from the npm registry, pinned by package-lock.json; htmx and the extension are
+# copied into the package (gitignored build output that the wheel carries as package data). plotly.js comes from the plotly Python package.
 WEB_VENDOR := src/openwfm/web/static/vendor
-WEB_ASSETS := $(WEB_VENDOR)/htmx.min.js
+WEB_ASSETS := $(WEB_VENDOR)/htmx.min.js $(WEB_VENDOR)/htmx-ext-sse.min.js
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -21,6 +21,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 $(WEB_ASSETS): node_modules/.package-lock.json
 	mkdir -p $(WEB_VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(WEB_VENDOR)/htmx.min.js
+	cp node_modules/htmx-ext-sse/dist/sse.min.js $(WEB_VENDOR)/htmx-ext-sse.min.js
 
 .PHONY: venv demo test lint bench web-assets chromium serve
 venv: $(STAMP)

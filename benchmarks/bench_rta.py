@@ -356,6 +356,8 @@ def main() -> None:
                          "0: never)")
     ap.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--dump", type=Path, default=None,
+                    help="write every probe (sent at s, latency s) to this CSV")
     args = ap.parse_args()
     if args.restart_at_s is None:
         args.restart_at_s = args.duration_s / 2
@@ -386,6 +388,9 @@ def main() -> None:
     probes: np.ndarray = res["visible_s"]  # type: ignore[assignment]
     vis = probes[:, 1] if len(probes) else np.array([])
     ack_s: np.ndarray = res["ack_s"]  # type: ignore[assignment]
+    if args.dump is not None:
+        np.savetxt(args.dump, probes, delimiter=",", header="sent_s,visible_s", comments="",
+                   fmt="%.4f")
     lost = len(set(made) - stored)
     extra = len(stored - set(made))
     double = rows - len(stored)

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts" / "web"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 HTMX_JS = ROOT / "src" / "openwfm" / "web" / "static" / "vendor" / "htmx.min.js"
+HTMX_SSE_JS = HTMX_JS.with_name("htmx-ext-sse.min.js")
 PASSWORD = "web-test-password-1"
 WEEK = datetime(2026, 3, 30, tzinfo=UTC)
 
@@ -44,8 +45,9 @@ def chromium_path() -> str | None:
 
 
 def ensure_assets() -> None:
-    """htmx in the package and axe-core in node_modules (`make web-assets` when missing)."""
-    if not (HTMX_JS.exists() and AXE_JS.exists()):
+    """htmx (and its SSE extension) in the package and axe-core in node_modules (`make
+    web-assets` when missing)."""
+    if not (HTMX_JS.exists() and HTMX_SSE_JS.exists() and AXE_JS.exists()):
         subprocess.run(["make", "-s", "web-assets"], cwd=ROOT, check=True)
 
 

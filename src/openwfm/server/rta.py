@@ -343,6 +343,16 @@ class LiveBoard:
                                              "duration_s"])
             return self.live.exceptions(now, min_duration_s=min_out_s, agents=agent_ids)
 
+    def segments_between(self, agent_ids: Iterable[str], start: datetime, end: datetime
+                         ) -> dict[str, list[tuple[datetime, datetime, str]]]:
+        """Per agent, the published segments (start, end, activity) overlapping
+        [`start`, `end`), in time order (the board's window: 2 days back, 1 ahead)."""
+        with self.lock:
+            live = self.live
+            return {a: ([(s, e, act.value) for s, e, act in live.segments_of(a)
+                         if s < end and e > start] if live is not None else [])
+                    for a in agent_ids}
+
     def rows(self, agent_ids: Sequence[str], now: datetime, grace_s: float
              ) -> list[dict[str, Any]]:
         """Per agent: state now and since when, the scheduled activity now, in or out of
@@ -381,6 +391,8 @@ class LiveBoard:
                     "out_of_adherence_s": day.out_of_adherence_s if day is not None else None,
                     "adherence": day.adherence if day is not None else None,
                     "conformance": day.conformance if day is not None else None,
+                    "scheduled_work_s": day.scheduled_work_s if day is not None else None,
+                    "worked_s": day.worked_s if day is not None else None,
                     "events": self.log.count(a),
                 })
             return out

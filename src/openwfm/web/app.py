@@ -24,6 +24,7 @@ from openwfm.web import (
     pages_queues,
     pages_requests,
     pages_schedule,
+    pages_today,
 )
 from openwfm.web.deps import SignInRequired
 from openwfm.web.render import page_context, render
@@ -41,7 +42,7 @@ def is_page(request: Request) -> bool:
 
 def mount(app: FastAPI) -> None:
     for module in (pages_auth, pages_capacity, pages_jobs, pages_people, pages_queues,
-                   pages_quality, pages_requests, pages_schedule):
+                   pages_quality, pages_requests, pages_schedule, pages_today):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -45,9 +45,10 @@ def nav(p: Principal | None) -> list[tuple[str, str]]:
     if p.role in (Role.ADMIN, Role.PLANNER):
         items += [("/schedule", N_("Schedule")), ("/forecast", N_("Forecast")),
                   ("/queues", N_("Queues")), ("/capacity", N_("Capacity")),
-                  ("/jobs", N_("Jobs"))]
+                  ("/jobs", N_("Jobs")), ("/today", N_("Today"))]
     elif p.role == Role.TEAM_LEADER:
-        items += [("/schedule", N_("Team schedule")), ("/requests", N_("Requests"))]
+        items += [("/today", N_("Today")), ("/schedule", N_("Team schedule")),
+                  ("/requests", N_("Requests"))]
     elif p.role == Role.AGENT:
         items += [("/me/schedule", N_("My schedule")), ("/me/requests", N_("My requests"))]
     elif p.role == Role.CLIENT_VIEWER:

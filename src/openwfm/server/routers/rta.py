@@ -112,6 +112,11 @@ class AgentAdherence(BaseModel):
     out_of_adherence_s: float | None = Field(description="Counted spells (>= grace_s)")
     adherence: float | None = Field(description="So far today: (scheduled - out) / scheduled")
     conformance: float | None = Field(description="So far today: worked / scheduled work")
+    scheduled_work_s: float | None = Field(None, description="So far today: time scheduled "
+                                                             "for work")
+    worked_s: float | None = Field(None, description="So far today: time in a work state "
+                                                     "(available, on contact, after-contact "
+                                                     "work)")
     events: int = Field(description="Events of the agent held for the window (2 days back)")
 
 
@@ -181,7 +186,7 @@ def _check_agents(session: Session, p: Principal, agent_ids: list[str]) -> None:
             raise _bad(["body", i, "agent_id"], f"no agent {a!r}")
 
 
-def _agents_for(session: Session, p: Principal, team: int | None,
+def agents_for(session: Session, p: Principal, team: int | None,
                 agent_id: str | None) -> tuple[int | None, list[str]]:
     """(team id, agent ids) the request reads, after the role and tenant checks."""
     if team is None and agent_id is None:
@@ -222,7 +227,7 @@ async def get_adherence(
     """Live adherence of a team (a team leader: their own team by default) or one agent
     (an agent: themselves), against the published schedule."""
     require(p, "adherence", "read")
-    team_id, ids = _agents_for(session, p, team, agent_id)
+    team_id, ids = agents_for(session, p, team, agent_id)
     now = (at or datetime.now(UTC)).astimezone(UTC)
     grace = grace_s if grace_s is not None else _settings_value(request, "rta_grace_s", 60.0)
     b = board(request)
@@ -255,7 +260,7 @@ async def exceptions_stream(
     ``after_s`` seconds or its state changes while out, ``event: cleared`` (data: agent_id,
     at) when the agent is back in adherence or no longer scheduled."""
     require(p, "rta_exceptions", "read")
-    team_id, ids = _agents_for(session, p, team, None)
+    team_id, ids = agents_for(session, p, team, None)
     session.close()
     limit = (after_s if after_s is not None
              else _settings_value(request, "rta_exception_after_s", 300.0))

@@ -120,3 +120,7 @@ document.addEventListener("DOMContentLoaded", () => {
     Plotly.newPlot(el, fig.data, fig.layout, { displaylogo: false, responsive: true });
   });
 });
+
+// live pages (htmx's SSE extension): the stream's state on the element, for the "live" badge
+document.addEventListener("htmx:sseOpen", (ev) => ev.target.setAttribute("data-sse", "open"));
+document.addEventListener("htmx:sseError", (ev) => ev.target.setAttribute("data-sse", "lost"));
