@@ -6,12 +6,24 @@ artifacts/web/."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
-from web_support import PageWatch, axe_violations, screenshot, sign_in, week_pattern
+from web_support import (
+    WEEK,
+    PageWatch,
+    PatternShift,
+    axe_violations,
+    screenshot,
+    sign_in,
+    store_week,
+    week_pattern,
+)
 
 # the session's live server and chromium (tests/conftest.py): one xdist worker
 pytestmark = pytest.mark.xdist_group("web")
@@ -88,3 +100,154 @@ def test_time_off_request_effect_approval_version_and_notification(browser: Any,
     assert phone.locator("#my-request-list li").first.get_attribute("data-status") == "approved"
     assert "approved" in phone.locator("#notifications").inner_text()
     check_page(phone, "selfservice-my-requests-approved")
+
+
+# ------------------------------------------------------------------ swaps and offers
+WEEK13 = WEEK - timedelta(days=7)  # a week of its own: the other tests use week 14
+
+
+def _days_off(pattern: list[PatternShift], agent: str) -> set[int]:
+    return set(range(7)) - {(s.start - WEEK13).days for s in pattern if s.agent_id == agent}
+
+
+@pytest.fixture(scope="module")
+def week13(server: Any) -> dict[str, Any]:
+    """Week 13 of the Bogota team, published as version 1: the pattern, except that one
+    agent (the giver) also works one shift of a colleague (the taker), who is left a day
+    short -- so the giver offering it back and the taker taking it passes the rules. Also
+    a pair of agents whose days off follow each other, so swapping a shift of each passes."""
+    from openwfm.server.models import User
+
+    f = server.facts
+    scenario, team = f["scenario"], [str(a) for a in f["team_agents"][:-1]]
+    pattern = week_pattern(scenario, WEEK13)
+    start_h = {s.agent_id: s.start.hour for s in pattern}
+    off = {a: _days_off(pattern, a) for a in team}
+    # a swap: a's days off {o, o+1}, b's {o+1, o+2}: a gives day o+2, b gives day o
+    swap = next((a, b, min(off[a]) + 2, min(off[a])) for a in team for b in team
+                if a != b and start_h[a] == start_h[b] and len(off[a]) == 2
+                and off[b] == {min(off[a]) + 1, min(off[a]) + 2})
+    # an offer: taker X's shift of a day the giver Y is off moves to Y in the stored week
+    rest = [a for a in team if a not in swap[:2]]
+    giver, taker, day = next((y, x, d) for y in rest for x in rest
+                             if x != y and start_h[x] == start_h[y]
+                             for d in sorted(off[y] - off[x]))
+    moved = [PatternShift(giver, s.queue, s.start, s.length_h)
+             if s.agent_id == taker and (s.start - WEEK13).days == day else s
+             for s in pattern]
+    with server.db.read() as s:
+        admin = s.scalar(sa.select(User.id).where(User.username == "admin"))
+    sid = store_week(server.db, scenario, int(admin), week=WEEK13, pattern=moved,
+                     name="week 13")
+
+    def shift(agent: str, d: int) -> datetime:
+        return next(s.start for s in moved if s.agent_id == agent
+                    and (s.start - WEEK13).days == d)
+    a, b, d_a, d_b = swap
+    return {"schedule": sid, "a": a, "b": b, "a_shift": shift(a, d_a),
+            "b_shift": shift(b, d_b), "giver": giver, "taker": taker,
+            "offered": shift(giver, day)}
+
+
+def _my_schedule_starts(page: Any, base: str) -> list[str]:
+    page.goto(f"{base}/me/schedule?week={WEEK13.date().isoformat()}")
+    return [li.get_attribute("data-start") or ""
+            for li in page.locator("#my-shifts > li").all()]
+
+
+def test_swap_proposed_accepted_approved_and_versioned(browser: Any, server: Any,
+                                                       week13: dict[str, Any]) -> None:
+    w, sid = week13, week13["schedule"]
+    phone = new_page(browser, 390, 844)
+    sign_in(phone, server.url, w["a"], next_path="/me/requests")
+    phone.select_option("#schedule", str(sid))
+    with phone.expect_navigation():
+        phone.click("#trade form button[type=submit]")
+    phone.select_option("#swap-mine", w["a_shift"].isoformat())
+    phone.select_option("#swap-other", f"{w['b']}|{w['b_shift'].isoformat()}")
+    check_page(phone, "selfservice-swap-form")
+    with phone.expect_navigation():
+        phone.click("#ask-swap button[type=submit]")
+    assert phone.locator("[role=alert]").count() == 0, phone.locator("main").inner_text()
+    item = phone.locator("#my-request-list li").first
+    assert item.get_attribute("data-status") == "pending_acceptance", item.inner_text()
+    rid = item.get_attribute("data-request")
+
+    # the colleague (in Spanish) sees the swap with its effect and accepts it
+    other = new_page(browser, 390, 844, "es-CO")
+    sign_in(other, server.url, w["b"], next_path="/me/requests")
+    offered = other.locator(f"#incoming li[data-request='{rid}']")
+    assert "horas-agente" in offered.inner_text(), offered.inner_text()
+    check_page(other, "selfservice-swap-offered-es")
+    with other.expect_navigation():
+        offered.locator("button.accept").click()
+    done = other.locator(f"#my-request-list li[data-request='{rid}']")
+    status = done.get_attribute("data-status")
+    if status == "pending_approval":  # the plan's rule sent it to the team leader
+        desk = new_page(browser, 1400, 900)
+        sign_in(desk, server.url, str(server.facts["leader"]), next_path="/requests")
+        with desk.expect_navigation():
+            desk.locator(f"#queue li[data-request='{rid}'] button.approve").click()
+        desk.context.close()
+        other.reload()
+        status = done.get_attribute("data-status")
+    # no coverage moves (same hours, same queue): approved by the plan's rule
+    assert status in ("auto_approved", "approved"), done.inner_text()
+    assert "versión 2" in done.inner_text(), done.inner_text()
+    check_page(other, "selfservice-swap-approved-es")
+
+    # both schedules changed hands in published version 2; the proposer is notified
+    assert w["a_shift"].isoformat() in _my_schedule_starts(other, server.url)
+    assert "Versión publicada 2." in other.locator("main p.muted").inner_text()
+    starts = _my_schedule_starts(phone, server.url)
+    assert w["b_shift"].isoformat() in starts and w["a_shift"].isoformat() not in starts
+    phone.goto(server.url + "/me/requests")
+    assert f"#{rid}" in phone.locator("#notifications").inner_text()
+    check_page(phone, "selfservice-swap-notified")
+    phone.context.close()
+    other.context.close()
+
+
+def test_open_offer_taken_by_a_colleague_and_versioned(browser: Any, server: Any,
+                                                       week13: dict[str, Any]) -> None:
+    w, sid = week13, week13["schedule"]
+    page = new_page(browser, 1200, 900, "fr-FR")
+    sign_in(page, server.url, w["giver"], next_path=f"/me/requests?schedule={sid}")
+    page.select_option("#offer-mine", w["offered"].isoformat())
+    page.select_option("#offer-to", "")  # anyone in the team
+    with page.expect_navigation():
+        page.click("#ask-offer button[type=submit]")
+    assert page.locator("[role=alert]").count() == 0, page.locator("main").inner_text()
+    item = page.locator("#my-request-list li").first
+    assert item.get_attribute("data-status") == "pending_acceptance", item.inner_text()
+    rid = item.get_attribute("data-request")
+    check_page(page, "selfservice-offer-made-fr")
+
+    taker = new_page(browser, 390, 844)
+    sign_in(taker, server.url, w["taker"], next_path="/me/requests")
+    offered = taker.locator(f"#incoming li[data-request='{rid}']")
+    assert "You take their shift" in offered.inner_text(), offered.inner_text()
+    check_page(taker, "selfservice-offer-offered")
+    with taker.expect_navigation():
+        offered.locator("button.accept").click()
+    done = taker.locator(f"#my-request-list li[data-request='{rid}']")
+    assert done.get_attribute("data-status") in ("auto_approved", "approved",
+                                                 "pending_approval"), done.inner_text()
+    if done.get_attribute("data-status") == "pending_approval":
+        desk = new_page(browser, 1400, 900)
+        sign_in(desk, server.url, str(server.facts["leader"]), next_path="/requests")
+        with desk.expect_navigation():
+            desk.locator(f"#queue li[data-request='{rid}'] button.approve").click()
+        desk.context.close()
+        taker.reload()
+    assert done.get_attribute("data-status") in ("auto_approved", "approved")
+    assert re.search(r"schedule version [23]\b", done.inner_text()), done.inner_text()
+    assert "agent-hours" in done.inner_text()  # the effect, computed with the taker
+    check_page(taker, "selfservice-offer-taken")
+    assert w["offered"].isoformat() in _my_schedule_starts(taker, server.url)
+    assert w["offered"].isoformat() not in _my_schedule_starts(page, server.url)
+    page.goto(server.url + "/me/requests")
+    assert f"#{rid}" in page.locator("#notifications").inner_text()
+    check_page(page, "selfservice-offer-notified-fr")
+    page.context.close()
+    taker.context.close()

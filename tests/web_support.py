@@ -111,14 +111,16 @@ def shift_segments(s: PatternShift) -> list[dict[str, Any]]:
              "queue_id": s.queue if act == "work" else None} for act, a, b in cuts]
 
 
-def store_week(db: Any, scenario: Any, admin_id: int, *, publish: bool = True) -> int:
-    """The pattern week as a schedule (draft, and published as version 1) and the exact
-    requirement it covers (agents per queue and interval = the pattern's), in the database
-    of `db`; returns the schedule id."""
+def store_week(db: Any, scenario: Any, admin_id: int, *, publish: bool = True,
+               week: datetime = WEEK, pattern: list[PatternShift] | None = None,
+               name: str = "week 14") -> int:
+    """The pattern week (or `pattern`, shifts of the week starting `week`) as a schedule
+    (draft, and published as version 1) and the exact requirement it covers (agents per
+    queue and interval = the pattern's), in the database of `db`; returns the schedule id."""
     from openwfm.server.models import Requirement, RequirementInterval, Schedule, Segment
     from openwfm.server.routers.schedules import publish_draft
 
-    pattern = week_pattern(scenario)
+    pattern = week_pattern(scenario, week) if pattern is None else pattern
     rows = [seg for s in pattern for seg in shift_segments(s)]
     interval = timedelta(seconds=scenario.interval_s)
     n = int(timedelta(days=7) / interval)
@@ -126,19 +128,19 @@ def store_week(db: Any, scenario: Any, admin_id: int, *, publish: bool = True) -
     for r in rows:
         if r["activity"] != "work":
             continue
-        i0 = int((r["start"] - WEEK) / interval)
-        i1 = int((r["end"] - WEEK) / interval)
+        i0 = int((r["start"] - week) / interval)
+        i1 = int((r["end"] - week) / interval)
         for i in range(i0, i1):
             cover[(r["queue_id"], i)] = cover.get((r["queue_id"], i), 0) + 1
     with db.transaction() as s:
-        req = Requirement(name="week 14 requirement")
+        req = Requirement(name=f"{name} requirement")
         s.add(req)
         s.flush()
         s.execute(sa.insert(RequirementInterval), [
-            {"requirement_id": req.id, "queue_id": q.id, "interval_start": WEEK + i * interval,
+            {"requirement_id": req.id, "queue_id": q.id, "interval_start": week + i * interval,
              "agents": float(cover.get((q.id, i), 0)), "scheduled": None,
              "service_level": None} for q in scenario.queues for i in range(n)])
-        sched = Schedule(name="week 14", period_start=WEEK, period_end=WEEK + timedelta(days=7),
+        sched = Schedule(name=name, period_start=week, period_end=week + timedelta(days=7),
                          draft_rev=1)
         s.add(sched)
         s.flush()

@@ -118,15 +118,37 @@ def coverage(segments: pd.DataFrame, scenario: Scenario, intervals: pd.DatetimeI
     prod = segments[segments["activity"].isin(PRODUCTIVE) & (segments["start"] < hi)
                     & (segments["end"] > lo)]
     has_q = "queue" in prod.columns
-    for r in prod.to_dict("records"):
-        q = r.get("queue") if has_q else None
-        shares = ({q: 1.0} if isinstance(q, str) and q else
-                  {k: 1 / len(skills[r["agent_id"]]) for k in skills[r["agent_id"]]})
-        for t in intervals:
-            ov = (min(r["end"], t + step) - max(r["start"], t)).total_seconds()
-            if ov > 0:
-                for k, w in shares.items():
-                    out[(t, k)] = out.get((t, k), 0.0) + w * ov / interval_s
+    # one row per (segment, queue it counts on) with its share; then the overlap of every
+    # such row with every interval at once (seconds), summed per (interval, queue)
+    seg_i: list[int] = []
+    queues: list[str] = []
+    weights: list[float] = []
+    agents, qcol = prod["agent_id"].tolist(), (prod["queue"].tolist() if has_q
+                                                else [None] * len(prod))
+    for i, (aid, q) in enumerate(zip(agents, qcol, strict=True)):
+        if isinstance(q, str) and q:
+            seg_i.append(i), queues.append(q), weights.append(1.0)
+        else:
+            for k in skills[aid]:
+                seg_i.append(i), queues.append(k), weights.append(1 / len(skills[aid]))
+    if not seg_i:
+        return pd.DataFrame(columns=["interval_start", "queue", "agents"])
+    idx = np.asarray(seg_i)
+    s0 = prod["start"].to_numpy("datetime64[ns]").astype(np.int64)[idx]
+    e0 = prod["end"].to_numpy("datetime64[ns]").astype(np.int64)[idx]
+    t0 = intervals.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]").astype(
+        np.int64)
+    step_ns = int(interval_s * 1e9)
+    ov = (np.minimum(e0[:, None], t0[None, :] + step_ns)
+          - np.maximum(s0[:, None], t0[None, :])).clip(min=0) / 1e9
+    names = sorted(set(queues))
+    qi = np.array([names.index(q) for q in queues])
+    total = np.zeros((len(names), len(t0)))
+    np.add.at(total, qi, ov * np.asarray(weights)[:, None] / interval_s)
+    for j, q in enumerate(names):
+        for m, t in enumerate(intervals):
+            if total[j, m] > 0:
+                out[(t, q)] = float(total[j, m])
     return pd.DataFrame([(t, q, a) for (t, q), a in sorted(out.items())],
                         columns=["interval_start", "queue", "agents"])
 

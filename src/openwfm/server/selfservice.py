@@ -26,8 +26,9 @@ import sqlalchemy as sa
 from fastapi import HTTPException, status
 from sqlalchemy.orm import Session
 
-from openwfm.activities import Activity
+from openwfm.activities import OFF_DUTY, Activity
 from openwfm.scenario import Scenario
+from openwfm.scheduling.check import shifts_from_segments
 from openwfm.scheduling.model import SchedulingProblem, build_problem
 from openwfm.selfservice import (
     Accrual,
@@ -192,6 +193,32 @@ def settings_of(scenario: Scenario) -> tuple[AutoApprovalRule, float, Accrual]:
         quota_per_day_team=int(raw.get("auto_quota_per_day_team", 2)))
     return rule, float(raw.get("annual_leave_days", 25.0)), Accrual(raw.get("accrual",
                                                                             "monthly"))
+
+
+@dataclasses.dataclass(frozen=True)
+class TeamShift:
+    """One published shift of an agent (contiguous on-duty segments), UTC."""
+
+    agent_id: str
+    agent_name: str
+    start: datetime
+    end: datetime
+
+
+def team_shifts(session: Session, sched: Schedule, agent_id: str) -> list[TeamShift]:
+    """The shifts of the agent's team (the agent included) in the published version of
+    `sched`, by start: what a swap or an offer is made of."""
+    if sched.published_version_id is None:
+        return []
+    team = session.scalar(sa.select(Agent.team_id).where(Agent.id == agent_id))
+    names = dict(session.execute(sa.select(Agent.id, Agent.name).where(
+        Agent.team_id == team) if team is not None else
+        sa.select(Agent.id, Agent.name).where(Agent.id == agent_id)).all())
+    seg = segments_frame(session, sched.published_version_id)
+    seg = seg[seg["agent_id"].isin(list(names)) & ~seg["activity"].isin(OFF_DUTY)]
+    return sorted((TeamShift(sh.agent_id, names[sh.agent_id], sh.start.to_pydatetime(),
+                             sh.end.to_pydatetime())
+                   for sh in shifts_from_segments(seg)), key=lambda t: (t.start, t.agent_id))
 
 
 # ------------------------------------------------------------------------------ changes

@@ -15,14 +15,18 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from openwfm.selfservice import RequestStatus
+from openwfm.server import selfservice as svc
 from openwfm.server.deps import ReadDB, WriteDB
-from openwfm.server.models import Agent, Site
+from openwfm.server.models import Agent, Schedule, Site
 from openwfm.server.permissions import require
 from openwfm.server.routers.selfservice import (
     NoteIn,
     RequestIn,
+    accept_request,
     approve_request,
+    cancel_request,
     create_request,
+    decline_request,
     list_requests,
     my_notifications,
     reject_request,
@@ -53,20 +57,111 @@ def _agent_tz(db: Session, agent_id: str) -> str:
 def _labels() -> dict[str, object]:
     return {"status_label": lambda s: STATUS_LABELS.get(RequestStatus(s), s),
             "kind_label": lambda k: KIND_LABELS.get(k, k),
-            "iso_day": lambda s: date.fromisoformat(s[:10])}
+            "iso_day": lambda s: date.fromisoformat(s[:10]),
+            "iso_dt": datetime.fromisoformat}
 
 
 @router.get("/me/requests")
 def my_requests(w: WebUser, db: ReadDB,
-                error: Annotated[str, Query(max_length=500)] = "") -> Response:
-    """The agent's requests with their effect and decision, a form to ask for days off,
-    and the latest notifications."""
+                error: Annotated[str, Query(max_length=500)] = "",
+                schedule: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+                ) -> Response:
+    """The agent's requests with their effect and decision, forms to ask for days off, to
+    propose a swap to a colleague or to offer a shift, the swaps and offers made to them
+    (accept or decline), and the latest notifications."""
     require(w.p, "request", "write")
-    tz = _agent_tz(db, w.p.agent_id or "")
-    ctx = {**w.ctx, **_labels(), "rows": list_requests(w.p, db), "tz": tz,
-           "notes": my_notifications(w.p, db)[:10], "error": error,
-           "today": datetime.now(ZoneInfo(tz)).date().isoformat()}
+    me = w.p.agent_id or ""
+    tz = _agent_tz(db, me)
+    zone = ZoneInfo(tz)
+    schedules = list(db.scalars(sa.select(Schedule).where(
+        Schedule.published_version_id.is_not(None))
+        .order_by(Schedule.period_start.desc(), Schedule.id.desc()).limit(10)))
+    chosen = next((x for x in schedules if x.id == schedule), schedules[0] if schedules
+                  else None)
+    shifts = svc.team_shifts(db, chosen, me) if chosen is not None else []
+    mine = [x for x in shifts if x.agent_id == me]
+    my_days = {x.start.astimezone(zone).date() for x in mine}
+    rows = list_requests(w.p, db)
+    ctx = {**w.ctx, **_labels(), "tz": tz, "error": error,
+           "rows": [r for r in rows if r.agent_id == me or (
+               r.other_agent_id == me
+               and r.status != RequestStatus.PENDING_ACCEPTANCE.value)],
+           "incoming": [r for r in rows if r.agent_id != me
+                        and r.status == RequestStatus.PENDING_ACCEPTANCE.value],
+           "notes": my_notifications(w.p, db)[:10],
+           "today": datetime.now(zone).date().isoformat(),
+           "schedules": schedules, "chosen": chosen, "my_shifts": mine,
+           "swap_shifts": [x for x in shifts if x.agent_id != me
+                           and x.start.astimezone(zone).date() not in my_days],
+           "colleagues": sorted({(x.agent_id, x.agent_name) for x in shifts
+                                 if x.agent_id != me})}
     return render(w.ctx["request"], "my_requests.html", ctx)
+
+
+def _back(msg: str | None = None, schedule: int | None = None) -> Response:
+    q = {k: str(v) for k, v in (("error", msg), ("schedule", schedule)) if v}
+    return RedirectResponse("/me/requests" + ("?" + _q(**q) if q else ""), status_code=303)
+
+
+def _message(e: HTTPException) -> str:
+    return e.detail[0]["msg"] if isinstance(e.detail, list) else str(e.detail)
+
+
+@router.post("/me/requests/swap")
+def ask_swap(w: WebPost, db: WriteDB,
+             schedule_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+             shift_start: Annotated[datetime, Form()],
+             other: Annotated[str, Form(max_length=200, pattern=r"^[^|]+\|.+$")]) -> Response:
+    """Propose a swap: my shift `shift_start` for the colleague's shift `other`
+    (``agent_id|start``); the colleague accepts or declines it."""
+    require(w.p, "request", "write")
+    other_agent, other_start = other.split("|", 1)
+    try:
+        body = RequestIn(kind="swap", schedule_id=schedule_id, shift_start=shift_start,
+                         other_agent_id=other_agent,
+                         other_shift_start=datetime.fromisoformat(other_start))
+    except ValueError:
+        return _back("other: a colleague's shift expected", schedule_id)
+    try:
+        create_request(body, w.p, db, w.ctx["request"])
+    except HTTPException as e:
+        db.rollback()
+        return _back(_message(e), schedule_id)
+    return _back(schedule=schedule_id)
+
+
+@router.post("/me/requests/offer")
+def offer_shift(w: WebPost, db: WriteDB,
+                schedule_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+                shift_start: Annotated[datetime, Form()],
+                other_agent_id: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Offer my shift `shift_start` to a colleague, or to anyone of the team."""
+    require(w.p, "request", "write")
+    try:
+        create_request(RequestIn(kind="offer", schedule_id=schedule_id,
+                                 shift_start=shift_start,
+                                 other_agent_id=other_agent_id or None),
+                       w.p, db, w.ctx["request"])
+    except HTTPException as e:
+        db.rollback()
+        return _back(_message(e), schedule_id)
+    return _back(schedule=schedule_id)
+
+
+AGENT_EVENTS = {"accept": accept_request, "decline": decline_request, "cancel": cancel_request}
+
+
+@router.post("/me/requests/{request_id}/{event}")
+def agent_event(w: WebPost, db: WriteDB,
+                request_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+                event: Annotated[str, Path(pattern="^(accept|decline|cancel)$")]) -> Response:
+    """Accept or decline a swap or offer made to me, or cancel my own request."""
+    try:
+        AGENT_EVENTS[event](request_id, w.p, db, w.ctx["request"])
+    except HTTPException as e:
+        db.rollback()
+        return _back(_message(e))
+    return _back()
 
 
 @router.post("/me/requests")
@@ -83,10 +178,9 @@ def ask_time_off(w: WebPost, db: WriteDB, first_day: Annotated[date, Form()],
         create_request(RequestIn(kind=kind, start=start, end=end),  # type: ignore[arg-type]
                        w.p, db, w.ctx["request"])
     except HTTPException as e:
-        msg = e.detail[0]["msg"] if isinstance(e.detail, list) else str(e.detail)
         db.rollback()
-        return RedirectResponse("/me/requests?" + _q(error=msg), status_code=303)
-    return RedirectResponse("/me/requests", status_code=303)
+        return _back(_message(e))
+    return _back()
 
 
 def _q(**kw: str) -> str:
