@@ -476,7 +476,8 @@ class LiveAdherence:
         self.log = log if log is not None else EventLog()
         self._seg: dict[str, tuple[list[datetime], list[datetime], list[Activity]]] = {}
         for agent, g in seg.groupby("agent_id", sort=True):
-            self._seg[str(agent)] = (list(g["start"]), list(g["end"]),
+            self._seg[str(agent)] = ([t.to_pydatetime() for t in g["start"]],
+                                     [t.to_pydatetime() for t in g["end"]],
                                      [Activity(x) for x in g["activity"]])
         # the arrays `day_so_far` reads, as `compute_adherence` makes them
         self._site_tz = dict(site_tz or {})
@@ -560,26 +561,34 @@ class LiveAdherence:
         ts = pd.Timestamp(now)
         if ts.tzinfo is None:
             raise InputError("now must be timezone-aware", column="now")
-        now_dt = ts.tz_convert("UTC").to_pydatetime()
+        rows = self.exception_rows(ts.tz_convert("UTC").to_pydatetime(),
+                                   min_duration_s=min_duration_s, agents=agents)
+        out = pd.DataFrame(rows, columns=["agent_id", "activity", "state", "since",
+                                          "duration_s"])
+        out["since"] = pd.to_datetime(out["since"], utc=True)
+        return out
+
+    def exception_rows(self, now: datetime, *, min_duration_s: float = 0.0,
+                       agents: Iterable[str] | None = None
+                       ) -> list[tuple[str, str, str, datetime, float]]:
+        """`exceptions` as plain tuples (agent_id, activity, state, since, duration_s),
+        longest first: the form a live stream reads every half second (no table)."""
         rows = []
         wanted = self._seg if agents is None else {a: self._seg[a] for a in agents
                                                    if a in self._seg}
         for agent, (starts, ends, acts) in wanted.items():
-            i = bisect.bisect_right(starts, now_dt) - 1
-            if i < 0 or not now_dt < ends[i]:
+            i = bisect.bisect_right(starts, now) - 1
+            if i < 0 or not now < ends[i]:
                 continue
-            since = self.spell_start(agent, now_dt)
+            since = self.spell_start(agent, now)
             if since is None:
                 continue
-            dur = (now_dt - since).total_seconds()
+            dur = (now - since).total_seconds()
             if dur >= min_duration_s:
-                rows.append((agent, acts[i].value, self.log.state_at(agent, now_dt).value,
+                rows.append((agent, acts[i].value, self.log.state_at(agent, now).value,
                              since, dur))
-        out = pd.DataFrame(rows, columns=["agent_id", "activity", "state", "since",
-                                          "duration_s"])
-        out["since"] = pd.to_datetime(out["since"], utc=True)
-        return out.sort_values(["duration_s", "agent_id"], ascending=[False, True],
-                               ignore_index=True)
+        rows.sort(key=lambda r: (-r[4], r[0]))
+        return rows
 
     def _timeline(self, agent: str) -> tuple[np.ndarray, np.ndarray]:
         """The agent's event times (ns) and state indexes, rebuilt when it got events."""

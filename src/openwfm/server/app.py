@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -36,6 +37,7 @@ from openwfm.server.routers import (
     teams,
     users,
 )
+from openwfm.server.rta import LiveBoard
 from openwfm.server.security import signing_key
 
 log = logging.getLogger("openwfm.server")
@@ -94,6 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = db
         app.state.settings = settings
         app.state.week_cache = WeekCache()
+        # the live board of real-time adherence read before the first request (the
+        # published schedule around now and the window's events): no request pays for it,
+        # and a restarted server answers only once it can show every stored event
+        app.state.rta_board = LiveBoard()
+        with db.read() as session:
+            app.state.rta_board.sync(session, datetime.now(UTC))
         yield
         db.dispose()
 

@@ -334,14 +334,19 @@ class LiveBoard:
         return self.log.add(batch) if batch else 0
 
     # ---------------------------------------------------------------- reading
-    def exceptions(self, agent_ids: Iterable[str], now: datetime,
-                   min_out_s: float) -> pd.DataFrame:
-        """`LiveAdherence.exceptions` for `agent_ids` (empty when nothing is scheduled)."""
+    def due(self, max_age_s: float) -> bool:
+        """Whether a `sync` with `max_age_s` would read the database (the streams check
+        this before they open a session)."""
+        return time.monotonic() - self.synced_at >= max_age_s
+
+    def exceptions(self, agent_ids: Iterable[str], now: datetime, min_out_s: float
+                   ) -> list[tuple[str, str, str, datetime, float]]:
+        """`LiveAdherence.exception_rows` for `agent_ids`: (agent_id, activity, state,
+        since, duration_s), longest first (empty when nothing is scheduled)."""
         with self.lock:
             if self.live is None:
-                return pd.DataFrame(columns=["agent_id", "activity", "state", "since",
-                                             "duration_s"])
-            return self.live.exceptions(now, min_duration_s=min_out_s, agents=agent_ids)
+                return []
+            return self.live.exception_rows(now, min_duration_s=min_out_s, agents=agent_ids)
 
     def segments_between(self, agent_ids: Iterable[str], start: datetime, end: datetime
                          ) -> dict[str, list[tuple[datetime, datetime, str]]]:

@@ -165,12 +165,10 @@ def board_context(request: Request, view: TeamView, now: datetime) -> dict[str, 
 def exceptions(request: Request, view: TeamView, now: datetime, after_s: float
                ) -> list[dict[str, Any]]:
     """The team's agents out of adherence for at least `after_s`, longest first."""
-    df = board(request).exceptions(view.agent_ids, now, after_s)
-    return [{"agent_id": r["agent_id"], "name": view.names.get(r["agent_id"], r["agent_id"]),
-             "activity": r["activity"], "state": r["state"],
-             "since": r["since"].to_pydatetime(),
-             "minutes": math.floor(float(r["duration_s"]) / 60)}
-            for r in df.to_dict("records")]
+    return [{"agent_id": a, "name": view.names.get(a, a), "activity": act, "state": st,
+             "since": since, "minutes": math.floor(dur / 60)}
+            for a, act, st, since, dur in board(request).exceptions(view.agent_ids, now,
+                                                                     after_s)]
 
 
 @router.get("/today")
@@ -209,8 +207,9 @@ async def today_stream(request: Request, w: WebUser, db: ReadDB,
             return {name: ENV.get_template(f"_today_{name}.html").render(c)
                     for name in ("exceptions", "agents", "summary")}
         b = board(request)
-        with request.app.state.db.read() as s:
-            b.sync(s, now, max_age_s=TICK_S / 2)
+        if b.due(TICK_S / 2):
+            with request.app.state.db.read() as s:
+                b.sync(s, now, max_age_s=TICK_S / 2)
         c = {**ctx, "exceptions": exceptions(request, view, now, after), "after_min": after / 60,
              "view": view, "states": STATES, "activities": ACTIVITIES}
         return {"exceptions": ENV.get_template("_today_exceptions.html").render(c)}
