@@ -223,7 +223,8 @@ async def drive(server: Server, agents: list[str], acd: str, admin: str,
     made: list[str] = []
     per_agent = dict.fromkeys(agents, 0)
     state_of = dict.fromkeys(agents, -1)
-    queue: asyncio.Queue[tuple[list[dict[str, str]], list[int]] | None] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[list[dict[str, str]], list[int], float] | None] = \
+        asyncio.Queue()
     acked = {"batches": 0, "events": 0, "stored": 0, "duplicates": 0, "retries": 0}
     visible_s: list[tuple[float, float]] = []  # (sent, seconds since the start; latency)
     ack_s: list[float] = []
@@ -279,8 +280,7 @@ async def drive(server: Server, agents: list[str], acd: str, admin: str,
                 item = await queue.get()
                 if item is None:
                     return
-                batch, seqs = item
-                made_at = time.monotonic()
+                batch, seqs, made_at = item
                 while True:
                     t_sent = time.monotonic()
                     try:
@@ -339,7 +339,7 @@ async def drive(server: Server, agents: list[str], acd: str, admin: str,
                               "at": now})
                 seqs.append(per_agent[a])
             if batch:
-                await queue.put((batch, seqs))
+                await queue.put((batch, seqs, time.monotonic()))
             # keep the pace of the clock, not of the answers
             delay = t_start + tick * batch_s - time.monotonic()
             if delay > 0:

@@ -449,3 +449,58 @@ def test_replay_feeds_a_bank_day_into_the_running_server(world: World, live_serv
     row = r.json()["agents"][0]
     assert row["events"] == n + 3  # and the three of the hand-checked test
     assert row["state"] == "logged_out" and 0.5 < row["adherence"] <= 1
+
+
+def test_group_commit_shares_a_transaction_and_isolates_a_conflict(tmp_path: Path) -> None:
+    """Concurrent writers of a process: one transaction for those waiting together, each
+    write in its own savepoint (a conflicting batch fails alone, nothing of it stored),
+    every caller answered after the commit, with its own result."""
+    from openwfm.intraday.events import AgentEvent
+    from openwfm.server.db import Database
+    from openwfm.server.migrate import upgrade
+    from openwfm.server.rta import EventConflict, GroupCommit, store_events
+
+    url = f"sqlite:///{tmp_path / 'gc.db'}"
+    upgrade(url)
+    db = Database.connect(url)
+    try:
+        with db.transaction() as s:
+            site = Site(name="cas", country="MA", tz="Africa/Casablanca", seats=10,
+                        cost_per_hour=10.0)
+            s.add(site)
+            s.flush()
+            s.add(Agent(id="a1", name="A", site_id=site.id, tz="Africa/Casablanca"))
+        t0 = datetime(2026, 12, 7, 9, tzinfo=UTC)
+
+        def ev(eid: str, state: str = "available", k: int = 0) -> AgentEvent:
+            return AgentEvent.make(eid, "a1", state, t0 + timedelta(minutes=k))
+
+        with db.transaction() as s:
+            store_events(s, [ev("old", "break")], source="test")
+        gc = GroupCommit(db)
+        gate = threading.Barrier(9)
+        out: dict[int, object] = {}
+
+        def post(i: int) -> None:
+            batch = ([ev("old", "meal")] if i == 4  # same id, other content: a conflict
+                     else [ev(f"e{i}-{j}", k=j) for j in range(5)] + [ev("old", "break")])
+            gate.wait()
+            try:
+                out[i] = gc.run(lambda s: store_events(s, batch, source="test"))
+            except EventConflict as exc:
+                out[i] = exc
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(9)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert isinstance(out[4], EventConflict)
+        for i in set(range(9)) - {4}:
+            assert (out[i].stored, out[i].duplicates) == (5, 1), i  # type: ignore[union-attr]
+        with db.read() as s:
+            rows = dict(s.execute(sa.select(RtaEvent.event_id, RtaEvent.state)).all())
+        assert len(rows) == 1 + 8 * 5 and rows["old"] == "break"
+        assert gc.writes == 9 and 1 <= gc.transactions <= 9
+    finally:
+        db.dispose()

@@ -37,7 +37,7 @@ from openwfm.server.routers import (
     teams,
     users,
 )
-from openwfm.server.rta import LiveBoard
+from openwfm.server.rta import GroupCommit, LiveBoard
 from openwfm.server.security import signing_key
 
 log = logging.getLogger("openwfm.server")
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # published schedule around now and the window's events): no request pays for it,
         # and a restarted server answers only once it can show every stored event
         app.state.rta_board = LiveBoard()
+        app.state.rta_writer = GroupCommit(db)
         with db.read() as session:
             app.state.rta_board.sync(session, datetime.now(UTC))
         yield

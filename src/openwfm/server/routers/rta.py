@@ -57,7 +57,9 @@ from openwfm.server.permissions import (
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, QueryId
 from openwfm.server.rta import (
     EventConflict,
+    GroupCommit,
     LiveBoard,
+    StoreResult,
     mapping_for,
     parse_events,
     store_events,
@@ -127,6 +129,14 @@ class AdherenceOut(BaseModel):
     agents: list[AgentAdherence]
 
 
+def writer(request: Request) -> GroupCommit:
+    """The process's group commit of event batches (concurrent POSTs share a transaction)."""
+    w = getattr(request.app.state, "rta_writer", None)
+    if w is None:
+        w = request.app.state.rta_writer = GroupCommit(request.app.state.db)
+    return w
+
+
 def board(request: Request) -> LiveBoard:
     """The process's live board (one per API process)."""
     b = getattr(request.app.state, "rta_board", None)
@@ -147,8 +157,8 @@ def _bad(loc: list[str | int], msg: str) -> HTTPException:
 @router.post("/events", response_model=RtaAck, responses={
     **WRITE_ERRORS, 422: {"description": "A bad event (its index and field named)"}})
 def post_events(
-    body: Annotated[list[RtaEventIn], Body(max_length=MAX_BATCH)],
-    p: CurrentUser, db: Annotated[Database, Depends(database)],
+    request: Request, body: Annotated[list[RtaEventIn], Body(max_length=MAX_BATCH)],
+    p: CurrentUser,
     mapping: Annotated[str | None, Query(max_length=32, description=(
         "Vendor preset the state codes are in: genesys, avaya, cisco, nice"))] = None,
 ) -> RtaAck:
@@ -166,13 +176,16 @@ def post_events(
     except InputError as exc:
         raise _bad(["body", exc.location.row or 0, exc.location.column or "state"],
                    exc.message) from None
-    with db.transaction() as session:
+
+    def write(session: Session) -> StoreResult:
         _check_agents(session, p, [e.agent_id for e in events])
-        try:
-            result = store_events(session, events, source="api", received_at=now)
-        except EventConflict as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT,
-                                f"item {exc.index}: {exc.message}") from None
+        return store_events(session, events, source="api", received_at=now)
+
+    try:
+        result = writer(request).run(write)  # returns once committed
+    except EventConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"item {exc.index}: {exc.message}") from None
     return RtaAck(received=result.received, stored=result.stored,
                   duplicates=result.duplicates)
 
