@@ -213,3 +213,65 @@ def test_every_time_is_utc_in_the_database(server: Any) -> None:
     with server.db.read() as s:
         t = s.scalar(sa.select(Segment.start).limit(1))
     assert t is not None and t.utcoffset() == timedelta(0) and t.tzinfo is UTC
+
+
+def test_planner_removes_and_adds_breaks_and_a_meeting_in_a_shift(
+        browser: Any, server: Any) -> None:
+    """The shift editor's breaks and activities: removing the meal breaks the break rule,
+    putting it back fixes it, a meeting takes the agent off the queue (coverage and service
+    level), and the draft keeps the meeting."""
+    sc = server.facts["scenario"]
+    s = next(p for p in week_pattern(sc)
+             if p.agent_id.startswith("MNL") and p.length_h == 8.5 and p.start > WEEK)
+    agent = s.agent_id
+    zone = ZoneInfo(sc.site(next(a.site for a in sc.agents if a.id == agent)).tz)
+
+    def at(hours: float) -> str:
+        return (s.start + timedelta(hours=hours)).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+    page = new_page(browser)
+    sign_in(page, server.url, "planner", next_path=f"/schedule?q={agent}")
+    page.locator(f"#row-{agent} button.shift[data-start='{s.start.isoformat()}']").click()
+    items = page.locator("#activity-list li")
+    items.first.wait_for()
+    assert [items.nth(i).get_attribute("data-activity") for i in range(items.count())] == [
+        "break", "meal", "break"]
+    page.click("#activity-list li[data-activity=meal] button")
+    page.locator("#editor [data-rule=breaks]").wait_for()
+    assert "(new)" in page.locator("#editor [data-rule=breaks]").inner_text()
+    assert items.count() == 2
+    page.select_option("select[name=add_activity]", "meal")
+    page.fill("input[name=add_start]", at(4))
+    page.fill("input[name=add_length_min]", "30")
+    page.click("#add-activity")
+    page.locator("#rules-ok").wait_for()
+    assert items.count() == 3
+    page.select_option("select[name=add_activity]", "meeting")
+    page.fill("input[name=add_start]", at(1))
+    page.click("#add-activity")
+    page.locator("#activity-list li[data-activity=meeting]").wait_for()
+    row = page.locator("#coverage tbody tr").first
+    row.wait_for()
+    cells = row.locator("td").all_inner_texts()
+    assert int(cells[4]) == int(cells[3]) - 1  # one agent fewer on the queue
+    check_page(page, "planner-shift-meeting")
+    page.click("#save-shift")
+    page.locator("#editor [role=status]").wait_for()
+    with server.db.read() as db:
+        from openwfm.server.models import Segment
+
+        acts = db.execute(sa.select(Segment.activity, Segment.start).where(
+            Segment.agent_id == agent, Segment.version_id.is_(None),
+            Segment.start >= s.start, Segment.start < s.start + timedelta(hours=9))
+            .order_by(Segment.start)).all()
+    assert [a for a, _ in acts] == ["work", "meeting", "work", "break", "work", "meal",
+                                    "work", "break", "work"]
+    assert acts[1][1].replace(tzinfo=UTC) == s.start + timedelta(hours=1)
+    page.locator("#review-ok").wait_for()
+    page.click("#publish button[type=submit]")
+    page.locator("#publish [role=status]").wait_for()
+    page.context.close()
+    phone = new_page(browser, 390, 844)
+    sign_in(phone, server.url, agent, next_path=f"/me/schedule?week={WEEK.date()}")
+    assert "meeting " + at(1)[-5:] in phone.locator("#my-shifts").inner_text()
+    phone.context.close()

@@ -6,6 +6,11 @@ result.
 A *shift* is an agent's contiguous segments (work / break / meal). Moving it shifts every
 segment by the same time; resizing moves its end (the last segment grows or shrinks; a
 segment left entirely outside the new end is dropped).
+
+`plan_shift` also sets the shift's breaks and activities (`openwfm.activities`: a break, a
+meal, a meeting, training, coaching, a one-to-one) as a list of `Planned` items, each at
+an offset from the shift's start: adding one lays it over the work at that time, removing
+one gives its time back to work (on the queue of the work before it).
 """
 
 from __future__ import annotations
@@ -18,10 +23,157 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from openwfm.activities import DEFINITIONS, PRODUCTIVE, Activity
 from openwfm.scheduling.check import Violation, check_schedule, check_seats
 from openwfm.scheduling.model import SchedulingProblem
 
 SEGMENT_COLUMNS = ["agent_id", "site", "activity", "start", "end", "queue"]
+
+#: What a planner may add inside a shift: the on-duty activities that do not serve contacts.
+INSERTABLE: tuple[Activity, ...] = tuple(a for a, d in DEFINITIONS.items()
+                                         if d.on_duty and not d.productive)
+
+
+class ShiftEditError(ValueError):
+    """An edit that cannot be applied (the message says which item and why)."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A break or an activity of a shift: `activity` from `offset_min` minutes after the
+    shift's start, for `length_min` minutes."""
+
+    activity: str
+    offset_min: int
+    length_min: int
+
+    @property
+    def end_min(self) -> int:
+        return self.offset_min + self.length_min
+
+
+def shift_bounds(segments: pd.DataFrame, shift_start: datetime) -> tuple[int, int]:
+    """Row positions (first, last) of the shift of `segments` (one agent, sorted by start)
+    that starts at `shift_start`; KeyError when none does."""
+    starts, ends = segments["start"].tolist(), segments["end"].tolist()
+    first = next((i for i, s in enumerate(starts) if s == pd.Timestamp(shift_start)), None)
+    if first is None:
+        raise KeyError(f"no shift starts at {shift_start}")
+    last = first
+    while last + 1 < len(starts) and starts[last + 1] == ends[last]:
+        last += 1
+    return first, last
+
+
+def shift_activities(segments: pd.DataFrame, shift_start: datetime) -> list[Planned]:
+    """The breaks and activities (every segment that does not serve contacts) of the shift
+    that starts at `shift_start`, as offsets from its start.
+
+    >>> t = lambda h: pd.Timestamp("2026-03-30", tz="UTC") + pd.Timedelta(hours=h)
+    >>> seg = pd.DataFrame({"activity": ["work", "break", "work"], "queue": ["q", None, "q"],
+    ...                     "start": [t(8), t(10), t(10.25)], "end": [t(10), t(10.25), t(16)]})
+    >>> shift_activities(seg, t(8))
+    [Planned(activity='break', offset_min=120, length_min=15)]
+    """
+    seg = segments.sort_values("start").reset_index(drop=True)
+    first, last = shift_bounds(seg, shift_start)
+    t0 = seg["start"].iloc[first]
+    return [Planned(str(a), int((s - t0) / pd.Timedelta(minutes=1)),
+                    int((e - s) / pd.Timedelta(minutes=1)))
+            for a, s, e in zip(seg["activity"].iloc[first:last + 1],
+                               seg["start"].iloc[first:last + 1],
+                               seg["end"].iloc[first:last + 1], strict=True)
+            if a not in PRODUCTIVE]
+
+
+def plan_shift(segments: pd.DataFrame, shift_start: datetime, new_start: datetime,
+               new_end: datetime, planned: Sequence[Planned]) -> pd.DataFrame:
+    """One agent's `segments` with the shift that starts at `shift_start` moved and
+    resized to `new_start`..`new_end` (`edit_shift`) and its breaks and activities set to
+    `planned`: the shift's own non-productive segments become work again (on the queue of
+    the work before them, else after them) and each planned item is laid over the shift at
+    its offset. Raises `ShiftEditError` for an item outside the shift, of an unknown
+    activity, of no length, or overlapping another.
+
+    Examples
+    --------
+    >>> t = lambda h: pd.Timestamp("2026-03-30", tz="UTC") + pd.Timedelta(hours=h)
+    >>> seg = pd.DataFrame({"agent_id": ["a"] * 3, "site": ["S"] * 3,
+    ...                     "activity": ["work", "break", "work"],
+    ...                     "start": [t(8), t(10), t(10.25)], "end": [t(10), t(10.25), t(16)],
+    ...                     "queue": ["q", None, "q"]})
+    >>> out = plan_shift(seg, t(8), t(8), t(16), [Planned("meeting", 60, 30)])
+    >>> [(a, s.hour + s.minute / 60, e.hour + e.minute / 60, q)
+    ...  for a, s, e, q in zip(out.activity, out.start, out.end, out.queue)]
+    [('work', 8.0, 9.0, 'q'), ('meeting', 9.0, 9.5, None), ('work', 9.5, 16.0, 'q')]
+    >>> try:
+    ...     plan_shift(seg, t(8), t(8), t(16), [Planned("break", 460, 30)])
+    ... except ShiftEditError as e:
+    ...     print(e)
+    the break from minute 460 to 490 is not inside the shift (0 to 480 minutes)
+    """
+    length = int((pd.Timestamp(new_end) - pd.Timestamp(new_start)) / pd.Timedelta(minutes=1))
+    items = sorted(planned, key=lambda p: p.offset_min)
+    for k, p in enumerate(items):
+        if p.activity in PRODUCTIVE or p.activity not in {a.value for a in Activity}:
+            raise ShiftEditError(f"{p.activity!r} is not a break or an activity of a shift "
+                                 f"(one of {', '.join(a.value for a in INSERTABLE)})")
+        if p.length_min <= 0:
+            raise ShiftEditError(f"the {p.activity} at minute {p.offset_min} has no length")
+        if p.offset_min < 0 or p.end_min > length:
+            raise ShiftEditError(f"the {p.activity} from minute {p.offset_min} to "
+                                 f"{p.end_min} is not inside the shift (0 to {length} "
+                                 "minutes)")
+        if k and items[k - 1].end_min > p.offset_min:
+            raise ShiftEditError(f"the {p.activity} at minute {p.offset_min} overlaps the "
+                                 f"{items[k - 1].activity} at minute {items[k - 1].offset_min}")
+    moved = edit_shift(segments, shift_start, new_start, new_end)
+    first, last = shift_bounds(moved, new_start)
+    shift = moved.iloc[first:last + 1].reset_index(drop=True)
+    # the skeleton: every minute of the shift is work, on the queue it had
+    prod = shift["activity"].isin(PRODUCTIVE)
+    queue = shift["queue"].where(prod).ffill().bfill()
+    activity = shift["activity"].where(prod).ffill().bfill().fillna("work")
+    shift = shift.assign(activity=activity, queue=queue)
+    t0 = pd.Timestamp(new_start)
+    for p in items:
+        shift = overlay(shift, p.activity, t0 + pd.Timedelta(minutes=p.offset_min),
+                        t0 + pd.Timedelta(minutes=p.end_min))
+    shift = merge_adjacent(shift)
+    out = pd.concat([moved.iloc[:first], shift, moved.iloc[last + 1:]], ignore_index=True)
+    return out.sort_values("start").reset_index(drop=True)
+
+
+def overlay(shift: pd.DataFrame, activity: str, start: pd.Timestamp, end: pd.Timestamp
+            ) -> pd.DataFrame:
+    """`shift` (contiguous segments) with `activity` from `start` to `end` over whatever
+    was there (segments cut around it; the new segment has no queue)."""
+    rows = []
+    for r in shift.to_dict("records"):
+        if r["end"] <= start or r["start"] >= end:
+            rows.append(r)
+            continue
+        if r["start"] < start:
+            rows.append({**r, "end": start})
+        if r["end"] > end:
+            rows.append({**r, "start": end})
+    template = shift.iloc[0].to_dict()
+    rows.append({**template, "activity": activity, "start": start, "end": end, "queue": None})
+    return pd.DataFrame(rows, columns=shift.columns).sort_values("start").reset_index(
+        drop=True)
+
+
+def merge_adjacent(shift: pd.DataFrame) -> pd.DataFrame:
+    """Contiguous segments of the same activity and queue joined into one."""
+    rows: list[dict[str, object]] = []
+    for r in shift.sort_values("start").to_dict("records"):
+        q = r["queue"] if isinstance(r["queue"], str) else None
+        if rows and rows[-1]["activity"] == r["activity"] and rows[-1]["queue"] == q \
+                and rows[-1]["end"] == r["start"]:
+            rows[-1]["end"] = r["end"]
+        else:
+            rows.append({**r, "queue": q})
+    return pd.DataFrame(rows, columns=shift.columns)
 
 
 def edit_shift(segments: pd.DataFrame, shift_start: datetime, new_start: datetime,

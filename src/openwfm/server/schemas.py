@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
+from openwfm.activities import Activity
 from openwfm.schema import AgentSpec, QueueSpec, SiteSpec
 from openwfm.server.models import JobKind, JobState, Role
 
@@ -232,13 +233,11 @@ class UserUpdate(BaseModel):
     client_ids: list[DbId] | None = Field(None, max_length=1000)
 
 
-Activity = Literal["work", "break", "meal"]
-
-
 class SegmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agent_id: str = Field(min_length=1, max_length=100)
     activity: Activity
+    """One of `openwfm.activities.Activity` (work, break, meal, meeting, training, ...)."""
     start: AwareDatetime
     end: AwareDatetime
     queue_id: str | None = None

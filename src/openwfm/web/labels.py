@@ -36,3 +36,12 @@ RULES: dict[str, tuple[str, str, str]] = {
     "start_time_spread": (N_("Start times"), N_("The week's start times spread wider than "
                                                 "allowed."), "h"),
 }
+
+
+#: The activities of a schedule (`openwfm.activities.Activity`) as the pages name them.
+ACTIVITY_LABELS: dict[str, str] = {
+    "work": N_("work"), "overtime": N_("overtime"), "break": N_("break"), "meal": N_("meal"),
+    "meeting": N_("meeting"), "training": N_("training"), "coaching": N_("coaching"),
+    "one_to_one": N_("one-to-one"), "time_off": N_("time off"),
+    "voluntary_time_off": N_("voluntary time off"),
+}

@@ -13,6 +13,7 @@ from openwfm.server.models import Role
 from openwfm.server.readpath import agent_week
 from openwfm.server.schemas import AgentScheduleOut
 from openwfm.web.deps import WebUser
+from openwfm.web.labels import ACTIVITY_LABELS
 from openwfm.web.render import render
 from openwfm.web.timeline import SegmentRow, group_shifts
 
@@ -43,5 +44,6 @@ def my_schedule(w: WebUser,
     days: dict[object, list[list[SegmentRow]]] = {}
     for shift in group_shifts(segs):
         days.setdefault(shift[0].start.astimezone(zone).date(), []).append(shift)
-    ctx = {**w.ctx, "out": out, "days": sorted(days.items()), "agent_tz": out.tz}
+    ctx = {**w.ctx, "out": out, "days": sorted(days.items()), "agent_tz": out.tz,
+           "activity_labels": ACTIVITY_LABELS}
     return render(w.ctx["request"], "my_schedule.html", ctx)

@@ -4,7 +4,7 @@ shift editor with the labour-rule checker and the coverage effect, and publishin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,12 +15,16 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from openwfm.app.shift_edit import (
+    INSERTABLE,
     EditEffect,
+    Planned,
+    ShiftEditError,
     changed_window,
     compare_versions,
     edit_effect,
-    edit_shift,
     one_agent,
+    plan_shift,
+    shift_activities,
 )
 from openwfm.scheduling.check import check_schedule, check_seats
 from openwfm.server.deps import ReadDB, WriteDB
@@ -47,7 +51,7 @@ from openwfm.web.checker import (
     segment_frame,
 )
 from openwfm.web.deps import WebPost, WebUser
-from openwfm.web.labels import RULES
+from openwfm.web.labels import ACTIVITY_LABELS, RULES
 from openwfm.web.render import render
 from openwfm.web.timeline import Row, SegmentRow, ShiftBox, day_marks, gradient, place
 
@@ -254,8 +258,11 @@ def shift_span(frame: pd.DataFrame, start: datetime) -> tuple[datetime, datetime
 
 
 def effect_of(db: Session, t: EditTarget, orig_start: datetime, new_start: datetime,
-              new_end: datetime) -> tuple[EditEffect, pd.DataFrame, tuple[datetime, datetime]]:
-    """The edit's effect (rules and coverage) and the agent's segments after it."""
+              new_end: datetime, planned: list[Planned] | None = None
+              ) -> tuple[EditEffect, pd.DataFrame, tuple[datetime, datetime], list[Planned]]:
+    """The edit's effect (rules and coverage), the agent's segments after it, the shift's
+    span before it and its breaks and activities after it (`planned`, else the shift's
+    own at the same offsets from its start)."""
     problem = problem_for(db, t.sched)
     before = segment_frame(db, t.sched, problem, agent_id=t.agent_id)
     old = shift_span(before, orig_start)
@@ -263,7 +270,17 @@ def effect_of(db: Session, t: EditTarget, orig_start: datetime, new_start: datet
         raise HTTPException(422, "the shift must end after it starts")
     if new_start < t.sched.period_start or new_end > t.sched.period_end:
         raise HTTPException(422, "the shift must stay inside the schedule's week")
-    after = edit_shift(before, orig_start, new_start, new_end)
+    if planned is None:
+        planned = shift_activities(before, orig_start)
+        length_min = (new_end - new_start).total_seconds() / 60
+        planned = [p for p in planned if p.offset_min < length_min]
+        planned = [p if p.end_min <= length_min else
+                   Planned(p.activity, p.offset_min, int(length_min) - p.offset_min)
+                   for p in planned]
+    try:
+        after = plan_shift(before, orig_start, new_start, new_end, planned)
+    except ShiftEditError as exc:
+        raise HTTPException(422, str(exc)) from None
     window = changed_window([old, (new_start, new_end)], problem.scenario.interval_s)
     w = (window[0].to_pydatetime(), window[1].to_pydatetime())
     site_seg = segment_frame(db, t.sched, problem, site_id=t.site_id, window=w)
@@ -274,17 +291,70 @@ def effect_of(db: Session, t: EditTarget, orig_start: datetime, new_start: datet
                 else pd.DataFrame({"queue": [], "interval_start": [], "agents": []}))
     effect = edit_effect(problem, t.agent_id, before, after, site_seg, window_seg, required,
                          forecast_window(db, w), queue_goals(db))
-    return effect, after, old
+    return effect, after, old, sorted(planned, key=lambda p: p.offset_min)
+
+
+def parse_planned(items: list[str]) -> list[Planned]:
+    """The editor's list of breaks and activities (``activity|offset_min|length_min``
+    each); 422 for an item that is not one.
+
+    >>> parse_planned(["break|120|15"])
+    [Planned(activity='break', offset_min=120, length_min=15)]
+    """
+    out = []
+    for item in items:
+        parts = item.split("|")
+        if len(parts) != 3 or not parts[1].lstrip("-").isdigit() or not parts[2].isdigit():
+            raise HTTPException(422, f"not an activity of the shift: {item!r} (expected "
+                                     "activity|offset_min|length_min)")
+        out.append(Planned(parts[0], int(parts[1]), int(parts[2])))
+    return out
+
+
+def edited_activities(t: EditTarget, new_start: datetime, listed: bool, act: list[str],
+                      remove: int | None, add_activity: str, add_start: str,
+                      add_length_min: int | None) -> list[Planned] | None:
+    """The shift's breaks and activities as the editor asks for them: its list (``act``)
+    without the item `remove`, plus the new `add_activity` at `add_start` (the agent's
+    clock) for `add_length_min` minutes; None when the request carries no list (a drag on
+    the timeline: the shift keeps its own)."""
+    if not listed:
+        return None
+    planned = parse_planned(act)
+    if remove is not None:
+        if not 0 <= remove < len(planned):
+            raise HTTPException(422, f"no activity number {remove} in the shift")
+        planned.pop(remove)
+    if add_activity:
+        if add_activity not in {a.value for a in INSERTABLE}:
+            raise HTTPException(422, f"add_activity: {add_activity!r} is not one of "
+                                     f"{', '.join(a.value for a in INSERTABLE)}")
+        if not add_start or add_length_min is None:
+            raise HTTPException(422, "add_start and add_length_min: when and how long the "
+                                     f"{add_activity} is")
+        at = parse_when(add_start, t.tz)
+        planned.append(Planned(add_activity, int((at - new_start).total_seconds() // 60),
+                               add_length_min))
+    return planned
 
 
 def editor_context(w: Any, t: EditTarget, tz: str, orig_start: datetime,
                    new: tuple[datetime, datetime], effect: EditEffect | None,
-                   old: tuple[datetime, datetime]) -> dict[str, Any]:
+                   old: tuple[datetime, datetime], planned: list[Planned],
+                   own: list[Planned] | None = None) -> dict[str, Any]:
+    """`own`: the shift's breaks and activities before the edit (the edit changes
+    coverage when they differ from `planned`)."""
+    items = [(p, new[0] + timedelta(minutes=p.offset_min),
+              new[0] + timedelta(minutes=p.end_min)) for p in planned]
     return {**w.ctx, "sched": t.sched, "agent_id": t.agent_id, "agent_name": t.agent_name,
             "agent_tz": t.tz, "tz": tz, "orig_start": orig_start.isoformat(),
             "old": old, "new": new, "new_start": _local_input(new[0], t.tz),
             "new_end": _local_input(new[1], t.tz), "effect": effect, "rules": RULES,
-            "changed": new != old}
+            "changed": new != old or (own is not None and own != planned),
+            "planned": items, "own": own if own is not None else planned,
+            "insertable": [a.value for a in INSERTABLE],
+            "activity_labels": ACTIVITY_LABELS, "add_default": _local_input(
+                new[0] + (new[1] - new[0]) / 2, t.tz)[:-2] + "00"}
 
 
 @router.get("/schedule/{schedule_id}/edit")
@@ -295,9 +365,9 @@ def edit_form(schedule_id: Id, w: WebUser, db: ReadDB,
     """The editor of one shift, with the rules the agent's week breaks now."""
     t = edit_target(db, w.p, schedule_id, agent)
     orig = parse_when(start, t.tz)
-    effect, _, old = effect_of(db, t, orig, *shift_span(
+    effect, _, old, planned = effect_of(db, t, orig, *shift_span(
         segment_frame(db, t.sched, problem_for(db, t.sched), agent_id=t.agent_id), orig))
-    ctx = editor_context(w, t, _zone(tz), orig, old, effect, old)
+    ctx = editor_context(w, t, _zone(tz), orig, old, effect, old, planned, planned)
     return render(w.ctx["request"], "_editor.html", ctx)
 
 
@@ -315,13 +385,27 @@ def check_edit(schedule_id: Id, w: WebPost, db: ReadDB,
                orig_start: Annotated[str, Form(max_length=40)],
                new_start: Annotated[str, Form(max_length=40)],
                new_end: Annotated[str, Form(max_length=40)],
-               tz: Annotated[str, Form(max_length=64)] = "UTC") -> Response:
-    """The rules the edit would break and its coverage effect (nothing is saved)."""
+               tz: Annotated[str, Form(max_length=64)] = "UTC",
+               listed: Annotated[bool, Form()] = False,
+               act: Annotated[list[str] | None, Form(max_length=60)] = None,
+               own: Annotated[list[str] | None, Form(max_length=60)] = None,
+               remove: Annotated[int | None, Form(ge=0, le=100)] = None,
+               add_activity: Annotated[str, Form(max_length=40)] = "",
+               add_start: Annotated[str, Form(max_length=40)] = "",
+               add_length_min: Annotated[int | None, Form(ge=1, le=720)] = None,
+               op: Annotated[str, Form(max_length=10)] = "",
+               ) -> Response:
+    """The rules the edit would break and its coverage effect (nothing is saved): the
+    shift moved / resized to `new_start`..`new_end`, with its breaks and activities
+    (`act`) less the one numbered `remove` plus the one `add_activity` asks for."""
     t = edit_target(db, w.p, schedule_id, agent)
     orig = parse_when(orig_start, t.tz)
     new = (parse_when(new_start, t.tz), parse_when(new_end, t.tz))
-    effect, _, old = effect_of(db, t, orig, *new)
-    ctx = editor_context(w, t, _zone(tz), orig, new, effect, old)
+    asked = edited_activities(t, new[0], listed, act or [], remove,
+                              add_activity if op == "add" else "", add_start, add_length_min)
+    effect, _, old, planned = effect_of(db, t, orig, *new, asked)
+    ctx = editor_context(w, t, _zone(tz), orig, new, effect, old, planned,
+                         parse_planned(own or []) if listed else planned)
     return render(w.ctx["request"], "_editor.html", ctx)
 
 
@@ -332,20 +416,31 @@ def save_edit(schedule_id: Id, w: WebPost, db: WriteDB, response: Response,
               new_start: Annotated[str, Form(max_length=40)],
               new_end: Annotated[str, Form(max_length=40)],
               rev: Annotated[int, Form(ge=1, le=2_147_483_647)],
-              tz: Annotated[str, Form(max_length=64)] = "UTC") -> Response:
+              tz: Annotated[str, Form(max_length=64)] = "UTC",
+              listed: Annotated[bool, Form()] = False,
+              act: Annotated[list[str] | None, Form(max_length=60)] = None,
+              own: Annotated[list[str] | None, Form(max_length=60)] = None,
+              remove: Annotated[int | None, Form(ge=0, le=100)] = None,
+              add_activity: Annotated[str, Form(max_length=40)] = "",
+              add_start: Annotated[str, Form(max_length=40)] = "",
+              add_length_min: Annotated[int | None, Form(ge=1, le=720)] = None,
+              op: Annotated[str, Form(max_length=10)] = "",
+              ) -> Response:
     """Save the edit into the draft through the API's draft edit (`If-Match` = the
     revision the editor was opened at: a stale one answers 409, nothing is lost)."""
     t = edit_target(db, w.p, schedule_id, agent)
     orig = parse_when(orig_start, t.tz)
     new = (parse_when(new_start, t.tz), parse_when(new_end, t.tz))
-    effect, after, old = effect_of(db, t, orig, *new)
+    asked = edited_activities(t, new[0], listed, act or [], remove,
+                              add_activity if op == "add" else "", add_start, add_length_min)
+    effect, after, old, planned = effect_of(db, t, orig, *new, asked)
     body = AgentDraftIn(segments=[
         SegmentIn(agent_id=t.agent_id, activity=a, start=s.to_pydatetime(),
                   end=e.to_pydatetime(), queue_id=q if a == "work" else None)
         for a, s, e, q in zip(after["activity"], after["start"], after["end"],
                               after["queue"], strict=True)])
     db.rollback()  # the reads are done; the draft edit runs its own transaction
-    ctx = editor_context(w, t, _zone(tz), new[0], new, effect, new)
+    ctx = editor_context(w, t, _zone(tz), new[0], new, effect, new, planned, planned)
     try:
         edit_draft(schedule_id, t.agent_id, body, w.p, db, response, if_match=f'"{rev}"')
     except HTTPException as exc:

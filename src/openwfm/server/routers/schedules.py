@@ -102,7 +102,8 @@ def check_segments(session: Session, p: Principal, segments: list[SegmentIn],
 
 def _rows(schedule_id: int, segments: list[SegmentIn]) -> list[dict[str, Any]]:
     return [{"schedule_id": schedule_id, "version_id": None, "agent_id": s.agent_id,
-             "activity": s.activity, "start": s.start.astimezone(UTC), "end": s.end.astimezone(UTC),
+             "activity": str(s.activity), "start": s.start.astimezone(UTC),
+             "end": s.end.astimezone(UTC),
              "queue_id": s.queue_id} for s in segments]
 
 @router.get("", response_model=list[ScheduleOut], responses=AUTH_ERRORS)
