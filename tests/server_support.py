@@ -217,3 +217,57 @@ QUALITY_WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
 }
 """The write operations of /api/quality for the endpoint x role x tenant walk of
 tests/test_server_api.py (same shape as its WRITES)."""
+
+
+# ---------------------------------------------------------------- intraday
+def legal_day_shift(agent: str, t8: datetime) -> list[dict[str, object]]:
+    """08:00-16:30 with break1 10:00, the meal 12:00-12:30 and break2 14:30 (the demo's
+    break rules)."""
+    cuts = [(0, 120, "work"), (120, 135, "break"), (135, 240, "work"), (240, 270, "meal"),
+            (270, 390, "work"), (390, 405, "break"), (405, 510, "work")]
+    return [{"agent_id": agent, "activity": act,
+             "start": (t8 + timedelta(minutes=a)).isoformat(),
+             "end": (t8 + timedelta(minutes=b)).isoformat(), "queue_id": None}
+            for a, b, act in cuts]
+
+
+def intraday_queue(w: World, queue_id: str, agents: tuple[str, ...], t8: datetime,
+                   client_id: int) -> int:
+    """A voice queue of its own (zone of `t8`) served by `agents` (new), a forecast of 2
+    contacts a quarter from `t8` for 10 hours (AHT 300 s), and a published 7-day schedule
+    where every agent works `legal_day_shift` from `t8` (meals and breaks all at once);
+    returns the schedule id."""
+    from openwfm.server.models import Forecast, ForecastInterval, Skill
+
+    tz = str(t8.tzinfo)
+    with w.db.transaction() as s:
+        s.add(Queue(id=queue_id, client_id=client_id, channel="voice", language="en",
+                    market="US", tz=tz, sl_target=0.8, answer_within_s=20.0, max_asa_s=None,
+                    max_abandon=None, max_occupancy=None, patience_s=None))
+        s.flush()
+        s.add(Skill(id=queue_id, queue_id=queue_id))
+        s.flush()
+        from openwfm.server.models import AgentSkill
+
+        for aid in agents:
+            a = Agent(id=aid, name=aid, site_id=1, tz=tz)
+            a.skills = [AgentSkill(skill_id=queue_id, rank=0)]
+            s.add(a)
+        fc = Forecast(name=queue_id, version=1)
+        s.add(fc)
+        s.flush()
+        for i in range(40):
+            s.add(ForecastInterval(forecast_id=fc.id, queue_id=queue_id,
+                                   interval_start=t8 + timedelta(minutes=15 * i),
+                                   volume=2.0, aht_s=300.0))
+    segs = [x for a in agents for x in legal_day_shift(a, t8)]
+    start = t8 - timedelta(days=3, hours=8)
+    r = w.client.post("/api/schedules", headers=w.h("admin"), json={
+        "name": f"{queue_id} week", "period_start": start.isoformat(),
+        "period_end": (start + timedelta(days=7)).isoformat(), "segments": segs})
+    assert r.status_code == 201, r.text
+    sid = int(r.json()["id"])
+    r = w.client.post(f"/api/schedules/{sid}/publish",
+                      headers=w.h("admin", **{"If-Match": r.headers["ETag"]}))
+    assert r.status_code == 200, r.text
+    return sid

@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from server_support import (
     WEEK,
     World,
     demo_world,
+    intraday_queue,
     quality_get_endpoints,
     shift,
     sign_in,
@@ -104,6 +106,8 @@ def get_endpoints(w: World) -> dict[str, tuple[str, str]]:
         "/api/rta/actuals": ("queue_actuals", f"/api/rta/actuals?queue_id={f['ride_queue']}"),
         "/api/intraday/queues/{queue_id}": (
             "intraday", f"/api/intraday/queues/{f['ride_queue']}?at=2026-03-30T00:15:00Z"),
+        "/api/intraday/proposals/{proposal_id}": ("intraday",
+                                                  "/api/intraday/proposals/2000000"),
         **quality_get_endpoints(w),
         "/api/requests": ("request", "/api/requests"),
         "/api/requests/{request_id}": ("request", "/api/requests/2000000"),
@@ -182,12 +186,45 @@ class Walk:
     def __init__(self, w: World) -> None:
         self.w, self.f, self.n = w, w.facts, 0
 
+    def intraday(self) -> tuple[str, str]:
+        """A queue of the walk's own with two agents whose meals fall together, on the walk
+        week's Tuesday (New York), and the instant to re-optimize at (10:30)."""
+        if "intraday" not in self.f:
+            t8 = datetime(2026, 3, 31, 8, tzinfo=ZoneInfo("America/New_York"))
+            intraday_queue(self.w, "ride-walk-intraday", ("WALK-I1", "WALK-I2"), t8,
+                           int(self.f["ride"]))
+            self.f["intraday"] = ("ride-walk-intraday", (t8 + timedelta(hours=2, minutes=30))
+                                  .astimezone(UTC).isoformat())
+        return self.f["intraday"]  # type: ignore[return-value]
+
+    def proposal(self) -> int:
+        """A fresh open proposal (admin's) for the walk's intraday queue on the published
+        version of now: accepting it publishes again, so each role gets its own."""
+        q, at = self.intraday()
+        r = self.admin("POST", f"/api/intraday/queues/{q}/reoptimize", params={"at": at})
+        pid = int(r.json()["id"])
+        if not r.json()["moves"]:  # already re-optimized: undo it by a new publish of v1
+            sid = r.json()["schedule_id"]
+            etag = self.admin("GET", f"/api/schedules/{sid}").headers["ETag"]
+            v1 = self.admin("GET", f"/api/schedules/{sid}/segments?version=1").json()
+            for a in ("WALK-I1", "WALK-I2"):
+                segs = [{k: x[k] for k in ("agent_id", "activity", "start", "end",
+                                           "queue_id")} for x in v1 if x["agent_id"] == a]
+                etag = self.admin("PUT", f"/api/schedules/{sid}/draft/agents/{a}",
+                                  json={"segments": segs},
+                                  headers={"If-Match": etag}).headers["ETag"]
+            self.admin("POST", f"/api/schedules/{sid}/publish", headers={"If-Match": etag})
+            r = self.admin("POST", f"/api/intraday/queues/{q}/reoptimize", params={"at": at})
+            pid = int(r.json()["id"])
+        return pid
+
     def uid(self, stem: str) -> str:
         self.n += 1
         return f"walk-{stem}-{self.n}"
 
     def admin(self, method: str, path: str, **kw: Any) -> Any:
-        r = self.w.client.request(method, path, headers=self.w.h("admin"), **kw)
+        headers = {**kw.pop("headers", {}), **self.w.h("admin")}
+        r = self.w.client.request(method, path, headers=headers, **kw)
         assert r.status_code < 300, (method, path, r.text)
         return r
 
@@ -396,10 +433,18 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
     # agent-state events are an idempotent event log of their own, not audited one by one
     ("post", "/api/rta/events"): ("rta_event:write", lambda k: (
         "/api/rta/events", {"json": []}), {200}, False),
+    # the re-optimization and its accept flow run end to end in test_server_intraday.py;
+    # here the role check before any lookup (no such queue / proposal: 404 when permitted)
+    ("post", "/api/intraday/queues/{queue_id}/reoptimize"): ("intraday:write", lambda k: (
+        f"/api/intraday/queues/{k.intraday()[0]}/reoptimize",
+        {"params": {"at": k.intraday()[1]}}), {201}, True),
+    ("post", "/api/intraday/proposals/{proposal_id}/accept"): ("intraday:write", lambda k: (
+        f"/api/intraday/proposals/{k.proposal()}/accept", {"json": {"proposals": []}}),
+        {200}, True),
     ("post", "/api/rta/actuals"): ("queue_actuals:write", lambda k: (
         "/api/rta/actuals", {"json": [{
-            "queue_id": k.f["ride_queue"], "interval_start": (
-                WEEK + timedelta(days=100)).isoformat(), "volume": 10, "handled": 9,
+            "queue_id": k.f["ride_queue"], "interval_start": "2026-03-02T03:00:00Z",
+            "volume": 10, "handled": 9,
             "abandoned": 1, "aht_s": 240.0, "service_level": 0.8}]}), {200}, True),
     **QUALITY_WRITES,
 }

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from openwfm.server.models import AuditEntry, HistoryInterval
-from server_support import PASSWORD, World, demo_world, sign_in
+from server_support import PASSWORD, World, demo_world, intraday_queue, sign_in
 
 # a Monday in New York (the RideNow queues' zone), in the past: 09:00 local = 14:00 UTC
 DAY9 = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
@@ -295,3 +295,163 @@ def test_intraday_view_roles_and_tenants(world: World, hand: dict[str, object]) 
     r = world.client.get(f"/api/intraday/queues/{f['other_queue']}", params=at,
                          headers=world.h("admin"))
     assert r.status_code == 422 and "run a forecast" in r.text
+
+
+# ------------------------------------------------------------------ re-optimization
+@pytest.fixture(scope="module")
+def reopt(world: World) -> dict[str, object]:
+    """Queue "reopt-voice" (New York): two agents whose meals (12:00) and second breaks
+    (14:30) fall together, leaving nobody on the queue; 2 contacts a quarter all day."""
+    from openwfm.server.models import User
+    from openwfm.server.security import hash_password
+
+    day = (datetime.now(UTC).astimezone(NY) - timedelta(days=1)).date()
+    t8 = datetime.combine(day, time(8), NY)
+    sid = intraday_queue(world, "reopt-voice", ("REOPT-1", "REOPT-2"), t8,
+                         int(world.facts["ride"]))  # type: ignore[call-overload]
+    with world.db.transaction() as s:
+        s.add(User(username="reopt-1", password_hash=hash_password(PASSWORD), role="agent",
+                   agent_id="REOPT-1"))
+    return {"t8": t8, "at": t8 + timedelta(hours=2, minutes=30), "schedule": sid}
+
+
+def _reoptimize(world: World, reopt: dict[str, object], who: str = "planner-ride"
+                ) -> dict[str, object]:
+    r = world.client.post("/api/intraday/queues/reopt-voice/reoptimize",
+                          params={"at": reopt["at"].isoformat()},  # type: ignore[attr-defined]
+                          headers=world.h(who))
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_reoptimize_staggers_the_meals_and_accepting_publishes_a_version(
+        world: World, reopt: dict[str, object]) -> None:
+    prop = _reoptimize(world, reopt)
+    assert prop["status"] == "open" and prop["version_number"] == 1
+    moves = prop["moves"]
+    assert moves, prop
+    assert prop["service_level_after"] > prop["service_level_before"]
+    # before: nobody on the queue during the meals (12:00, 12:15) and break2 (14:30)
+    t8: datetime = reopt["t8"]  # type: ignore[assignment]
+    before = {x["interval_start"]: x for x in prop["intervals"]}
+    noon = (t8 + timedelta(hours=4)).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert before[noon]["service_level_before"] == 0.0
+    assert before[noon]["service_level_after"] > 0.3
+    # more contacts answered in time over the queue's rest of the day (an interval may
+    # lose: the meal moved to 11:30 leaves one agent there instead of two)
+    got = [(x["contacts"] * x["service_level_before"], x["contacts"] * x["service_level_after"])
+           for x in prop["intervals"]]
+    assert sum(a for _, a in got) > sum(b for b, _ in got)
+    # overtime proposed (30 minutes after a shift), not applied in the "after"
+    assert {x["kind"] for x in prop["proposals"]} <= {"overtime", "voluntary_time_off"}
+    at: datetime = reopt["at"]  # type: ignore[assignment]
+    for m in moves:
+        assert datetime.fromisoformat(m["new_start"]) >= at and m["rule"] in ("meal",
+                                                                               "break2")
+    # accept the moves only (no overtime / VTO): a new published version for the agents
+    r = world.client.post(f"/api/intraday/proposals/{prop['id']}/accept",
+                          headers=world.h("planner-ride"), json={"proposals": []})
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["status"] == "accepted" and done["applied_version_number"] == 2
+    assert done["accepted"] == {"moves": list(range(len(moves))), "proposals": []}
+    sid = reopt["schedule"]
+    segs = world.client.get(f"/api/schedules/{sid}/segments", params={"version": "published"},
+                            headers=world.h("admin")).json()
+    for m in moves:
+        mine = [s for s in segs if s["agent_id"] == m["agent_id"]
+                and s["activity"] == m["activity"]]
+        starts = {datetime.fromisoformat(s["start"].replace("Z", "+00:00")) for s in mine}
+        assert datetime.fromisoformat(m["new_start"]) in starts
+        assert datetime.fromisoformat(m["old_start"]) not in starts
+    # the draft follows (its revision moved on) and the version 1 is kept
+    v1 = world.client.get(f"/api/schedules/{sid}/segments", params={"version": "1"},
+                          headers=world.h("admin")).json()
+    assert len(v1) == 14
+    # audited, and the agent of a move notified
+    with world.db.read() as s:
+        e = s.scalars(sa.select(AuditEntry).where(
+            AuditEntry.object_type == "intraday_proposal", AuditEntry.action == "accept")
+        ).one()
+    assert e.username == "planner-ride" and e.after["version_number"] == 2
+    if any(m["agent_id"] == "REOPT-1" for m in moves):
+        tok = sign_in(world.client, "reopt-1")
+        notes = world.client.get("/api/notifications",
+                                 headers={"Authorization": f"Bearer {tok}"}).json()
+        assert any("intraday, version 2" in n["message"] and "moved from" in n["message"]
+                   for n in notes), notes
+    # accepting again: 409
+    r = world.client.post(f"/api/intraday/proposals/{prop['id']}/accept",
+                          headers=world.h("planner-ride"), json={})
+    assert r.status_code == 409 and "accepted already" in r.text
+
+
+def test_accepting_a_stale_proposal_is_409_and_changes_nothing(
+        world: World, reopt: dict[str, object]) -> None:
+    prop = _reoptimize(world, reopt, "admin")
+    sid = reopt["schedule"]
+    r = world.client.get(f"/api/schedules/{sid}", headers=world.h("admin"))
+    n_before = len(r.json()["versions"])
+    # someone publishes the schedule meanwhile
+    r = world.client.post(f"/api/schedules/{sid}/publish",
+                          headers=world.h("admin", **{"If-Match": r.headers["ETag"]}))
+    assert r.status_code == 200, r.text
+    r = world.client.post(f"/api/intraday/proposals/{prop['id']}/accept",
+                          headers=world.h("admin"), json={"proposals": []})
+    assert r.status_code == 409 and "schedule changed" in r.text, r.text
+    r = world.client.get(f"/api/schedules/{sid}", headers=world.h("admin"))
+    assert len(r.json()["versions"]) == n_before + 1  # only the publish
+    got = world.client.get(f"/api/intraday/proposals/{prop['id']}", headers=world.h("admin"))
+    assert got.status_code == 200 and got.json()["status"] == "open"
+
+
+def test_reoptimize_roles_tenants_and_bad_items(world: World, reopt: dict[str, object]
+                                                ) -> None:
+    f = world.facts
+    at = {"at": reopt["at"].isoformat()}  # type: ignore[attr-defined]
+    for who in (str(f["leader"]), str(f["agent"]), str(f["viewer_ride"]), "acd-ride"):
+        r = world.client.post("/api/intraday/queues/reopt-voice/reoptimize", params=at,
+                              headers=world.h(who))
+        assert r.status_code == 403, who
+    prop = _reoptimize(world, reopt, "admin")
+    if "planner-other" not in world.tokens:
+        r = world.client.post("/api/users", headers=world.h("admin"), json={
+            "username": "planner-other", "password": PASSWORD, "role": "planner",
+            "client_ids": [f["other"]]})
+        assert r.status_code == 201, r.text
+        world.tokens["planner-other"] = sign_in(world.client, "planner-other")
+    for path in (f"/api/intraday/proposals/{prop['id']}",):
+        assert world.client.get(path, headers=world.h("planner-other")).status_code == 404
+    r = world.client.post(f"/api/intraday/proposals/{prop['id']}/accept",
+                          headers=world.h("planner-other"), json={})
+    assert r.status_code == 404
+    r = world.client.post(f"/api/intraday/proposals/{prop['id']}/accept",
+                          headers=world.h("admin"), json={"moves": [99], "proposals": []})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "moves"]
+    r = world.client.post(f"/api/intraday/proposals/{prop['id']}/accept",
+                          headers=world.h("admin"), json={"moves": [], "proposals": []})
+    assert r.status_code == 422 and "at least one" in r.text
+
+
+@pytest.mark.slow
+def test_reoptimize_and_accept_on_postgresql(pg_fresh_db: str) -> None:
+    """The proposal stored, accepted once into a new version (the compare-and-set on the
+    published version, a row lock on PostgreSQL), then a stale one refused with 409."""
+    with demo_world(pg_fresh_db) as w:
+        t8 = datetime(2026, 3, 31, 8, tzinfo=NY)
+        sid = intraday_queue(w, "pg-voice", ("PG-1", "PG-2"), t8, int(w.facts["ride"]))  # type: ignore[call-overload]
+        at = {"at": (t8 + timedelta(hours=2, minutes=30)).isoformat()}
+        r1 = w.client.post("/api/intraday/queues/pg-voice/reoptimize", params=at,
+                           headers=w.h("admin"))
+        r2 = w.client.post("/api/intraday/queues/pg-voice/reoptimize", params=at,
+                           headers=w.h("planner"))
+        assert r1.status_code == r2.status_code == 201, (r1.text, r2.text)
+        assert r1.json()["moves"] and r1.json()["moves"] == r2.json()["moves"]
+        r = w.client.post(f"/api/intraday/proposals/{r1.json()['id']}/accept",
+                          headers=w.h("admin"), json={"proposals": []})
+        assert r.status_code == 200 and r.json()["applied_version_number"] == 2, r.text
+        r = w.client.post(f"/api/intraday/proposals/{r2.json()['id']}/accept",
+                          headers=w.h("planner"), json={"proposals": []})
+        assert r.status_code == 409 and "you saw version 1, version 2" in r.text
+        r = w.client.get(f"/api/schedules/{sid}", headers=w.h("admin"))
+        assert [v["number"] for v in r.json()["versions"]] == [1, 2]

@@ -62,8 +62,8 @@ from openwfm.scheduling.model import SchedulingProblem
 from openwfm.staffing import erlang
 from openwfm.staffing.chat import chat_metrics
 
-__all__ = ["BreakMove", "Proposal", "Reoptimization", "predicted_by_interval",
-           "predicted_service_level", "reoptimize"]
+__all__ = ["BreakMove", "Proposal", "Reoptimization", "apply_changes",
+           "predicted_by_interval", "predicted_service_level", "reoptimize"]
 
 _BREAKS = frozenset(a.value for a in BREAK_ACTIVITIES)
 _SEG_COLS = ["agent_id", "site", "activity", "start", "end", "queue"]
@@ -646,3 +646,84 @@ def _proposals(problem: SchedulingProblem, model: _Model, seg: pd.DataFrame,
             out.append(Proposal(kind, aid, s, e, float(gain)))
             n += 1
     return tuple(out)
+
+
+def _move_pause(mine: pd.DataFrame, m: BreakMove) -> pd.DataFrame:
+    """One agent's segments with the pause of `m` moved (work filled in where it was and
+    cut where it goes); `InputError` when the pause is not where `m` says or the new place
+    is not work."""
+    hit = ((mine["activity"] == m.activity) & (mine["start"] == m.old_start)
+           & (mine["end"] == m.old_end))
+    if not hit.any():
+        raise InputError(f"{m.agent_id} has no {m.activity} {m.old_start.isoformat()} .. "
+                         f"{m.old_end.isoformat()} any more", column="moves")
+    wq = next((q for q, a in zip(mine["queue"], mine["activity"], strict=True)
+               if a == "work" and isinstance(q, str) and q), None)
+    seg = mine.copy()
+    seg.loc[hit, "activity"] = "work"
+    seg.loc[hit, "queue"] = wq
+    inside = seg[(seg["start"] < m.new_end) & (seg["end"] > m.new_start)]
+    if not inside["activity"].isin(["work", "overtime"]).all():
+        raise InputError(f"{m.agent_id}'s {m.activity} cannot go to "
+                         f"{m.new_start.isoformat()}: not work there", column="moves")
+    rows = [r for r in seg.to_dict("records")
+            if not (r["start"] < m.new_end and r["end"] > m.new_start)]
+    for r in inside.to_dict("records"):
+        if r["start"] < m.new_start:
+            rows.append({**r, "end": m.new_start})
+        if r["end"] > m.new_end:
+            rows.append({**r, "start": m.new_end})
+    rows.append({"agent_id": m.agent_id, "site": mine["site"].iloc[0], "activity": m.activity,
+                 "start": m.new_start, "end": m.new_end, "queue": None})
+    out = pd.DataFrame(rows, columns=_SEG_COLS).sort_values("start", kind="stable")
+    return _merge_work(out)
+
+
+def apply_changes(problem: SchedulingProblem, segments: pd.DataFrame,
+                  moves: tuple[BreakMove, ...] | list[BreakMove],
+                  proposals: tuple[Proposal, ...] | list[Proposal] = ()
+                  ) -> tuple[pd.DataFrame, list[str]]:
+    """The schedule `segments` with the chosen `moves` and overtime / VTO `proposals`
+    applied (a planner accepts some items of a `Reoptimization`), and the violations of
+    the independent checker the result has that `segments` did not (``"rule: agent"``;
+    empty: it may be published).
+
+    Overtime is a segment ``overtime``; VTO cuts the work and adds ``voluntary_time_off``
+    (as the proposals were checked). Raises `InputError` when an item no longer fits the
+    schedule (a pause not where it was, a place that is not work).
+    """
+    seg = _segments_frame(segments)
+    before = check_schedule(problem, seg)
+    for m in moves:
+        mine = seg[seg["agent_id"] == m.agent_id]
+        seg = pd.concat([seg[seg["agent_id"] != m.agent_id], _move_pause(mine, m)],
+                        ignore_index=True)
+    for pr in proposals:
+        mine = seg[seg["agent_id"] == pr.agent_id]
+        if mine.empty:
+            raise InputError(f"{pr.agent_id} has no shift in the schedule", column="proposals")
+        site = mine["site"].iloc[0]
+        if pr.kind == "overtime":
+            clash = mine[(mine["start"] < pr.end) & (mine["end"] > pr.start)]
+            if len(clash):
+                raise InputError(f"{pr.agent_id} is already scheduled at "
+                                 f"{pr.start.isoformat()}", column="proposals")
+            add = pd.DataFrame([(pr.agent_id, site, "overtime", pr.start, pr.end, None)],
+                               columns=_SEG_COLS)
+            seg = pd.concat([seg, add], ignore_index=True)
+        elif pr.kind == "voluntary_time_off":
+            cut = (seg["agent_id"] == pr.agent_id) & (seg["start"] < pr.end) \
+                & (seg["end"] > pr.start)
+            if not seg.loc[cut, "activity"].isin(["work", "overtime"]).all():
+                raise InputError(f"{pr.agent_id} is not at work over the whole VTO",
+                                 column="proposals")
+            part = seg[cut & (seg["start"] < pr.start)].assign(end=pr.start)
+            tail = seg[cut & (seg["end"] > pr.end)].assign(start=pr.end)
+            seg = pd.concat([seg[~cut], part, tail, pd.DataFrame(
+                [(pr.agent_id, site, "voluntary_time_off", pr.start, pr.end, None)],
+                columns=_SEG_COLS)], ignore_index=True)
+        else:
+            raise InputError(f"unknown proposal kind {pr.kind!r}", column="proposals")
+    seg = seg.sort_values(["agent_id", "start"], kind="stable").reset_index(drop=True)
+    new = _new_violations(before, check_schedule(problem, seg))
+    return seg, sorted(f"{rule}: {agent}" for (rule, agent), n in new.items() if n > 0)

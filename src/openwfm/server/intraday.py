@@ -10,7 +10,7 @@ this module reads the rows they need and shapes the answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,13 @@ from openwfm.intraday.reforecast import (
     reforecast_day,
     rest_requirement,
 )
-from openwfm.intraday.reoptimize import predicted_by_interval
+from openwfm.intraday.reoptimize import (
+    BreakMove,
+    Proposal,
+    apply_changes,
+    predicted_by_interval,
+    reoptimize,
+)
 from openwfm.intraday.states import AgentState
 from openwfm.scenario import Channel, Scenario
 from openwfm.server.actuals import center_interval_s, day_bounds
@@ -38,16 +44,29 @@ from openwfm.server.models import (
     AgentSkill,
     ForecastInterval,
     HistoryInterval,
+    IntradayProposal,
     Queue,
     Schedule,
+    ScheduleVersion,
     Segment,
     Site,
     Skill,
 )
+from openwfm.server.selfservice import (
+    claim,
+    conflict,
+    context,
+    notify,
+    publish_change,
+    unprocessable,
+    users_of_agents,
+)
 
-__all__ = ["HISTORY_DAYS", "DayInputs", "agent_states", "day_inputs", "published_segments",
-           "queue_day"]
+__all__ = ["HISTORY_DAYS", "PROPOSE_MIN", "DayInputs", "accept_proposal", "agent_states",
+           "day_inputs", "published_segments", "queue_day", "reoptimize_queue"]
 
+PROPOSE_MIN = 30
+"""Minutes of overtime after a shift, or of VTO at its end, a proposal offers."""
 HISTORY_DAYS = 56
 """Days of history before today the level's variances and half-life are estimated on."""
 _BANDS = ("volume_lo_80", "volume_hi_80", "volume_lo_95", "volume_hi_95")
@@ -260,3 +279,133 @@ def agent_states(board_log: Any, agent_ids: list[str], now: datetime
                  ) -> dict[str, AgentState]:
     """Each agent's state at `now` from the live board's event log."""
     return {a: board_log.state_at(a, now) for a in agent_ids}
+
+
+# ------------------------------------------------------------------ re-optimization
+def _iso(t: Any) -> str:
+    return pd.Timestamp(t).tz_convert("UTC").isoformat()
+
+
+def _f(v: Any) -> float | None:
+    v = float(v)
+    return None if np.isnan(v) else v
+
+
+def reoptimize_queue(session: Session, queue: Queue, now: datetime, user_id: int | None
+                     ) -> IntradayProposal:
+    """Re-optimize the rest of the queue's day on the published schedule its agents work
+    today (`openwfm.intraday.reoptimize.reoptimize`: breaks moved, overtime and VTO
+    proposed, checker-verified) and store the proposal (status ``open``)."""
+    inputs = day_inputs(session, queue, now)
+    today = inputs.segments[(inputs.segments["end"] > pd.Timestamp(now))
+                            & (inputs.segments["start"] < pd.Timestamp(inputs.day_end))]
+    if today.empty:
+        raise InputError(f"no published schedule holds the rest of queue {queue.id!r}'s day "
+                         "for its agents", column="queue_id")
+    schedule_id = int(today["schedule_id"].value_counts().sort_index().idxmax())
+    sched = session.get(Schedule, schedule_id)
+    assert sched is not None
+    ctx = context(session, sched)
+    rest = inputs.reforecast.frame[["interval_start", "queue", "volume", "aht_s"]].copy()
+    rest["aht_s"] = rest["aht_s"].fillna(0.0)
+    t_now = pd.Timestamp(now).tz_convert("UTC")
+    result = reoptimize(ctx.problem, ctx.segments, rest, t_now,
+                        interval_s=inputs.interval_s, propose_min=PROPOSE_MIN)
+    later = rest[rest["interval_start"] >= t_now]
+    before = predicted_by_interval(ctx.scenario, ctx.segments, later, t_now,
+                                   interval_s=inputs.interval_s)
+    after = predicted_by_interval(ctx.scenario, result.segments, later, t_now,
+                                  interval_s=inputs.interval_s)
+    b = before[before["queue"] == queue.id].reset_index(drop=True)
+    a = after[after["queue"] == queue.id].reset_index(drop=True)
+    payload = {
+        "moves": [{"agent_id": m.agent_id, "activity": m.activity, "rule": m.rule,
+                   "old_start": _iso(m.old_start), "old_end": _iso(m.old_end),
+                   "new_start": _iso(m.new_start), "new_end": _iso(m.new_end)}
+                  for m in result.changes],
+        "proposals": [{"kind": x.kind, "agent_id": x.agent_id, "start": _iso(x.start),
+                       "end": _iso(x.end),
+                       "answered_in_time_delta": float(x.answered_in_time_delta)}
+                      for x in result.proposals],
+        "service_level_before": _f(result.service_level_before),
+        "service_level_after": _f(result.service_level_after),
+        "queues": [{"queue": r["queue"], "contacts": float(r["contacts"]),
+                    "service_level_before": _f(r["service_level_before"]),
+                    "service_level_after": _f(r["service_level_after"])}
+                   for r in result.service_level.to_dict("records")],
+        "intervals": [{"interval_start": _iso(t), "contacts": float(c),
+                       "service_level_before": _f(sb), "service_level_after": _f(sa_)}
+                      for t, c, sb, sa_ in zip(b["interval_start"], b["contacts"],
+                                               b["service_level"], a["service_level"],
+                                               strict=True)],
+        "violations": len(result.check.violations),
+    }
+    prop = IntradayProposal(queue_id=queue.id, schedule_id=sched.id,
+                            version_number=ctx.version_number, as_of=now, status="open",
+                            payload=payload, created_by=user_id, created_at=datetime.now(UTC))
+    session.add(prop)
+    session.flush()
+    return prop
+
+
+def _hhmm(t: Any, tz: str) -> str:
+    return pd.Timestamp(t).tz_convert(tz).strftime("%H:%M")
+
+
+def accept_proposal(session: Session, prop: IntradayProposal, moves: list[int],
+                    proposals: list[int], user_id: int | None
+                    ) -> tuple[ScheduleVersion, list[str], list[tuple[str, str]]]:
+    """Apply the chosen items of an open proposal as the schedule's next published version
+    (compare-and-set on the version it was made on: 409 when it moved), the agents' draft
+    following; notify the affected agents. Returns the version, the agents and the e-mails
+    to send after the commit."""
+    if prop.status != "open":
+        raise conflict(f"proposal {prop.id} is {prop.status} already")
+    sched = session.get(Schedule, prop.schedule_id)
+    assert sched is not None
+    claim(session, sched, prop.version_number)
+    ctx = context(session, sched)
+    items_m = prop.payload["moves"]
+    items_p = prop.payload["proposals"]
+    for name, idx, items in (("moves", moves, items_m), ("proposals", proposals, items_p)):
+        bad = [i for i in idx if not 0 <= i < len(items)]
+        if bad:
+            raise unprocessable(name, f"no item {bad[0]}: the proposal has {len(items)} "
+                                      f"{name}")
+    if not moves and not proposals:
+        raise unprocessable("moves", "choose at least one move or proposal")
+    ts = pd.Timestamp
+    chosen_m = [BreakMove(x["agent_id"], x["activity"], x["rule"], ts(x["old_start"]),
+                          ts(x["old_end"]), ts(x["new_start"]), ts(x["new_end"]))
+                for x in (items_m[i] for i in sorted(set(moves)))]
+    chosen_p = [Proposal(x["kind"], x["agent_id"], ts(x["start"]), ts(x["end"]),
+                         float(x["answered_in_time_delta"]))
+                for x in (items_p[i] for i in sorted(set(proposals)))]
+    try:
+        after, new = apply_changes(ctx.problem, ctx.segments, chosen_m, chosen_p)
+    except InputError as exc:
+        raise conflict(f"the proposal no longer fits the schedule: {exc.message}") from None
+    if new:
+        raise unprocessable("moves", "together these items break labour rules the "
+                                     f"published schedule keeps: {', '.join(new[:5])}")
+    agents = tuple(sorted({x.agent_id for x in chosen_m} | {x.agent_id for x in chosen_p}))
+    version = publish_change(session, sched, after, agents, user_id)
+    prop.status = "accepted"
+    prop.decided_by = user_id
+    prop.decided_at = datetime.now(UTC)
+    prop.accepted = {"moves": sorted(set(moves)), "proposals": sorted(set(proposals))}
+    prop.applied_version_id = version.id
+    tz = {a: z for a, z in session.execute(sa.select(Agent.id, Agent.tz)
+                                           .where(Agent.id.in_(agents))).all()}
+    mails: list[tuple[str, str]] = []
+    for a in agents:
+        z = tz.get(a, "UTC")
+        parts = [f"{m.activity} moved from {_hhmm(m.old_start, z)} to "
+                 f"{_hhmm(m.new_start, z)}" for m in chosen_m if m.agent_id == a]
+        parts += [("overtime " if x.kind == "overtime" else "time off (VTO) ")
+                  + f"{_hhmm(x.start, z)}-{_hhmm(x.end, z)}" for x in chosen_p
+                  if x.agent_id == a]
+        msg = (f"Your schedule of {pd.Timestamp(prop.as_of).tz_convert(z):%Y-%m-%d} changed "
+               f"(intraday, version {version.number}): " + "; ".join(parts) + ".")
+        mails += notify(session, users_of_agents(session, [a]), "schedule_changed", msg, None)
+    return version, list(agents), mails

@@ -579,3 +579,29 @@ class CalendarToken(Base):
     token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------- intraday (docs/intraday.md)
+class IntradayProposal(Base):
+    """A re-optimization of the rest of a day, made on one published version of a schedule;
+    ``status``: ``open``, ``accepted`` (``applied_version_id`` the version it made), or
+    ``stale`` (the schedule changed before it was accepted). ``payload`` holds the moves,
+    the overtime and VTO proposals and the predicted service level before and after."""
+
+    __tablename__ = "intraday_proposals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue_id: Mapped[str] = mapped_column(sa.ForeignKey("queues.id"), index=True)
+    schedule_id: Mapped[int] = mapped_column(sa.ForeignKey("schedules.id", ondelete="CASCADE"))
+    version_number: Mapped[int]
+    """The published version number it was made on (accepting another: 409)."""
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted: Mapped[Any | None] = mapped_column(sa.JSON)
+    """The items accepted: ``{"moves": [indices], "proposals": [indices]}``."""
+    applied_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("schedule_versions.id", ondelete="SET NULL"))

@@ -8,16 +8,24 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from openwfm.server.deps import CurrentUser, ReadDB
-from openwfm.server.intraday import agent_states, day_inputs, queue_day
-from openwfm.server.models import Queue
+from openwfm.server import audit
+from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
+from openwfm.server.intraday import (
+    accept_proposal,
+    agent_states,
+    day_inputs,
+    queue_day,
+    reoptimize_queue,
+)
+from openwfm.server.models import IntradayProposal, Queue, ScheduleVersion
 from openwfm.server.permissions import not_found, queue_filter, require
-from openwfm.server.routers.common import AUTH_ERRORS
+from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id
 from openwfm.server.routers.rta import board
+from openwfm.server.selfservice import send_mail
 
 router = APIRouter(prefix="/api/intraday", tags=["intraday"])
 
@@ -105,3 +113,151 @@ async def intraday_queue(queue_id: QueuePath, request: Request, p: CurrentUser,
         return queue_day(inputs, states, now)
 
     return await run_in_threadpool(compute)
+
+
+# ------------------------------------------------------------------ re-optimization
+class MoveOut(BaseModel):
+    index: int
+    agent_id: str
+    activity: str
+    rule: str = Field(description="The break rule whose window it stays in")
+    old_start: datetime
+    old_end: datetime
+    new_start: datetime
+    new_end: datetime
+
+
+class OfferOut(BaseModel):
+    index: int
+    kind: str = Field(description="overtime or voluntary_time_off")
+    agent_id: str
+    start: datetime
+    end: datetime
+    answered_in_time_delta: float = Field(description=(
+        "Change of the rest of the day's contacts answered in time"))
+
+
+class QueueSlOut(BaseModel):
+    queue: str
+    contacts: float
+    service_level_before: float | None
+    service_level_after: float | None
+
+
+class IntervalSlOut(BaseModel):
+    interval_start: datetime
+    contacts: float
+    service_level_before: float | None
+    service_level_after: float | None
+
+
+class ProposalOut(BaseModel):
+    id: int
+    queue_id: str
+    schedule_id: int
+    version_number: int = Field(description="The published version it was made on")
+    as_of: datetime
+    status: str = Field(description="open, accepted")
+    created_at: datetime
+    moves: list[MoveOut] = Field(description="Breaks and meals moved (all applied together "
+                                             "in service_level_after)")
+    proposals: list[OfferOut] = Field(description="Overtime and VTO candidates (not in "
+                                                  "service_level_after)")
+    service_level_before: float | None = Field(description=(
+        "Predicted over the rest of the day, the queues its agents serve"))
+    service_level_after: float | None
+    queues: list[QueueSlOut]
+    intervals: list[IntervalSlOut] = Field(description="The queue's rest-of-day intervals")
+    violations: int = Field(description="Rule violations of the result (the published "
+                                        "schedule's own; never a new one)")
+    accepted: dict[str, list[int]] | None
+    applied_version_number: int | None
+
+
+class AcceptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    moves: list[int] | None = Field(None, max_length=10_000, description=(
+        "Indices of the moves to apply (omitted: all)"))
+    proposals: list[int] | None = Field(None, max_length=10_000, description=(
+        "Indices of the overtime / VTO proposals to apply (omitted: all)"))
+
+
+def _proposal_out(session: Any, prop: IntradayProposal) -> ProposalOut:
+    pl = prop.payload
+    number = None
+    if prop.applied_version_id is not None:
+        number = session.scalar(sa.select(ScheduleVersion.number).where(
+            ScheduleVersion.id == prop.applied_version_id))
+    return ProposalOut(
+        id=prop.id, queue_id=prop.queue_id, schedule_id=prop.schedule_id,
+        version_number=prop.version_number, as_of=prop.as_of, status=prop.status,
+        created_at=prop.created_at,
+        moves=[MoveOut(index=i, **m) for i, m in enumerate(pl["moves"])],
+        proposals=[OfferOut(index=i, **x) for i, x in enumerate(pl["proposals"])],
+        service_level_before=pl["service_level_before"],
+        service_level_after=pl["service_level_after"],
+        queues=[QueueSlOut(**q) for q in pl["queues"]],
+        intervals=[IntervalSlOut(**x) for x in pl["intervals"]],
+        violations=pl["violations"], accepted=prop.accepted, applied_version_number=number)
+
+
+def _visible_proposal(session: Any, p: Any, proposal_id: int) -> IntradayProposal:
+    prop = session.scalar(sa.select(IntradayProposal).where(
+        IntradayProposal.id == proposal_id, queue_filter(p, IntradayProposal.queue_id)))
+    if prop is None:
+        raise not_found("proposal", proposal_id)
+    return prop
+
+
+@router.post("/queues/{queue_id}/reoptimize", response_model=ProposalOut,
+             status_code=status.HTTP_201_CREATED, responses={
+                 **WRITE_ERRORS, 422: {"description": "No forecast, or no published schedule "
+                                                      "for the day"}})
+def reoptimize_rest_of_day(queue_id: QueuePath, p: CurrentUser, session: WriteDB,
+                           at: At = None) -> ProposalOut:
+    """Re-optimize the rest of the queue's day (synchronously): the breaks and meals not
+    started yet move inside their windows to raise the predicted service level of the
+    queues the agents serve, shifts pinned, every move checked by the labour-rule checker;
+    overtime and VTO are proposed. Stored as a proposal to accept (all or some items)."""
+    require(p, "intraday", "write")
+    q = visible_queue(session, p, queue_id)
+    now = (at or datetime.now(UTC)).astimezone(UTC)
+    prop = reoptimize_queue(session, q, now, p.user_id)
+    audit.record(session, acting_user(session, p), "reoptimize", "intraday_proposal", prop.id,
+                 after={"queue_id": q.id, "schedule_id": prop.schedule_id,
+                        "version_number": prop.version_number,
+                        "moves": len(prop.payload["moves"]),
+                        "proposals": len(prop.payload["proposals"])})
+    return _proposal_out(session, prop)
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalOut, responses=AUTH_ERRORS)
+async def get_proposal(proposal_id: Id, p: CurrentUser, session: ReadDB) -> ProposalOut:
+    """A re-optimization proposal with its before/after and whether it was accepted."""
+    require(p, "intraday", "read")
+    return _proposal_out(session, _visible_proposal(session, p, proposal_id))
+
+
+@router.post("/proposals/{proposal_id}/accept", response_model=ProposalOut, responses={
+    **WRITE_ERRORS, 422: {"description": "No such item, or the items together break a rule"}})
+def accept(proposal_id: Id, body: AcceptIn, request: Request, p: CurrentUser,
+           session: WriteDB) -> ProposalOut:
+    """Accept all or some items: the schedule gets a new published version with them (the
+    affected agents' draft follows), audited, and the agents are notified. 409 when the
+    schedule was published again since the proposal was made (re-optimize again)."""
+    require(p, "intraday", "write")
+    prop = _visible_proposal(session, p, proposal_id)
+    moves = (list(range(len(prop.payload["moves"]))) if body.moves is None
+             else list(body.moves))
+    offers = (list(range(len(prop.payload["proposals"]))) if body.proposals is None
+              else list(body.proposals))
+    seen = prop.version_number
+    version, agents, mails = accept_proposal(session, prop, moves, offers, p.user_id)
+    audit.record(session, acting_user(session, p), "accept", "intraday_proposal", prop.id,
+                 before={"schedule_id": prop.schedule_id, "version_number": seen},
+                 after={"version_number": version.number, "agents": agents,
+                        **(prop.accepted or {})})
+    out = _proposal_out(session, prop)
+    session.commit()
+    send_mail(request.app.state.settings, mails)
+    return out
