@@ -34,12 +34,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["Award", "BidMethod", "award_bids", "rank_matrix"]
+__all__ = ["Award", "BidMethod", "PatternShift", "award_bids", "pattern_segments",
+           "rank_matrix"]
 
 
 class BidMethod(StrEnum):
@@ -134,3 +138,38 @@ def _choice(rank: int, ranking: Sequence[str], patterns: Mapping[str, int]) -> s
     if rank > len(patterns):
         return "not among your ranked patterns (all were taken)"
     return f"choice {int(rank)} of {len(ranking)}"
+
+
+@dataclass(frozen=True)
+class PatternShift:
+    """One shift of a bid pattern: the local day (0 = the period's first day), the local
+    start time at the agent's site, and its parts (activity, minutes) in order."""
+
+    day: int
+    start: time
+    parts: tuple[tuple[str, int], ...]
+
+
+def pattern_segments(shifts: Sequence[PatternShift], agent_id: str, site: str, tz: str,
+                     period_start: date) -> pd.DataFrame:
+    """The segments (``agent_id, site, activity, start, end, queue``; UTC; no queue: the
+    agent's time counts on each of their skills) of a pattern worked by `agent_id`.
+
+    >>> df = pattern_segments([PatternShift(0, time(8), (("work", 120), ("break", 15)))],
+    ...                       "a1", "S", "America/Bogota", date(2026, 3, 30))
+    >>> [(r.activity, r.start.strftime("%d %H:%M"), r.end.strftime("%H:%M"))
+    ...  for r in df.itertuples()]
+    [('work', '30 13:00', '15:00'), ('break', '30 15:00', '15:15')]
+    """
+    zone = ZoneInfo(tz)
+    rows = []
+    for sh in shifts:
+        t = pd.Timestamp(datetime.combine(period_start + timedelta(days=sh.day), sh.start,
+                                          zone)).tz_convert("UTC")
+        for activity, minutes in sh.parts:
+            end = t + pd.Timedelta(minutes=minutes)
+            rows.append({"agent_id": agent_id, "site": site, "activity": activity,
+                         "start": t, "end": end, "queue": None})
+            t = end
+    return pd.DataFrame(rows, columns=["agent_id", "site", "activity", "start", "end",
+                                       "queue"])

@@ -256,7 +256,9 @@ def validate_change(problem: SchedulingProblem, before: pd.DataFrame, after: pd.
     def found(seg: pd.DataFrame) -> Counter:
         mine = seg[seg["agent_id"].isin(agents)]
         v = list(check_schedule(problem, mine).violations) if not mine.empty else []
-        v = [x for x in v if x.rule != "seats"]
+        # the checker judges every agent of the scenario (an agent without a segment has
+        # 0 h): keep those of the change
+        v = [x for x in v if x.rule != "seats" and (x.agent_id is None or x.agent_id in agents)]
         v += check_seats(problem, seg[~seg["activity"].isin(OFF_DUTY)])
         return v
     old = Counter((x.rule, x.agent_id) for x in found(_frame(before)))

@@ -20,6 +20,7 @@ from openwfm.server.routers import (
     agents,
     audit_log,
     auth,
+    bids,
     clients,
     forecasts,
     health,
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in (health, auth, clients, sites, queues, teams, agents, users, schedules,
                    imports, forecasts, plans, jobs, audit_log, rta, oidc, quality,
-                   selfservice, intraday):
+                   selfservice, bids, intraday):
         app.include_router(module.router)
 
     @app.exception_handler(InputError)

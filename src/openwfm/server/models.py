@@ -605,3 +605,37 @@ class IntradayProposal(Base):
     """The items accepted: ``{"moves": [indices], "proposals": [indices]}``."""
     applied_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("schedule_versions.id", ondelete="SET NULL"))
+
+
+class ShiftBid(Base):
+    """A shift bid (docs/selfservice.md): the planner's shift patterns with places for a
+    team's period; ``status`` open or closed; on close ``awards`` (agent, pattern, rank,
+    explanation) and the schedule the awarded patterns were published in."""
+
+    __tablename__ = "shift_bids"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), index=True)
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    days: Mapped[int] = mapped_column()
+    method: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    patterns: Mapped[list[Any]] = mapped_column(sa.JSON)
+    awards: Mapped[list[Any] | None] = mapped_column(sa.JSON)
+    schedule_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("schedules.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BidRanking(Base):
+    """An agent's ranking of a bid's patterns (pattern names, first choice first)."""
+
+    __tablename__ = "bid_rankings"
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("shift_bids.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id"), primary_key=True)
+    ranking: Mapped[list[str]] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

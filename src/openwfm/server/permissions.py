@@ -75,6 +75,9 @@ POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     ("request_decision", "write"): frozenset({A, T}),
     ("notification", "read"): frozenset({A, P, T, G, V}),
     ("calendar_token", "write"): frozenset({G}),
+    ("bid", "read"): frozenset({A, P, T, G}),
+    ("bid", "write"): frozenset({A, P}),
+    ("bid_ranking", "write"): frozenset({G}),
 }
 
 

@@ -98,13 +98,17 @@ def schedule_for(session: Session, at: datetime, schedule_id: int | None) -> Sch
     return sched
 
 
-def segments_frame(session: Session, version_id: int) -> pd.DataFrame:
-    """The segments of a published version as the domain's table."""
+def segments_frame(session: Session, version_id: int | None,
+                   schedule_id: int | None = None) -> pd.DataFrame:
+    """The segments of a published version (or, with `version_id` None, the draft of
+    `schedule_id`) as the domain's table."""
+    which = (Segment.version_id == version_id if version_id is not None else
+             sa.and_(Segment.version_id.is_(None), Segment.schedule_id == schedule_id))
     rows = session.execute(
         sa.select(Segment.agent_id, Site.name, Segment.activity, Segment.start, Segment.end,
                   Segment.queue_id)
         .join(Agent, Agent.id == Segment.agent_id).join(Site, Site.id == Agent.site_id)
-        .where(Segment.version_id == version_id)).all()
+        .where(which)).all()
     df = pd.DataFrame(rows, columns=["agent_id", "site", "activity", "start", "end", "queue"])
     for c in ("start", "end"):
         df[c] = pd.to_datetime(df[c], utc=True)
@@ -169,14 +173,21 @@ class Context:
         return {a.id: a.skills for a in self.scenario.agents}
 
 
-def context(session: Session, sched: Schedule) -> Context:
+def problem_for(session: Session, sched: Schedule
+                ) -> tuple[Scenario, SchedulingProblem, pd.DataFrame]:
+    """The center's scenario over the schedule's period, its rule-checking problem and the
+    requirement there (`requirement_frame`)."""
     scenario = load_scenario_from_db(session)
     start = pd.Timestamp(sched.period_start).tz_convert("UTC")
     days = max(1, round((sched.period_end - sched.period_start).total_seconds() / 86400))
     scenario = dataclasses.replace(scenario, plan_start=start.date(), plan_days=days,
                                    plan_tz="UTC")
     req = requirement_frame(session, scenario, sched)
-    problem = build_problem(scenario, req[["interval_start", "queue", "agents"]])
+    return scenario, build_problem(scenario, req[["interval_start", "queue", "agents"]]), req
+
+
+def context(session: Session, sched: Schedule) -> Context:
+    scenario, problem, req = problem_for(session, sched)
     assert sched.published_version_id is not None
     return Context(scenario, problem, req, segments_frame(session, sched.published_version_id),
                    published_number(session, sched) or 0)

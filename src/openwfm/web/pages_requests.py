@@ -15,7 +15,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from openwfm.selfservice import RequestStatus
-from openwfm.server import selfservice as svc
 from openwfm.server.deps import ReadDB, WriteDB
 from openwfm.server.models import Agent, Schedule, Site
 from openwfm.server.permissions import require
@@ -31,6 +30,7 @@ from openwfm.server.routers.selfservice import (
     my_notifications,
     reject_request,
 )
+from openwfm.server.selfservice import team_shifts
 from openwfm.web.deps import WebPost, WebUser
 from openwfm.web.render import N_, render
 
@@ -78,7 +78,7 @@ def my_requests(w: WebUser, db: ReadDB,
         .order_by(Schedule.period_start.desc(), Schedule.id.desc()).limit(10)))
     chosen = next((x for x in schedules if x.id == schedule), schedules[0] if schedules
                   else None)
-    shifts = svc.team_shifts(db, chosen, me) if chosen is not None else []
+    shifts = team_shifts(db, chosen, me) if chosen is not None else []
     mine = [x for x in shifts if x.agent_id == me]
     my_days = {x.start.astimezone(zone).date() for x in mine}
     rows = list_requests(w.p, db)
