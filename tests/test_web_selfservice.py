@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from web_support import (
+    PASSWORD,
     WEEK,
     PageWatch,
     PatternShift,
@@ -251,3 +252,66 @@ def test_open_offer_taken_by_a_colleague_and_versioned(browser: Any, server: Any
     check_page(page, "selfservice-offer-notified-fr")
     page.context.close()
     taker.context.close()
+
+
+# ------------------------------------------------------------------------- shift bidding
+def test_shift_bid_ranked_by_an_agent_closed_by_the_planner_and_scheduled(
+        browser: Any, server: Any) -> None:
+    f = server.facts
+    agent = str(f["team_agents"][-2])
+    parts = [["work", 120], ["break", 15], ["work", 105], ["meal", 30], ["work", 120],
+             ["break", 15], ["work", 105]]
+    monday = (WEEK - timedelta(days=14)).date()  # week 12: no other test schedules it
+
+    desk = new_page(browser, 1400, 900)
+    sign_in(desk, server.url, "planner", next_path="/bids")
+    token = desk.request.post(f"{server.url}/api/auth/token", form={
+        "username": "planner", "password": PASSWORD}).json()["access_token"]
+    r = desk.request.post(f"{server.url}/api/bids", headers={
+        "Authorization": f"Bearer {token}"}, data={
+        "name": "week 12", "team_id": f["team"], "period_start": monday.isoformat(),
+        "days": 7, "method": "fairness", "patterns": [
+            {"name": "early", "places": 8,
+             "shifts": [{"day": d, "start": "08:00", "parts": parts} for d in range(5)]},
+            {"name": "late", "places": 8,
+             "shifts": [{"day": d, "start": "11:00", "parts": parts} for d in range(5)]}]})
+    assert r.status == 201, r.text()
+    bid = r.json()["id"]
+
+    phone = new_page(browser, 390, 844, "fr-FR")
+    sign_in(phone, server.url, agent, next_path="/me/bids")
+    section = phone.locator(f"section.bid[data-bid='{bid}']")
+    assert section.get_attribute("data-status") == "open"
+    section.locator("input[name='rank:late']").fill("1")
+    section.locator("input[name='rank:early']").fill("2")
+    check_page(phone, "selfservice-bid-rank-fr")
+    with phone.expect_navigation():
+        section.locator("button[type=submit]").click()
+    assert phone.locator("[role=alert]").count() == 0, phone.locator("main").inner_text()
+    assert "late, early" in section.inner_text(), section.inner_text()
+
+    desk.goto(server.url + "/bids")
+    row = desk.locator(f"section.bid[data-bid='{bid}']")
+    assert "1 agents have ranked" in row.inner_text(), row.inner_text()
+    check_page(desk, "selfservice-bids-open")
+    with desk.expect_navigation():
+        row.locator("button.close-bid").click()
+    assert desk.locator("[role=alert]").count() == 0, desk.locator("main").inner_text()
+    assert row.get_attribute("data-status") == "closed"
+    awarded = {r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text()
+               for r in row.locator("table.awards tbody tr").all()}
+    assert len(awarded) == len(f["team_agents"]) and awarded[agent] == "late"
+    check_page(desk, "selfservice-bids-awarded")
+
+    # the agent: the award and why, the schedule of week 12 (version 1), the notification
+    phone.goto(server.url + "/me/bids")
+    assert "late" in section.locator(".award").inner_text()
+    check_page(phone, "selfservice-bid-awarded-fr")
+    phone.goto(f"{server.url}/me/schedule?week={monday.isoformat()}")
+    hours = phone.locator("#my-shifts .hours").all_inner_texts()
+    assert len(hours) == 5 and all(h.startswith("11:00") for h in hours), hours
+    assert "Version publiée 1." in phone.locator("main p.muted").inner_text()
+    phone.goto(server.url + "/me/requests")
+    assert "week 12" in phone.locator("#notifications").inner_text()
+    desk.context.close()
+    phone.context.close()

@@ -18,6 +18,7 @@ from openwfm.selfservice import RequestStatus
 from openwfm.server.deps import ReadDB, WriteDB
 from openwfm.server.models import Agent, Schedule, Site
 from openwfm.server.permissions import require
+from openwfm.server.routers.bids import CloseIn, RankingIn, close_bid, list_bids, rank_patterns
 from openwfm.server.routers.selfservice import (
     NoteIn,
     RequestIn,
@@ -224,3 +225,75 @@ def reject(w: WebPost, db: WriteDB, request_id: Annotated[int, Path(ge=1, le=2_1
         msg = e.detail[0]["msg"] if isinstance(e.detail, list) else str(e.detail)
         return RedirectResponse("/requests?" + _q(error=msg), status_code=303)
     return RedirectResponse("/requests", status_code=303)
+
+
+# ---------------------------------------------------------------------------- shift bids
+def _bid_helpers() -> dict[str, object]:
+    def shifts(bid: object, pattern: dict) -> list[tuple[date, str, str]]:
+        """(local date, start, end) of each shift of a pattern."""
+        out = []
+        for sh in pattern["shifts"]:
+            d = bid.period_start + timedelta(days=sh["day"])  # type: ignore[attr-defined]
+            t0 = datetime.combine(d, time.fromisoformat(sh["start"]))
+            t1 = t0 + timedelta(minutes=sum(m for _a, m in sh["parts"]))
+            out.append((d, t0.strftime("%H:%M"), t1.strftime("%H:%M")))
+        return out
+    return {"pattern_shifts": shifts}
+
+
+@router.get("/me/bids")
+def my_bids(w: WebUser, db: ReadDB,
+            error: Annotated[str, Query(max_length=500)] = "") -> Response:
+    """The shift bids of the agent's team: rank the patterns of an open one; the award
+    and why once it is closed."""
+    require(w.p, "bid_ranking", "write")
+    ctx = {**w.ctx, **_bid_helpers(), "bids": list_bids(w.p, db), "error": error}
+    return render(w.ctx["request"], "my_bids.html", ctx)
+
+
+@router.post("/me/bids/{bid_id}")
+async def rank_bid(w: WebPost, db: WriteDB,
+                   bid_id: Annotated[int, Path(ge=1, le=2_147_483_647)]) -> Response:
+    """The ranking from the form: a rank (1, 2, ...) per pattern, blank = not ranked."""
+    form = await w.ctx["request"].form()
+    ranks: dict[str, int] = {}
+    for key, value in form.multi_items():
+        if key.startswith("rank:") and str(value).strip():
+            if not str(value).isdigit():
+                return _bids_back(f"{key[5:]}: a rank 1, 2, ... expected")
+            ranks[key[5:]] = int(str(value))
+    if len(set(ranks.values())) != len(ranks):
+        return _bids_back("ranking: give each pattern a different rank")
+    try:
+        rank_patterns(bid_id, RankingIn(ranking=sorted(ranks, key=lambda k: ranks[k])), w.p, db)
+    except HTTPException as e:
+        db.rollback()
+        return _bids_back(_message(e))
+    return _bids_back()
+
+
+def _bids_back(msg: str | None = None, path: str = "/me/bids") -> Response:
+    return RedirectResponse(path + ("?" + _q(error=msg) if msg else ""), status_code=303)
+
+
+@router.get("/bids")
+def bids(w: WebUser, db: ReadDB, error: Annotated[str, Query(max_length=500)] = "") -> Response:
+    """Shift bids of the teams the user may see: how many agents ranked, Close (planners),
+    and the awards with their explanation."""
+    require(w.p, "bid", "read")
+    if w.p.agent_id:
+        return RedirectResponse("/me/bids", status_code=303)
+    ctx = {**w.ctx, **_bid_helpers(), "bids": list_bids(w.p, db), "error": error,
+           "may_close": w.p.role.value in ("admin", "planner")}
+    return render(w.ctx["request"], "bids.html", ctx)
+
+
+@router.post("/bids/{bid_id}/close")
+def close(w: WebPost, db: WriteDB, bid_id: Annotated[int, Path(ge=1, le=2_147_483_647)]
+          ) -> Response:
+    try:
+        close_bid(bid_id, CloseIn(), w.p, db, w.ctx["request"])
+    except HTTPException as e:
+        db.rollback()
+        return _bids_back(_message(e), "/bids")
+    return _bids_back(path="/bids")
