@@ -8,7 +8,7 @@ Synthetic queues (`openwfm.forecast.synthetic.synthetic_history`, fixed seed, Eu
 local time with DST, 10 % yearly growth) go through `forecast_queues` exactly as in
 production: per queue a rolling-origin backtest of the default candidates (12 origins x 14
 open days: the 4-week mean and median, the daily-total calendar model with the recent and
-the long profile, and `combined`), the choice, the final forecast with 80/95 % bands and
+the long profile, and `combined_median`), the choice, the final forecast with 80/95 % bands and
 the AHT profile.
 Then the same on Dask (`backend="dask"`, a `distributed.LocalCluster` of `--jobs` worker
 processes, one thread each), checked identical to the local run. The machine is shared:

@@ -53,7 +53,7 @@ ORIGINS = range(14, 28)
 HORIZON_DAYS = 14
 PRODUCT = (Method.MEAN_4W, Method.MEDIAN_4W, Method.SEASONAL_NAIVE, Method.MSTL,
            Method.DAILY_PROFILE, Method.CALENDAR_4W, Method.CALENDAR_EW,
-           Method.CALENDAR_SMOOTH, Method.COMBINED)
+           Method.CALENDAR_SMOOTH, Method.COMBINED, Method.COMBINED_MEDIAN)
 
 Candidate = Callable[[np.ndarray, np.ndarray, np.ndarray, Features], np.ndarray | None]
 

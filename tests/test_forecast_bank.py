@@ -24,7 +24,7 @@ def test_the_choice_is_never_worse_than_the_4_week_mean_in_its_backtest(bank) ->
     for q, m in r.chosen.items():
         assert week.loc[(q, m.value), "wape"] <= week.loc[(q, "mean_4w"), "wape"]
     assert set(week.index.get_level_values("method")) == {
-        "mean_4w", "median_4w", "calendar_4w", "calendar_ew", "combined"}
+        "mean_4w", "median_4w", "calendar_4w", "calendar_ew", "combined_median"}
     # at least 12 origins (one open day apart here), each scored on its first open day
     n_day1 = r.accuracy.query("horizon == 'day 1' and method == 'mean_4w'")["n"]
     assert (n_day1 >= 12 * 48).all()

@@ -116,7 +116,7 @@ def test_backtest_prints_the_table_and_the_choice(cli, history, tmp_path) -> Non
         assert name in stdout
     acc = pd.read_csv(out)
     assert set(acc["method"]) == {"mean_4w", "median_4w", "calendar_4w", "calendar_ew",
-                                  "combined"}
+                                  "combined_median"}
     assert set(acc["queue"]) == {"q000", "q001"}
     chosen = acc[acc["chosen"]]
     assert chosen.groupby("queue")["method"].nunique().eq(1).all()  # one method per queue

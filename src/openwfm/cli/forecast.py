@@ -125,8 +125,9 @@ def forecast(
         help="Use this method for every queue instead of the backtest's choice (the "
              "backtest still runs, for the bands): mean_4w, median_4w, calendar_4w, "
              "calendar_ew, calendar_smooth, combined (mean of calendar_smooth and "
-             "median_4w), daily_profile, mstl, seasonal_naive, historical_average; see "
-             "docs/forecast.md."),
+             "median_4w), combined_median (per-interval median of calendar_4w, "
+             "calendar_smooth and median_4w), daily_profile, mstl, seasonal_naive, "
+             "historical_average; see docs/forecast.md."),
 ) -> None:
     """Forecast contacts offered (and AHT) per queue and interval, with 80 % and 95 % bands.
 
@@ -138,10 +139,11 @@ def forecast(
     silence next to busy intervals) are written with 0 and zero bands, never left out.
     The method of each queue is chosen by a rolling-origin backtest (12 origins, horizons
     in open days): the 4-week mean of the same weekday and interval unless a candidate
-    (daily totals with calendar effects x an intraday profile, the 4-week median, their
-    mean "combined") beats it in week-ahead WAPE on both halves of the origins without a
-    worse RMSE; bands come from its backtest errors (--method forces one). A chosen
-    method with a week-ahead bias above 10 % is warned about.
+    (daily totals with calendar effects x an intraday profile, the 4-week median, the
+    per-interval median of the calendar model with a raw and a smoothed profile and the
+    4-week median, "combined_median") beats it in week-ahead WAPE on both halves of the
+    origins without a worse RMSE; bands come from its backtest errors (--method forces
+    one). A chosen method with a week-ahead bias above 10 % is warned about.
     """
     from openwfm.forecast.engine import parse_horizon
     from openwfm.forecast.models import Method

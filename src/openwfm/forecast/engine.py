@@ -92,7 +92,7 @@ DEFAULT_METHODS: tuple[Method, ...] = (
     Method.MEDIAN_4W,
     Method.CALENDAR_4W,
     Method.CALENDAR_EW,
-    Method.COMBINED,
+    Method.COMBINED_MEDIAN,
 )
 OUTPUT_COLUMNS = ("interval_start", "queue", "volume", "volume_lo_80", "volume_hi_80",
                   "volume_lo_95", "volume_hi_95")

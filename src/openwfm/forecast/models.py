@@ -31,6 +31,9 @@ The candidates (see `Method`):
     The mean of ``calendar_smooth`` and the 4-week median: a forecast combination (Bates &
     Granger 1969), whose two members err differently (a regression level and a smooth
     profile; a robust per-interval median of the last four same weekdays).
+``combined_median``
+    The per-interval median of ``calendar_4w``, ``calendar_smooth`` and the 4-week median
+    (a robust combination, Jose & Winkler 2008); see `combined_median`.
 ``daily_profile``
     openwfm's own: a daily total (recent level x weekday factor) times an intraday profile
     per weekday (shares of the day, with a Dirichlet shrinkage toward the profile pooled over
@@ -70,6 +73,7 @@ __all__ = [
     "calendar_smooth",
     "closed_mask",
     "combined",
+    "combined_median",
     "daily_profile",
     "daily_totals",
     "historical_average",
@@ -78,6 +82,7 @@ __all__ = [
     "mstl",
     "predict",
     "seasonal_naive",
+    "ses_level",
 ]
 
 #: Days of history MSTL fits on (4 weeks: 4 weekly cycles, fast enough for 1,000 queues).
@@ -110,6 +115,7 @@ class Method(StrEnum):
     CALENDAR_EW = "calendar_ew"
     CALENDAR_SMOOTH = "calendar_smooth"
     COMBINED = "combined"
+    COMBINED_MEDIAN = "combined_median"
 
 
 def _by_weekday(history: np.ndarray, weekdays: np.ndarray) -> list[np.ndarray]:
@@ -301,9 +307,6 @@ RECENT_LOOKBACK_WEEKS = 8
 RECENT_PROFILE_WEEKS = 4
 #: Half-life (weeks) of the long exponentially weighted intraday profile (`calendar_ew`).
 PROFILE_HALFLIFE_WEEKS = 13.0
-#: Half-life (days) of the level: an exponentially weighted mean of calendar-adjusted
-#: log daily totals.
-CAL_LEVEL_HALFLIFE_DAYS = 21.0
 #: Half-life (days) of the two-sided smoother that holds the level while effects are fitted.
 CAL_FIT_HALFLIFE_DAYS = 14.0
 #: Prior standard deviation (log scale) of a calendar effect: the ridge penalty of an
@@ -547,6 +550,27 @@ def _two_sided_smooth(t: np.ndarray, values: np.ndarray, halflife: float) -> np.
     return ((fv + bv - v) / (fw + bw - w))[ti]
 
 
+def ses_level(values: np.ndarray) -> float:
+    """Level ahead of `values` (in time order) by simple exponential smoothing, its weight
+    chosen by least one-step squared error: statsforecast's
+    ``SimpleExponentialSmoothingOptimized`` (golden-section search of alpha in
+    0.01-0.99; Hyndman et al. 2008, ETS(A,N,N)).
+
+    Examples
+    --------
+    >>> round(ses_level(np.r_[np.zeros(20), np.ones(20)]), 2)  # a level shift: followed
+    1.0
+    >>> ses_level(np.array([3.0]))
+    3.0
+    """
+    from statsforecast.models import SimpleExponentialSmoothingOptimized
+
+    y = np.asarray(values, dtype=float)
+    if len(y) < 2:
+        return float(y[-1])
+    return float(SimpleExponentialSmoothingOptimized().forecast(y=y, h=1)["mean"][0])
+
+
 def forecast_daily_totals(
     totals: np.ndarray,
     weekdays: np.ndarray,
@@ -578,9 +602,13 @@ def forecast_daily_totals(
       empirical Bayes): with a few weeks of history the full days' differences are mostly
       noise and they borrow from each other, with a year the real differences stay. The
       other open weekdays (a short Friday, a Saturday evening) keep their own effect
-      (`WEEKDAY_EFFECT_SD`). The level ahead is the exponentially weighted mean
-    (half-life `CAL_LEVEL_HALFLIFE_DAYS`) of the calendar-adjusted log totals; the forecast
-    is ``exp(level + effects + sigma^2 / 2) - 0.5`` (the mean of a log-normal).
+      (`WEEKDAY_EFFECT_SD`).
+
+    The level ahead is an exponentially weighted mean of the calendar-adjusted log totals
+    whose weight is estimated from them (simple exponential smoothing with the smoothing
+    weight of least one-step squared error, `ses_level`): a stable queue gets a long
+    memory, one whose level moved a fast one. The forecast is ``exp(level + effects +
+    sigma^2 / 2) - 0.5`` (the mean of a log-normal).
 
     Days whose weekday is regularly closed get 0. Zero days of a regularly open, busy
     weekday are closures and are left out; those of a sparse weekday (median total below
@@ -605,7 +633,7 @@ def forecast_daily_totals(
     ...                   50, -50, 0, 100, -100, 0, 0])
     >>> t = np.where(wd < 5, 1000.0, 100.0) + noise * (wd < 5)
     >>> [round(v) for v in forecast_daily_totals(t, wd, np.arange(7))]
-    [1000, 996, 999, 1000, 999, 100, 100]
+    [996, 992, 995, 996, 995, 100, 100]
 
     References: DerSimonian, R., Laird, N. (1986), Meta-analysis in clinical trials,
     Controlled Clinical Trials 7(3), 177-188. Efron, B., Morris, C. (1975), Data analysis
@@ -661,9 +689,7 @@ def forecast_daily_totals(
                        MIN_FULL_DAY_VAR)
         level = _two_sided_smooth(t, adjusted, CAL_FIT_HALFLIFE_DAYS)
         sigma2 = max(float(np.mean((adjusted - level) ** 2)), 1e-6)
-    age = (len(tot) - 1) - t
-    weight = 0.5 ** (age / CAL_LEVEL_HALFLIFE_DAYS)
-    level_end = float(np.sum(weight * adjusted) / np.sum(weight))
+    level_end = ses_level(adjusted)
     fdesign = np.hstack([np.eye(7)[future_weekdays],
                          full[future_weekdays][:, None].astype(float), fut_x])
     mu = level_end + fdesign @ beta
@@ -703,12 +729,19 @@ def smooth_profile(shares: np.ndarray, closed: np.ndarray) -> np.ndarray:
     return np.divide(out, norm, out=np.zeros_like(out), where=norm > 0)
 
 
+def _calendar_parts(history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+                    features: Features, window: Literal["recent", "long"],
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Daily totals ahead and the ``(7, slots)`` intraday profile of the calendar model."""
+    shares = intraday_profile(history, weekdays, window)
+    totals = daily_totals(history, weekdays, shares)
+    return forecast_daily_totals(totals, weekdays, future_weekdays, features), shares
+
+
 def _calendar(history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
               features: Features, window: Literal["recent", "long"],
               smooth: bool = False) -> np.ndarray:
-    shares = intraday_profile(history, weekdays, window)
-    totals = daily_totals(history, weekdays, shares)
-    ahead = forecast_daily_totals(totals, weekdays, future_weekdays, features)
+    ahead, shares = _calendar_parts(history, weekdays, future_weekdays, features, window)
     if smooth:
         shares = smooth_profile(shares, closed_mask(history, weekdays))
     return ahead[:, None] * shares[future_weekdays]
@@ -788,6 +821,38 @@ def combined(
     return 0.5 * (a + b)
 
 
+def combined_median(
+    history: np.ndarray, weekdays: np.ndarray, future_weekdays: np.ndarray,
+    features: Features = None,
+) -> np.ndarray:
+    """Per-interval median of `calendar_4w`, `calendar_smooth` and `median_4w`.
+
+    A median of forecasts (Jose & Winkler 2008: robust to the member that is off) whose
+    three members err differently: the calendar model's daily total times its recent
+    profile as observed (sharp peaks, sampling noise) and times the same profile smoothed
+    over neighbouring intervals (less noise, blunted peaks), and the robust per-interval
+    median of the last four same weekdays (no daily model). Where the raw and the smoothed
+    profile disagree, the 4-week median decides how far to smooth; where the 4-week median
+    is off (a level change, a noisy quiet interval), the two calendar forecasts outvote it.
+    It is not a median of the predictive distribution: its members are mean forecasts.
+
+    Reference: Jose, V. R. R., Winkler, R. L. (2008). Simple robust averages of forecasts:
+    some empirical results. International Journal of Forecasting 24(1), 163-169.
+
+    Examples
+    --------
+    >>> h = np.tile([[0.0, 30.0, 30.0, 30.0]], (28, 1))
+    >>> combined_median(h, np.arange(28) % 7, np.array([0])).round(3).tolist()
+    [[0.0, 30.0, 30.0, 30.0]]
+    """
+    ahead, shares = _calendar_parts(history, weekdays, future_weekdays, features, "recent")
+    smooth = smooth_profile(shares, closed_mask(history, weekdays))
+    raw = ahead[:, None] * shares[future_weekdays]
+    smoothed = ahead[:, None] * smooth[future_weekdays]
+    med = median_4w(history, weekdays, future_weekdays)
+    return np.median(np.stack([raw, smoothed, med]), axis=0)
+
+
 Forecaster = Callable[..., np.ndarray | None]
 
 #: The function of each method.
@@ -802,10 +867,11 @@ METHODS: dict[Method, Forecaster] = {
     Method.CALENDAR_EW: calendar_ew,
     Method.CALENDAR_SMOOTH: calendar_smooth,
     Method.COMBINED: combined,
+    Method.COMBINED_MEDIAN: combined_median,
 }
 #: Methods that read the calendar effects (the others ignore them).
 USES_FEATURES = frozenset({Method.CALENDAR_4W, Method.CALENDAR_EW, Method.CALENDAR_SMOOTH,
-                           Method.COMBINED})
+                           Method.COMBINED, Method.COMBINED_MEDIAN})
 
 
 #: Weeks of history that decide whether a weekday's interval is closed.
