@@ -65,16 +65,20 @@ def place_meeting(problem: SchedulingProblem, requirement: pd.DataFrame,
     sites = {a.id: a.site for a in problem.scenario.agents}
     best: tuple | None = None
     n = feasible = 0
+    # a session changes only its people's rows: apply it to those, keep the rest as is
+    concerned = segments["agent_id"].isin(people)
+    rest, mine = segments[~concerned], segments[concerned]
     t = window_start
     while t + dur <= window_end:
         n += 1
         try:
-            after = segments
+            changed = mine
             for p in people:
-                after = apply_change(after, ActivityChange(p, t, t + dur, activity), sites)
+                changed = apply_change(changed, ActivityChange(p, t, t + dur, activity), sites)
         except ChangeError:
             t += step
             continue
+        after = pd.concat([rest, changed], ignore_index=True)
         if not validate_change(problem, segments, after, people):
             feasible += 1
             eff = change_effect(problem.scenario, requirement, segments, after)

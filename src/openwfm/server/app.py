@@ -27,6 +27,7 @@ from openwfm.server.routers import (
     imports,
     intraday,
     jobs,
+    meetings,
     oidc,
     plans,
     quality,
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in (health, auth, clients, sites, queues, teams, agents, users, schedules,
                    imports, forecasts, plans, jobs, audit_log, rta, oidc, quality,
-                   selfservice, bids, intraday):
+                   selfservice, bids, meetings, intraday):
         app.include_router(module.router)
 
     @app.exception_handler(InputError)

@@ -78,6 +78,7 @@ POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     ("bid", "read"): frozenset({A, P, T, G}),
     ("bid", "write"): frozenset({A, P}),
     ("bid_ranking", "write"): frozenset({G}),
+    ("meeting", "write"): frozenset({A, P, T}),
 }
 
 

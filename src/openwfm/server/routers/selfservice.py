@@ -140,7 +140,7 @@ def _out(session: Session, r: StaffRequest) -> RequestOut:
         created_at=r.created_at, decided_at=r.decided_at, applied_version=applied)
 
 
-def _if_match(value: str | None) -> int:
+def parse_if_match(value: str | None) -> int:
     if value is None:
         raise HTTPException(status.HTTP_428_PRECONDITION_REQUIRED,
                             "send If-Match with the schedule version you decided on "
@@ -379,7 +379,7 @@ def approve_request(request_id: Id, p: CurrentUser, session: WriteDB, request: R
     came first, 409 and nothing changes. A request that no longer passes the rules is
     rejected with the reason instead."""
     require(p, "request_decision", "write")
-    seen = _if_match(if_match)
+    seen = parse_if_match(if_match)
     r = _get(session, p, request_id)
     _event(r, "approve")
     sched = session.get(Schedule, r.schedule_id)
