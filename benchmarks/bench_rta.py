@@ -6,8 +6,10 @@ the client) with a published shift around now for every agent is stored through 
 server's own tables; ``openwfm serve --workers 2`` runs it on loopback. The load generator
 (httpx on asyncio, one process) makes ``--rate`` state changes a second (seeded; each agent
 moves between available, on_contact, after_contact_work, break and other), posts them as
-the ACD does, in batches every ``--batch-ms`` to ``POST /api/rta/events``, and sends a batch
-again (same event ids) until it is acknowledged. Halfway (``--restart-at-s``) the server's
+the ACD does, in batches every ``--batch-ms`` to ``POST /api/rta/events`` (up to
+``--senders`` in flight; a sender that finds batches waiting, after the restart, sends them
+in one POST of up to ``--catch-up`` events), and sends a batch again (same event ids)
+until it is acknowledged. Halfway (``--restart-at-s``) the server's
 processes are killed (SIGKILL: no clean shutdown) and started again. All along, one team
 leader per team (``--streams``, 20) keeps the exceptions stream (server-sent events) open,
 reconnecting after the restart.
@@ -281,6 +283,16 @@ async def drive(server: Server, agents: list[str], acd: str, admin: str,
                 if item is None:
                     return
                 batch, seqs, made_at = item
+                made = [made_at]
+                # behind (the server was down): send what waits in one POST, as an ACD
+                # adapter catching up does (up to --catch-up events)
+                while len(batch) < args.catch_up and not queue.empty():
+                    more = queue.get_nowait()
+                    if more is None:
+                        queue.put_nowait(None)
+                        break
+                    batch, seqs = batch + more[0], seqs + more[1]
+                    made.append(more[2])
                 while True:
                     t_sent = time.monotonic()
                     try:
@@ -298,7 +310,7 @@ async def drive(server: Server, agents: list[str], acd: str, admin: str,
                 acked["events"] += ack["received"]
                 acked["stored"] += ack["stored"]
                 acked["duplicates"] += ack["duplicates"]
-                ack_s.append(time.monotonic() - made_at)
+                ack_s.extend(time.monotonic() - t for t in made)  # each batch made
                 if acked["batches"] % args.probe_every:
                     continue
                 k = rng.randrange(len(batch))
@@ -377,6 +389,9 @@ def main() -> None:
     ap.add_argument("--batch-ms", type=float, default=100.0,
                     help="the ACD posts what it has every this many ms")
     ap.add_argument("--senders", type=int, default=8, help="concurrent POSTs at most")
+    ap.add_argument("--catch-up", type=int, default=1000,
+                    help="a sender that finds batches waiting sends up to this many events "
+                         "in one POST (1: never coalesce)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--probe-every", type=int, default=2,
                     help="probe the visibility of one event of every N-th acknowledged batch")
