@@ -1,7 +1,8 @@
-"""The capacity plan page and its tenancy, without a browser (the page in Chromium, with
-axe-core and its console, is walked in tests/test_web_pages.py): a capacity plan of the
-demo center made by the plan's capacity stage (17 weeks, two scenarios), the monthly
-figures the page draws equal to the plan's weekly table, and who may see which rows."""
+"""Without a browser: the capacity plan page and its tenancy, and the shift editor's kept
+draft (the pages in Chromium, with axe-core and the console, are walked in
+tests/test_web_pages.py). A capacity plan of the demo center made by the plan's capacity
+stage (17 weeks, two scenarios): the monthly figures the page draws equal the plan's
+weekly table, and who may see which rows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from server_support import PASSWORD, World, demo_world
@@ -109,3 +111,59 @@ def test_a_planner_sees_only_their_clients_skill_groups(world: World) -> None:
     assert page.status_code == 200 and "telco-fr" not in page.text
     assert world.client.get(f"/capacity/{plan}?skill=telco-fr").status_code == 404
 
+
+
+def test_the_kept_draft_is_the_database_draft_after_every_write(world: World) -> None:
+    """The shift editor keeps the draft's segments per revision (web.checker.draft_frame):
+    after an API draft edit (a new revision) and after a page save (draft_saved) it equals
+    a fresh read."""
+    from datetime import timedelta
+
+    from openwfm.server.models import Schedule
+    from openwfm.web.checker import draft_saved, problem_for, segment_frame
+    from server_support import WEEK, shift
+
+    sid, agent = world.facts["schedule"], str(world.facts["agent"])
+
+    def both() -> tuple[Any, Any]:
+        with world.db.read() as s:
+            sched = s.get(Schedule, sid)
+            problem = problem_for(s, sched)
+            return (segment_frame(s, sched, problem),
+                    segment_frame(s, sched, problem, cached=False))
+
+    kept, fresh = both()
+    assert kept.equals(fresh) and len(kept)
+    r = world.client.get(f"/api/schedules/{sid}", headers=world.h("admin"))
+    rev = r.headers["ETag"]
+    body = {"segments": shift(agent, 1, start_h=10)}
+    r = world.client.put(f"/api/schedules/{sid}/draft/agents/{agent}", json=body,
+                         headers=world.h("admin", **{"If-Match": rev}))
+    assert r.status_code == 200, r.text
+    kept, fresh = both()
+    assert kept.equals(fresh)
+    assert (kept[kept["agent_id"] == agent]["start"].min() == WEEK + timedelta(days=1, hours=10))
+    # a page save hands its segments over instead of a re-read
+    with world.db.read() as s:
+        sched = s.get(Schedule, sid)
+        mine = segment_frame(s, sched, problem_for(s, sched), agent_id=agent)
+        rev_now = sched.draft_rev
+    moved = mine.assign(start=mine["start"] + timedelta(hours=1),
+                        end=mine["end"] + timedelta(hours=1))
+    with world.db.transaction() as s:
+        from openwfm.server.models import Segment
+
+        s.execute(sa.delete(Segment).where(Segment.schedule_id == sid,
+                                           Segment.version_id.is_(None),
+                                           Segment.agent_id == agent))
+        s.execute(sa.insert(Segment), [
+            {"schedule_id": sid, "version_id": None, "agent_id": agent, "activity": a,
+             "start": st.to_pydatetime(), "end": e.to_pydatetime(),
+             "queue_id": q if a == "work" else None}
+            for a, st, e, q in zip(moved["activity"], moved["start"], moved["end"],
+                                   moved["queue"], strict=True)])
+        s.execute(sa.update(Schedule).where(Schedule.id == sid)
+                  .values(draft_rev=rev_now + 1))
+    draft_saved(sid, rev_now, rev_now + 1, agent, moved)
+    kept, fresh = both()
+    assert kept.equals(fresh)

@@ -128,6 +128,8 @@ def plan_shift(segments: pd.DataFrame, shift_start: datetime, new_start: datetim
             raise ShiftEditError(f"the {p.activity} at minute {p.offset_min} overlaps the "
                                  f"{items[k - 1].activity} at minute {items[k - 1].offset_min}")
     moved = edit_shift(segments, shift_start, new_start, new_end)
+    if items == shift_activities(moved, new_start):
+        return moved  # the shift keeps its breaks and activities where they were
     first, last = shift_bounds(moved, new_start)
     shift = moved.iloc[first:last + 1].reset_index(drop=True)
     # the skeleton: every minute of the shift is work, on the queue it had
@@ -260,10 +262,16 @@ def agent_violations(problem: SchedulingProblem, agent_id: str, segments: pd.Dat
     """The violations of `agent_id`'s segments (every per-shift and per-week rule) and of
     the seats of the agent's site with `site_segments` (the site's other agents' segments
     in the window that matters)."""
-    own = [v for v in check_schedule(one_agent(problem, agent_id), segments).violations
-           if v.agent_id == agent_id and v.rule != "seats"]
     both = pd.concat([site_segments, segments], ignore_index=True)
-    return own + check_seats(problem, both)
+    return own_violations(problem, agent_id, segments) + check_seats(problem, both)
+
+
+def own_violations(problem: SchedulingProblem, agent_id: str, segments: pd.DataFrame
+                   ) -> list[Violation]:
+    """The violations of `agent_id`'s own week (every per-shift and per-week rule, not the
+    seats of the site)."""
+    return [v for v in check_schedule(one_agent(problem, agent_id), segments,
+                                      seats=False).violations if v.agent_id == agent_id]
 
 
 def coverage_runs(queues: Sequence[str], times: pd.DatetimeIndex, required: np.ndarray,
@@ -398,7 +406,8 @@ def edit_effect(problem: SchedulingProblem, agent_id: str, before: pd.DataFrame,
                 after: pd.DataFrame, site_segments: pd.DataFrame,
                 window_segments: pd.DataFrame, required: pd.DataFrame,
                 forecast: pd.DataFrame | None = None,
-                goals: dict[str, QueueGoal] | None = None) -> EditEffect:
+                goals: dict[str, QueueGoal] | None = None,
+                own_before: Sequence[Violation] | None = None) -> EditEffect:
     """The effect of replacing `agent_id`'s segments `before` by `after`.
 
     Parameters
@@ -413,8 +422,15 @@ def edit_effect(problem: SchedulingProblem, agent_id: str, before: pd.DataFrame,
     forecast, goals
         ``queue``, ``interval_start``, ``volume``, ``aht_s`` of the window and each queue's
         goal: the coverage runs then carry their service level before and after.
+    own_before
+        `own_violations` of `before` when the caller already has them (they depend only on
+        the agent's segments before the edit, so a page can keep them per draft revision).
     """
-    v_before = agent_violations(problem, agent_id, before, site_segments)
+    if own_before is None:
+        v_before = agent_violations(problem, agent_id, before, site_segments)
+    else:
+        v_before = [*own_before, *check_seats(
+            problem, pd.concat([site_segments, before], ignore_index=True))]
     v_after = agent_violations(problem, agent_id, after, site_segments)
     kb, ka = {_key(v) for v in v_before}, {_key(v) for v in v_after}
     times = pd.DatetimeIndex(sorted(required["interval_start"].unique()))

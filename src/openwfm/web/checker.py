@@ -10,11 +10,13 @@ import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from openwfm.app.shift_edit import SEGMENT_COLUMNS, QueueGoal
+from openwfm.app.shift_edit import SEGMENT_COLUMNS, QueueGoal, own_violations
+from openwfm.scheduling.check import Violation
 from openwfm.scheduling.model import SchedulingProblem, build_problem
 from openwfm.scheduling.synthetic import flat_requirement
 from openwfm.server.center import load_scenario_from_db
@@ -80,13 +82,78 @@ def problem_for(db: Session, sched: Schedule) -> SchedulingProblem:
     return problem
 
 
+_DRAFTS: dict[tuple[int, int, int], pd.DataFrame] = {}
+_OWN: dict[tuple[int, int, int, str, str], list[Violation]] = {}
+
+
+def draft_frame(db: Session, sched: Schedule, problem: SchedulingProblem) -> pd.DataFrame:
+    """Every segment of `sched`'s draft (`segment_frame`), read once per draft revision
+    and process: every write of the draft (the API's draft edit, a publish, a self-service
+    change) counts the revision up, so a revision's segments never change."""
+    key = (sched.id, sched.draft_rev, id(problem))
+    with _LOCK:
+        if key in _DRAFTS:
+            return _DRAFTS[key]
+    frame = segment_frame(db, sched, problem, cached=False)
+    with _LOCK:
+        _DRAFTS.clear()  # one draft revision at a time; memory stays bounded
+        _DRAFTS[key] = frame
+    return frame
+
+
+def draft_saved(sched_id: int, old_rev: int, new_rev: int, agent_id: str,
+                segments: pd.DataFrame) -> None:
+    """After the page saved `agent_id`'s `segments` (checker columns) moving the draft
+    from `old_rev` to `new_rev`: the kept draft of `old_rev` with that agent's rows
+    replaced becomes the one of `new_rev` (no re-read of the whole draft after a save)."""
+    with _LOCK:
+        old = next(((k, f) for k, f in _DRAFTS.items() if k[:2] == (sched_id, old_rev)),
+                   None)
+        if old is None:
+            return
+        (_, _, problem_id), frame = old
+        mine = segments.assign(agent_id=agent_id)[SEGMENT_COLUMNS]
+        new = pd.concat([frame[frame["agent_id"] != agent_id], mine], ignore_index=True)
+        _DRAFTS.clear()
+        _DRAFTS[(sched_id, new_rev, problem_id)] = new.sort_values(
+            ["agent_id", "start"], kind="stable").reset_index(drop=True)
+
+
+def own_before(problem: SchedulingProblem, sched: Schedule, agent_id: str,
+               segments: pd.DataFrame) -> list[Violation]:
+    """`openwfm.app.shift_edit.own_violations` of the agent's draft week, kept per draft
+    revision (the checker runs on the week before the edit once, not at every check)."""
+    key = (sched.id, sched.draft_rev, id(problem), agent_id, "own")
+    with _LOCK:
+        if key in _OWN:
+            return _OWN[key]
+    found = own_violations(problem, agent_id, segments)
+    with _LOCK:
+        if len(_OWN) > 1000 or any(k[:3] != key[:3] for k in _OWN):
+            _OWN.clear()
+        _OWN[key] = found
+    return found
+
+
 def segment_frame(db: Session, sched: Schedule, problem: SchedulingProblem, *,
                   agent_id: str | None = None, site_id: int | None = None,
                   window: tuple[datetime, datetime] | None = None,
-                  version_id: int | None = None) -> pd.DataFrame:
+                  version_id: int | None = None, cached: bool = True) -> pd.DataFrame:
     """Segments of the draft (or of the published version `version_id`) as the checker's
     table (``agent_id, site, activity, start, end, queue``; a work segment without a queue
-    counts for the agent's first skill)."""
+    counts for the agent's first skill). The draft's come from `draft_frame` (read once
+    per revision) unless `cached` is False."""
+    if version_id is None and cached:
+        frame = draft_frame(db, sched, problem)
+        keep = np.ones(len(frame), dtype=bool)
+        if agent_id is not None:
+            keep &= (frame["agent_id"] == agent_id).to_numpy()
+        if site_id is not None:
+            keep &= (frame["site"] == site_name(db, site_id)).to_numpy()
+        if window is not None:
+            keep &= ((frame["start"] < pd.Timestamp(window[1]))
+                     & (frame["end"] > pd.Timestamp(window[0]))).to_numpy()
+        return frame[keep].reset_index(drop=True)
     stmt = (sa.select(Segment.agent_id, Site.name, Segment.activity, Segment.start,
                       Segment.end, Segment.queue_id)
             .join(Agent, Agent.id == Segment.agent_id).join(Site, Site.id == Agent.site_id)
@@ -110,6 +177,10 @@ def segment_frame(db: Session, sched: Schedule, problem: SchedulingProblem, *,
     return frame
 
 
+def site_name(db: Session, site_id: int) -> str:
+    return str(db.scalar(sa.select(Site.name).where(Site.id == site_id)))
+
+
 def forecast_window(db: Session, window: tuple[datetime, datetime]) -> pd.DataFrame:
     """The newest forecast's ``volume`` and ``aht_s`` per queue over `window`."""
     t = ForecastInterval
@@ -123,6 +194,58 @@ def forecast_window(db: Session, window: tuple[datetime, datetime]) -> pd.DataFr
     frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
     frame["aht_s"] = frame["aht_s"].astype(float)
     return frame
+
+
+_PERIOD: dict[tuple[object, ...], tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
+def period_frames(db: Session, sched: Schedule, requirement_id: int | None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The requirement (`requirement_frame`) and every forecast's rows (`forecast_window`
+    columns and ``forecast_id``) over `sched`'s period, read once and kept until a write
+    of a forecast or a requirement is audited (an override, a recomputed requirement) or a
+    new forecast is stored."""
+    key = (sched.id, requirement_id,
+           db.scalar(sa.select(sa.func.max(ForecastInterval.forecast_id))),
+           db.scalar(sa.select(sa.func.max(AuditEntry.id)).where(
+               AuditEntry.object_type.in_(("forecast", "requirement")))))
+    with _LOCK:
+        if key in _PERIOD:
+            return _PERIOD[key]
+    period = (sched.period_start, sched.period_end)
+    req = (requirement_frame(db, requirement_id, period) if requirement_id is not None
+           else pd.DataFrame({"queue": [], "interval_start": pd.to_datetime([], utc=True),
+                              "agents": []}))
+    t = ForecastInterval
+    rows = db.execute(sa.select(t.queue_id, t.interval_start, t.volume, t.aht_s,
+                                t.forecast_id).where(t.interval_start >= period[0],
+                                                     t.interval_start < period[1])).all()
+    fc = pd.DataFrame(rows, columns=["queue", "interval_start", "volume", "aht_s",
+                                     "forecast_id"])
+    fc["interval_start"] = pd.to_datetime(fc["interval_start"], utc=True)
+    fc["aht_s"] = fc["aht_s"].astype(float)
+    with _LOCK:
+        _PERIOD.clear()
+        _PERIOD[key] = (req, fc)
+    return req, fc
+
+
+def in_window(frame: pd.DataFrame, window: tuple[datetime, datetime]) -> pd.DataFrame:
+    t = frame["interval_start"]
+    return frame[(t >= pd.Timestamp(window[0])) & (t < pd.Timestamp(window[1]))]
+
+
+def window_inputs(db: Session, sched: Schedule, requirement_id: int | None,
+                  window: tuple[datetime, datetime]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The requirement and the newest forecast's volume and handle time over `window` (a
+    part of `sched`'s period): `requirement_frame` and `forecast_window` from
+    `period_frames`."""
+    req, fc = period_frames(db, sched, requirement_id)
+    fc = in_window(fc, window)
+    if len(fc):
+        fc = fc[fc["forecast_id"] == fc["forecast_id"].max()]
+    return (in_window(req, window).reset_index(drop=True),
+            fc.drop(columns="forecast_id").reset_index(drop=True))
 
 
 def queue_goals(db: Session) -> dict[str, QueueGoal]:

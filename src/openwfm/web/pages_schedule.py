@@ -22,11 +22,11 @@ from openwfm.app.shift_edit import (
     changed_window,
     compare_versions,
     edit_effect,
-    one_agent,
+    own_violations,
     plan_shift,
     shift_activities,
 )
-from openwfm.scheduling.check import check_schedule, check_seats
+from openwfm.scheduling.check import check_seats
 from openwfm.server.deps import ReadDB, WriteDB
 from openwfm.server.models import (
     Agent,
@@ -43,12 +43,13 @@ from openwfm.server.routers.common import Id
 from openwfm.server.routers.schedules import edit_draft, publish
 from openwfm.server.schemas import AgentDraftIn, SegmentIn
 from openwfm.web.checker import (
-    forecast_window,
+    draft_saved,
+    own_before,
     problem_for,
     queue_goals,
-    requirement_frame,
     requirement_of,
     segment_frame,
+    window_inputs,
 )
 from openwfm.web.deps import WebPost, WebUser
 from openwfm.web.labels import ACTIVITY_LABELS, RULES
@@ -286,11 +287,10 @@ def effect_of(db: Session, t: EditTarget, orig_start: datetime, new_start: datet
     site_seg = segment_frame(db, t.sched, problem, site_id=t.site_id, window=w)
     site_seg = site_seg[site_seg["agent_id"] != t.agent_id]
     window_seg = segment_frame(db, t.sched, problem, window=w)
-    rid = requirement_of(db, t.sched)
-    required = (requirement_frame(db, rid, w) if rid is not None
-                else pd.DataFrame({"queue": [], "interval_start": [], "agents": []}))
+    required, forecast = window_inputs(db, t.sched, requirement_of(db, t.sched), w)
     effect = edit_effect(problem, t.agent_id, before, after, site_seg, window_seg, required,
-                         forecast_window(db, w), queue_goals(db))
+                         forecast, queue_goals(db),
+                         own_before(problem, t.sched, t.agent_id, before))
     return effect, after, old, sorted(planned, key=lambda p: p.offset_min)
 
 
@@ -451,6 +451,8 @@ def save_edit(schedule_id: Id, w: WebPost, db: WriteDB, response: Response,
         ctx.update(conflict=True, orig_start=orig.isoformat(), new=new, old=old)
         return render(w.ctx["request"], "_editor.html", ctx, status_code=200)
     db.refresh(t.sched)
+    if t.sched.draft_rev == rev + 1:  # nobody else wrote in between: keep the read draft
+        draft_saved(schedule_id, rev, t.sched.draft_rev, t.agent_id, after)
     f = Filters(schedule_id, "draft", tz=_zone(tz))
     rows = agent_rows(db, w.p, t.sched, f, only=t.agent_id)
     ctx.update(saved=True, row=rows[0] if rows else None, **_timeline_helpers(w, ctx["tz"]),
@@ -524,8 +526,7 @@ def review_draft(schedule_id: Id, w: WebUser, db: ReadDB,
     for aid in diff.changed_agents:
         mine = draft[draft["agent_id"] == aid]
         if not mine.empty:
-            broken += [v for v in check_schedule(one_agent(problem, aid), mine).violations
-                       if v.agent_id == aid and v.rule != "seats"]
+            broken += own_violations(problem, aid, mine)
     broken += check_seats(problem, draft)
     ctx = {**w.ctx, "diff": diff, "broken": broken, "rules": RULES, "tz": _zone(tz),
            "published": _published(db, sched), "sched": sched}
