@@ -129,6 +129,15 @@ def test_language_switch_and_accept_language(page: Any, server: Any, browser: An
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.locator("nav a[href='/schedule']").inner_text() == "Planning"
     check_page(page, "home-fr")
+    # the choice is the planner's own setting: it follows them to another browser
+    other = browser.new_context(locale="es-CO",
+                                extra_http_headers={"Accept-Language": "es-CO,es;q=0.9"})
+    p2 = other.new_page()
+    sign_in(p2, server.url, "planner")
+    assert p2.locator("html").get_attribute("lang") == "fr"
+    other.close()
+    page.click("a[hreflang=en]")  # back to English for the other tests of this server
+    page.wait_for_load_state("networkidle")
     ctx = browser.new_context(locale="es-CO",
                               extra_http_headers={"Accept-Language": "es-CO,es;q=0.9"})
     p = ctx.new_page()
@@ -182,3 +191,5 @@ def test_planner_capacity_plan_and_scenarios_side_by_side(page: Any, server: Any
     page.wait_for_load_state("networkidle")
     assert page.locator("nav a[href='/capacity']").inner_text() == "Capacidad"
     check_page(page, "planner-capacity-es")
+    page.click("a[hreflang=en]")  # the planner's setting back to English
+    page.wait_for_load_state("networkidle")

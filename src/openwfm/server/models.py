@@ -182,6 +182,18 @@ class User(Base):
     client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    """The pages' language the user chose (en, fr, es); None: the browser's."""
+
+
+class RevokedSession(Base):
+    """A web session signed out before it expired: its cookie no longer signs in (kept
+    until the session would have expired)."""
+
+    __tablename__ = "revoked_sessions"
+    jti: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class PlannerClient(Base):

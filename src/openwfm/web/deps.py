@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from openwfm.server.deps import load_principal, read_session
+from openwfm.server.models import RevokedSession, User
 from openwfm.server.permissions import Principal
 from openwfm.web.render import page_context
 from openwfm.web.session import WebSession, csrf_failed, same, submitted_token
@@ -38,11 +40,14 @@ async def web_user(request: Request,
                    db: Annotated[Session, Depends(read_session)]) -> Web:
     sess = read_cookie(request)
     p = load_principal(db, sess.user_id) if sess is not None else None
+    if sess is not None and db.get(RevokedSession, sess.jti) is not None:
+        p = None  # signed out: the cookie no longer signs in
+    lang = db.scalar(sa.select(User.language).where(User.id == p.user_id)) if p else None
     db.rollback()
     if sess is None or p is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(quote(target, safe="/?=&"))
-    return Web(p, sess, page_context(request, p, sess))
+    return Web(p, sess, page_context(request, p, sess, lang))
 
 
 async def web_user_csrf(request: Request, w: Annotated[Web, Depends(web_user)]) -> Web:

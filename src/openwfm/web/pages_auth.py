@@ -17,11 +17,13 @@ from openwfm.server.models import (
     Agent,
     Client,
     Queue,
+    RevokedSession,
     Role,
     Schedule,
     ScheduleVersion,
     Segment,
     Team,
+    User,
 )
 from openwfm.server.permissions import queue_filter
 from openwfm.server.routers.auth import authenticate
@@ -99,17 +101,31 @@ def login(request: Request, session: WriteDB,
 
 
 @router.post("/logout")
-async def logout(w: WebPost) -> Response:
+def logout(w: WebPost, db: WriteDB) -> Response:
+    """Sign out: the session is revoked (its cookie, even if kept, no longer signs in)
+    and the cookie deleted; revocations past their session's expiry are dropped."""
+    now = datetime.now(UTC)
+    db.execute(sa.delete(RevokedSession).where(RevokedSession.expires_at < now))
+    if db.get(RevokedSession, w.session.jti) is None:
+        db.add(RevokedSession(jti=w.session.jti, user_id=w.p.user_id,
+                              expires_at=w.session.expires_at))
+    db.commit()
     response = RedirectResponse("/login", status_code=303)
     end_session(response)
     return response
 
 
 @router.get("/lang/{code}")
-async def set_language(code: str, request: Request, next: str = "/") -> Response:
-    """Switch the page language (a preference cookie of this browser; changes no data)."""
+def set_language(code: str, request: Request, db: WriteDB, next: str = "/") -> Response:
+    """Switch the page language: this browser's preference cookie and, for a signed-in
+    user, their own setting (it follows them to another browser; only a display
+    preference, so a plain link)."""
     if code not in i18n.LANGUAGES:
         raise HTTPException(404, f"no language {code!r}")
+    sess = read_session(request)
+    if sess is not None and db.get(RevokedSession, sess.jti) is None:
+        db.execute(sa.update(User).where(User.id == sess.user_id).values(language=code))
+        db.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(i18n.LANG_COOKIE, code, max_age=365 * 86400, samesite="lax",
                         httponly=True, path="/")

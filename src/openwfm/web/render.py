@@ -59,9 +59,12 @@ def nav(p: Principal | None) -> list[tuple[str, str]]:
     return items
 
 
-def page_context(request: Request, p: Principal | None,
-                 sess: WebSession | None) -> dict[str, Any]:
-    lang = i18n.negotiate(request.cookies.get(i18n.LANG_COOKIE),
+def page_context(request: Request, p: Principal | None, sess: WebSession | None,
+                 language: str | None = None) -> dict[str, Any]:
+    """The context every template gets. The page language: the signed-in user's own
+    setting (`language`), else this browser's switcher cookie, else ``Accept-Language``."""
+    lang = i18n.negotiate(language if language in i18n.LANGUAGES
+                          else request.cookies.get(i18n.LANG_COOKIE),
                           request.headers.get("accept-language"))
     loc = i18n.locale(lang)
 

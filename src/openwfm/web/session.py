@@ -36,6 +36,8 @@ class WebSession:
     user_id: int
     csrf: str
     expires_at: datetime
+    jti: str
+    """The session's id (revoked at sign-out: `openwfm.server.models.RevokedSession`)."""
 
 
 def _key(request: Request) -> str:
@@ -53,9 +55,11 @@ def start_session(request: Request, response: Response, user_id: int, ttl_s: int
     """Set the session cookie for `user_id` on `response` (a fresh CSRF token)."""
     now = now or datetime.now(UTC)
     sess = WebSession(user_id, secrets.token_urlsafe(32),
-                      now.replace(microsecond=0) + timedelta(seconds=ttl_s))
+                      now.replace(microsecond=0) + timedelta(seconds=ttl_s),
+                      secrets.token_urlsafe(24))
     value = jwt.encode({"sub": str(user_id), "csrf": sess.csrf, "typ": "web",
-                        "exp": int(sess.expires_at.timestamp())}, _key(request),
+                        "jti": sess.jti, "exp": int(sess.expires_at.timestamp())},
+                       _key(request),
                        algorithm=ALGORITHM)
     response.set_cookie(SESSION_COOKIE, value, max_age=ttl_s, httponly=True,
                         samesite="lax", secure=is_https(request), path="/")
@@ -67,17 +71,18 @@ def end_session(response: Response) -> None:
 
 
 def read_session(request: Request) -> WebSession | None:
-    """The valid, unexpired session of this request's cookie; None otherwise."""
+    """The valid, unexpired session of this request's cookie; None otherwise (whether it
+    was revoked at sign-out is `openwfm.web.deps.web_user`'s check, with the database)."""
     value = request.cookies.get(SESSION_COOKIE)
     if not value:
         return None
     try:
         claims = jwt.decode(value, _key(request), algorithms=[ALGORITHM],
-                            options={"require": ["sub", "exp", "csrf"]})
+                            options={"require": ["sub", "exp", "csrf", "jti"]})
         if claims.get("typ") != "web":
             return None
         return WebSession(int(claims["sub"]), str(claims["csrf"]),
-                          datetime.fromtimestamp(claims["exp"], UTC))
+                          datetime.fromtimestamp(claims["exp"], UTC), str(claims["jti"]))
     except (jwt.PyJWTError, ValueError):
         return None
 

@@ -1,8 +1,9 @@
-"""Without a browser: the capacity plan page and its tenancy, and the shift editor's kept
-draft (the pages in Chromium, with axe-core and the console, are walked in
-tests/test_web_pages.py). A capacity plan of the demo center made by the plan's capacity
-stage (17 weeks, two scenarios): the monthly figures the page draws equal the plan's
-weekly table, and who may see which rows."""
+"""The web pages' server side without a browser (the pages in Chromium, with axe-core and
+the console, are walked in tests/test_web_pages.py and tests/test_web_flows.py): the
+capacity plan page and its tenancy (a plan of the demo center made by the plan's capacity
+stage, 17 weeks, two scenarios: the monthly figures the page draws equal the plan's weekly
+table), the shift editor's kept draft, the user's language setting and the session revoked
+at sign-out."""
 
 from __future__ import annotations
 
@@ -167,3 +168,38 @@ def test_the_kept_draft_is_the_database_draft_after_every_write(world: World) ->
     draft_saved(sid, rev_now, rev_now + 1, agent, moved)
     kept, fresh = both()
     assert kept.equals(fresh)
+
+
+def test_the_language_setting_follows_the_user_and_sign_out_revokes_the_session(
+        world: World) -> None:
+    from openwfm.server.models import User
+
+    c = world.client
+    web_sign_in(c, "planner")
+    assert 'lang="en"' in c.get("/").text
+    r = c.get("/lang/fr?next=/", follow_redirects=False)
+    assert r.status_code == 303
+    with world.db.read() as s:
+        assert s.scalar(sa.select(User.language).where(User.username == "planner")) == "fr"
+    # another browser: no switcher cookie, a Spanish Accept-Language; the setting wins
+    web_sign_in(c, "planner")
+    c.cookies.delete("openwfm_lang")
+    page = c.get("/", headers={"Accept-Language": "es-CO,es;q=0.9"})
+    assert 'lang="fr"' in page.text
+    # a user without a setting gets the browser's language
+    web_sign_in(c, "admin")
+    c.cookies.delete("openwfm_lang")
+    assert 'lang="es"' in c.get("/", headers={"Accept-Language": "es"}).text
+    # sign out: the same cookie, replayed, no longer signs in
+    web_sign_in(c, "planner")
+    cookie = c.cookies.get("openwfm_session")
+    csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', c.get("/").text)
+    assert cookie and csrf
+    r = c.post("/logout", data={"csrf_token": csrf.group(1)}, follow_redirects=False)
+    assert r.status_code == 303
+    c.cookies.set("openwfm_session", cookie)
+    r = c.get("/schedule", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    r = c.get("/lang/es?next=/", follow_redirects=False)  # a revoked session stores nothing
+    with world.db.read() as s:
+        assert s.scalar(sa.select(User.language).where(User.username == "planner")) == "fr"
