@@ -76,6 +76,8 @@ def get_endpoints(w: World) -> dict[str, tuple[str, str]]:
         "/api/agents/{agent_id}": ("agent", f"/api/agents/{f['agent']}"),
         "/api/agents/{agent_id}/schedule": ("agent_schedule",
                                             f"/api/agents/{f['agent']}/schedule"),
+        "/api/agents/{agent_id}/preferences": ("availability",
+                                               f"/api/agents/{f['agent']}/preferences"),
         "/api/users": ("user", "/api/users"),
         "/api/users/{user_id}": ("user", "/api/users/1"),
         "/api/schedules": ("schedule", "/api/schedules"),
@@ -372,6 +374,10 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
         f"/api/agents/{k.agent()}", {"json": {"contract_hours": 35}}), {200}, True),
     ("delete", "/api/agents/{agent_id}"): ("agent:write", lambda k: (
         f"/api/agents/{k.agent()}", {}), DELETED, True),
+    # an agent's availability and preferences: the agent's own only (others' 404)
+    ("put", "/api/agents/{agent_id}/preferences"): ("availability:write", lambda k: (
+        f"/api/agents/{k.f['agent']}/preferences", {"json": {"preferences": [
+            {"kind": "max_nights", "value": "1"}]}}), {200}, True),
     ("post", "/api/users"): ("user:write", lambda k: ("/api/users", {"json": {
         "username": k.uid("user"), "password": PASSWORD, "role": "client_viewer",
         "client_id": k.f["ride"]}}), {201}, True),

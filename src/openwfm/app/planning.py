@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Collection
+from datetime import datetime
 
 import pandas as pd
 
@@ -16,6 +17,7 @@ import openwfm.app.stages as st
 from openwfm.app.result import STAGES, PlannedSchedule, PlannedSimulation, PlanResult
 from openwfm.errors import InputError
 from openwfm.scenario import Scenario
+from openwfm.scheduling.preferences import Preference
 
 __all__ = ["plan", "with_weeks"]
 
@@ -47,6 +49,8 @@ def plan(
     replications: int | None = None,
     stages: Collection[str] = STAGES,
     on_stage: Callable[[str, float], None] | None = None,
+    preferences: tuple[Preference, ...] = (),
+    availability: tuple[tuple[str, datetime, datetime], ...] = (),
 ) -> PlanResult:
     """Plan `scenario` from `history`: forecast -> staffing -> schedule -> simulate ->
     capacity.
@@ -70,6 +74,11 @@ def plan(
         ``schedule``, ``simulate`` simulates the requirement.
     on_stage : callable, optional
         Called as ``on_stage(name, seconds)`` after each stage (progress display).
+    preferences, availability : tuple, optional
+        Agents' soft wishes (`openwfm.scheduling.preferences.parse_preference`) and
+        unavailable times (``(agent_id, start, end)``,
+        `openwfm.scheduling.model.parse_unavailability`) added to those of the scenario's
+        ``[scheduling]`` files (the server's stored wishes of the period).
 
     Returns
     -------
@@ -109,7 +118,8 @@ def plan(
     summary += st.staffing_summary_lines(requirement)
     schedule: PlannedSchedule | None = None
     if "schedule" in stages:
-        schedule = timed("schedule", st.schedule_stage, scenario, requirement)
+        schedule = timed("schedule", st.schedule_stage, scenario, requirement,
+                         preferences=preferences, availability=availability)
         summary += st.schedule_summary(schedule)
     simulation: PlannedSimulation | None = None
     if "simulate" in stages:

@@ -8,6 +8,7 @@ do, from the results. `openwfm.app.plan` runs them in order.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from openwfm.app.result import PlannedSchedule, PlannedSimulation, SummaryLine
 from openwfm.capacity.run import CapacityResult, run_capacity, summary_lines
 from openwfm.forecast.engine import ForecastResult, forecast_queues
 from openwfm.scenario import Scenario
+from openwfm.scheduling.preferences import Preference
 from openwfm.scheduling.summary_figures import planner_summary, worst_simulated
 from openwfm.schema import SimulationSpec, validate
 
@@ -203,13 +205,23 @@ def staffing_summary_lines(requirement: pd.DataFrame) -> list[SummaryLine]:
 
 # --- schedule ----------------------------------------------------------------------------
 
-def schedule_stage(scenario: Scenario, requirement: pd.DataFrame) -> PlannedSchedule:
+def schedule_stage(scenario: Scenario, requirement: pd.DataFrame, *,
+                   preferences: tuple[Preference, ...] = (),
+                   availability: tuple[tuple[str, datetime, datetime], ...] = ()
+                   ) -> PlannedSchedule:
     """Schedule the scenario's agents for the plan period (week by week) from the
-    requirement, with the scenario's ``[scheduling]`` section."""
+    requirement, with the scenario's ``[scheduling]`` section; `preferences` and
+    `availability` (unavailable ``(agent_id, start, end)``) are added to the section's
+    files' rows, as if they were rows of them."""
     from openwfm.scheduling.model import scenario_config
     from openwfm.scheduling.weeks import schedule_weeks
 
-    problem, result = schedule_weeks(scenario, requirement, scenario_config(scenario))
+    config = scenario_config(scenario)
+    if preferences or availability:
+        config = dataclasses.replace(
+            config, preferences=(*config.preferences, *preferences),
+            availability=(*config.availability, *availability))
+    problem, result = schedule_weeks(scenario, requirement, config)
     return PlannedSchedule(problem=problem, result=result)
 
 

@@ -249,21 +249,42 @@ def read_availability(path: Path) -> list[tuple[str, datetime, datetime]]:
     """Read ``agent_id,start,end`` rows: the agent is unavailable in [start, end).
 
     ``start``/``end`` are ISO datetimes, local to the agent's site when naive (resolved when
-    the problem is built) or with an explicit offset.
+    the problem is built) or with an explicit offset (`parse_unavailability`).
     """
-    out = []
-    for row, rec in csv_records(path, ("agent_id", "start", "end"), what="availability"):
+    return [parse_unavailability(rec["agent_id"].strip(), rec["start"], rec["end"],
+                                 file=str(path), row=row)
+            for row, rec in csv_records(path, ("agent_id", "start", "end"),
+                                        what="availability")]
+
+
+def parse_unavailability(agent_id: str, start: str, end: str, *, file: str, row: int
+                         ) -> tuple[str, datetime, datetime]:
+    """One unavailability row (strings as in the CSV): ``(agent_id, start, end)``, the agent
+    unavailable in [start, end); `InputError` names the row and column.
+
+    Examples
+    --------
+    >>> parse_unavailability("a1", "2026-03-31T00:00", "2026-04-01T00:00", file="f", row=1)[2]
+    datetime.datetime(2026, 4, 1, 0, 0)
+    >>> parse_unavailability("a1", "2026-03-31T10:00", "2026-03-31T09:00", file="f", row=2)
+    Traceback (most recent call last):
+    ...
+    openwfm.errors.InputError: f, row 2, column 'end': end must be after start
+    """
+    parsed = []
+    for column, text in (("start", start), ("end", end)):
         try:
-            s = datetime.fromisoformat(rec["start"].strip())
-            e = datetime.fromisoformat(rec["end"].strip())
+            parsed.append(datetime.fromisoformat(text.strip()))
         except ValueError as exc:
-            raise InputError("expected ISO datetimes like 2026-03-30T08:00",
-                             file=str(path), row=row, column="start") from exc
-        if e <= s:
-            raise InputError("end must be after start", file=str(path), row=row,
-                             column="end")
-        out.append((rec["agent_id"].strip(), s, e))
-    return out
+            raise InputError(f"expected an ISO datetime like 2026-03-30T08:00, got {text!r}",
+                             file=file, row=row, column=column) from exc
+    s, e = parsed
+    if (s.tzinfo is None) != (e.tzinfo is None):
+        raise InputError("start and end must both be local (naive) or both have an offset",
+                         file=file, row=row, column="end")
+    if e <= s:
+        raise InputError("end must be after start", file=file, row=row, column="end")
+    return agent_id, s, e
 
 
 @dataclass(frozen=True)

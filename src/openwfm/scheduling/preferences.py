@@ -154,11 +154,28 @@ def read_preferences(path: Path) -> tuple[Preference, ...]:
 def validate_preferences(prefs: tuple[Preference, ...], scenario: Scenario) -> None:
     """`InputError` for an unknown agent or a ``day_off`` date outside the plan."""
     ids = {a.id for a in scenario.agents}
-    end = scenario.plan_start + timedelta(days=scenario.plan_days - 1)
     for p in prefs:
         if p.agent_id not in ids:
             raise InputError(f"unknown agent {p.agent_id!r}; expected an agent of the "
                              "scenario", file=p.file, row=p.row, column="agent_id")
-        if p.on_date is not None and not scenario.plan_start <= p.on_date <= end:
-            raise InputError(f"date {p.on_date} is outside the plan ({scenario.plan_start} "
+    check_preference_dates(prefs, scenario.plan_start, scenario.plan_days)
+
+
+def check_preference_dates(prefs: tuple[Preference, ...], plan_start: date,
+                           plan_days: int) -> None:
+    """`InputError` for a ``day_off`` date outside the plan ``plan_start`` + `plan_days`.
+
+    Examples
+    --------
+    >>> p = parse_preference("a1", "day_off", "2026-04-09", None, file="p.csv", row=3)
+    >>> try:
+    ...     check_preference_dates((p,), date(2026, 3, 30), 7)
+    ... except InputError as e:
+    ...     print(e.location.column, e.message)
+    value date 2026-04-09 is outside the plan (2026-03-30 to 2026-04-05)
+    """
+    end = plan_start + timedelta(days=plan_days - 1)
+    for p in prefs:
+        if p.on_date is not None and not plan_start <= p.on_date <= end:
+            raise InputError(f"date {p.on_date} is outside the plan ({plan_start} "
                              f"to {end})", file=p.file, row=p.row, column="value")

@@ -30,6 +30,7 @@ from openwfm.server.routers import (
     meetings,
     oidc,
     plans,
+    preferences,
     quality,
     queues,
     rta,
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in (health, auth, clients, sites, queues, teams, agents, users, schedules,
                    imports, forecasts, plans, jobs, audit_log, rta, oidc, quality,
-                   selfservice, bids, meetings, intraday):
+                   selfservice, bids, meetings, intraday, preferences):
         app.include_router(module.router)
 
     @app.exception_handler(InputError)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from openwfm.app import PlanResult, plan, plan_intervals
 from openwfm.capacity.run import CapacityResult
+from openwfm.server.availability import plan_wishes
 from openwfm.server.center import load_history_from_db, load_scenario_from_db
 from openwfm.server.models import (
     CapacityPlan,
@@ -40,12 +41,16 @@ STAGES: dict[JobKind, tuple[str, ...]] = {
 
 def run_plan(session: Session, kind: JobKind,
              on_stage: Callable[[str, float], None]) -> PlanResult:
-    """`openwfm.app.plan` of the stored center and history for the stages of `kind`;
-    ``on_stage(name, seconds)`` after each stage (progress)."""
+    """`openwfm.app.plan` of the stored center and history for the stages of `kind`, with
+    the agents' stored availability and preferences of the plan window
+    (`openwfm.server.availability.plan_wishes`); ``on_stage(name, seconds)`` after each
+    stage (progress)."""
     scenario = load_scenario_from_db(session)
     history = load_history_from_db(session)
+    preferences, availability = plan_wishes(session, scenario)
     session.rollback()  # the read is done; the plan may run for minutes
-    return plan(scenario, history, stages=STAGES[kind], on_stage=on_stage)
+    return plan(scenario, history, stages=STAGES[kind], on_stage=on_stage,
+                preferences=preferences, availability=availability)
 
 
 def _aware(values: pd.Series) -> list[datetime]:

@@ -651,3 +651,32 @@ class BidRanking(Base):
     agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id"), primary_key=True)
     ranking: Mapped[list[str]] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgentPreference(Base):
+    """An agent's soft wish for a schedule period (docs/selfservice.md): a row of the
+    scheduler's preferences (`openwfm.scheduling.preferences`: ``kind``, ``value``,
+    ``weight``), `position` its order as entered."""
+
+    __tablename__ = "agent_preferences"
+    __table_args__ = (sa.UniqueConstraint("agent_id", "period_start", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id", ondelete="CASCADE"))
+    period_start: Mapped[date] = mapped_column(sa.Date, index=True)
+    position: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    value: Mapped[str] = mapped_column(sa.String(40))
+    weight: Mapped[float] = mapped_column(sa.Float)
+
+
+class AgentUnavailability(Base):
+    """When an agent cannot work in a schedule period: [start, end) in UTC (entered local to
+    the agent's site); a hard rule for the scheduler (``problem.unavailable``)."""
+
+    __tablename__ = "agent_unavailability"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[str] = mapped_column(sa.ForeignKey("agents.id", ondelete="CASCADE"),
+                                          index=True)
+    period_start: Mapped[date] = mapped_column(sa.Date, index=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -79,6 +79,9 @@ POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     ("bid", "write"): frozenset({A, P}),
     ("bid_ranking", "write"): frozenset({G}),
     ("meeting", "write"): frozenset({A, P, T}),
+    # an agent's availability and preferences for a period: the agent writes their own
+    ("availability", "read"): frozenset({A, P, T, G}),
+    ("availability", "write"): frozenset({G}),
 }
 
 
