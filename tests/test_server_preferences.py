@@ -135,7 +135,7 @@ def test_a_period_starts_on_the_plan_weekday(world: World) -> None:
 
 
 # ------------------------------------------------------------------ fed to the scheduler
-EIGHT = {"time_limit_s": 30, "breaks": [], "start_spread_weight": 0,
+EIGHT = {"time_limit_s": 10, "breaks": [], "start_spread_weight": 0,
          "shifts": [{"start_step_min": 60, "lengths_h": [8]}]}
 
 
