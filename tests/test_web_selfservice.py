@@ -95,7 +95,7 @@ def test_time_off_request_effect_approval_version_and_notification(browser: Any,
 
     phone.goto(server.url + "/me/schedule")
     body = phone.locator("main").inner_text()
-    assert f"Published version {version}" in body and "time_off" in body, body
+    assert f"Published version {version}" in body and "time off" in body, body
     check_page(phone, "selfservice-my-schedule-after")
     phone.goto(server.url + "/me/requests")
     assert phone.locator("#my-request-list li").first.get_attribute("data-status") == "approved"
@@ -313,5 +313,54 @@ def test_shift_bid_ranked_by_an_agent_closed_by_the_planner_and_scheduled(
     assert "Version publiée 1." in phone.locator("main p.muted").inner_text()
     phone.goto(server.url + "/me/requests")
     assert "week 12" in phone.locator("#notifications").inner_text()
+    desk.context.close()
+    phone.context.close()
+
+
+# --------------------------------------------------------------------- meeting scheduler
+def test_team_leader_places_a_training_where_it_costs_least(browser: Any,
+                                                            server: Any) -> None:
+    f = server.facts
+    scenario = f["scenario"]
+    thursday = (WEEK + timedelta(days=3)).date()
+    # three agents of the team working Thursday from the same hour (not the ones the
+    # other tests trade or take off)
+    team = [str(a) for a in f["team_agents"][:-2]]
+    tz = scenario.site(next(a.site for a in scenario.agents if a.id == team[0])).tz
+    by_start: dict[datetime, list[str]] = {}
+    for s in week_pattern(scenario):
+        if s.agent_id in team and s.start.astimezone(ZoneInfo(tz)).date() == thursday:
+            by_start.setdefault(s.start, []).append(s.agent_id)
+    t0, on = max(by_start.items(), key=lambda kv: (len(kv[1]), -kv[0].timestamp()))
+    people = sorted(on)[:3]
+    assert len(people) == 3, by_start
+    local0 = t0.astimezone(ZoneInfo(tz))
+    desk = new_page(browser, 1280, 900, "es-CO")
+    sign_in(desk, server.url, str(f["leader"]), next_path="/meetings")
+    desk.fill("#people", ", ".join(people))
+    desk.select_option("#activity", "training")
+    desk.fill("#title", "nueva tarifa")
+    desk.fill("#duration", "60")
+    desk.fill("#day", thursday.isoformat())
+    desk.fill("#start", local0.strftime("%H:%M"))
+    desk.fill("#end", (local0 + timedelta(hours=8, minutes=30)).strftime("%H:%M"))
+    with desk.expect_navigation():
+        desk.click("#meeting-form button[type=submit]")
+    assert desk.locator("[role=alert]").count() == 0, desk.locator("main").inner_text()
+    prop = desk.locator("#proposal")
+    assert "horas-agente" in prop.inner_text() and ", ".join(people) in prop.inner_text()
+    check_page(desk, "selfservice-meeting-proposal-es")
+    with desk.expect_navigation():
+        prop.locator("button.place").click()
+    status = desk.locator("#placed").inner_text()
+    version = int(re.search(r"\b(\d+)\b", status).group(1))  # type: ignore[union-attr]
+    assert version >= 2, status
+    check_page(desk, "selfservice-meeting-placed-es")
+
+    phone = new_page(browser, 390, 844)
+    sign_in(phone, server.url, people[0], next_path="/me/requests")
+    assert "training (nueva tarifa)" in phone.locator("#notifications").inner_text()
+    phone.goto(f"{server.url}/me/schedule?week={WEEK.date().isoformat()}")
+    assert "training" in phone.locator("#my-shifts").inner_text()
     desk.context.close()
     phone.context.close()

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from openwfm.selfservice import RequestStatus
 from openwfm.server.deps import ReadDB, WriteDB
-from openwfm.server.models import Agent, Schedule, Site
-from openwfm.server.permissions import require
+from openwfm.server.models import Agent, Schedule, Site, Team
+from openwfm.server.permissions import agent_filter, require
 from openwfm.server.routers.bids import CloseIn, RankingIn, close_bid, list_bids, rank_patterns
+from openwfm.server.routers.meetings import PlaceIn, ProposeIn, place_session, propose_meeting
 from openwfm.server.routers.selfservice import (
     NoteIn,
     RequestIn,
@@ -47,7 +48,8 @@ STATUS_LABELS = {
     RequestStatus.CANCELLED: N_("cancelled"),
 }
 KIND_LABELS = {"time_off": N_("Time off"), "voluntary_time_off": N_("Voluntary time off"),
-               "swap": N_("Shift swap"), "offer": N_("Shift offer")}
+               "swap": N_("Shift swap"), "offer": N_("Shift offer"),
+               "activity": N_("Meeting or training")}
 
 
 def _agent_tz(db: Session, agent_id: str) -> str:
@@ -297,3 +299,70 @@ def close(w: WebPost, db: WriteDB, bid_id: Annotated[int, Path(ge=1, le=2_147_48
         db.rollback()
         return _bids_back(_message(e), "/bids")
     return _bids_back(path="/bids")
+
+
+# ----------------------------------------------------------------------- meeting scheduler
+SESSION_KINDS = {"meeting": N_("Meeting"), "training": N_("Training"),
+                 "coaching": N_("Coaching"), "one_to_one": N_("One-to-one")}
+
+
+@router.get("/meetings")
+def meetings(w: WebUser, db: WriteDB,
+             team: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+             people: Annotated[str, Query(max_length=2000)] = "",
+             activity: Annotated[str, Query(pattern="^(meeting|training|coaching|one_to_one)$")]
+             = "meeting",
+             title: Annotated[str, Query(max_length=200)] = "",
+             duration: Annotated[int, Query(ge=5, le=480)] = 60,
+             day: Annotated[date | None, Query()] = None,
+             start: Annotated[str, Query(pattern=r"^\d{2}:\d{2}$")] = "08:00",
+             end: Annotated[str, Query(pattern=r"^\d{2}:\d{2}$")] = "17:00",
+             seats: Annotated[str, Query(pattern=r"^([1-9]\d{0,3})?$")] = "",
+             placed: Annotated[int | None, Query(ge=1)] = None,
+             error: Annotated[str, Query(max_length=500)] = "") -> Response:
+    """Pick people (a team, or some of its agents), an activity, a duration and a window
+    (a local day and hours of the team's site): the scheduler proposes the start that costs
+    the service least, with its effect; Place it publishes it."""
+    require(w.p, "meeting", "write")
+    teams = list(db.execute(sa.select(Team.id, Team.name, Site.tz).join(
+        Site, Site.id == Team.site_id).where(Team.id.in_(sa.select(Agent.team_id).where(
+            agent_filter(w.p, Agent.id)))).order_by(Team.name)).all())
+    chosen = next((t for t in teams if t.id == team), None)
+    proposal = None
+    if chosen is not None and day is not None and not error:
+        zone = ZoneInfo(chosen.tz)
+        ids = [x.strip() for x in people.replace(";", ",").split(",") if x.strip()]
+        try:
+            proposal = propose_meeting(ProposeIn(
+                team_id=None if ids else chosen.id, agent_ids=ids, activity=activity,  # type: ignore[arg-type]
+                title=title, duration_min=duration,
+                window_start=datetime.combine(day, time.fromisoformat(start), zone),
+                window_end=datetime.combine(day, time.fromisoformat(end), zone),
+                room_seats=int(seats) if seats else None), w.p, db)
+        except HTTPException as e:
+            db.rollback()
+            error = _message(e)
+    ctx = {**w.ctx, "teams": teams, "chosen": chosen, "proposal": proposal, "error": error,
+           "placed": placed, "kinds": SESSION_KINDS,
+           "form": {"people": people, "activity": activity, "title": title,
+                    "duration": duration, "day": day.isoformat() if day else "",
+                    "start": start, "end": end, "seats": seats},
+           "tz": chosen.tz if chosen else "UTC"}
+    return render(w.ctx["request"], "meetings.html", ctx)
+
+
+@router.post("/meetings/place")
+def place(w: WebPost, db: WriteDB, schedule_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+          people: Annotated[str, Form(max_length=5000)],
+          activity: Annotated[str, Form(pattern="^(meeting|training|coaching|one_to_one)$")],
+          start: Annotated[datetime, Form()], end: Annotated[datetime, Form()],
+          version: Annotated[int, Form(ge=0)],
+          title: Annotated[str, Form(max_length=200)] = "") -> Response:
+    try:
+        out = place_session(PlaceIn(schedule_id=schedule_id, people=people.split(","),
+                                    activity=activity, title=title, start=start, end=end),  # type: ignore[arg-type]
+                            w.p, db, w.ctx["request"], if_match=str(version))
+    except HTTPException as e:
+        db.rollback()
+        return RedirectResponse("/meetings?" + _q(error=_message(e)), status_code=303)
+    return RedirectResponse(f"/meetings?placed={out.schedule_version}", status_code=303)

@@ -45,10 +45,12 @@ def nav(p: Principal | None) -> list[tuple[str, str]]:
     if p.role in (Role.ADMIN, Role.PLANNER):
         items += [("/schedule", N_("Schedule")), ("/forecast", N_("Forecast")),
                   ("/queues", N_("Queues")), ("/capacity", N_("Capacity")),
-                  ("/jobs", N_("Jobs")), ("/today", N_("Today")), ("/bids", N_("Shift bids"))]
+                  ("/jobs", N_("Jobs")), ("/today", N_("Today")), ("/bids", N_("Shift bids")),
+                  ("/meetings", N_("Meetings"))]
     elif p.role == Role.TEAM_LEADER:
         items += [("/today", N_("Today")), ("/schedule", N_("Team schedule")),
-                  ("/requests", N_("Requests")), ("/bids", N_("Shift bids"))]
+                  ("/requests", N_("Requests")), ("/bids", N_("Shift bids")),
+                  ("/meetings", N_("Meetings"))]
     elif p.role == Role.AGENT:
         items += [("/me/schedule", N_("My schedule")), ("/me/requests", N_("My requests")),
                   ("/me/bids", N_("Shift bids"))]
