@@ -364,3 +364,55 @@ def test_team_leader_places_a_training_where_it_costs_least(browser: Any,
     assert "training" in phone.locator("#my-shifts").inner_text()
     desk.context.close()
     phone.context.close()
+
+
+# ---------------------------------------------------------- availability and preferences
+def test_agent_enters_availability_and_wishes_for_the_next_week(browser: Any,
+                                                                server: Any) -> None:
+    agent = str(server.facts["team_agents"][5])
+    phone = new_page(browser, 390, 844, "es-CO")
+    sign_in(phone, server.url, agent, next_path="/me/preferences")
+    period = phone.locator("#period").input_value()
+    first = datetime.fromisoformat(period)
+    check_page(phone, "selfservice-preferences-empty-es")
+    phone.locator("#unavailable input[name=un_start]").first.fill(
+        (first + timedelta(days=1)).strftime("%Y-%m-%dT00:00"))
+    phone.locator("#unavailable input[name=un_end]").first.fill(
+        (first + timedelta(days=2)).strftime("%Y-%m-%dT00:00"))
+    rows = phone.locator("#preferences tbody tr")
+    rows.nth(0).locator("select").select_option("day_off")
+    rows.nth(0).locator("input[name=value]").fill("wednesday")
+    rows.nth(0).locator("input[name=weight]").fill("2")
+    rows.nth(1).locator("select").select_option("start_between")
+    rows.nth(1).locator("input[name=value]").fill("25:00-26:00")
+    with phone.expect_navigation():
+        phone.click("#wishes button[type=submit]")
+    alert = phone.locator("[role=alert]").inner_text()
+    assert alert.startswith("preferences 2 value:"), alert  # the row and field, nothing saved
+    check_page(phone, "selfservice-preferences-refused-es")
+    token = phone.request.post(f"{server.url}/api/auth/token", form={
+        "username": agent, "password": PASSWORD}).json()["access_token"]
+    api = f"{server.url}/api/agents/{agent}/preferences?period_start={period}"
+    stored = phone.request.get(api, headers={"Authorization": f"Bearer {token}"}).json()
+    assert stored["preferences"] == [] and stored["unavailable"] == []
+
+    phone.locator("#unavailable input[name=un_start]").first.fill(
+        (first + timedelta(days=1)).strftime("%Y-%m-%dT00:00"))
+    phone.locator("#unavailable input[name=un_end]").first.fill(
+        (first + timedelta(days=2)).strftime("%Y-%m-%dT00:00"))
+    rows.nth(0).locator("select").select_option("day_off")
+    rows.nth(0).locator("input[name=value]").fill("wednesday")
+    rows.nth(0).locator("input[name=weight]").fill("2")
+    rows.nth(1).locator("select").select_option("start_between")
+    rows.nth(1).locator("input[name=value]").fill("14:00-23:30")
+    with phone.expect_navigation():
+        phone.click("#wishes button[type=submit]")
+    assert phone.locator("#saved").count() == 1, phone.locator("main").inner_text()
+    check_page(phone, "selfservice-preferences-saved-es")
+    stored = phone.request.get(api, headers={"Authorization": f"Bearer {token}"}).json()
+    assert [(p["kind"], p["value"], p["weight"]) for p in stored["preferences"]] == [
+        ("day_off", "wednesday", 2.0), ("start_between", "14:00-23:30", 1.0)]
+    assert [u["start"][:16] for u in stored["unavailable"]] == [
+        (first + timedelta(days=1)).strftime("%Y-%m-%dT00:00")]
+    assert phone.locator("#preferences input[name=value]").first.input_value() == "wednesday"
+    phone.context.close()

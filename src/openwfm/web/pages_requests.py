@@ -20,6 +20,13 @@ from openwfm.server.models import Agent, Schedule, Site, Team
 from openwfm.server.permissions import agent_filter, require
 from openwfm.server.routers.bids import CloseIn, RankingIn, close_bid, list_bids, rank_patterns
 from openwfm.server.routers.meetings import PlaceIn, ProposeIn, place_session, propose_meeting
+from openwfm.server.routers.preferences import (
+    PreferenceIn,
+    UnavailableIn,
+    WishesIn,
+    get_preferences,
+    put_preferences,
+)
 from openwfm.server.routers.selfservice import (
     NoteIn,
     RequestIn,
@@ -366,3 +373,71 @@ def place(w: WebPost, db: WriteDB, schedule_id: Annotated[int, Form(ge=1, le=2_1
         db.rollback()
         return RedirectResponse("/meetings?" + _q(error=_message(e)), status_code=303)
     return RedirectResponse(f"/meetings?placed={out.schedule_version}", status_code=303)
+
+
+# ------------------------------------------------------------- availability and preferences
+PREFERENCE_KINDS = {"day_off": N_("Day off (a date or a weekday)"),
+                    "start_between": N_("Start between (HH:MM-HH:MM)"),
+                    "max_nights": N_("At most this many night shifts")}
+
+
+@router.get("/me/preferences")
+def my_preferences(w: WebUser, db: ReadDB,
+                   period: Annotated[date | None, Query()] = None,
+                   error: Annotated[str, Query(max_length=500)] = "",
+                   saved: Annotated[bool, Query()] = False) -> Response:
+    """When the agent cannot work and their wishes for a schedule period (the next one the
+    scheduler plans by default): what the scheduler reads when it plans that period."""
+    require(w.p, "availability", "write")
+    try:
+        wishes = get_preferences(w.p.agent_id or "", w.p, db, period)
+    except HTTPException as e:
+        if period is None:
+            raise
+        return RedirectResponse("/me/preferences?" + _q(error=_message(e)), status_code=303)
+    ctx = {**w.ctx, "w": wishes, "error": error, "saved": saved,
+           "kinds": PREFERENCE_KINDS,
+           "blank_prefs": max(2, 4 - len(wishes.preferences)),
+           "blank_times": max(2, 3 - len(wishes.unavailable))}
+    return render(w.ctx["request"], "my_preferences.html", ctx)
+
+
+def _loc_message(e: HTTPException) -> str:
+    if isinstance(e.detail, list) and e.detail:
+        loc = [str(x) for x in e.detail[0].get("loc", [])[1:]]
+        loc = [str(int(x) + 1) if x.isdigit() else x for x in loc]
+        return (" ".join(loc) + ": " if loc else "") + str(e.detail[0]["msg"])
+    return str(e.detail)
+
+
+@router.post("/me/preferences")
+async def save_preferences(w: WebPost, db: WriteDB,
+                           period: Annotated[date, Query()]) -> Response:
+    """Replace the period's availability and wishes with the form's rows (blank rows are
+    left out); a row the scheduler does not accept is named and nothing is saved."""
+    form = await w.ctx["request"].form()
+    kinds, values, weights = (form.getlist(k) for k in ("kind", "value", "weight"))
+    starts, ends = form.getlist("un_start"), form.getlist("un_end")
+    prefs = []
+    for i, (k, v, wt) in enumerate(zip(kinds, values, weights, strict=False), start=1):
+        if not (str(k) and str(v).strip()):
+            continue  # a blank row
+        try:
+            weight = float(str(wt)) if str(wt).strip() else None
+        except ValueError:
+            return RedirectResponse("/me/preferences?" + _q(
+                period=period.isoformat(), error=f"preferences {i} weight: a number >= 0 "
+                f"expected, got {str(wt)[:20]!r}"), status_code=303)
+        prefs.append(PreferenceIn(kind=str(k)[:40], value=str(v).strip()[:40], weight=weight))
+    times = [UnavailableIn(start=str(a)[:40], end=str(b)[:40])
+             for a, b in zip(starts, ends, strict=False) if str(a).strip() or str(b).strip()]
+    try:
+        put_preferences(w.p.agent_id or "", WishesIn(preferences=prefs, unavailable=times),
+                        w.p, db, period)
+    except HTTPException as e:
+        db.rollback()
+        return RedirectResponse("/me/preferences?" + _q(period=period.isoformat(),
+                                                         error=_loc_message(e)),
+                                status_code=303)
+    return RedirectResponse("/me/preferences?" + _q(period=period.isoformat(), saved="1"),
+                            status_code=303)

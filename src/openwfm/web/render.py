@@ -53,7 +53,7 @@ def nav(p: Principal | None) -> list[tuple[str, str]]:
                   ("/meetings", N_("Meetings"))]
     elif p.role == Role.AGENT:
         items += [("/me/schedule", N_("My schedule")), ("/me/requests", N_("My requests")),
-                  ("/me/bids", N_("Shift bids"))]
+                  ("/me/bids", N_("Shift bids")), ("/me/preferences", N_("My availability"))]
     elif p.role == Role.CLIENT_VIEWER:
         items += [("/queues", N_("Queues"))]
     if allowed(p, "quality_score", "read"):
