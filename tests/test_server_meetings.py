@@ -96,3 +96,39 @@ def test_meeting_proposed_placed_versioned_and_notified(world: World) -> None:
     with world.db.read() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "place_meeting")) == 1
+
+
+def test_two_leaders_placing_sessions_at_once_exactly_one_wins_on_postgresql(
+        pg_fresh_db: str) -> None:
+    import threading
+
+    with demo_world(pg_fresh_db) as w:
+        c, f = w.client, w.facts
+        agents = [str(a) for a in f["team_agents"][:3]]  # type: ignore[index]
+        r = c.post("/api/meetings/proposal", headers=w.h("admin"), json={
+            "agent_ids": agents, "duration_min": 60, "window_start": at(1, 8),
+            "window_end": at(1, 16)})
+        assert r.status_code == 200, r.text
+        prop = r.json()
+        bodies = [{"schedule_id": prop["schedule_id"], "people": [a], "activity": kind,
+                   "start": prop["start"], "end": prop["end"]}
+                  for a, kind in ((agents[0], "coaching"), (agents[1], "one_to_one"))]
+        gate = threading.Barrier(2)
+        answers: list = []
+
+        def place(who: str, body: dict) -> None:
+            gate.wait()
+            answers.append(c.post("/api/meetings", json=body, headers=w.h(
+                who, **{"If-Match": str(prop["schedule_version"])})))
+
+        threads = [threading.Thread(target=place, args=(who, b))
+                   for who, b in zip(("admin", str(f["leader"])), bodies, strict=True)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+        lost = next(a for a in answers if a.status_code == 409)
+        assert "the schedule changed while you decided" in lost.json()["detail"]
+        sched = c.get(f"/api/schedules/{prop['schedule_id']}", headers=w.h("admin")).json()
+        assert [v["number"] for v in sched["versions"]] == [1, 2]
