@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -236,3 +236,52 @@ def test_swap_and_open_offer_end_to_end(world: World) -> None:
     assert r.status_code == 422 and "overlap" in r.text
     assert c.post(f"/api/requests/{offer['id']}/cancel", headers=h2).json()["status"] \
         == "cancelled"
+
+
+def test_annual_leave_balance_per_contract(world: World) -> None:
+    import dataclasses
+
+    import sqlalchemy as sa
+
+    from openwfm.selfservice import Accrual
+    from openwfm.server import selfservice as svc
+    from openwfm.server.center import load_scenario_from_db
+    from openwfm.server.models import Agent
+
+    c, f = world.client, world.facts
+    agent = str(f["agent"])
+    r = c.get("/api/leave?on=2026-03-30", headers=world.h(agent))
+    assert r.status_code == 200, r.text
+    leave = r.json()
+    with world.db.read() as s:
+        hours = s.scalar(sa.select(Agent.contract_hours).where(Agent.id == agent))
+    # the defaults: 25 days of contract/5 hours, a twelfth credited each month (3 by March)
+    assert leave["annual_h"] == pytest.approx(25 * hours / 5)
+    assert leave["accrued_h"] == pytest.approx(leave["annual_h"] * 3 / 12)
+    taken = sum(x["hours"] for x in c.get("/api/requests", headers=world.h(agent)).json()
+                if x["kind"] == "time_off" and x["status"] in ("approved", "auto_approved"))
+    assert leave["taken_h"] == pytest.approx(taken)
+    assert leave["balance_h"] == pytest.approx(leave["accrued_h"] - taken)
+    assert leave["leave_year_start"] == "2026-01-01"
+    # who may see it
+    assert c.get(f"/api/leave?agent_id={agent}", headers=world.h(str(f["leader"]))
+                 ).status_code == 200
+    assert c.get(f"/api/leave?agent_id={f['other_agent']}", headers=world.h(
+        str(f["leader"]))).status_code == 404
+    assert c.get(f"/api/leave?agent_id={f['other_agent']}", headers=world.h(agent)
+                 ).status_code == 404
+    assert c.get("/api/leave", headers=world.h(str(f["viewer_ride"]))).status_code == 403
+    # a contract's own allowance: [[selfservice.contracts]] by contract hours
+    with world.db.read() as s:
+        sc = load_scenario_from_db(s)
+        extra = dict(sc.extra or {})
+        extra["selfservice"] = {"annual_leave_days": 20, "contracts": [
+            {"contract_hours": hours, "annual_leave_days": 30, "accrual": "upfront",
+             "year_start_month": 4, "carry_over_h": 16}]}
+        a = svc.allowance_for(s, dataclasses.replace(sc, extra=extra), agent)
+        assert (a.annual_h, a.accrual, a.year_start_month, a.carry_over_h) == (
+            30 * hours / 5, Accrual.UPFRONT, 4, 16.0)
+        assert svc.leave_year(a, date(2026, 3, 30)) == (date(2025, 4, 1), date(2026, 4, 1))
+        extra["selfservice"]["contracts"][0]["contract_hours"] = hours + 1  # not this one
+        b = svc.allowance_for(s, dataclasses.replace(sc, extra=extra), agent)
+        assert (b.annual_h, b.accrual) == (20 * hours / 5, Accrual.MONTHLY)

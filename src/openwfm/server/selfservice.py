@@ -193,17 +193,15 @@ def context(session: Session, sched: Schedule) -> Context:
                    published_number(session, sched) or 0)
 
 
-def settings_of(scenario: Scenario) -> tuple[AutoApprovalRule, float, Accrual]:
-    """The ``[selfservice]`` table of the plan set-up: auto-approval limits and the annual
-    leave (days of ``contract_hours / 5`` hours)."""
+def approval_rule_of(scenario: Scenario) -> AutoApprovalRule:
+    """The auto-approval limits of the plan set-up's ``[selfservice]`` table."""
     raw = scenario.extra.get("selfservice", {}) if isinstance(scenario.extra, dict) else {}
     rule = AutoApprovalRule(
         max_contacts_lost=float(raw.get("auto_max_contacts_lost", 0.0)),
         max_coverage_loss_agent_h=float(raw.get("auto_max_coverage_loss_agent_h", 0.0)),
         min_sl_after=raw.get("auto_min_sl_after"),
         quota_per_day_team=int(raw.get("auto_quota_per_day_team", 2)))
-    return rule, float(raw.get("annual_leave_days", 25.0)), Accrual(raw.get("accrual",
-                                                                            "monthly"))
+    return rule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,19 +270,53 @@ def preview(ctx: Context, change: Change) -> tuple[pd.DataFrame, dict[str, Any]]
     return after, change_effect(ctx.scenario, ctx.requirement, ctx.segments, after).as_dict()
 
 
-def leave_taken_h(session: Session, agent_id: str, year_of: date) -> float:
-    """Hours of approved time off of the agent in the leave year (calendar year) of `year_of`."""
+def leave_year(allowance: Allowance, on: date) -> tuple[date, date]:
+    """[first day, first day of the next) of the leave year holding `on`."""
+    m = allowance.year_start_month
+    y = on.year if on.month >= m else on.year - 1
+    return date(y, m, 1), date(y + 1, m, 1)
+
+
+def leave_hours(session: Session, agent_id: str, allowance: Allowance, on: date,
+                statuses: tuple[RequestStatus, ...]) -> float:
+    """Hours of the agent's time-off requests in `statuses` whose start falls in the leave
+    year of `on`."""
+    lo, hi = leave_year(allowance, on)
     rows = session.execute(sa.select(StaffRequest.hours, StaffRequest.change).where(
         StaffRequest.agent_id == agent_id, StaffRequest.kind == RequestKind.TIME_OFF.value,
-        StaffRequest.status.in_([RequestStatus.APPROVED.value,
-                                 RequestStatus.AUTO_APPROVED.value]))).all()
-    return float(sum(h for h, c in rows if str(c.get("start", ""))[:4] == str(year_of.year)))
+        StaffRequest.status.in_([x.value for x in statuses]))).all()
+    return float(sum(h for h, c in rows
+                     if lo.isoformat() <= str(c.get("start", ""))[:10] < hi.isoformat()))
 
 
-def allowance_for(session: Session, agent_id: str, annual_days: float, accrual: Accrual
-                  ) -> Allowance:
+APPROVED = (RequestStatus.APPROVED, RequestStatus.AUTO_APPROVED)
+
+
+def leave_taken_h(session: Session, agent_id: str, allowance: Allowance, on: date) -> float:
+    """Hours of approved time off of the agent in the leave year of `on`."""
+    return leave_hours(session, agent_id, allowance, on, APPROVED)
+
+
+def allowance_for(session: Session, scenario: Scenario, agent_id: str) -> Allowance:
+    """The agent's annual leave by their contract: the ``[[selfservice.contracts]]`` entry
+    whose ``contract_hours`` equals the agent's (``annual_leave_days``, ``accrual``,
+    ``carry_over_h``, ``max_negative_h``, ``year_start_month``), else the ``[selfservice]``
+    defaults; days are ``contract_hours / 5`` hours."""
+    raw = scenario.extra.get("selfservice", {}) if isinstance(scenario.extra, dict) else {}
     hours = session.scalar(sa.select(Agent.contract_hours).where(Agent.id == agent_id)) or 40.0
-    return Allowance(annual_h=annual_days * hours / 5, accrual=accrual)
+    entry: dict[str, Any] = {}
+    for c in raw.get("contracts", []) or []:
+        if isinstance(c, dict) and float(c.get("contract_hours", -1)) == float(hours):
+            entry = c
+            break
+
+    def get(key: str, default: Any) -> Any:
+        return entry.get(key, raw.get(key, default))
+    return Allowance(annual_h=float(get("annual_leave_days", 25.0)) * hours / 5,
+                     accrual=Accrual(get("accrual", "monthly")),
+                     carry_over_h=float(get("carry_over_h", 0.0)),
+                     year_start_month=int(get("year_start_month", 1)),
+                     max_negative_h=float(get("max_negative_h", 0.0)))
 
 
 # ------------------------------------------------------------------------------ decisions

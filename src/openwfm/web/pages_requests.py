@@ -35,6 +35,7 @@ from openwfm.server.routers.selfservice import (
     cancel_request,
     create_request,
     decline_request,
+    leave_balance,
     list_requests,
     my_notifications,
     reject_request,
@@ -93,6 +94,7 @@ def my_requests(w: WebUser, db: ReadDB,
     my_days = {x.start.astimezone(zone).date() for x in mine}
     rows = list_requests(w.p, db)
     ctx = {**w.ctx, **_labels(), "tz": tz, "error": error,
+           "leave": leave_balance(w.p, db, None, datetime.now(zone).date()),
            "rows": [r for r in rows if r.agent_id == me or (
                r.other_agent_id == me
                and r.status != RequestStatus.PENDING_ACCEPTANCE.value)],

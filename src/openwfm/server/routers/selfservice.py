@@ -6,7 +6,7 @@ subscription URL (docs/selfservice.md)."""
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -22,6 +22,7 @@ from openwfm.selfservice.effect import Effect
 from openwfm.selfservice.requests import TransitionError, next_status
 from openwfm.server import audit
 from openwfm.server import selfservice as svc
+from openwfm.server.center import load_scenario_from_db
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.models import (
     Agent,
@@ -175,11 +176,10 @@ def _apply(session: Session, p: Principal, r: StaffRequest, sched: Schedule,
     try:
         after, effect = svc.preview(ctx, change)
         if r.kind == RequestKind.TIME_OFF.value:
-            _rule, days, accrual = svc.settings_of(ctx.scenario)
-            allowance = svc.allowance_for(session, r.agent_id, days, accrual)
+            allowance = svc.allowance_for(session, ctx.scenario, r.agent_id)
             h = hours_off(ctx.segments, after, r.agent_id)
             on = change.start.date()  # type: ignore[union-attr]
-            taken = svc.leave_taken_h(session, r.agent_id, on)
+            taken = svc.leave_taken_h(session, r.agent_id, allowance, on)
             if not allowance.allows(on, taken, h):
                 raise svc.unprocessable("change", f"{h:g} h asked, the allowance has "
                                         f"{allowance.balance_h(on, taken):g} h left")
@@ -207,7 +207,7 @@ def _apply(session: Session, p: Principal, r: StaffRequest, sched: Schedule,
 def _after_pending(session: Session, p: Principal, r: StaffRequest, sched: Schedule,
                    ctx: svc.Context) -> list[tuple[str, str]]:
     """Auto-approve by rule, or put the request in the team leader's queue."""
-    rule, _days, _acc = svc.settings_of(ctx.scenario)
+    rule = svc.approval_rule_of(ctx.scenario)
     team = session.scalar(sa.select(Agent.team_id).where(Agent.id == r.agent_id))
     day = str(r.change.get("start") or r.change.get("shift_start"))[:10]
     done_today = sum(
@@ -410,6 +410,48 @@ def reject_request(request_id: Id, body: NoteIn, p: CurrentUser, session: WriteD
     session.commit()
     svc.send_mail(request.app.state.settings, mails)
     return out
+
+
+# ------------------------------------------------------------------------- annual leave
+class AllowanceOut(BaseModel):
+    agent_id: str
+    on: date
+    leave_year_start: date
+    leave_year_end: date = Field(description="First day of the next leave year")
+    annual_h: float
+    accrual: str
+    accrued_h: float = Field(description="Credited by `on` (monthly: k twelfths)")
+    carry_over_h: float
+    taken_h: float = Field(description="Approved time off in the leave year")
+    pending_h: float = Field(description="Time off waiting for a decision")
+    balance_h: float = Field(description="carry_over_h + accrued_h - taken_h")
+    max_negative_h: float
+
+
+@router.get("/api/leave", response_model=AllowanceOut, responses=AUTH_ERRORS)
+def leave_balance(p: CurrentUser, session: ReadDB,
+                  agent_id: Annotated[str | None, Query(max_length=100)] = None,
+                  on: Annotated[date | None, Query()] = None) -> AllowanceOut:
+    """An agent's annual leave on `on` (default today, UTC) under their contract's
+    allowance: accrued, taken, waiting and left. An agent sees their own; a team leader
+    their team's; a planner the agents serving their clients."""
+    require(p, "request", "read")
+    who = agent_id or p.agent_id
+    if who is None or session.scalar(sa.select(Agent.id).where(
+            Agent.id == who, agent_filter(p, Agent.id))) is None:
+        raise not_found("agent", who)
+    day = on or datetime.now(UTC).date()
+    allowance = svc.allowance_for(session, load_scenario_from_db(session), who)
+    lo, hi = svc.leave_year(allowance, day)
+    taken = svc.leave_taken_h(session, who, allowance, day)
+    pending = svc.leave_hours(session, who, allowance, day,
+                              (RequestStatus.PENDING_APPROVAL,))
+    return AllowanceOut(agent_id=who, on=day, leave_year_start=lo, leave_year_end=hi,
+                        annual_h=allowance.annual_h, accrual=allowance.accrual.value,
+                        accrued_h=allowance.accrued_h(day), carry_over_h=allowance.carry_over_h,
+                        taken_h=taken, pending_h=pending,
+                        balance_h=allowance.balance_h(day, taken),
+                        max_negative_h=allowance.max_negative_h)
 
 
 # ------------------------------------------------------------------------- notifications
