@@ -6,6 +6,7 @@ of hard unavailability is respected and a soft wish is met where it costs nothin
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -195,5 +196,19 @@ def test_stored_wishes_reach_the_scheduler(tmp_path: Path) -> None:
         assert wished.preferences["met"].tolist() == [True]
         assert only[0] not in _days(wished, zone, sc.plan_start)["a1"]
         assert wished.cost == pytest.approx(free.cost)
+        # in a plan of two weeks, a week's wishes hold in that week only
+        with db.transaction() as s:
+            agent = s.get(Agent, "a1")
+            nxt = av.period_for(s, agent, sc.plan_start + timedelta(days=7))
+            av.store_wishes(s, "a1", nxt, *av.parse_wishes(
+                "a1", nxt, [("max_nights", "0", 2.0), ("day_off", weekday, 1.0)], []))
+        with db.read() as s:
+            two = dataclasses.replace(load_scenario_from_db(s), plan_days=14)
+            prefs, _ = av.plan_wishes(s, two)
+        weeks = (sc.plan_start, sc.plan_start + timedelta(days=7))
+        assert [(p.kind.value, p.on_date, [p.in_week(w) for w in weeks]) for p in prefs] == [
+            ("day_off", weeks[0] + timedelta(days=only[0]), [True, False]),
+            ("max_nights", None, [False, True]),
+            ("day_off", weeks[1] + timedelta(days=only[0]), [False, True])]
     finally:
         db.dispose()

@@ -75,6 +75,23 @@ class Preference:
     max_nights: int | None = None
     file: str = "<preferences>"
     row: int = 0
+    week_start: date | None = None
+    """Set: the wish holds only in the plan week containing this day (a wish an agent
+    entered for one week, `openwfm.server.availability`); None: in every week of the plan."""
+
+    def in_week(self, start: date) -> bool:
+        """Whether the wish applies to the plan week from `start` (7 days).
+
+        Examples
+        --------
+        >>> p = parse_preference("a1", "max_nights", "0", None, file="p.csv", row=1)
+        >>> p.in_week(date(2026, 4, 6)), replace(p, week_start=date(2026, 3, 30)).in_week(
+        ...     date(2026, 4, 6))
+        (True, False)
+        """
+        end = start + timedelta(days=7)
+        return ((self.on_date is None or start <= self.on_date < end)
+                and (self.week_start is None or start <= self.week_start < end))
 
     def plan_days(self, plan_start: date, days: int) -> tuple[int, ...]:
         """Plan day indices a ``day_off`` preference names (empty for other kinds)."""

@@ -148,8 +148,7 @@ def schedule_weeks(scenario: Scenario, requirement: pd.DataFrame,
             raise InputError(f"no requirement rows in the week from {start}",
                              file=requirement_file, column="interval_start")
         week = replace(scenario, plan_start=start, plan_days=7)
-        prefs = tuple(p for p in config.preferences
-                      if p.on_date is None or start <= p.on_date < start + timedelta(days=7))
+        prefs = tuple(p for p in config.preferences if p.in_week(start))
         cfg = replace(config, history=history, preferences=prefs)
         problem = build_problem(week, requirement.loc[rows].reset_index(drop=True), cfg,
                                 requirement_file=requirement_file)

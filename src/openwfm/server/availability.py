@@ -7,7 +7,8 @@ file (`openwfm.scheduling.preferences.parse_preference`, the same parser and rul
 unavailable times those of the availability file
 (`openwfm.scheduling.model.parse_unavailability`), entered local to the agent's site and
 stored in UTC. A schedule job passes the wishes of the periods in its plan window to
-`openwfm.app.plan` (`plan_wishes`), as rows of those files would be.
+`openwfm.app.plan` (`plan_wishes`), as rows of those files would be, each scoped to its
+own week (a plan of several weeks judges a week's wishes in that week only).
 """
 
 from __future__ import annotations
@@ -143,7 +144,8 @@ def plan_wishes(session: Session, scenario: Scenario
                 ) -> tuple[tuple[Preference, ...], tuple[tuple[str, datetime, datetime], ...]]:
     """The stored preferences and unavailable times of the periods in the scenario's plan
     window, as `openwfm.app.plan` takes them (the rows of a preferences and an availability
-    file). A weekday ``day_off`` wish names that day of its own period (its date)."""
+    file), each holding in its own week only (``week_start``; a weekday ``day_off`` names
+    that day of its week)."""
     lo = scenario.plan_start
     hi = lo + timedelta(days=scenario.plan_days)
     agents = {a.id for a in scenario.agents}
@@ -159,7 +161,9 @@ def plan_wishes(session: Session, scenario: Scenario
         if p.weekday is not None:
             day = row.period_start + timedelta(days=(p.weekday - row.period_start.weekday()) % 7)
             p = dataclasses.replace(p, weekday=None, on_date=day)
-        prefs.append(p)
+        # a dated wish already holds in its date's week only
+        prefs.append(p if p.on_date is not None
+                     else dataclasses.replace(p, week_start=row.period_start))
     times = tuple((r.agent_id, r.start, r.end) for r in session.scalars(
         sa.select(AgentUnavailability).where(AgentUnavailability.period_start >= lo,
                                              AgentUnavailability.period_start < hi)
