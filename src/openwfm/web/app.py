@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from openwfm.web import (
     pages_auth,
     pages_capacity,
+    pages_intraday,
     pages_jobs,
     pages_people,
     pages_quality,
@@ -41,8 +42,8 @@ def is_page(request: Request) -> bool:
 
 
 def mount(app: FastAPI) -> None:
-    for module in (pages_auth, pages_capacity, pages_jobs, pages_people, pages_queues,
-                   pages_quality, pages_requests, pages_schedule, pages_today):
+    for module in (pages_auth, pages_capacity, pages_intraday, pages_jobs, pages_people,
+                   pages_queues, pages_quality, pages_requests, pages_schedule, pages_today):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -46,7 +46,7 @@ def nav(p: Principal | None) -> list[tuple[str, str]]:
         items += [("/schedule", N_("Schedule")), ("/forecast", N_("Forecast")),
                   ("/queues", N_("Queues")), ("/capacity", N_("Capacity")),
                   ("/jobs", N_("Jobs")), ("/today", N_("Today")), ("/bids", N_("Shift bids")),
-                  ("/meetings", N_("Meetings"))]
+                  ("/meetings", N_("Meetings")), ("/intraday", N_("Intraday"))]
     elif p.role == Role.TEAM_LEADER:
         items += [("/today", N_("Today")), ("/schedule", N_("Team schedule")),
                   ("/requests", N_("Requests")), ("/bids", N_("Shift bids")),

@@ -182,7 +182,7 @@ class AcceptIn(BaseModel):
         "Indices of the overtime / VTO proposals to apply (omitted: all)"))
 
 
-def _proposal_out(session: Any, prop: IntradayProposal) -> ProposalOut:
+def proposal_out(session: Any, prop: IntradayProposal) -> ProposalOut:
     pl = prop.payload
     number = None
     if prop.applied_version_id is not None:
@@ -201,7 +201,7 @@ def _proposal_out(session: Any, prop: IntradayProposal) -> ProposalOut:
         violations=pl["violations"], accepted=prop.accepted, applied_version_number=number)
 
 
-def _visible_proposal(session: Any, p: Any, proposal_id: int) -> IntradayProposal:
+def visible_proposal(session: Any, p: Any, proposal_id: int) -> IntradayProposal:
     prop = session.scalar(sa.select(IntradayProposal).where(
         IntradayProposal.id == proposal_id, queue_filter(p, IntradayProposal.queue_id)))
     if prop is None:
@@ -228,14 +228,14 @@ def reoptimize_rest_of_day(queue_id: QueuePath, p: CurrentUser, session: WriteDB
                         "version_number": prop.version_number,
                         "moves": len(prop.payload["moves"]),
                         "proposals": len(prop.payload["proposals"])})
-    return _proposal_out(session, prop)
+    return proposal_out(session, prop)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalOut, responses=AUTH_ERRORS)
 async def get_proposal(proposal_id: Id, p: CurrentUser, session: ReadDB) -> ProposalOut:
     """A re-optimization proposal with its before/after and whether it was accepted."""
     require(p, "intraday", "read")
-    return _proposal_out(session, _visible_proposal(session, p, proposal_id))
+    return proposal_out(session, visible_proposal(session, p, proposal_id))
 
 
 @router.post("/proposals/{proposal_id}/accept", response_model=ProposalOut, responses={
@@ -246,7 +246,7 @@ def accept(proposal_id: Id, body: AcceptIn, request: Request, p: CurrentUser,
     affected agents' draft follows), audited, and the agents are notified. 409 when the
     schedule was published again since the proposal was made (re-optimize again)."""
     require(p, "intraday", "write")
-    prop = _visible_proposal(session, p, proposal_id)
+    prop = visible_proposal(session, p, proposal_id)
     moves = (list(range(len(prop.payload["moves"]))) if body.moves is None
              else list(body.moves))
     offers = (list(range(len(prop.payload["proposals"]))) if body.proposals is None
@@ -257,7 +257,7 @@ def accept(proposal_id: Id, body: AcceptIn, request: Request, p: CurrentUser,
                  before={"schedule_id": prop.schedule_id, "version_number": seen},
                  after={"version_number": version.number, "agents": agents,
                         **(prop.accepted or {})})
-    out = _proposal_out(session, prop)
+    out = proposal_out(session, prop)
     session.commit()
     send_mail(request.app.state.settings, mails)
     return out

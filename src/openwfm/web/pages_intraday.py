@@ -1,0 +1,123 @@
+"""The planner's Intraday page: per queue, today's morning forecast, the actuals so far, the
+reforecast of the rest of the day and the predicted service level of every interval; a
+*Re-optimize* button shows the proposal (breaks and meals moved, overtime and VTO) with the
+service level before and after, and accepting it publishes a new version.
+
+Everything is the API's: ``GET /api/intraday/queues/{id}`` (`intraday_queue`), ``POST
+.../reoptimize`` (`reoptimize_rest_of_day`) and ``POST /api/intraday/proposals/{id}/accept``
+(`accept`), called as functions (docs/intraday.md). Admins and planners (their client
+companies' queues); others 403, another client's queue 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from openwfm.errors import InputError
+from openwfm.server.deps import ReadDB, WriteDB
+from openwfm.server.models import Queue
+from openwfm.server.permissions import queue_filter, require
+from openwfm.server.routers.common import Id
+from openwfm.server.routers.intraday import (
+    AcceptIn,
+    accept,
+    intraday_queue,
+    proposal_out,
+    reoptimize_rest_of_day,
+    visible_proposal,
+)
+from openwfm.web.deps import WebPost, WebUser
+from openwfm.web.render import N_, render
+
+router = APIRouter(include_in_schema=False)
+
+PARTS = {"past": N_("past"), "current": N_("now"), "rest": N_("rest of day")}
+KINDS = {"overtime": N_("overtime"), "voluntary_time_off": N_("voluntary time off")}
+
+
+def _at(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(422, f"at: expected an ISO 8601 time with offset, got "
+                                 f"{text[:40]!r}") from None
+    if t.tzinfo is None:
+        raise HTTPException(422, "at: the time needs an offset (e.g. Z)")
+    return t.astimezone(UTC)
+
+
+@router.get("/intraday")
+async def intraday_page(request: Request, w: WebUser, db: ReadDB,
+                        queue: Annotated[str | None, Query(max_length=100)] = None,
+                        at: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    """A queue's day: forecast, actuals, reforecast, requirement and predicted service
+    level per interval (the queue picked on the page)."""
+    require(w.p, "intraday", "read")
+    queues = list(db.scalars(sa.select(Queue.id).where(
+        queue_filter(w.p, Queue.id), Queue.channel != "email").order_by(Queue.id)))
+    chosen = queue or (queues[0] if queues else None)
+    ctx: dict[str, Any] = {**w.ctx, "queues": queues, "chosen": chosen, "at": at or "",
+                           "parts": PARTS, "view": None, "problem": None}
+    if chosen is not None:
+        try:
+            view = await intraday_queue(chosen, request, w.p, db, at=_at(at))
+            ctx["view"] = view
+        except InputError as exc:
+            ctx["problem"] = exc.message
+    return render(request, "intraday.html", ctx)
+
+
+def _proposal_ctx(w: Any, prop: Any, tz: str, **extra: Any) -> dict[str, Any]:
+    return {**w.ctx, "prop": prop, "tz": tz, "kinds": KINDS, **extra}
+
+
+def _tz(db: Any, queue_id: str) -> str:
+    return str(db.scalar(sa.select(Queue.tz).where(Queue.id == queue_id)) or "UTC")
+
+
+@router.post("/intraday/reoptimize")
+def reoptimize_page(w: WebPost, db: WriteDB, queue: Annotated[str, Form(max_length=100)],
+                    at: Annotated[str, Form(max_length=40)] = "") -> Response:
+    """Re-optimize the rest of the queue's day (the API's, synchronous) and show the
+    proposal: moves, overtime / VTO, service level before and after."""
+    request = w.ctx["request"]
+    try:
+        prop = reoptimize_rest_of_day(queue, w.p, db, at=_at(at))
+    except InputError as exc:
+        db.rollback()
+        return render(request, "_intraday_proposal.html",
+                      _proposal_ctx(w, None, "UTC", problem=exc.message))
+    db.commit()
+    return render(request, "_intraday_proposal.html", _proposal_ctx(w, prop, _tz(db, queue)))
+
+
+@router.post("/intraday/proposals/{proposal_id}/accept")
+def accept_page(proposal_id: Id, request: Request, w: WebPost, db: WriteDB,
+                move: Annotated[list[int], Form(max_length=10_000)] = [],  # noqa: B006
+                offer: Annotated[list[int], Form(max_length=10_000)] = [],  # noqa: B006
+                ) -> Response:
+    """Accept the ticked items (the API's accept): a new published version, or the reason
+    it was refused (the schedule changed meanwhile: 409; a rule: 422)."""
+    moves, offers = list(move), list(offer)
+    try:
+        prop = accept(proposal_id, AcceptIn(moves=moves, proposals=offers), request, w.p, db)
+        message, warn = None, False
+    except HTTPException as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        db.rollback()
+        prop = proposal_out(db, visible_proposal(db, w.p, proposal_id))
+        detail = exc.detail
+        if isinstance(detail, list):
+            detail = "; ".join(str(d.get("msg", d)) for d in detail)
+        message, warn = str(detail), True
+    return render(request, "_intraday_proposal.html",
+                  _proposal_ctx(w, prop, _tz(db, prop.queue_id), message=message, warn=warn))
+
