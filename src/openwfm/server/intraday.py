@@ -306,13 +306,19 @@ def reoptimize_queue(session: Session, queue: Queue, now: datetime, user_id: int
     sched = session.get(Schedule, schedule_id)
     assert sched is not None
     ctx = context(session, sched)
+    # the search looks only at the agents who serve the queues reforecast (the others'
+    # breaks cannot change their service level); accepting checks the whole schedule
+    serving = set(session.scalars(
+        sa.select(AgentSkill.agent_id).join(Skill, Skill.id == AgentSkill.skill_id)
+        .where(Skill.queue_id.in_(list(inputs.queues)))))
+    mine = ctx.segments[ctx.segments["agent_id"].isin(serving)].reset_index(drop=True)
     rest = inputs.reforecast.frame[["interval_start", "queue", "volume", "aht_s"]].copy()
     rest["aht_s"] = rest["aht_s"].fillna(0.0)
     t_now = pd.Timestamp(now).tz_convert("UTC")
-    result = reoptimize(ctx.problem, ctx.segments, rest, t_now,
+    result = reoptimize(ctx.problem, mine, rest, t_now,
                         interval_s=inputs.interval_s, propose_min=PROPOSE_MIN)
     later = rest[rest["interval_start"] >= t_now]
-    before = predicted_by_interval(ctx.scenario, ctx.segments, later, t_now,
+    before = predicted_by_interval(ctx.scenario, mine, later, t_now,
                                    interval_s=inputs.interval_s)
     after = predicted_by_interval(ctx.scenario, result.segments, later, t_now,
                                   interval_s=inputs.interval_s)
