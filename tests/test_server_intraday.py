@@ -402,7 +402,7 @@ def test_accepting_a_stale_proposal_is_409_and_changes_nothing(
     r = world.client.get(f"/api/schedules/{sid}", headers=world.h("admin"))
     assert len(r.json()["versions"]) == n_before + 1  # only the publish
     got = world.client.get(f"/api/intraday/proposals/{prop['id']}", headers=world.h("admin"))
-    assert got.status_code == 200 and got.json()["status"] == "open"
+    assert got.status_code == 200 and got.json()["status"] == "stale"
 
 
 def test_reoptimize_roles_tenants_and_bad_items(world: World, reopt: dict[str, object]

@@ -21,7 +21,7 @@ from openwfm.server.intraday import (
     queue_day,
     reoptimize_queue,
 )
-from openwfm.server.models import IntradayProposal, Queue, ScheduleVersion
+from openwfm.server.models import IntradayProposal, Queue, Schedule, ScheduleVersion
 from openwfm.server.permissions import not_found, queue_filter, require
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id
 from openwfm.server.routers.rta import board
@@ -157,7 +157,9 @@ class ProposalOut(BaseModel):
     schedule_id: int
     version_number: int = Field(description="The published version it was made on")
     as_of: datetime
-    status: str = Field(description="open, accepted")
+    status: str = Field(description=(
+        "open, accepted, or stale (the schedule was published again since: accepting "
+        "answers 409)"))
     created_at: datetime
     moves: list[MoveOut] = Field(description="Breaks and meals moved (all applied together "
                                              "in service_level_after)")
@@ -188,9 +190,17 @@ def proposal_out(session: Any, prop: IntradayProposal) -> ProposalOut:
     if prop.applied_version_id is not None:
         number = session.scalar(sa.select(ScheduleVersion.number).where(
             ScheduleVersion.id == prop.applied_version_id))
+    state = prop.status
+    if state == "open":  # made on a version that is no longer the published one: stale
+        now_published = session.scalar(
+            sa.select(ScheduleVersion.number).join(
+                Schedule, Schedule.published_version_id == ScheduleVersion.id)
+            .where(Schedule.id == prop.schedule_id))
+        if now_published != prop.version_number:
+            state = "stale"
     return ProposalOut(
         id=prop.id, queue_id=prop.queue_id, schedule_id=prop.schedule_id,
-        version_number=prop.version_number, as_of=prop.as_of, status=prop.status,
+        version_number=prop.version_number, as_of=prop.as_of, status=state,
         created_at=prop.created_at,
         moves=[MoveOut(index=i, **m) for i, m in enumerate(pl["moves"])],
         proposals=[OfferOut(index=i, **x) for i, x in enumerate(pl["proposals"])],
