@@ -114,6 +114,9 @@ def get_endpoints(w: World) -> dict[str, tuple[str, str]]:
         "/api/requests": ("request", "/api/requests"),
         "/api/requests/{request_id}": ("request", "/api/requests/2000000"),
         "/api/notifications": ("notification", "/api/notifications"),
+        "/api/leave": ("request", "/api/leave"),
+        "/api/bids": ("bid", "/api/bids"),
+        "/api/bids/{bid_id}": ("bid", "/api/bids/2000000"),
         # the secret token is the credential: an unknown one is 404 with or without sign-in
         "/api/calendar/{token}.ics": ("off", "/api/calendar/no-such-token.ics"),
     }
@@ -277,6 +280,23 @@ class Walk:
                                headers=self.w.h("admin", **{"If-Match": r.headers["ETag"]}))
         assert r.status_code == 200, r.text
         return sid, start
+
+    def bid(self) -> int:
+        """A fresh open shift bid of the walk's team for a week of its own."""
+        parts = [["work", 120], ["break", 15], ["work", 105], ["meal", 30], ["work", 120],
+                 ["break", 15], ["work", 105]]
+        r = self.admin("POST", "/api/bids", json={
+            "name": self.uid("bid"), "team_id": self.f["team"], "period_start": "2025-06-02",
+            "method": "seniority", "patterns": [{"name": "early", "places": 100, "shifts": [
+                {"day": d, "start": "08:00", "parts": parts} for d in range(5)]}]})
+        return int(r.json()["id"])
+
+    def meeting(self) -> dict[str, Any]:
+        """A session for the agent on a published week of its own (version 1)."""
+        sid, start = self.published({self.f["agent"]: [0, 1, 2, 3, 4]})
+        t0 = start + timedelta(days=1, hours=8)
+        return {"schedule_id": sid, "people": [self.f["agent"]], "activity": "training",
+                "start": t0.isoformat(), "end": (t0 + timedelta(hours=1)).isoformat()}
 
     def request_week(self) -> tuple[int, datetime]:
         """One published week of the agent for the request walk (pending requests leave it
@@ -452,6 +472,23 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
             "queue_id": k.f["ride_queue"], "interval_start": "2026-03-02T03:00:00Z",
             "volume": 10, "handled": 9,
             "abandoned": 1, "aht_s": 240.0, "service_level": 0.8}]}), {200}, True),
+    # shift bids and the meeting scheduler (end to end in test_server_bids.py and
+    # test_server_meetings.py)
+    ("post", "/api/bids"): ("bid:write", lambda k: ("/api/bids", {"json": {
+        "name": k.uid("bid"), "team_id": k.f["team"], "period_start": "2025-06-02",
+        "method": "fairness", "patterns": [{"name": "a", "places": 100, "shifts": [
+            {"day": 0, "start": "08:00", "parts": [["work", 240]]}]}]}}), {201}, True),
+    ("put", "/api/bids/{bid_id}/ranking"): ("bid_ranking:write", lambda k: (
+        f"/api/bids/{k.bid()}/ranking", {"json": {"ranking": ["early"]}}), {200}, True),
+    ("post", "/api/bids/{bid_id}/close"): ("bid:write", lambda k: (
+        f"/api/bids/{k.bid()}/close", {"json": {}}), {200}, True),
+    ("post", "/api/meetings/proposal"): ("meeting:write", lambda k: (lambda m: (
+        "/api/meetings/proposal", {"json": {
+            "schedule_id": m["schedule_id"], "agent_ids": m["people"], "duration_min": 60,
+            "window_start": m["start"], "window_end": m["end"]}}))(k.meeting()),
+        {200}, False),
+    ("post", "/api/meetings"): ("meeting:write", lambda k: (
+        "/api/meetings", {"json": k.meeting(), "headers": {"If-Match": "1"}}), {201}, True),
     **QUALITY_WRITES,
 }
 

@@ -214,6 +214,9 @@ def rank_patterns(bid_id: Id, body: RankingIn, p: CurrentUser, session: WriteDB)
         raise svc.unprocessable("ranking", f"unknown patterns {unknown}, repeated {repeated}; "
                                 f"the bid's patterns are {sorted(names)}")
     row = session.get(BidRanking, (bid.id, p.agent_id))
+    audit.record(session, acting_user(session, p), "rank", "bid", bid.id,
+                 before={"ranking": row.ranking if row else None},
+                 after={"ranking": body.ranking})
     if row is None:
         session.add(BidRanking(bid_id=bid.id, agent_id=p.agent_id, ranking=body.ranking))
     else:

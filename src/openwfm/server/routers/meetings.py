@@ -150,6 +150,7 @@ def propose_meeting(body: ProposeIn, p: CurrentUser, session: WriteDB) -> Propos
 
 @router.post("/api/meetings", response_model=PlacedOut, status_code=status.HTTP_201_CREATED,
              responses={**ERRORS, 409: {"description": "The schedule changed since"},
+                        412: {"description": "If-Match is not a schedule version number"},
                         428: {"description": "If-Match header required"}})
 def place_session(body: PlaceIn, p: CurrentUser, session: WriteDB, request: Request,
                   if_match: Annotated[str | None, Header()] = None) -> PlacedOut:
