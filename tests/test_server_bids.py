@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from openwfm.selfservice import award_bids
 from server_support import World, demo_world, sign_in
@@ -180,3 +182,55 @@ def test_two_planners_closing_at_once_exactly_one_wins_on_postgresql(pg_fresh_db
 
         with w.db.read() as s:
             assert s.scalar(sa.select(sa.func.count()).select_from(ScheduleVersion)) == 2
+
+
+WEEKS = iter(range(1, 1000))
+
+
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(patterns=st.lists(st.tuples(
+    st.sets(st.integers(0, 6), min_size=3, max_size=6),          # days worked
+    st.sampled_from(["06:00", "08:00", "11:00", "22:00"]),        # local start
+    st.sampled_from([PARTS, [["work", 240], ["break", 15], ["work", 240]]])),
+    min_size=1, max_size=3))
+def test_a_closed_bid_never_publishes_a_schedule_that_breaks_a_rule(world: World,
+                                                                   patterns: list) -> None:
+    """Random patterns (some legal, some not): the close either publishes a schedule whose
+    team rows pass the whole rule checker and the seat count, or refuses naming a rule and
+    writes nothing."""
+    from datetime import date, timedelta
+
+    from openwfm.scheduling.check import check_schedule, check_seats
+    from openwfm.server import selfservice as svc
+    from openwfm.server.models import Schedule, ScheduleVersion
+
+    c, f = world.client, world.facts
+    team = int(f["team"])  # type: ignore[arg-type]
+    agents = [str(a) for a in f["team_agents"]]  # type: ignore[attr-defined]
+    monday = date(2024, 1, 1) + timedelta(weeks=next(WEEKS))  # a week of its own
+    body = bid_body(team, name=f"random {monday}", patterns=[
+        {"name": f"p{i}", "places": len(agents),
+         "shifts": [{"day": d, "start": t, "parts": parts} for d in sorted(days)]}
+        for i, (days, t, parts) in enumerate(patterns)])
+    body["period_start"] = monday.isoformat()
+    r = c.post("/api/bids", headers=world.h("planner-ride"), json=body)
+    assert r.status_code == 201, r.text
+    bid = r.json()["id"]
+    with world.db.read() as s:
+        versions = s.scalar(sa.select(sa.func.count()).select_from(ScheduleVersion))
+    r = c.post(f"/api/bids/{bid}/close", headers=world.h("planner-ride"), json={})
+    if r.status_code == 422:
+        assert r.json()["detail"][0]["msg"].startswith("the awarded schedule would break")
+        with world.db.read() as s:
+            assert s.scalar(sa.select(sa.func.count()).select_from(ScheduleVersion)) == versions
+        return
+    assert r.status_code == 200, r.text
+    with world.db.read() as s:
+        sched = s.get(Schedule, r.json()["schedule_id"])
+        seg = svc.segments_frame(s, sched.published_version_id)
+        _sc, problem, _req = svc.problem_for(s, sched)
+    mine = seg[seg["agent_id"].isin(agents)]
+    broken = [v for v in check_schedule(problem, mine).violations
+              if v.agent_id in agents or v.rule == "seats"]
+    assert broken == [] and check_seats(problem, seg) == []
