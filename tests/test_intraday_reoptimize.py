@@ -4,6 +4,8 @@ service level nor a new rule violation on random small schedules."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -12,7 +14,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from openwfm.intraday.reoptimize import predicted_service_level, reoptimize
+from openwfm.intraday.reoptimize import (
+    _adds_violations,
+    _new_violations,
+    predicted_service_level,
+    reoptimize,
+)
 from openwfm.scenario import Site
 from openwfm.scheduling.check import check_schedule
 from openwfm.scheduling.model import build_problem
@@ -230,3 +237,61 @@ def test_an_unstable_peak_is_left_one_break_at_a_time() -> None:
     assert len(b1) == 3 and all(c.new_start >= ts("09:30") for c in b1)
     assert r.service_level_after == pytest.approx(sl3, abs=1e-12)
     assert r.check.ok
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_one_agents_check_of_a_proposal_agrees_with_the_whole_check(data) -> None:
+    """`_adds_violations` (one agent's week, the seats only for time added on duty) says
+    what two whole checks say, on random overtime and VTO of random length, with the
+    site's seats tight or not."""
+    n = data.draw(st.integers(2, 4), label="agents")
+    seats = data.draw(st.integers(1, n), label="seats")
+    p = problem(n)
+    site = p.scenario.sites[0]
+    p = build_problem(replace(p.scenario, sites=(replace(site, seats=seats),)),
+                      flat_requirement(p.scenario, 0.0))
+    rows = []
+    for i in range(n):  # starts up to 10 h apart: an overtime may add a seat at the peak
+        start = ts("04:00") + pd.Timedelta(minutes=30 * data.draw(st.integers(0, 20)))
+        rows += shift(f"a{i + 1}", start, 60, 240, 390)
+    seg = pd.DataFrame(rows, columns=COLS)
+    base = check_schedule(p, seg)
+    base_of = Counter((v.rule, v.agent_id) for v in base.violations)
+    aid = f"a{data.draw(st.integers(1, n))}"
+    end = seg.loc[seg["agent_id"] == aid, "end"].max()
+    minutes = 15 * data.draw(st.integers(1, 6), label="quarters")  # within the shift rules
+    if data.draw(st.booleans(), label="overtime"):
+        kind = "overtime"
+        trial = pd.concat([seg, pd.DataFrame([(aid, site.name, "overtime", end,
+                                               end + pd.Timedelta(minutes=minutes), None)],
+                                             columns=COLS)], ignore_index=True)
+    else:
+        kind = "voluntary_time_off"
+        s = end - pd.Timedelta(minutes=minutes)
+        cut = (seg["agent_id"] == aid) & (seg["end"] > s)
+        part = seg[cut & (seg["start"] < s)].assign(end=s)
+        trial = pd.concat([seg[~cut], part, pd.DataFrame(
+            [(aid, site.name, kind, s, end, None)], columns=COLS)], ignore_index=True)
+    whole = bool(_new_violations(base, check_schedule(p, trial)))
+    assert _adds_violations(p, base_of, trial, aid, seats=kind == "overtime") == whole
+
+
+def test_an_overtime_that_takes_the_last_seat_is_not_proposed() -> None:
+    """One seat at the site: a1 works 04:00-12:30, a2 13:00-21:30. An hour of overtime for
+    a1 puts two agents on duty at 13:00 (the whole check and the one-agent check agree);
+    half an hour does not."""
+    p = problem(2)
+    site = replace(p.scenario.sites[0], seats=1)
+    p = build_problem(replace(p.scenario, sites=(site,)), flat_requirement(p.scenario, 0.0))
+    seg = pd.DataFrame(shift("a1", ts("04:00"), 60, 240, 390)
+                       + shift("a2", ts("13:00"), 60, 240, 390), columns=COLS)
+    base = check_schedule(p, seg)
+    assert base.ok
+    for end, breaks in (("13:30", True), ("13:00", False)):
+        trial = pd.concat([seg, pd.DataFrame([("a1", site.name, "overtime", ts("12:30"),
+                                               ts(end), None)], columns=COLS)],
+                          ignore_index=True)
+        assert bool(_new_violations(base, check_schedule(p, trial))) is breaks
+        assert _adds_violations(p, Counter(), trial, "a1", seats=True) is breaks

@@ -57,7 +57,13 @@ import pandas as pd
 from openwfm.activities import BREAK_ACTIVITIES, OFF_DUTY, PRODUCTIVE
 from openwfm.errors import InputError
 from openwfm.scenario import Channel, Scenario
-from openwfm.scheduling.check import RuleCheck, check_schedule, check_shifts, shifts_from_segments
+from openwfm.scheduling.check import (
+    RuleCheck,
+    check_schedule,
+    check_seats,
+    check_shifts,
+    shifts_from_segments,
+)
 from openwfm.scheduling.model import SchedulingProblem
 from openwfm.staffing import erlang
 from openwfm.staffing.chat import chat_metrics
@@ -622,6 +628,7 @@ def _proposals(problem: SchedulingProblem, model: _Model, seg: pd.DataFrame,
             cands[kind].append((gain, sh.agent_id, a, b))
     out = []
     t = model.t0
+    base_of = Counter((v.rule, v.agent_id) for v in base.violations)
     for kind, items in cands.items():
         items.sort(key=lambda x: (-x[0], x[1], x[2]))
         n = 0
@@ -641,11 +648,29 @@ def _proposals(problem: SchedulingProblem, model: _Model, seg: pd.DataFrame,
                 trial = pd.concat([trial[~cut], part, pd.DataFrame(
                     [(aid, site, "voluntary_time_off", s, e, None)], columns=_SEG_COLS)],
                     ignore_index=True)
-            if _new_violations(base, check_schedule(problem, trial)):
+            if _adds_violations(problem, base_of, trial, aid, seats=kind == "overtime"):
                 continue
             out.append(Proposal(kind, aid, s, e, float(gain)))
             n += 1
     return tuple(out)
+
+
+def _adds_violations(problem: SchedulingProblem, base_of: Counter, trial: pd.DataFrame,
+                     aid: str, *, seats: bool) -> bool:
+    """Whether `trial` (the schedule with one change to agent `aid`) has a violation the
+    schedule before it did not (`base_of`: its violations counted by rule and agent), as
+    `_new_violations` of two whole checks says, at the cost of one agent's week: every
+    rule but the seats is one agent's, so only `aid`'s can change (the check of `aid`'s
+    rows alone also finds the other agents without hours: not counted), and the seats
+    are counted again only when the change adds time on duty (`seats`)."""
+    one = check_schedule(problem, trial[trial["agent_id"] == aid], seats=False)
+    mine = Counter({key: n for key, n in base_of.items() if key[1] == aid})
+    if Counter((v.rule, v.agent_id) for v in one.violations if v.agent_id == aid) - mine:
+        return True
+    if not seats:
+        return False
+    over = check_seats(problem, trial[~trial["activity"].isin(OFF_DUTY)])
+    return len(over) > base_of[("seats", None)]
 
 
 def _move_pause(mine: pd.DataFrame, m: BreakMove) -> pd.DataFrame:
