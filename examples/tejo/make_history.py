@@ -8,8 +8,8 @@ times and abandons, drawn from a fixed seed. Nothing reads today's date.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
-import sys
 import tomllib
 from pathlib import Path
 
@@ -47,4 +47,7 @@ def write(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "history.csv")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", type=Path, default=HERE / "history.csv",
+                        help="the CSV to write (default: history.csv next to this file)")
+    write(parser.parse_args().out)
