@@ -90,6 +90,8 @@ def test_bad_field_is_named(tmp_path: Path, old: str, new: str, column: str) -> 
         ("id,name,site,skills,contract_hours\na1,A,Casablanca,fr-voice,lots\n", 1,
          "contract_hours"),
         ("id,name,site,skills\na1,A,Casablanca,\n", 1, "skills"),
+        ("id,name,site,skills,hire_date\na1,A,Casablanca,fr-voice,2019-04-01\n"
+         "a2,B,Casablanca,fr-voice,2019-13-01\n", 2, "hire_date"),
     ],
 )
 def test_bad_agent_row_is_named(tmp_path: Path, agents: str, row: int, column: str) -> None:
@@ -102,3 +104,11 @@ def test_bad_agent_row_is_named(tmp_path: Path, agents: str, row: int, column: s
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
         load_scenario(tmp_path / "nope.toml")
+
+
+def test_hire_dates_load_and_a_blank_one_is_unknown(tmp_path: Path) -> None:
+    s = load_scenario(write(tmp_path, agents="id,site,skills,hire_date\n"
+                                             "a1,Casablanca,fr-voice,2019-04-01\n"
+                                             "a2,Casablanca,fr-voice,\n"))
+    assert [(a.id, a.hire_date and a.hire_date.isoformat()) for a in s.agents] == [
+        ("a1", "2019-04-01"), ("a2", None)]

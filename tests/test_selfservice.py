@@ -5,6 +5,7 @@ meeting scheduler against brute force."""
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ from openwfm.selfservice import (
     place_meeting,
     validate_change,
 )
-from openwfm.selfservice.bidding import rank_matrix
+from openwfm.selfservice.bidding import rank_matrix, seniority_order
 from openwfm.selfservice.changes import qualified_takers
 from openwfm.selfservice.ledger import VersionConflict
 from openwfm.staffing.erlang import service_level
@@ -301,3 +302,24 @@ def test_meeting_respects_room_seats_and_refuses_when_nobody_fits() -> None:
     sat = MONDAY + pd.Timedelta(days=5)
     with pytest.raises(ChangeError, match="no start"):
         place_meeting(problem, req, seg, ("a1",), 30, sat, sat + 24 * H)
+
+
+def test_seniority_follows_hire_dates_not_agent_ids() -> None:
+    """By hand: a3 was hired first, then a1; a2 has no hire date and ranks last although
+    its id comes before a3's. All three want early (one place), then mid (one place)."""
+    hired = {"a1": date(2020, 2, 3), "a2": None, "a3": date(2017, 9, 1)}
+    assert seniority_order(hired) == ["a3", "a1", "a2"]
+    want = {a: ["early", "mid", "late"] for a in hired}
+    aw = {a.agent_id: a for a in award_bids({"early": 1, "mid": 1, "late": 1}, want,
+                                            BidMethod.SENIORITY, seniority_order(hired),
+                                            hired)}
+    assert {a: x.pattern for a, x in aw.items()} == {"a3": "early", "a1": "mid",
+                                                     "a2": "late"}
+    # by agent id the same wishes give early to a1
+    by_id = award_bids({"early": 1, "mid": 1, "late": 1}, want, BidMethod.SENIORITY,
+                       sorted(hired))
+    assert next(x.pattern for x in by_id if x.agent_id == "a1") == "early"
+    assert aw["a3"].explanation == "choice 1 of 3 (hired 2017-09-01)"
+    assert aw["a2"].explanation == (
+        "choice 3 of 3 (no hire date): early went to more senior a3 (hired 2017-09-01), "
+        "mid went to more senior a1 (hired 2020-02-03)")

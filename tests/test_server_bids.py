@@ -135,6 +135,48 @@ def test_bid_published_ranked_closed_awarded_and_scheduled(world: World) -> None
             AuditEntry.object_type == "bid", AuditEntry.action == "close")) == 1
 
 
+def test_seniority_follows_the_agents_hire_dates(world: World) -> None:
+    """Hire dates in the reverse of the id order (the team's last agent hired first, the
+    first agent without a date): every agent wants early (4 places), then late; the four
+    earliest hires get early, each award names the hire dates."""
+    from datetime import date, timedelta
+
+    from openwfm.selfservice.bidding import seniority_order
+
+    c, f = world.client, world.facts
+    team, agents = int(f["team"]), [str(a) for a in f["team_agents"]]  # type: ignore[attr-defined]
+    r = c.patch(f"/api/agents/{agents[1]}", headers=world.h("planner-ride"),
+                json={"hire_date": "2019-02-30"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "hire_date"]
+    hired: dict[str, date | None] = {
+        a: None if i == 0 else date(2024, 1, 1) - timedelta(days=30 * i)
+        for i, a in enumerate(agents)}
+    for a, d in hired.items():
+        r = c.patch(f"/api/agents/{a}", headers=world.h("planner-ride"),
+                    json={"hire_date": d and d.isoformat()})
+        assert r.status_code == 200 and r.json()["hire_date"] == (d and d.isoformat()), r.text
+    order = seniority_order(hired)
+    assert order[0] == agents[-1] and order[-1] == agents[0]
+    body = bid_body(team, method="seniority", name="by hire date", patterns=[
+        {"name": "early", "places": 4, "shifts": week([0, 1, 2, 3, 4], "08:00")},
+        {"name": "late", "places": len(agents), "shifts": week([0, 1, 2, 3, 4], "11:00")}])
+    body["period_start"] = "2026-05-04"
+    bid = c.post("/api/bids", headers=world.h("planner-ride"), json=body).json()["id"]
+    for a in agents:
+        assert c.put(f"/api/bids/{bid}/ranking", headers=world.h(a),
+                     json={"ranking": ["early", "late"]}).status_code == 200
+    r = c.post(f"/api/bids/{bid}/close", headers=world.h("planner-ride"), json={})
+    assert r.status_code == 200, r.text
+    got = {a["agent_id"]: a for a in r.json()["awards"]}
+    assert sorted(a for a in got if got[a]["pattern"] == "early") == sorted(order[:4])
+    assert got[agents[0]]["pattern"] == "late"  # first by id, but no hire date
+    assert "(no hire date): early went to more senior" in got[agents[0]]["explanation"]
+    d = hired[order[0]]
+    assert got[order[0]]["explanation"] == f"choice 1 of 2 (hired {d})"
+    for a, x in hired.items():  # the other tests' default order stays by agent id
+        c.patch(f"/api/agents/{a}", headers=world.h("planner-ride"), json={"hire_date": None})
+
+
 def test_a_pattern_that_breaks_a_labour_rule_is_refused_naming_it(world: World) -> None:
     c, f = world.client, world.facts
     team = int(f["team"])  # type: ignore[arg-type]

@@ -29,7 +29,8 @@ A scenario is one TOML file plus CSVs it names (paths relative to the TOML file)
     patience_s = 180
 
 Every key (and every column of the agents CSV: ``id, name, site, skills`` (``;``-separated
-queue ids), ``contract_hours``, ``min_shift_h``, ``max_shift_h``, ``night_ok``, ``group``)
+queue ids), ``contract_hours``, ``min_shift_h``, ``max_shift_h``, ``night_ok``, ``group``,
+``hire_date``)
 is defined once in `openwfm.schema`; docs/scenario.md lists them with type, unit, default
 and example. The optional ``[routing]`` table (how the ACD routes in the simulation;
 ``docs/simulation.md``) becomes `Scenario.routing`, a
@@ -129,6 +130,8 @@ class Agent:
     night_ok: bool = True
     group: str = ""
     """Agent group for routing (overflow lists, per-group agent selection); "" = the site."""
+    hire_date: date | None = None
+    """First day at the company (seniority in shift bids); None = unknown."""
 
     @property
     def routing_group(self) -> str:
@@ -183,7 +186,7 @@ def agent_from_spec(spec: AgentSpec) -> Agent:
     return Agent(id=spec.id, name=spec.name or spec.id, site=spec.site,
                  skills=tuple(spec.skills), contract_hours=spec.contract_hours,
                  min_shift_h=spec.min_shift_h, max_shift_h=spec.max_shift_h,
-                 night_ok=spec.night_ok, group=spec.group or "")
+                 night_ok=spec.night_ok, group=spec.group or "", hire_date=spec.hire_date)
 
 
 def routing_from_spec(spec: RoutingSpec | None, queues: list[str], groups: list[str], *,

@@ -279,6 +279,10 @@ class AgentSpec(Spec):
     group: str | None = Field(None, description="Agent group the [routing] table refers to "
                               "(overflow lists, per-group agent selection); default: the "
                               "agent's site.", examples=["senior"])
+    hire_date: date | None = Field(None, description="First day at the company "
+                                   "(YYYY-MM-DD): shift bids awarded by seniority go to the "
+                                   "earliest first; empty = unknown (ranks after every known "
+                                   "date).", examples=["2019-04-01"])
 
     _blank_is_missing = model_validator(mode="before")(_drop_blank)
 

@@ -11,6 +11,10 @@ must be at least as many places as agents.
   optimum (every pattern is acceptable, so a choice never leaves a later agent without a
   place); the test checks it against `scipy.optimize.linear_sum_assignment` with weights
   ``B^(n - i)`` on small cases.
+  The seniority order comes from the agents' hire dates (`seniority_order`): the earliest
+  hire date first; equal dates by agent id; an agent without a hire date ranks after every
+  agent with one, those among themselves by agent id. Each award then names the agent's
+  hire date and those of the more senior agents who took a better choice.
 - ``fairness``: the least possible worst rank R (bottleneck assignment: the smallest R for
   which `linear_sum_assignment` finds an award using only ranks <= R), then among those the
   least total of ranks (`linear_sum_assignment` on the ranks, ranks above R forbidden).
@@ -28,6 +32,11 @@ Examples
 [('ana', 'late', 2), ('bo', 'early', 1)]
 >>> aw[0].explanation
 'choice 2 of 2: early went to more senior bo'
+>>> hired = {"ana": date(2021, 5, 3), "bo": date(2019, 4, 1)}
+>>> aw = award_bids({"early": 1, "late": 1}, {"ana": ["early", "late"],
+...                 "bo": ["early", "late"]}, "seniority", seniority_order(hired), hired)
+>>> aw[0].explanation
+'choice 2 of 2 (hired 2021-05-03): early went to more senior bo (hired 2019-04-01)'
 """
 
 from __future__ import annotations
@@ -42,8 +51,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["Award", "BidMethod", "PatternShift", "award_bids", "pattern_segments",
-           "rank_matrix"]
+__all__ = ["Award", "BidMethod", "PatternShift", "award_bids", "hired_label",
+           "pattern_segments", "rank_matrix", "seniority_order"]
 
 
 class BidMethod(StrEnum):
@@ -58,6 +67,27 @@ class Award:
     rank: int
     """1 = first choice; ``len(patterns) + 1`` = a pattern the agent did not rank."""
     explanation: str
+
+
+def seniority_order(hire_dates: Mapping[str, date | None]) -> list[str]:
+    """The agents of `hire_dates`, most senior first: the earliest hire date first, equal
+    dates by agent id, agents without a hire date (None) last, by agent id.
+
+    >>> seniority_order({"b": date(2020, 1, 6), "a": None, "c": date(2018, 3, 1),
+    ...                  "d": date(2020, 1, 6)})
+    ['c', 'b', 'd', 'a']
+    """
+    return sorted(hire_dates, key=lambda a: (hire_dates[a] is None,
+                                             hire_dates[a] or date.min, a))
+
+
+def hired_label(hire_date: date | None) -> str:
+    """How an award names an agent's hire date.
+
+    >>> hired_label(date(2019, 4, 1)), hired_label(None)
+    ('hired 2019-04-01', 'no hire date')
+    """
+    return f"hired {hire_date.isoformat()}" if hire_date else "no hire date"
 
 
 def rank_matrix(patterns: Mapping[str, int], rankings: Mapping[str, Sequence[str]],
@@ -82,8 +112,11 @@ def rank_matrix(patterns: Mapping[str, int], rankings: Mapping[str, Sequence[str
 
 
 def award_bids(patterns: Mapping[str, int], rankings: Mapping[str, Sequence[str]],
-               method: BidMethod | str, seniority: Sequence[str]) -> list[Award]:
-    """Award one pattern to each agent of `seniority` (most senior first); sorted by agent."""
+               method: BidMethod | str, seniority: Sequence[str],
+               hire_dates: Mapping[str, date | None] | None = None) -> list[Award]:
+    """Award one pattern to each agent of `seniority` (most senior first); sorted by agent.
+    With `hire_dates`, a seniority award names the agent's hire date and those of the more
+    senior agents who took their better choices."""
     method = BidMethod(method)
     agents = list(seniority)
     if len(set(agents)) != len(agents):
@@ -99,12 +132,19 @@ def award_bids(patterns: Mapping[str, int], rankings: Mapping[str, Sequence[str]
             free.discard(j)
         owner = {}
         out = []
+
+        def who(agent: str) -> str:
+            return (f"{agent} ({hired_label(hire_dates.get(agent))})"
+                    if hire_dates is not None else agent)
+
         for i, a in enumerate(agents):
             got = places[col[i]]
             better = [p for p in rankings.get(a, ())[: r[i, col[i]] - 1]]
-            taken = [f"{p} went to more senior {owner.get(p, '?')}" for p in better]
+            taken = [f"{p} went to more senior {who(owner[p]) if p in owner else '?'}"
+                     for p in better]
+            mine = (f" ({hired_label(hire_dates.get(a))})" if hire_dates is not None else "")
             out.append(Award(a, got, int(r[i, col[i]]), _choice(r[i, col[i]], rankings.get(
-                a, ()), patterns) + (": " + ", ".join(taken) if taken else "")))
+                a, ()), patterns) + mine + (": " + ", ".join(taken) if taken else "")))
             owner.setdefault(got, a)
         return sorted(out, key=lambda x: x.agent_id)
     # fairness: bottleneck, then least total under it

@@ -67,7 +67,8 @@ def store_scenario(session: Session, scenario: Scenario) -> dict[str, int]:
         site = sites[a.site]
         agent = Agent(id=a.id, name=a.name, site_id=site.id, tz=site.tz,
                       contract_hours=a.contract_hours, labour_pack=site.labour_pack,
-                      min_shift_h=a.min_shift_h, max_shift_h=a.max_shift_h, night_ok=a.night_ok)
+                      min_shift_h=a.min_shift_h, max_shift_h=a.max_shift_h, night_ok=a.night_ok,
+                      hire_date=a.hire_date)
         agent.skills = [AgentSkill(skill_id=s, proficiency=1.0, rank=i)
                         for i, s in enumerate(a.skills)]
         session.add(agent)
@@ -134,7 +135,8 @@ def load_scenario_from_db(session: Session) -> Scenario:
         {"id": a.id, "name": a.name, "site": site_names[a.site_id],
          "skills": [skill_queue.get(s.skill_id) or s.skill_id for s in a.skills],
          "contract_hours": a.contract_hours, "min_shift_h": a.min_shift_h,
-         "max_shift_h": a.max_shift_h, "night_ok": a.night_ok}
+         "max_shift_h": a.max_shift_h, "night_ok": a.night_ok,
+         **({"hire_date": a.hire_date.isoformat()} if a.hire_date else {})}
         for a in session.scalars(sa.select(Agent).order_by(Agent.id))]
     with tempfile.TemporaryDirectory() as tmp:
         return scenario_from_dict(raw, base=Path(tmp), file="<server database>")

@@ -156,6 +156,8 @@ class Agent(Base):
     min_shift_h: Mapped[float] = mapped_column(default=4.0)
     max_shift_h: Mapped[float] = mapped_column(default=9.0)
     night_ok: Mapped[bool] = mapped_column(default=True)
+    hire_date: Mapped[date | None] = mapped_column(sa.Date, default=None)
+    """First day at the company: seniority of shift bids (None = unknown)."""
     skills: Mapped[list[AgentSkill]] = relationship(
         cascade="all, delete-orphan", order_by="AgentSkill.rank", lazy="selectin")
 

@@ -132,6 +132,7 @@ class AgentOut(Out):
     min_shift_h: float
     max_shift_h: float
     night_ok: bool
+    hire_date: date | None
     skills: list[AgentSkillOut]
 
 
@@ -142,7 +143,7 @@ class AgentSkillIn(BaseModel):
 
 AGENT_FIELDS = {"name": ("name", 200), "contract_hours": ("contract_hours", None),
                 "min_shift_h": ("min_shift_h", None), "max_shift_h": ("max_shift_h", None),
-                "night_ok": ("night_ok", None)}
+                "night_ok": ("night_ok", None), "hire_date": ("hire_date", None)}
 AgentUpdate = from_spec(
     "AgentUpdate", AgentSpec, AGENT_FIELDS, partial=True,
     doc="Fields a planner may change; omitted fields stay as they are. Bounds: those of "

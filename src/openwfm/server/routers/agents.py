@@ -146,7 +146,8 @@ def _zone(tz: str) -> None:
 def update_agent(agent_id: AgentId, body: AgentUpdate, p: CurrentUser,  # type: ignore[valid-type]
                  session: WriteDB) -> Agent:
     """Change an agent's contract, site, team or skills (audited with before/after);
-    omitted fields stay as they are, ``team_id: null`` takes the agent out of a team."""
+    omitted fields stay as they are, ``team_id: null`` takes the agent out of a team,
+    ``hire_date: null`` forgets the hire date."""
     require(p, "agent", "write")
     agent = visible_agent(session, p, agent_id)
     before = _snapshot(agent)
@@ -160,7 +161,7 @@ def update_agent(agent_id: AgentId, body: AgentUpdate, p: CurrentUser,  # type: 
     # each skill with its defaults (a proficiency left out is 1.0), not only the keys sent
     skills = None if body.skills is None else [s.model_dump() for s in body.skills]
     for key, value in fields.items():
-        if value is None and key != "team_id":
+        if value is None and key not in ("team_id", "hire_date"):
             continue
         setattr(agent, key, value)
     if site is not None:  # a move: the new site's zone and labour pack

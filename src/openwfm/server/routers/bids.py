@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from openwfm.activities import Activity
 from openwfm.selfservice import award_bids, validate_change
-from openwfm.selfservice.bidding import PatternShift, pattern_segments
+from openwfm.selfservice.bidding import PatternShift, pattern_segments, seniority_order
 from openwfm.server import audit
 from openwfm.server import selfservice as svc
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
@@ -90,7 +90,9 @@ class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     seniority: list[str] | None = Field(
         None, max_length=10_000,
-        description="The team's agents, most senior first (default: by agent id)")
+        description="The team's agents, most senior first (default: by hire date, the "
+                    "earliest first; equal dates by agent id; agents without a hire date "
+                    "after every dated one, by agent id)")
 
 
 class BidOut(BaseModel):
@@ -254,7 +256,9 @@ def close_bid(bid_id: Id, body: CloseIn, p: CurrentUser, session: WriteDB,
         session.rollback()
         raise svc.conflict(f"bid {bid_id} is already closed (by another planner?); reload it")
     agents = _team_agents(session, bid.team_id)
-    seniority = body.seniority if body.seniority is not None else agents
+    hired = dict(session.execute(sa.select(Agent.id, Agent.hire_date).where(
+        Agent.team_id == bid.team_id)).all())
+    seniority = body.seniority if body.seniority is not None else seniority_order(hired)
     if sorted(seniority) != agents:
         raise svc.unprocessable("seniority", f"list each agent of team {bid.team_id} exactly "
                                 f"once: {agents}")
@@ -262,7 +266,7 @@ def close_bid(bid_id: Id, body: CloseIn, p: CurrentUser, session: WriteDB,
         BidRanking.bid_id == bid.id)).all())
     patterns = {x["name"]: int(x["places"]) for x in bid.patterns}
     try:
-        awards = award_bids(patterns, rankings, bid.method, seniority)
+        awards = award_bids(patterns, rankings, bid.method, seniority, hired)
     except ValueError as e:
         raise svc.unprocessable("patterns", str(e)) from None
     _site, _tz, lo, hi = _period(session, bid)
