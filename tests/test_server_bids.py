@@ -173,8 +173,9 @@ def test_seniority_follows_the_agents_hire_dates(world: World) -> None:
     assert "(no hire date): early went to more senior" in got[agents[0]]["explanation"]
     d = hired[order[0]]
     assert got[order[0]]["explanation"] == f"choice 1 of 2 (hired {d})"
-    for a, x in hired.items():  # the other tests' default order stays by agent id
-        c.patch(f"/api/agents/{a}", headers=world.h("planner-ride"), json={"hire_date": None})
+    for a in hired:  # the other tests' default order stays by agent id
+        assert c.patch(f"/api/agents/{a}", headers=world.h("planner-ride"),
+                       json={"hire_date": None}).json()["hire_date"] is None
 
 
 def test_a_pattern_that_breaks_a_labour_rule_is_refused_naming_it(world: World) -> None:
