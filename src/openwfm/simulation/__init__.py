@@ -53,6 +53,7 @@ from openwfm.simulation.kpis import (
     ratio_ci,
 )
 from openwfm.simulation.model import (
+    InitialState,
     QueueSpec,
     SimulationModel,
     model_from_segments,
@@ -78,6 +79,7 @@ __all__ = [
     "Empirical",
     "Exponential",
     "Gamma",
+    "InitialState",
     "LogNormal",
     "Overflow",
     "PresenceLog",

@@ -169,7 +169,7 @@ def _pull(a, t, arr_t, arr_q, arr_h, arr_p, q_load, q_prio, a_ptr, a_queues, a_d
 def _event_loop(arr_t, arr_q, arr_h, arr_p, q_load, q_prio, q_ptr, q_agents, q_tier, q_delay,
                 qd_ptr, qd_delay, a_ptr, a_queues, a_delay, a_policy, g_ptr, g_agents,
                 ev_t, ev_kind, ev_x, ev_n, n_agents, buf_ptr, horizon_s,
-                pr_cap):  # pragma: no cover - numba
+                pr_cap, n_busy, busy_agent):  # pragma: no cover - numba
     n = arr_t.size
     nq = q_load.size
     wait = np.full(n, np.nan)
@@ -204,7 +204,21 @@ def _event_loop(arr_t, arr_q, arr_h, arr_p, q_load, q_prio, q_ptr, q_agents, q_t
     rt = np.empty(rcap)
     rc = np.empty(rcap, np.int64)
     rn = 0
-    ia = 0
+    # contacts 0 .. n_busy - 1 are in service at the start (InitialState): their agent
+    # holds them from their "arrival" (the start) for their residual handle time
+    for c in range(n_busy):
+        b = busy_agent[c]
+        wait[c] = 0.0
+        agent_of[c] = b
+        outcome[c] = 0
+        a_load[b] += q_load[arr_q[c]]
+        hn = _heap_push(ht, hc, hn, arr_t[c] + arr_h[c], c)
+        if a_pr[b] < 0:
+            pr_a[n_pr] = b
+            pr_s[n_pr] = arr_t[c]
+            a_pr[b] = n_pr
+            n_pr += 1
+    ia = n_busy
     ie = 0
     ne = ev_t.size
     t = 0.0
@@ -382,16 +396,26 @@ def _draw_arrivals(model: SimulationModel, rng: np.random.Generator
 
 
 def _draw_durations(model: SimulationModel, t: NDArray[np.float64], q: NDArray[np.int64],
-                    rng: np.random.Generator) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+                    rng: np.random.Generator, *,
+                    handle_elapsed_s: NDArray[np.float64] | None = None,
+                    waited_s: NDArray[np.float64] | None = None
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Handle time and patience of each contact, with the means of its queue and interval
-    of arrival; one numpy draw per distinct distribution (not per queue)."""
+    of arrival; one numpy draw per distinct distribution (not per queue).
+
+    `handle_elapsed_s` (contacts in service at the start): the residual handle time after
+    it; `waited_s` (contacts waiting at the start): the patience conditioned on having
+    waited that long (the total patience, ``waited + residual``)."""
     nt = model.n_intervals
     ti = np.clip((t // model.interval_s).astype(np.int64), 0, nt - 1)
     mean_h = np.asarray(model.aht_s, dtype=float)[q, ti]
     handle = np.empty(t.size)
     for dist, qs in _by_distribution([s.handle for s in model.queues]).items():
         m = np.isin(q, qs) if len(qs) < len(model.queues) else slice(None)
-        handle[m] = dist.sample(rng, mean_h[m])
+        if handle_elapsed_s is None:
+            handle[m] = dist.sample(rng, mean_h[m])
+        else:
+            handle[m] = dist.residual(rng, mean_h[m], handle_elapsed_s[m])
     patience = np.full(t.size, np.inf)
     abandons = [s.patience if s.patience is not None and (
         model.patience_s is not None or np.isfinite(s.patience_s)) else None
@@ -403,9 +427,50 @@ def _draw_durations(model: SimulationModel, t: NDArray[np.float64], q: NDArray[n
             mean_p = np.array([s.patience_s for s in model.queues], dtype=float)[q]
         for dist, qs in _by_distribution(abandons).items():
             m = np.isin(q, qs)
-            patience[m] = dist.sample(rng, mean_p[m])
+            if waited_s is None:
+                patience[m] = dist.sample(rng, mean_p[m])
+            else:
+                patience[m] = waited_s[m] + dist.residual(rng, mean_p[m], waited_s[m])
         patience[~np.isfinite(patience) | np.isnan(patience)] = np.inf
     return handle, patience
+
+
+def _with_initial(model: SimulationModel, rng: np.random.Generator, t: NDArray[np.float64],
+                  q: NDArray[np.int64], handle: NDArray[np.float64],
+                  patience: NDArray[np.float64]) -> tuple[
+                      NDArray[np.float64], NDArray[np.int64], NDArray[np.float64],
+                      NDArray[np.float64], NDArray[np.int8], NDArray[np.int64]]:
+    """The contacts of a replication that starts from `model.initial`: in service first
+    (``carried`` 2, "arriving" at the start), then waiting (1, by arrival), then the drawn
+    arrivals at or after the start (0). Drawn after the usual arrivals, so an empty state
+    gives the same random numbers as no state."""
+    s = model.initial
+    assert s is not None
+    t0 = float(s.start_s)
+    later = t >= t0
+    t, q, handle, patience = t[later], q[later], handle[later], patience[later]
+    nq = len(model.queues)
+    counts = np.asarray(s.waiting, dtype=np.int64)
+    wq = np.repeat(np.arange(nq, dtype=np.int64), counts)
+    oldest = np.nan_to_num(np.asarray(s.oldest_wait_s, dtype=float), nan=0.0)[wq]
+    first = np.zeros(wq.size, dtype=bool)
+    first[(np.cumsum(counts) - counts)[counts > 0]] = True
+    waited = np.where(first, 1.0, rng.random(wq.size)) * oldest
+    at0 = np.full(wq.size, t0)
+    w_handle, w_patience = _draw_durations(model, at0, wq, rng, waited_s=waited)
+    order = np.argsort(-waited, kind="stable")  # oldest first
+    wq, waited, w_handle, w_patience = wq[order], waited[order], w_handle[order], \
+        w_patience[order]
+    ba = np.asarray(s.busy_agent, dtype=np.int64)
+    bq = np.asarray(s.busy_queue, dtype=np.int64)
+    b_handle, _ = _draw_durations(model, np.full(ba.size, t0), bq, rng,
+                                  handle_elapsed_s=np.asarray(s.busy_elapsed_s, dtype=float))
+    cat = np.concatenate
+    return (cat([np.full(ba.size, t0), t0 - waited, t]), cat([bq, wq, q]),
+            cat([b_handle, w_handle, handle]),
+            cat([np.full(ba.size, np.inf), w_patience, patience]),
+            cat([np.full(ba.size, 2, np.int8), np.ones(wq.size, np.int8),
+                 np.zeros(t.size, np.int8)]), ba)
 
 
 def _by_distribution(dists: Sequence[Any]) -> dict[Any, NDArray[np.int64]]:
@@ -433,6 +498,11 @@ def replicate(model: SimulationModel, seed: np.random.SeedSequence | int,
     tables = tables or routing_tables(model)
     t, q = _draw_arrivals(model, rng)
     handle, patience = _draw_durations(model, t, q, rng)
+    carried = np.zeros(t.size, np.int8)
+    busy_agent = np.zeros(0, np.int64)
+    if model.initial is not None:
+        t, q, handle, patience, carried, busy_agent = _with_initial(
+            model, rng, t, q, handle, patience)
     buf_ptr = np.zeros(len(model.queues) + 1, dtype=np.int64)
     buf_ptr[1:] = np.cumsum(np.bincount(q, minlength=len(model.queues)))
     r = tables
@@ -440,9 +510,9 @@ def replicate(model: SimulationModel, seed: np.random.SeedSequence | int,
         t, q, handle, patience, r.q_load, r.q_prio, r.q_ptr, r.q_agents, r.q_tier, r.q_delay,
         r.qd_ptr, r.qd_delay, r.a_ptr, r.a_queues, r.a_delay, r.a_policy, r.g_ptr, r.g_agents,
         r.ev_t, r.ev_kind, r.ev_x, r.ev_n, len(model.agent_ids), buf_ptr, model.horizon_s,
-        r.presence_capacity)
+        r.presence_capacity, busy_agent.size, busy_agent)
     return Replication(t, q, handle, patience, wait, agent, outcome, pr_a, pr_s, pr_e,
-                       float(t_end))
+                       float(t_end), carried)
 
 
 def _one(args: tuple[SimulationModel, np.random.SeedSequence]) -> Replication:

@@ -1,7 +1,9 @@
 """KPIs computed from the contact log, per queue and interval, with 95% confidence intervals.
 
 Definitions (openwfm's, see ``docs/simulation.md``); a contact belongs to the interval in
-which it *arrives*; contacts arriving before the model's warm-up are left out:
+which it *arrives*; contacts arriving before the model's warm-up are left out. A run from a
+state (`openwfm.simulation.model.InitialState`): a contact waiting at the start belongs to
+the interval holding the start, with its whole wait; one in service at the start to none:
 
 - ``service_level`` = contacts answered within ``answer_within_s`` ÷ contacts offered
   (abandons count as failures; a zero wait counts as a success; ``wait <= answer_within_s``);
@@ -231,8 +233,13 @@ def count_by_replication(log: ContactLog, model: SimulationModel) -> Replication
     present agent-seconds of each queue's agent pool per interval (presence includes ghost
     agents finishing a contact after their shift, so busy <= present)."""
     nr, nq, nt = log.replications, len(model.queues), model.n_intervals
-    keep = (log.arrival_s >= model.warmup_s) & (log.arrival_s < model.horizon_s)
-    ti = np.clip((log.arrival_s // model.interval_s).astype(np.int64), 0, nt - 1)
+    # a contact waiting at the start of a run from a state counts at the start (the
+    # interval in progress); one in service at the start is not counted (answered before)
+    at = log.arrival_s
+    if model.initial is not None:
+        at = np.where(log.carried == 1, float(model.initial.start_s), log.arrival_s)
+    keep = (at >= model.warmup_s) & (at < model.horizon_s) & (log.carried != 2)
+    ti = np.clip((at // model.interval_s).astype(np.int64), 0, nt - 1)
     key = log.queue.astype(np.int64) * nt + ti
     # agents present per queue pool and interval (ghosts included)
     p = log.presence

@@ -16,6 +16,9 @@ Either way, an agent finishing a contact after leaving counts as present until i
 `agent_group`; by default one group per skill set) to which the routing policy
 (`openwfm.simulation.policy.RoutingPolicy`) refers.
 
+A simulation may start from the floor as it is (`InitialState`, ``SimulationModel.initial``):
+contacts already waiting and agents already busy at ``start_s``; see `InitialState`.
+
 Builders: `single_queue_model` (tests, benchmarks), `model_from_staffing` (agents per queue
 and interval, e.g. a requirement table), `model_from_segments` (a schedule).
 """
@@ -34,6 +37,7 @@ from openwfm.simulation.distributions import Distribution, Exponential
 from openwfm.simulation.policy import RoutingPolicy
 
 __all__ = [
+    "InitialState",
     "QueueSpec",
     "SimulationModel",
     "model_from_segments",
@@ -68,6 +72,43 @@ class QueueSpec:
 
 
 @dataclass(frozen=True, eq=False)
+class InitialState:
+    """The floor at ``start_s`` (seconds from the model's origin), where the simulation
+    starts instead of an empty, idle center at 0.
+
+    - ``waiting[q]`` contacts of queue q are waiting at ``start_s``; ``oldest_wait_s[q]`` is
+      how long the oldest has waited (NaN: unknown, then every one counts as just arrived,
+      an optimistic reading). One of them has waited exactly the oldest wait, the others a
+      wait drawn uniformly on ``[0, oldest]`` in each replication (the order statistics of
+      Poisson arrivals given their number; the contacts that left before ``start_s`` are not
+      known, so no finer spread is claimed). Their patience is the queue's distribution
+      conditioned on having waited that long (`Distribution.residual`), their handle time a
+      fresh draw of the queue's mean at ``start_s``.
+    - Contact i in service at ``start_s`` is held by agent ``busy_agent[i]`` for queue
+      ``busy_queue[i]``; it has been in service ``busy_elapsed_s[i]`` seconds (NaN: unknown)
+      and ends after a residual time of the queue's handle-time distribution (exponential:
+      memoryless; the others conditioned on the elapsed time, or the equilibrium residual
+      when it is unknown: `openwfm.simulation.distributions`).
+
+    Nothing happens before ``start_s``: arrivals are drawn as usual and those before it are
+    dropped (a thinned Poisson process is the process on the rest), work segments and
+    staffing changes before it take effect at ``start_s``.
+
+    KPIs (`openwfm.simulation.kpis`): a contact waiting at ``start_s`` counts in the interval
+    holding ``start_s`` (the interval in progress), with its whole wait (before and after
+    ``start_s``) against the threshold; a contact in service at ``start_s`` is not counted
+    (it was answered before), but its remaining handle time is busy time of its agent.
+    """
+
+    start_s: float
+    waiting: NDArray[np.int64]
+    oldest_wait_s: NDArray[np.float64]
+    busy_agent: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    busy_queue: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    busy_elapsed_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass(frozen=True, eq=False)
 class SimulationModel:
     """Inputs of a simulation (see module docstring).
 
@@ -82,6 +123,7 @@ class SimulationModel:
     ContactCenters' busyness B ~ Gamma(a0, a0) is ``busyness_cv = 1 / sqrt(a0)``).
     `arrivals_s` / `arrival_queue`, when given, replace the Poisson arrivals (replay).
     Contacts arriving before `warmup_s` are simulated but left out of every KPI.
+    `initial`, when given, starts the simulation from a state (`InitialState`).
     """
 
     queues: tuple[QueueSpec, ...]
@@ -105,9 +147,12 @@ class SimulationModel:
     staff_group: NDArray[np.int64] | None = None
     staff_agents: NDArray[np.int64] | None = None
     routing: RoutingPolicy = field(default_factory=RoutingPolicy)
+    initial: InitialState | None = None
 
     def __post_init__(self) -> None:
         q, t = np.shape(self.volume)
+        if self.initial is not None:
+            self._check_initial(q, t)
         if q != len(self.queues) or np.shape(self.aht_s) != (q, t):
             raise ValueError("volume and aht_s must be (queues x intervals)")
         if self.patience_s is not None and np.shape(self.patience_s) != (q, t):
@@ -144,6 +189,35 @@ class SimulationModel:
             staffed = np.isin(np.asarray(self.agent_group)[np.asarray(self.seg_agent)], sg)
             if staffed.any():
                 raise ValueError("agents of a staffed group cannot also have work segments")
+
+    def _check_initial(self, nq: int, nt: int) -> None:
+        s = self.initial
+        assert s is not None
+        if not 0 <= s.start_s < nt * self.interval_s:
+            raise ValueError("initial.start_s must be inside the horizon")
+        w, o = np.asarray(s.waiting), np.asarray(s.oldest_wait_s, dtype=float)
+        if w.shape != (nq,) or o.shape != (nq,):
+            raise ValueError("initial.waiting and initial.oldest_wait_s need one value "
+                             "per queue")
+        if np.any(w < 0) or np.any(o[np.isfinite(o)] < 0) or np.any(np.isinf(o)):
+            raise ValueError("initial waiting contacts and waits must be >= 0")
+        ba, bq, be = (np.asarray(x) for x in (s.busy_agent, s.busy_queue, s.busy_elapsed_s))
+        if not (ba.shape == bq.shape == be.shape) or ba.ndim != 1:
+            raise ValueError("initial.busy_agent, busy_queue, busy_elapsed_s must be "
+                             "parallel")
+        if ba.size:
+            if ba.min() < 0 or ba.max() >= len(self.agent_ids) or bq.min() < 0 \
+                    or bq.max() >= nq:
+                raise ValueError("initial busy contacts need agent and queue indices")
+            if np.any(be[np.isfinite(be)] < 0):
+                raise ValueError("initial.busy_elapsed_s must be >= 0 (NaN: unknown)")
+            load = np.bincount(ba, weights=1.0 / np.array(
+                [max(1, x.concurrency) for x in self.queues])[bq],
+                minlength=len(self.agent_ids))
+            if np.any(load > 1.0 + 1e-9):
+                a = int(np.argmax(load))
+                raise ValueError(f"agent {self.agent_ids[a]!r} holds more contacts at the "
+                                 "start than its capacity")
 
     @property
     def n_intervals(self) -> int:

@@ -11,6 +11,11 @@ present: from log-on to the moment the agent left, which is the end of the work 
 the agent was busy (a "ghost" agent finishing its contact counts as present, as in
 ContactCenters). Occupancy = handling time ÷ presence time, so it never exceeds 1.
 
+A simulation started from a state (`openwfm.simulation.model.InitialState`) logs the contacts
+carried over from before the start too: ``carried`` is 1 for a contact waiting at the start
+(its arrival before the start, its wait counted from its arrival) and 2 for one in service at
+the start (logged as arriving at the start with no wait, its handle time the residual).
+
 `Replication` is what the engine returns for one replication; `ContactLog` concatenates
 them. This module imports nothing from the engine (the engine imports it).
 """
@@ -51,6 +56,9 @@ class Replication:
     presence_start_s: NDArray[np.float64]
     presence_end_s: NDArray[np.float64]
     end_s: float
+    carried: NDArray[np.int8]
+    """0 arrived during the run, 1 waiting at the start, 2 in service at the start
+    (`openwfm.simulation.model.InitialState`)."""
 
 
 def _readonly(x: NDArray) -> NDArray:  # type: ignore[type-arg]
@@ -98,6 +106,7 @@ class ContactLog:
     outcome: NDArray[np.int8]
     agent: NDArray[np.int32]
     handle_s: NDArray[np.float64]
+    carried: NDArray[np.int8]
     replications: int
     queue_ids: tuple[str, ...]
     agent_ids: tuple[str, ...]
@@ -125,6 +134,7 @@ class ContactLog:
             outcome=_readonly(cat([r.outcome for r in reps])),
             agent=_readonly(cat([r.agent for r in reps]).astype(np.int32)),
             handle_s=_readonly(cat([r.handle_s for r in reps])),
+            carried=_readonly(cat([r.carried for r in reps])),
             replications=len(reps),
             queue_ids=tuple(q.id for q in model.queues),
             agent_ids=tuple(model.agent_ids),

@@ -17,7 +17,9 @@
 - ``q_load[q] = 1 / concurrency``: the share of an agent one contact of q occupies;
 - shift events ``ev_t, ev_kind, ev_x, ev_n`` sorted by time, then kind: 0 an agent leaves
   (end of a work segment), 1 group ``ev_x`` is staffed with ``ev_n`` agents, 2 an agent
-  arrives (start of a work segment).
+  arrives (start of a work segment). When the model starts from a state
+  (``model.initial``), segments ending by its ``start_s`` are dropped and every event before
+  it takes effect at ``start_s`` (nothing happens before the start).
 """
 
 from __future__ import annotations
@@ -151,14 +153,22 @@ def routing_tables(model: SimulationModel) -> RoutingTables:
     codes = np.array([AGENT_POLICY_CODES[policy.selection_of(g)] for g in group_ids],
                      dtype=np.int64)
     # shift events: segment ends (0), group staffing (1), segment starts (2)
-    n_seg = len(model.seg_agent)
+    seg_a = np.asarray(model.seg_agent, dtype=np.int64)
+    seg_s = np.asarray(model.seg_start_s, dtype=float)
+    seg_e = np.asarray(model.seg_end_s, dtype=float)
     st = np.zeros(0) if model.staff_t_s is None else np.asarray(model.staff_t_s, float)
     sg = np.zeros(0, np.int64) if model.staff_group is None else np.asarray(model.staff_group)
     sn = np.zeros(0, np.int64) if model.staff_agents is None else np.asarray(model.staff_agents)
-    ev_t = np.concatenate([model.seg_end_s, st, model.seg_start_s]).astype(float)
+    if model.initial is not None:  # nothing happens before the start
+        t0 = float(model.initial.start_s)
+        live = seg_e > t0
+        seg_a, seg_s, seg_e = seg_a[live], np.maximum(seg_s[live], t0), seg_e[live]
+        st = np.maximum(st, t0)
+    n_seg = len(seg_a)
+    ev_t = np.concatenate([seg_e, st, seg_s]).astype(float)
     ev_kind = np.concatenate([np.zeros(n_seg, np.int64), np.ones(st.size, np.int64),
                               np.full(n_seg, 2, np.int64)])
-    ev_x = np.concatenate([model.seg_agent, sg, model.seg_agent]).astype(np.int64)
+    ev_x = np.concatenate([seg_a, sg, seg_a]).astype(np.int64)
     ev_n = np.concatenate([np.zeros(n_seg, np.int64), sn, np.zeros(n_seg, np.int64)])
     ev_order = np.lexsort((ev_kind, ev_t))
     # presence records: at most one per log-on
@@ -186,5 +196,6 @@ def routing_tables(model: SimulationModel) -> RoutingTables:
         ev_kind=ev_kind[ev_order],
         ev_x=ev_x[ev_order],
         ev_n=ev_n[ev_order],
-        presence_capacity=n_seg + rises + 1,
+        presence_capacity=n_seg + rises + 1 + (
+            0 if model.initial is None else len(model.initial.busy_agent)),
     )
