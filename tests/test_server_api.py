@@ -106,6 +106,8 @@ def get_endpoints(w: World) -> dict[str, tuple[str, str]]:
         "/api/rta/exceptions/stream": (
             "rta_exceptions", f"/api/rta/exceptions/stream?team={f['team']}&max_s=0"),
         "/api/rta/actuals": ("queue_actuals", f"/api/rta/actuals?queue_id={f['ride_queue']}"),
+        "/api/rta/queue-state": ("queue_state",
+                                 f"/api/rta/queue-state?queue_id={f['ride_queue']}"),
         "/api/intraday/queues/{queue_id}": (
             "intraday", f"/api/intraday/queues/{f['ride_queue']}?at=2026-03-30T00:15:00Z"),
         "/api/intraday/proposals/{proposal_id}": ("intraday",
@@ -472,6 +474,10 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
             "queue_id": k.f["ride_queue"], "interval_start": "2026-03-02T03:00:00Z",
             "volume": 10, "handled": 9,
             "abandoned": 1, "aht_s": 240.0, "service_level": 0.8}]}), {200}, True),
+    ("post", "/api/rta/queue-state"): ("queue_state:write", lambda k: (
+        "/api/rta/queue-state", {"json": [{
+            "queue_id": k.f["ride_queue"], "at": "2026-03-02T03:00:05Z", "waiting": 4,
+            "oldest_wait_s": 35.0, "in_service": 9}]}), {200}, True),
     # shift bids and the meeting scheduler (end to end in test_server_bids.py and
     # test_server_meetings.py)
     ("post", "/api/bids"): ("bid:write", lambda k: ("/api/bids", {"json": {

@@ -156,6 +156,93 @@ def test_actuals_upsert_on_postgresql(pg_fresh_db: str) -> None:
         db.dispose()
 
 
+# ------------------------------------------------------------------ the live queue state
+def _state(queue: str, t: datetime, **kw: object) -> dict[str, object]:
+    return {"queue_id": queue, "at": t.isoformat(), "waiting": 6, "oldest_wait_s": 42.5,
+            "in_service": 11, **kw}
+
+
+def test_queue_state_latest_wins_and_reads_back(world: World) -> None:
+    q = str(world.facts["ride_queue"])
+    t = DAY9 + timedelta(minutes=7, seconds=3)
+    r = world.client.post("/api/rta/queue-state", headers=world.h("acd-ride"), json=[
+        _state(q, t, waiting=3), _state(q, t + timedelta(seconds=10))])
+    assert r.status_code == 200, r.text
+    assert r.json() == {"received": 2, "inserted": 2, "replaced": 0}
+    # the same instant again (a retry, another offset): it replaces, not a second row
+    r = world.client.post("/api/rta/queue-state", headers=world.h("acd-ride"), json=[
+        _state(q, t.astimezone(timezone(timedelta(hours=-5))), waiting=4,
+               oldest_wait_s=None, in_service=None)])
+    assert r.json() == {"received": 1, "inserted": 0, "replaced": 1}, r.text
+    # read back: the newest report at or before the instant asked for
+    def at(x: datetime) -> list[dict[str, object]]:
+        r = world.client.get("/api/rta/queue-state", params={"queue_id": q,
+                                                             "at": x.isoformat()},
+                             headers=world.h(str(world.facts["viewer_ride"])))
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    assert at(t - timedelta(seconds=1)) == []
+    (got,) = at(t + timedelta(seconds=5))
+    assert (got["waiting"], got["oldest_wait_s"], got["in_service"], got["age_s"]) == (
+        4, None, None, 5.0)
+    (got,) = at(t + timedelta(minutes=1))
+    assert (got["waiting"], got["oldest_wait_s"], got["in_service"]) == (6, 42.5, 11)
+    with world.db.read() as s:
+        e = s.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "queue_state")
+                      .order_by(AuditEntry.id.desc())).first()
+    assert e is not None and e.username == "acd-ride" and e.after["replaced"] == 1
+    # a report three days later prunes the queue's reports older than two days before it
+    r = world.client.post("/api/rta/queue-state", headers=world.h("acd-ride"),
+                          json=[_state(q, t + timedelta(days=3))])
+    assert r.json()["inserted"] == 1
+    assert at(t + timedelta(minutes=1)) == []
+
+
+@pytest.mark.parametrize(("patch", "field", "words"), [
+    ({"queue_id": "no-such"}, "queue_id", "no queue"),
+    ({"at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}, "at", "after the server"),
+    ({"waiting": 0}, "oldest_wait_s", "no contact is waiting"),
+    ({"waiting": -1}, "waiting", "greater than or equal"),
+    ({"at": "2026-11-02T14:00:00"}, "at", "timezone"),
+    ({"at": (DAY9 + timedelta(minutes=1)).isoformat()}, "at", "also item 0"),
+])
+def test_bad_queue_state_names_the_item_and_field_and_stores_nothing(
+        world: World, patch: dict[str, object], field: str, words: str) -> None:
+    from openwfm.server.models import QueueState
+
+    q = str(world.facts["ride_queue"])
+    with world.db.read() as s:
+        before = s.scalar(sa.select(sa.func.count()).select_from(QueueState))
+    body = [_state(q, DAY9 + timedelta(minutes=1)), _state(q, DAY9 + timedelta(minutes=2),
+                                                           **patch)]
+    r = world.client.post("/api/rta/queue-state", headers=world.h("admin"), json=body)
+    assert r.status_code == 422, r.text
+    d = r.json()["detail"][0]
+    assert d["loc"][:3] == ["body", 1, field] and words in d["msg"], d
+    with world.db.read() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(QueueState)) == before
+
+
+def test_queue_state_roles_and_tenants(world: World) -> None:
+    f = world.facts
+    ride, other = str(f["ride_queue"]), str(f["other_queue"])
+    t = DAY9 + timedelta(hours=1)
+    for who in ("acd-ride", "planner-ride"):  # another client's queue: as if unknown
+        r = world.client.post("/api/rta/queue-state", headers=world.h(who),
+                              json=[_state(other, t)])
+        assert r.status_code == 422 and "no queue" in r.text, (who, r.text)
+    for who in (str(f["leader"]), str(f["agent"]), str(f["viewer_ride"])):
+        r = world.client.post("/api/rta/queue-state", headers=world.h(who),
+                              json=[_state(ride, t)])
+        assert r.status_code == 403, who
+    r = world.client.get("/api/rta/queue-state", params={"queue_id": ride},
+                         headers=world.h(str(f["viewer_other"])))
+    assert r.status_code == 404
+    assert world.client.get("/api/rta/queue-state",
+                            headers=world.h("acd-ride")).status_code == 403
+
+
 # ------------------------------------------------------------------ the intraday view
 NY = ZoneInfo("America/New_York")
 

@@ -454,6 +454,24 @@ class RtaEvent(Base):
     """Where it came from: ``api``, ``nats``, ``redis``."""
 
 
+class QueueState(Base):
+    """What the ACD reports of one queue at an instant: contacts waiting, how long the
+    oldest has waited, contacts in service (docs/rta.md, "Queue state"). One row per
+    (queue, instant): a repeat replaces it; the newest at or before an instant is the
+    queue's state then."""
+
+    __tablename__ = "queue_states"
+    __table_args__ = (sa.UniqueConstraint("queue_id", "at", name="uq_queue_states_queue_at"),)
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    queue_id: Mapped[str] = mapped_column(sa.ForeignKey("queues.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    waiting: Mapped[int]
+    oldest_wait_s: Mapped[float | None]
+    in_service: Mapped[int | None]
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # ------------------------------------------------------------------------ quality
 class QualityForm(Base):
     """One version of an evaluation form; ``definition`` is the form as

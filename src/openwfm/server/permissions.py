@@ -53,6 +53,9 @@ POLICY: dict[tuple[str, Action], frozenset[Role]] = {
     # queue actuals per interval (docs/rta.md): written by the ACD integration or a planner
     ("queue_actuals", "write"): frozenset({A, P, X}),
     ("queue_actuals", "read"): frozenset({A, P, T, V}),
+    # the live queue state (contacts waiting now): the same roles as the actuals
+    ("queue_state", "write"): frozenset({A, P, X}),
+    ("queue_state", "read"): frozenset({A, P, T, V}),
     # the intraday view, re-optimization and accepting it (docs/intraday.md)
     ("intraday", "read"): frozenset({A, P}),
     ("intraday", "write"): frozenset({A, P}),

@@ -15,6 +15,9 @@
   handled, abandoned, AHT, ASA, answered within the threshold or the service level); a
   later report of an interval replaces it. ``GET /api/rta/actuals?queue_id=&day=``: a
   local day's intervals.
+* ``POST /api/rta/queue-state`` (the same roles): per queue and instant, the contacts
+  waiting now, the oldest wait, the contacts in service; a repeat of an instant replaces
+  it. ``GET /api/rta/queue-state?queue_id=&at=``: the newest report at or before ``at``.
 """
 
 from __future__ import annotations
@@ -53,6 +56,12 @@ from openwfm.server.permissions import (
     queue_filter,
     require,
     team_filter,
+)
+from openwfm.server.queue_state import (
+    QueueStateReport,
+    check_states,
+    latest_states,
+    store_states,
 )
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, QueryId
 from openwfm.server.rta import (
@@ -446,3 +455,90 @@ async def get_actuals(
                 abandoned=r.abandoned, aht_s=r.aht_s, asa_s=r.asa_s,
                 answered_within=r.answered_within, service_level=sl))
     return out
+
+
+# ----------------------------------------------------------------------- queue state
+class QueueStateIn(BaseModel):
+    """One queue at one instant, as the ACD's real-time queue statistics give it."""
+
+    model_config = ConfigDict(extra="forbid")
+    queue_id: str = Field(min_length=1, max_length=100)
+    at: AwareDatetime = Field(description="The instant of the figures (ISO 8601 with offset)")
+    waiting: int = Field(ge=0, le=1_000_000, description="Contacts waiting in queue now")
+    oldest_wait_s: float | None = Field(None, ge=0, le=604_800, description=(
+        "How long the oldest waiting contact has waited (seconds); omitted when the ACD "
+        "does not give it (the waiting contacts then count as just arrived)"))
+    in_service: int | None = Field(None, ge=0, le=1_000_000, description=(
+        "Contacts being handled now (talk, hold, after-contact work)"))
+
+
+class QueueStateAck(BaseModel):
+    received: int
+    inserted: int = Field(description="Instants not reported before")
+    replaced: int = Field(description="Instants reported before: the new report replaces")
+
+
+class QueueStateOut(BaseModel):
+    queue_id: str
+    at: datetime
+    waiting: int
+    oldest_wait_s: float | None
+    in_service: int | None
+    age_s: float = Field(description="Seconds between the report and the instant asked for")
+
+
+@router.post("/queue-state", response_model=QueueStateAck, responses={
+    **WRITE_ERRORS, 422: {"description": "A bad item (its index and field named)"}})
+def post_queue_state(
+    body: Annotated[list[QueueStateIn], Body(max_length=MAX_BATCH)],
+    p: CurrentUser, db: Annotated[Database, Depends(database)],
+) -> QueueStateAck:
+    """Store the live state of queues (contacts waiting, oldest wait, in service). The
+    intraday view simulates the rest of the day from the newest one. Idempotent: a report
+    of the same queue and instant replaces it. Nothing of the batch is stored when an
+    item is bad (422 naming the item and field)."""
+    require(p, "queue_state", "write")
+    now = datetime.now(UTC)
+    items = [QueueStateReport(queue_id=a.queue_id, at=a.at.astimezone(UTC), waiting=a.waiting,
+                              oldest_wait_s=a.oldest_wait_s, in_service=a.in_service)
+             for a in body]
+    with db.transaction() as session:
+        try:
+            check_states(session, p, items, now=now)
+        except InputError as exc:
+            raise _bad(["body", exc.location.row or 0, exc.location.column or "queue_id"],
+                       exc.message) from None
+        result = store_states(session, items, now=now)
+        if items:
+            audit.record(session, acting_user(session, p), "report", "queue_state",
+                         ",".join(sorted({a.queue_id for a in items}))[:100],
+                         after={"reports": len(items), "inserted": result.inserted,
+                                "replaced": result.replaced,
+                                "last": max(a.at for a in items).isoformat()})
+    return QueueStateAck(received=result.received, inserted=result.inserted,
+                         replaced=result.replaced)
+
+
+@router.get("/queue-state", response_model=list[QueueStateOut], responses=AUTH_ERRORS)
+async def get_queue_state(
+    p: CurrentUser, session: ReadDB,
+    queue_id: Annotated[str | None, Query(max_length=100, description=(
+        "One queue (default: every queue the user may see)"))] = None,
+    at: Annotated[AwareDatetime | None, Query(description=(
+        "The instant (default: now): the newest report at or before it"))] = None,
+) -> list[QueueStateOut]:
+    """The newest reported state of each queue at or before ``at`` (queues that never
+    reported are left out)."""
+    require(p, "queue_state", "read")
+    stmt = sa.select(Queue.id).where(queue_filter(p, Queue.id)).order_by(Queue.id)
+    if queue_id is not None:
+        stmt = stmt.where(Queue.id == queue_id)
+    ids = list(session.scalars(stmt))
+    if queue_id is not None and not ids:
+        raise not_found("queue", queue_id)
+    when = (at or datetime.now(UTC)).astimezone(UTC)
+    got = latest_states(session, ids, when)
+    return [QueueStateOut(queue_id=q, at=r.at, waiting=r.waiting,
+                          oldest_wait_s=r.oldest_wait_s, in_service=r.in_service,
+                          age_s=(when - r.at).total_seconds())
+            for q, r in sorted(got.items())]
