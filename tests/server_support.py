@@ -271,3 +271,21 @@ def intraday_queue(w: World, queue_id: str, agents: tuple[str, ...], t8: datetim
                       headers=w.h("admin", **{"If-Match": r.headers["ETag"]}))
     assert r.status_code == 200, r.text
     return sid
+
+
+def run_queued_jobs(w: World | str) -> int:
+    """Run the jobs waiting on the job queue of world `w`'s app (or of the database URL
+    `w`: its default queue) as the huey worker does (huey's `execute` of the
+    `openwfm.server.worker.run_job` task: claim, a child process, cancellation watched),
+    one after the other; returns how many tasks ran."""
+    from openwfm.server.config import default_jobs_url
+    from openwfm.server.worker import queue
+
+    jobs_url = (default_jobs_url(w) if isinstance(w, str)
+                else w.client.app.state.settings.effective_jobs_url)  # type: ignore[attr-defined]
+    huey, _ = queue(jobs_url)
+    n = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        n += 1
+    return n

@@ -206,12 +206,13 @@ class Walk:
 
     def proposal(self) -> int:
         """A fresh open proposal (admin's) for the walk's intraday queue on the published
-        version of now: accepting it publishes again, so each role gets its own."""
+        version of now: accepting it publishes again, so each role gets its own. Made
+        in-process (`compute_proposal` and `store_proposal`, what the job runs; the job
+        itself runs through the worker in test_server_intraday.py)."""
         q, at = self.intraday()
-        r = self.admin("POST", f"/api/intraday/queues/{q}/reoptimize", params={"at": at})
-        pid = int(r.json()["id"])
-        if not r.json()["moves"]:  # already re-optimized: undo it by a new publish of v1
-            sid = r.json()["schedule_id"]
+        r = self.reoptimized(q, at)
+        if not r["moves"]:  # already re-optimized: undo it by a new publish of v1
+            sid = r["schedule_id"]
             etag = self.admin("GET", f"/api/schedules/{sid}").headers["ETag"]
             v1 = self.admin("GET", f"/api/schedules/{sid}/segments?version=1").json()
             for a in ("WALK-I1", "WALK-I2"):
@@ -221,9 +222,21 @@ class Walk:
                                   json={"segments": segs},
                                   headers={"If-Match": etag}).headers["ETag"]
             self.admin("POST", f"/api/schedules/{sid}/publish", headers={"If-Match": etag})
-            r = self.admin("POST", f"/api/intraday/queues/{q}/reoptimize", params={"at": at})
-            pid = int(r.json()["id"])
-        return pid
+            r = self.reoptimized(q, at)
+        return int(r["id"])
+
+    def reoptimized(self, queue_id: str, at: str) -> dict[str, Any]:
+        from openwfm.server.intraday import compute_proposal, store_proposal
+        from openwfm.server.models import Queue, User
+
+        with self.w.db.read() as s:
+            q = s.get(Queue, queue_id)
+            admin = s.scalar(sa.select(User.id).where(User.username == "admin"))
+            draft = compute_proposal(s, q, datetime.fromisoformat(at))
+        with self.w.db.transaction() as s:
+            prop = store_proposal(s, draft, admin)
+            return {"id": prop.id, "schedule_id": prop.schedule_id,
+                    "moves": prop.payload["moves"]}
 
     def uid(self, stem: str) -> str:
         self.n += 1
@@ -461,11 +474,11 @@ WRITES: dict[tuple[str, str], tuple[str, Any, set[int], bool]] = {
     # agent-state events are an idempotent event log of their own, not audited one by one
     ("post", "/api/rta/events"): ("rta_event:write", lambda k: (
         "/api/rta/events", {"json": []}), {200}, False),
-    # the re-optimization and its accept flow run end to end in test_server_intraday.py;
-    # here the role check before any lookup (no such queue / proposal: 404 when permitted)
+    # the re-optimization (a job) and its accept flow run end to end in
+    # test_server_intraday.py; here the roles and tenants of starting the job
     ("post", "/api/intraday/queues/{queue_id}/reoptimize"): ("intraday:write", lambda k: (
         f"/api/intraday/queues/{k.intraday()[0]}/reoptimize",
-        {"params": {"at": k.intraday()[1]}}), {201}, True),
+        {"params": {"at": k.intraday()[1]}}), ACCEPTED, True),
     ("post", "/api/intraday/proposals/{proposal_id}/accept"): ("intraday:write", lambda k: (
         f"/api/intraday/proposals/{k.proposal()}/accept", {"json": {"proposals": []}}),
         {200}, True),

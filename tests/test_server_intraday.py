@@ -7,13 +7,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
-from openwfm.server.models import AuditEntry, HistoryInterval
-from server_support import PASSWORD, World, demo_world, intraday_queue, sign_in
+from openwfm.server.models import AuditEntry, HistoryInterval, IntradayProposal
+from server_support import (
+    PASSWORD,
+    World,
+    demo_world,
+    intraday_queue,
+    run_queued_jobs,
+    sign_in,
+)
 
 # a Monday in New York (the RideNow queues' zone), in the past: 09:00 local = 14:00 UTC
 DAY9 = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
@@ -402,13 +410,37 @@ def reopt(world: World) -> dict[str, object]:
     return {"t8": t8, "at": t8 + timedelta(hours=2, minutes=30), "schedule": sid}
 
 
+def _job(w: World, queue: str, at: datetime, who: str) -> dict[str, object]:
+    """Start the re-optimization job: 202 with the job to poll."""
+    r = w.client.post(f"/api/intraday/queues/{queue}/reoptimize",
+                      params={"at": at.isoformat()}, headers=w.h(who))
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert r.headers["Location"] == f"/api/jobs/{job['id']}"
+    assert job["kind"] == "reoptimize" and job["state"] == "queued"
+    assert job["params"] == {"queue_id": queue, "at": at.astimezone(UTC).isoformat()}
+    return job  # type: ignore[no-any-return]
+
+
+def _proposal_of(w: World, job_id: object, who: str) -> dict[str, object]:
+    """The job (run by the worker) has succeeded: its proposal."""
+    r = w.client.get(f"/api/jobs/{job_id}", headers=w.h(who))
+    job = r.json()
+    assert job["state"] == "succeeded", job
+    assert (job["stage"], job["progress"], job["error"]) == ("done", 1.0, None)
+    r = w.client.get(f"/api/intraday/proposals/{job['result']['proposal_id']}",
+                     headers=w.h(who))
+    assert r.status_code == 200, r.text
+    prop = r.json()
+    assert job["result"]["moves"] == len(prop["moves"])
+    return prop  # type: ignore[no-any-return]
+
+
 def _reoptimize(world: World, reopt: dict[str, object], who: str = "planner-ride"
                 ) -> dict[str, object]:
-    r = world.client.post("/api/intraday/queues/reopt-voice/reoptimize",
-                          params={"at": reopt["at"].isoformat()},  # type: ignore[attr-defined]
-                          headers=world.h(who))
-    assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    job = _job(world, "reopt-voice", reopt["at"], who)  # type: ignore[arg-type]
+    assert run_queued_jobs(world) == 1
+    return _proposal_of(world, job["id"], who)
 
 
 def test_reoptimize_staggers_the_meals_and_accepting_publishes_a_version(
@@ -509,6 +541,30 @@ def test_reoptimize_roles_tenants_and_bad_items(world: World, reopt: dict[str, o
         world.tokens["planner-other"] = sign_in(world.client, "planner-other")
     for path in (f"/api/intraday/proposals/{prop['id']}",):
         assert world.client.get(path, headers=world.h("planner-other")).status_code == 404
+    # the job is seen only by who may see the queue: another client's planner gets 404
+    # and does not find it in the list; a planner of the queue's client does
+    job = _job(world, "reopt-voice", reopt["at"], "admin")  # type: ignore[arg-type]
+    r = world.client.get(f"/api/jobs/{job['id']}", headers=world.h("planner-other"))
+    assert r.status_code == 404
+    assert world.client.delete(f"/api/jobs/{job['id']}",
+                               headers=world.h("planner-other")).status_code == 404
+    listed = world.client.get("/api/jobs", headers=world.h("planner-other")).json()
+    assert job["id"] not in {x["id"] for x in listed}
+    listed = world.client.get("/api/jobs", headers=world.h("planner-ride")).json()
+    assert job["id"] in {x["id"] for x in listed}
+    # cancelled while queued: the worker never runs it, no proposal is stored
+    r = world.client.delete(f"/api/jobs/{job['id']}", headers=world.h("planner-ride"))
+    assert r.status_code == 202 and r.json()["state"] == "cancelled"
+    with world.db.read() as s:
+        n_props = s.scalar(sa.select(sa.func.count()).select_from(IntradayProposal))
+    assert run_queued_jobs(world) == 1
+    with world.db.read() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(IntradayProposal)) == n_props
+    r = world.client.get(f"/api/jobs/{job['id']}", headers=world.h("planner-ride"))
+    assert r.json()["state"] == "cancelled" and r.json()["result"] is None
+    # a re-optimization job does not start through POST /api/jobs
+    r = world.client.post("/api/jobs", headers=world.h("admin"), json={"kind": "reoptimize"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "kind"]
     r = world.client.post(f"/api/intraday/proposals/{prop['id']}/accept",
                           headers=world.h("planner-other"), json={})
     assert r.status_code == 404
@@ -520,24 +576,35 @@ def test_reoptimize_roles_tenants_and_bad_items(world: World, reopt: dict[str, o
     assert r.status_code == 422 and "at least one" in r.text
 
 
+def test_a_failed_reoptimization_is_the_jobs_error(world: World) -> None:
+    """No forecast for the queue's day: the job fails with the reason, no traceback."""
+    other = str(world.facts["other_queue"])
+    job = _job(world, other, datetime(2026, 11, 2, 14, tzinfo=UTC), "admin")
+    assert run_queued_jobs(world) == 1
+    got = world.client.get(f"/api/jobs/{job['id']}", headers=world.h("admin")).json()
+    assert got["state"] == "failed" and got["result"] is None, got
+    assert "no forecast of queue" in got["error"] and "run a forecast" in got["error"]
+    assert "Traceback" not in got["error"] and "internal error" not in got["error"]
+
+
 @pytest.mark.slow
-def test_reoptimize_and_accept_on_postgresql(pg_fresh_db: str) -> None:
-    """The proposal stored, accepted once into a new version (the compare-and-set on the
-    published version, a row lock on PostgreSQL), then a stale one refused with 409."""
-    with demo_world(pg_fresh_db) as w:
+def test_reoptimize_and_accept_on_postgresql(pg_fresh_db: str, tmp_path: Path) -> None:
+    """Two re-optimization jobs run by the worker, their proposals stored, one accepted
+    into a new version (the compare-and-set on the published version, a row lock on
+    PostgreSQL), then the other, stale, refused with 409."""
+    with demo_world(pg_fresh_db, jobs_url=f"sqlite:///{tmp_path / 'jobs.db'}") as w:
         t8 = datetime(2026, 3, 31, 8, tzinfo=NY)
         sid = intraday_queue(w, "pg-voice", ("PG-1", "PG-2"), t8, int(w.facts["ride"]))  # type: ignore[call-overload]
-        at = {"at": (t8 + timedelta(hours=2, minutes=30)).isoformat()}
-        r1 = w.client.post("/api/intraday/queues/pg-voice/reoptimize", params=at,
-                           headers=w.h("admin"))
-        r2 = w.client.post("/api/intraday/queues/pg-voice/reoptimize", params=at,
-                           headers=w.h("planner"))
-        assert r1.status_code == r2.status_code == 201, (r1.text, r2.text)
-        assert r1.json()["moves"] and r1.json()["moves"] == r2.json()["moves"]
-        r = w.client.post(f"/api/intraday/proposals/{r1.json()['id']}/accept",
+        at = t8 + timedelta(hours=2, minutes=30)
+        j1 = _job(w, "pg-voice", at, "admin")
+        j2 = _job(w, "pg-voice", at, "planner")
+        assert run_queued_jobs(w) == 2  # the worker, one job after the other
+        p1, p2 = _proposal_of(w, j1["id"], "admin"), _proposal_of(w, j2["id"], "planner")
+        assert p1["moves"] and p1["moves"] == p2["moves"]
+        r = w.client.post(f"/api/intraday/proposals/{p1['id']}/accept",
                           headers=w.h("admin"), json={"proposals": []})
         assert r.status_code == 200 and r.json()["applied_version_number"] == 2, r.text
-        r = w.client.post(f"/api/intraday/proposals/{r2.json()['id']}/accept",
+        r = w.client.post(f"/api/intraday/proposals/{p2['id']}/accept",
                           headers=w.h("planner"), json={"proposals": []})
         assert r.status_code == 409 and "you saw version 1, version 2" in r.text
         r = w.client.get(f"/api/schedules/{sid}", headers=w.h("admin"))

@@ -9,6 +9,7 @@ this module reads the rows they need and shapes the answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from openwfm.intraday.reoptimize import (
 )
 from openwfm.intraday.states import AgentState
 from openwfm.scenario import Channel, Scenario
+from openwfm.server import audit
 from openwfm.server.actuals import center_interval_s, day_bounds
 from openwfm.server.center import load_scenario_from_db
 from openwfm.server.models import (
@@ -51,6 +53,7 @@ from openwfm.server.models import (
     Segment,
     Site,
     Skill,
+    User,
 )
 from openwfm.server.selfservice import (
     claim,
@@ -62,9 +65,12 @@ from openwfm.server.selfservice import (
     users_of_agents,
 )
 
-__all__ = ["HISTORY_DAYS", "PROPOSE_MIN", "DayInputs", "accept_proposal", "agent_states",
-           "day_inputs", "published_segments", "queue_day", "reoptimize_queue"]
+__all__ = ["HISTORY_DAYS", "PROPOSAL_ITEMS", "PROPOSE_MIN", "REOPTIMIZE_STAGES", "DayInputs",
+           "ProposalDraft", "accept_proposal", "agent_states", "compute_proposal", "day_inputs",
+           "published_segments", "queue_day", "reoptimize_job", "store_proposal"]
 
+PROPOSAL_ITEMS = ("moves", "proposals")
+"""The kinds of items of a proposal a planner ticks (payload keys, accept's fields)."""
 PROPOSE_MIN = 30
 """Minutes of overtime after a shift, or of VTO at its end, a proposal offers."""
 HISTORY_DAYS = 56
@@ -291,11 +297,27 @@ def _f(v: Any) -> float | None:
     return None if np.isnan(v) else v
 
 
-def reoptimize_queue(session: Session, queue: Queue, now: datetime, user_id: int | None
-                     ) -> IntradayProposal:
+REOPTIMIZE_STAGES = ("reading", "reoptimizing")
+"""The stages of a re-optimization job (then ``storing``)."""
+
+
+@dataclass(frozen=True)
+class ProposalDraft:
+    """A re-optimization computed and not stored yet (`compute_proposal`)."""
+
+    queue_id: str
+    schedule_id: int
+    version_number: int
+    as_of: datetime
+    payload: dict[str, Any]
+
+
+def compute_proposal(session: Session, queue: Queue, now: datetime,
+                     on_stage: Callable[[str], None] = lambda name: None) -> ProposalDraft:
     """Re-optimize the rest of the queue's day on the published schedule its agents work
-    today (`openwfm.intraday.reoptimize.reoptimize`: breaks moved, overtime and VTO
-    proposed, checker-verified) and store the proposal (status ``open``)."""
+    today (`openwfm.intraday.reoptimize.reoptimize`: breaks moved, agents reassigned,
+    overtime and VTO proposed, checker-verified). Reads, ends the read transaction
+    (``on_stage("reading")``), then computes (``on_stage("reoptimizing")``)."""
     inputs = day_inputs(session, queue, now)
     today = inputs.segments[(inputs.segments["end"] > pd.Timestamp(now))
                             & (inputs.segments["start"] < pd.Timestamp(inputs.day_end))]
@@ -311,6 +333,8 @@ def reoptimize_queue(session: Session, queue: Queue, now: datetime, user_id: int
     serving = set(session.scalars(
         sa.select(AgentSkill.agent_id).join(Skill, Skill.id == AgentSkill.skill_id)
         .where(Skill.queue_id.in_(list(inputs.queues)))))
+    session.rollback()  # the read is done; the search may run for seconds
+    on_stage("reading")
     mine = ctx.segments[ctx.segments["agent_id"].isin(serving)].reset_index(drop=True)
     rest = inputs.reforecast.frame[["interval_start", "queue", "volume", "aht_s"]].copy()
     rest["aht_s"] = rest["aht_s"].fillna(0.0)
@@ -346,12 +370,41 @@ def reoptimize_queue(session: Session, queue: Queue, now: datetime, user_id: int
                                                strict=True)],
         "violations": len(result.check.violations),
     }
-    prop = IntradayProposal(queue_id=queue.id, schedule_id=sched.id,
-                            version_number=ctx.version_number, as_of=now, status="open",
-                            payload=payload, created_by=user_id, created_at=datetime.now(UTC))
+    on_stage("reoptimizing")
+    return ProposalDraft(queue_id=queue.id, schedule_id=sched.id,
+                         version_number=ctx.version_number, as_of=now, payload=payload)
+
+
+def store_proposal(session: Session, draft: ProposalDraft, user_id: int | None
+                   ) -> IntradayProposal:
+    """Store `draft` as an open proposal, audited (``reoptimize``) as made by `user_id`."""
+    prop = IntradayProposal(queue_id=draft.queue_id, schedule_id=draft.schedule_id,
+                            version_number=draft.version_number, as_of=draft.as_of,
+                            status="open", payload=draft.payload, created_by=user_id,
+                            created_at=datetime.now(UTC))
     session.add(prop)
     session.flush()
+    user = session.get(User, user_id) if user_id is not None else None
+    audit.record(session, user, "reoptimize", "intraday_proposal", prop.id,
+                 after={"queue_id": draft.queue_id, "schedule_id": draft.schedule_id,
+                        "version_number": draft.version_number,
+                        **{k: len(draft.payload.get(k, [])) for k in PROPOSAL_ITEMS}})
     return prop
+
+
+def reoptimize_job(session: Session, params: dict[str, Any],
+                   on_stage: Callable[[str], None]) -> ProposalDraft:
+    """What a ``reoptimize`` job computes (params ``queue_id`` and ``at``, ISO)."""
+    queue = session.get(Queue, str(params.get("queue_id")))
+    if queue is None:
+        raise InputError(f"queue {params.get('queue_id')!r} no longer exists",
+                         column="queue_id")
+    try:
+        at = datetime.fromisoformat(str(params.get("at")))
+    except ValueError:
+        raise InputError(f"at: expected an ISO 8601 time, got {params.get('at')!r}",
+                         column="at") from None
+    return compute_proposal(session, queue, at.astimezone(UTC), on_stage)
 
 
 def _hhmm(t: Any, tz: str) -> str:

@@ -75,7 +75,10 @@ class JobState(StrEnum):
 
 
 class JobKind(StrEnum):
-    """What a job computes: the stages of a plan up to and including this one."""
+    """What a job computes: the stages of a plan up to and including this one, or
+    ``reoptimize``: the re-optimization of the rest of one queue's day (params ``queue_id``
+    and ``at``; result ``proposal_id``: docs/intraday.md), started by
+    ``POST /api/intraday/queues/{id}/reoptimize`` and seen only by who may see the queue."""
 
     FORECAST = "forecast"
     STAFFING = "staffing"
@@ -83,6 +86,12 @@ class JobKind(StrEnum):
     SIMULATION = "simulation"
     CAPACITY = "capacity"
     PLAN = "plan"
+    REOPTIMIZE = "reoptimize"
+
+
+PLAN_KINDS = (JobKind.FORECAST, JobKind.STAFFING, JobKind.SCHEDULE, JobKind.SIMULATION,
+              JobKind.CAPACITY, JobKind.PLAN)
+"""The kinds `POST /api/jobs` starts (a plan of the stored center)."""
 
 
 # ------------------------------------------------------------------------ tenants and center

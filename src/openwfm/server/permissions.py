@@ -10,7 +10,7 @@ agent data). A row outside it answers 404, as if it did not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastapi import HTTPException, status
@@ -139,6 +139,15 @@ def queue_filter(p: Principal, queue_id: sa.ColumnElement[str]) -> sa.ColumnElem
     """Rows of the queues `p` may see (by a queue id column)."""
     if p.role in (Role.PLANNER, Role.CLIENT_VIEWER, Role.ACD):
         return queue_id.in_(sa.select(Queue.id).where(client_filter(p, Queue.client_id)))
+    return sa.true()
+
+
+def job_filter(p: Principal, kind: sa.ColumnElement[str],
+               params: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """Jobs `p` may see: every plan job (the center's), and a re-optimization job only when
+    `p` may see its queue (``params.queue_id``: a planner, their clients' queues)."""
+    if p.role in (Role.PLANNER, Role.CLIENT_VIEWER, Role.ACD):
+        return sa.or_(kind != "reoptimize", queue_filter(p, params["queue_id"].as_string()))
     return sa.true()
 
 

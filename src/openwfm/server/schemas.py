@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, field_validator
 from pydantic.fields import FieldInfo
 
 from openwfm.activities import Activity
 from openwfm.schema import AgentSpec, QueueSpec, SiteSpec
-from openwfm.server.models import JobKind, JobState, Role
+from openwfm.server.models import PLAN_KINDS, JobKind, JobState, Role
 
 #: An integer id in a request body (bounded to what every database stores).
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
@@ -366,9 +366,19 @@ class OverrideOut(Out):
 
 class JobIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: JobKind
+    kind: JobKind = Field(description=(
+        "forecast, staffing, schedule, simulation, capacity or plan (a re-optimization "
+        "starts with POST /api/intraday/queues/{id}/reoptimize)"))
     publish: bool = Field(False, description="Publish the schedule the job makes.")
     name: str | None = Field(None, max_length=200)
+
+    @field_validator("kind")
+    @classmethod
+    def _plan_kind(cls, v: JobKind) -> JobKind:
+        if v not in PLAN_KINDS:
+            raise ValueError(f"a {v.value} job starts with POST /api/intraday/queues/"
+                             "{queue_id}/reoptimize, not POST /api/jobs")
+        return v
 
 
 class JobOut(Out):

@@ -21,6 +21,7 @@ import os
 import sys
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from huey import Huey, RedisHuey, SqliteHuey
+from sqlalchemy.orm import Session
 
 from openwfm.errors import OpenWFMError
 from openwfm.server.config import Settings
@@ -116,8 +118,14 @@ def run_job(job_id: str, db_url: str) -> None:
 
 
 def execute(job_id: str, db_url: str) -> None:
-    """Run one job to its end (in the job's own process)."""
+    """Run one job to its end (in the job's own process): a plan of the stored center, or
+    the re-optimization of one queue's day (``reoptimize``: the stored proposal's id)."""
     from openwfm.server.compute import STAGES, run_plan, store_results
+    from openwfm.server.intraday import (
+        REOPTIMIZE_STAGES,
+        reoptimize_job,
+        store_proposal,
+    )
     from openwfm.server.routers.schedules import publish_draft
 
     db = Database.connect(db_url)
@@ -126,10 +134,10 @@ def execute(job_id: str, db_url: str) -> None:
             job = s.get(Job, job_id)
             assert job is not None
             kind, params, user_id = JobKind(job.kind), dict(job.params), job.created_by
-        names = STAGES[kind]
+        names = REOPTIMIZE_STAGES if kind == JobKind.REOPTIMIZE else STAGES[kind]
         _set(db, job_id, Job.state == JobState.RUNNING.value, stage=names[0], progress=0.0)
 
-        def on_stage(name: str, seconds: float) -> None:
+        def on_stage(name: str, seconds: float = 0.0) -> None:
             """After stage `name`: the next stage and the share done (stages count equal)."""
             i = names.index(name) + 1
             nxt = names[i] if i < len(names) else "storing"
@@ -138,16 +146,33 @@ def execute(job_id: str, db_url: str) -> None:
                 raise Cancelled(name)
 
         try:
-            with db.read() as s:
-                ctx = run_plan(s, kind, on_stage)
+            store: Callable[[Session], dict[str, Any]]
+            if kind == JobKind.REOPTIMIZE:
+                with db.read() as s:
+                    draft = reoptimize_job(s, params, on_stage)
+
+                def store(s: Session) -> dict[str, Any]:
+                    prop = store_proposal(s, draft, user_id)
+                    return {"proposal_id": prop.id, "queue_id": draft.queue_id,
+                            **{k: len(draft.payload[k]) for k in ("moves", "proposals")},
+                            "service_level_before": draft.payload["service_level_before"],
+                            "service_level_after": draft.payload["service_level_after"]}
+            else:
+                with db.read() as s:
+                    ctx = run_plan(s, kind, on_stage)
+
+                def store(s: Session) -> dict[str, Any]:
+                    name = params.get("name") or f"{kind.value} job {job_id[:8]}"
+                    result = store_results(s, ctx, job_id, name)
+                    if params.get("publish") and "schedule_id" in result:
+                        sched = s.get(Schedule, result["schedule_id"])
+                        assert sched is not None
+                        version = publish_draft(s, sched, user_id)
+                        result["published_version"] = version.number
+                    return result
+
             with db.transaction() as s:
-                name = params.get("name") or f"{kind.value} job {job_id[:8]}"
-                result = store_results(s, ctx, job_id, name)
-                if params.get("publish") and "schedule_id" in result:
-                    sched = s.get(Schedule, result["schedule_id"])
-                    assert sched is not None
-                    version = publish_draft(s, sched, user_id)
-                    result["published_version"] = version.number
+                result = store(s)
                 done = s.execute(sa.update(Job).where(
                     Job.id == job_id, Job.state == JobState.RUNNING.value).values(
                     state=JobState.SUCCEEDED.value, stage="done", progress=1.0, result=result,

@@ -1,11 +1,13 @@
 """The planner's Intraday page: per queue, today's morning forecast, the actuals so far, the
 reforecast of the rest of the day and the predicted service level of every interval; a
-*Re-optimize* button shows the proposal (breaks and meals moved, overtime and VTO) with the
-service level before and after, and accepting it publishes a new version.
+*Re-optimize* button starts the re-optimization job, polls it (htmx, as the jobs page
+does) and then shows the proposal (breaks and meals moved, agents reassigned, overtime and
+VTO) with the service level before and after; accepting it publishes a new version.
 
 Everything is the API's: ``GET /api/intraday/queues/{id}`` (`intraday_queue`), ``POST
-.../reoptimize`` (`reoptimize_rest_of_day`) and ``POST /api/intraday/proposals/{id}/accept``
-(`accept`), called as functions (docs/intraday.md). Admins and planners (their client
+.../reoptimize`` (`reoptimize_rest_of_day`: a job), ``DELETE /api/jobs/{id}``
+(`cancel_job`) and ``POST /api/intraday/proposals/{id}/accept`` (`accept`), called as
+functions (docs/intraday.md). Admins and planners (their client
 companies' queues); others 403, another client's queue 404.
 """
 
@@ -20,9 +22,9 @@ from fastapi.responses import Response
 
 from openwfm.errors import InputError
 from openwfm.server.deps import ReadDB, WriteDB
-from openwfm.server.models import Queue
-from openwfm.server.permissions import queue_filter, require
-from openwfm.server.routers.common import Id
+from openwfm.server.models import Job, JobKind, JobState, Queue
+from openwfm.server.permissions import job_filter, queue_filter, require
+from openwfm.server.routers.common import Id, get_visible
 from openwfm.server.routers.intraday import (
     AcceptIn,
     accept,
@@ -31,7 +33,9 @@ from openwfm.server.routers.intraday import (
     reoptimize_rest_of_day,
     visible_proposal,
 )
+from openwfm.server.routers.jobs import FINISHED, cancel_job
 from openwfm.web.deps import WebPost, WebUser
+from openwfm.web.pages_jobs import STATES
 from openwfm.web.render import N_, render
 
 router = APIRouter(include_in_schema=False)
@@ -82,20 +86,49 @@ def _tz(db: Any, queue_id: str) -> str:
     return str(db.scalar(sa.select(Queue.tz).where(Queue.id == queue_id)) or "UTC")
 
 
+def _job_ctx(w: Any, job: Job) -> dict[str, Any]:
+    return {**w.ctx, "job": job, "states": STATES, "finished": FINISHED}
+
+
 @router.post("/intraday/reoptimize")
-def reoptimize_page(w: WebPost, db: WriteDB, queue: Annotated[str, Form(max_length=100)],
+def reoptimize_page(w: WebPost, response: Response, queue: Annotated[str, Form(max_length=100)],
                     at: Annotated[str, Form(max_length=40)] = "") -> Response:
-    """Re-optimize the rest of the queue's day (the API's, synchronous) and show the
-    proposal: moves, overtime / VTO, service level before and after."""
+    """Start the re-optimization of the rest of the queue's day (the API's: a job) and show
+    its progress; the fragment polls the job until it ends, then shows the proposal."""
     request = w.ctx["request"]
-    try:
-        prop = reoptimize_rest_of_day(queue, w.p, db, at=_at(at))
-    except InputError as exc:
-        db.rollback()
+    job = reoptimize_rest_of_day(queue, w.p, request, response, at=_at(at))
+    return render(request, "_intraday_job.html", _job_ctx(w, job))
+
+
+def _visible_job(db: Any, w: Any, job_id: str) -> Job:
+    if len(job_id) > 36:
+        raise HTTPException(404, f"no job {job_id!r}")
+    return get_visible(db, Job, job_id, job_filter(w.p, Job.kind, Job.params),
+                       Job.kind == JobKind.REOPTIMIZE.value)
+
+
+@router.get("/intraday/jobs/{job_id}")
+def reoptimize_progress(job_id: str, w: WebUser, db: ReadDB) -> Response:
+    """The re-optimization job's progress while it runs (polled); when it has succeeded,
+    the proposal: moves, reassignments, overtime / VTO, service level before and after;
+    when it failed, why."""
+    require(w.p, "intraday", "read")
+    request = w.ctx["request"]
+    job = _visible_job(db, w, job_id)
+    if job.state == JobState.SUCCEEDED.value:
+        prop = proposal_out(db, visible_proposal(db, w.p, int(job.result["proposal_id"])))
         return render(request, "_intraday_proposal.html",
-                      _proposal_ctx(w, None, "UTC", problem=exc.message))
+                      _proposal_ctx(w, prop, _tz(db, prop.queue_id)))
+    return render(request, "_intraday_job.html", _job_ctx(w, job))
+
+
+@router.post("/intraday/jobs/{job_id}/cancel")
+def reoptimize_cancel(job_id: str, w: WebPost, db: WriteDB) -> Response:
+    """Cancel the re-optimization (the API's `cancel_job`; a finished job: 409)."""
+    require(w.p, "intraday", "write")
+    job = cancel_job(_visible_job(db, w, job_id).id, w.p, db)
     db.commit()
-    return render(request, "_intraday_proposal.html", _proposal_ctx(w, prop, _tz(db, queue)))
+    return render(w.ctx["request"], "_intraday_job.html", _job_ctx(w, job))
 
 
 @router.post("/intraday/proposals/{proposal_id}/accept")

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -19,13 +19,21 @@ from openwfm.server.intraday import (
     agent_states,
     day_inputs,
     queue_day,
-    reoptimize_queue,
 )
-from openwfm.server.models import IntradayProposal, Queue, Schedule, ScheduleVersion
+from openwfm.server.models import (
+    IntradayProposal,
+    Job,
+    JobKind,
+    Queue,
+    Schedule,
+    ScheduleVersion,
+)
 from openwfm.server.permissions import not_found, queue_filter, require
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id
 from openwfm.server.routers.rta import board
+from openwfm.server.schemas import JobOut
 from openwfm.server.selfservice import send_mail
+from openwfm.server.worker import enqueue, new_job
 
 router = APIRouter(prefix="/api/intraday", tags=["intraday"])
 
@@ -219,26 +227,33 @@ def visible_proposal(session: Any, p: Any, proposal_id: int) -> IntradayProposal
     return prop
 
 
-@router.post("/queues/{queue_id}/reoptimize", response_model=ProposalOut,
-             status_code=status.HTTP_201_CREATED, responses={
-                 **WRITE_ERRORS, 422: {"description": "No forecast, or no published schedule "
-                                                      "for the day"}})
-def reoptimize_rest_of_day(queue_id: QueuePath, p: CurrentUser, session: WriteDB,
-                           at: At = None) -> ProposalOut:
-    """Re-optimize the rest of the queue's day (synchronously): the breaks and meals not
-    started yet move inside their windows to raise the predicted service level of the
-    queues the agents serve, shifts pinned, every move checked by the labour-rule checker;
-    overtime and VTO are proposed. Stored as a proposal to accept (all or some items)."""
+@router.post("/queues/{queue_id}/reoptimize", response_model=JobOut,
+             status_code=status.HTTP_202_ACCEPTED, responses=WRITE_ERRORS)
+def reoptimize_rest_of_day(queue_id: QueuePath, p: CurrentUser, request: Request,
+                           response: Response, at: At = None) -> Job:
+    """Re-optimize the rest of the queue's day as a background job: answers 202 at once
+    with the job (``Location: /api/jobs/{id}``; ``GET`` it for the state, stage and
+    progress, ``DELETE`` it to cancel). The job moves the breaks and meals not started yet
+    inside their windows and reassigns multi-skilled agents between queues to raise the
+    predicted service level of the queues the agents serve, shifts pinned, every change
+    checked by the labour-rule checker, and proposes overtime and VTO; its result's
+    ``proposal_id`` is the proposal to accept (all or some items). A failure (no forecast,
+    no published schedule for the day) is the job's ``error``."""
     require(p, "intraday", "write")
-    q = visible_queue(session, p, queue_id)
+    db = request.app.state.db
     now = (at or datetime.now(UTC)).astimezone(UTC)
-    prop = reoptimize_queue(session, q, now, p.user_id)
-    audit.record(session, acting_user(session, p), "reoptimize", "intraday_proposal", prop.id,
-                 after={"queue_id": q.id, "schedule_id": prop.schedule_id,
-                        "version_number": prop.version_number,
-                        "moves": len(prop.payload["moves"]),
-                        "proposals": len(prop.payload["proposals"])})
-    return proposal_out(session, prop)
+    with db.transaction() as session:
+        q = visible_queue(session, p, queue_id)
+        job = new_job(JobKind.REOPTIMIZE, {"queue_id": q.id, "at": now.isoformat()},
+                      p.user_id)
+        session.add(job)
+        session.flush()
+        audit.record(session, acting_user(session, p), "create", "job", job.id,
+                     after=audit.snapshot(job))
+    settings = request.app.state.settings
+    enqueue(settings.effective_jobs_url, settings.db_url, job.id)
+    response.headers["Location"] = f"/api/jobs/{job.id}"
+    return job  # type: ignore[no-any-return]
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalOut, responses=AUTH_ERRORS)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.models import Job, JobState
-from openwfm.server.permissions import require
+from openwfm.server.permissions import job_filter, require
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, get_visible
 from openwfm.server.schemas import JobIn, JobOut
 from openwfm.server.worker import enqueue, new_job
@@ -44,15 +44,17 @@ def create_job(body: JobIn, p: CurrentUser, request: Request, response: Response
 async def list_jobs(p: CurrentUser, session: ReadDB,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Job]:
     require(p, "job", "read")
-    return list(session.scalars(sa.select(Job).order_by(Job.created_at.desc()).limit(limit)))
+    return list(session.scalars(sa.select(Job).where(job_filter(p, Job.kind, Job.params))
+                                .order_by(Job.created_at.desc()).limit(limit)))
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=AUTH_ERRORS)
 async def get_job(job_id: str, p: CurrentUser, session: ReadDB) -> Job:
     """State (queued, running, succeeded, failed, cancelling, cancelled), stage, progress
-    (0..1), result ids or the reason it failed."""
+    (0..1), result ids or the reason it failed. A re-optimization job (its result the
+    proposal id) is seen only by who may see its queue (another's: 404)."""
     require(p, "job", "read")
-    return get_visible(session, Job, job_id)
+    return get_visible(session, Job, job_id, job_filter(p, Job.kind, Job.params))
 
 
 @router.delete("/{job_id}", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED,
@@ -61,7 +63,7 @@ def cancel_job(job_id: str, p: CurrentUser, session: WriteDB) -> Job:
     """Cancel a job: a queued one never runs; a running one is stopped (state
     ``cancelling`` until its process has ended, then ``cancelled``). 409 when finished."""
     require(p, "job", "write")
-    job = get_visible(session, Job, job_id)
+    job = get_visible(session, Job, job_id, job_filter(p, Job.kind, Job.params))
     if job.state in FINISHED:
         raise HTTPException(status.HTTP_409_CONFLICT, f"job {job_id} already {job.state}")
     before = audit.snapshot(job)
