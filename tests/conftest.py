@@ -24,6 +24,35 @@ SHARED_DATA = Path(os.environ.get("OPENWFM_SHARED_DATA")
 BANK_LOG = SHARED_DATA / "anonymous_bank_1999_02.tsv"
 
 
+# ------------------------------------------------------------------- xdist groups
+# `make test` runs `pytest -n 2 --dist loadgroup`: the tests marked `xdist_group("demo")`
+# share one demo run and those marked `xdist_group("web")` one live server, on one worker.
+# pytest-xdist groups a test by adding "@group" to its node id on the worker; when that
+# stops working (pytest 9.2 with pytest-xdist 3.8, pytest-dev/pytest-xdist#1386) nothing
+# fails, the tests are simply spread over both workers and every worker repeats the demo
+# and the server. Then the grouped tests fail at once, with this reason, instead.
+_UNGROUPED = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers only
+        return
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is not None and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+            item.stash[_UNGROUPED] = (
+                f"--dist loadgroup did not group this test (xdist_group {mark.args[0]!r}): "
+                f"pytest-xdist cannot mark node ids with this pytest (pytest-dev/"
+                f"pytest-xdist#1386); install pyproject.toml's dev extra (pytest<9.2)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _UNGROUPED in item.stash:
+        pytest.fail(item.stash[_UNGROUPED], pytrace=False)
+
+
 def run_openwfm(*args: str) -> tuple[int, str, str]:
     """Run the `openwfm` entry point in-process, with its error boundary (`cli.main`), as
     `openwfm ARGS...`; return (exit code, stdout, stderr)."""
