@@ -362,12 +362,62 @@ def test_intraday_view_hand_computed(world: World, hand: dict[str, object]) -> N
     assert v["agents_working_now"] == 1
     assert (cur["agents_predicted"], later["agents_predicted"],
             evening["agents_predicted"]) == (1.0, 2.0, 0.0)
-    assert cur["predicted_service_level"] == pytest.approx(erlang_c_sl(1, traffic, 300, 20))
-    assert later["predicted_service_level"] == pytest.approx(erlang_c_sl(2, traffic, 300, 20))
-    assert evening["predicted_service_level"] == 0.0
+    assert cur["predicted_service_level_erlang"] == pytest.approx(
+        erlang_c_sl(1, traffic, 300, 20))
+    assert later["predicted_service_level_erlang"] == pytest.approx(
+        erlang_c_sl(2, traffic, 300, 20))
+    assert evening["predicted_service_level_erlang"] == 0.0
     sls = [erlang_c_sl(1, traffic, 300, 20)] + [erlang_c_sl(2, traffic, 300, 20)] * 15 \
         + [0.0] * 16
-    assert v["predicted_service_level_rest"] == pytest.approx(sum(sls) / len(sls))
+    assert v["predicted_service_level_rest_erlang"] == pytest.approx(sum(sls) / len(sls))
+    # the simulation (no queue state reported, nobody busy): nobody after the shift
+    # answers anything; while two agents work it agrees with Erlang C within its band
+    sim = v["simulation"]
+    assert sim["queue_states"] == [] and sim["busy_agents"] == 0
+    assert sim["replications"] == 100
+    assert evening["predicted_service_level"] == 0.0
+    assert later["predicted_service_level_lo"] <= later["predicted_service_level"] \
+        <= later["predicted_service_level_hi"]
+    assert abs(later["predicted_service_level"] - erlang_c_sl(2, traffic, 300, 20)) < 0.06
+
+
+def test_intraday_view_simulates_from_the_queue_state(world: World,
+                                                      hand: dict[str, object]) -> None:
+    """A backlog reported by the ACD at 12:20 (9 waiting, the oldest for 4 minutes) and the
+    one agent at work on a call: the interval in progress is far below the Erlang figure,
+    the later ones are not; the same instant gives the same numbers."""
+    noon: datetime = hand["noon"]  # type: ignore[assignment]
+    at = noon + timedelta(minutes=20)
+    r = world.client.post("/api/rta/events", headers=world.h("admin"), json=[
+        {"event_id": "hand-1-call", "agent_id": "HAND-1", "state": "on_contact",
+         "at": (at - timedelta(minutes=2)).isoformat()}])
+    assert r.status_code == 200, r.text
+    r = world.client.post("/api/rta/queue-state", headers=world.h("acd-ride"), json=[
+        {"queue_id": "hand-voice", "at": (at - timedelta(seconds=30)).isoformat(),
+         "waiting": 9, "oldest_wait_s": 240, "in_service": 1}])
+    assert r.status_code == 200, r.text
+
+    def view() -> dict[str, object]:
+        r = world.client.get("/api/intraday/queues/hand-voice", params={"at": at.isoformat()},
+                             headers=world.h("planner-ride"))
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    v = view()
+    sim = v["simulation"]
+    assert sim["busy_agents"] == 1 and sim["seed"] > 0  # type: ignore[index]
+    (st,) = sim["queue_states"]  # type: ignore[index]
+    assert (st["waiting"], st["oldest_wait_s"]) == (9, 240.0)
+    rows = v["intervals"]
+    cur = next(x for x in rows if x["part"] == "current")  # type: ignore[union-attr]
+    assert cur["predicted_contacts"] > 9  # the backlog counts in the interval in progress
+    assert cur["predicted_service_level_hi"] < cur["predicted_service_level_erlang"] - 0.2
+    # two hours later the backlog is long gone: the simulation agrees with Erlang C
+    two = next(x for x in rows if x["interval_start"] == (noon + timedelta(hours=2))
+               .astimezone(UTC).isoformat().replace("+00:00", "Z"))
+    assert abs(two["predicted_service_level"] - two["predicted_service_level_erlang"]) < 0.06
+    assert v["predicted_service_level_rest"] < v["predicted_service_level_rest_erlang"]
+    assert view() == v  # same instant, same seed, same numbers
 
 
 def test_intraday_view_roles_and_tenants(world: World, hand: dict[str, object]) -> None:

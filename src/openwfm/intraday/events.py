@@ -126,6 +126,13 @@ class EventLog:
         i = bisect.bisect_right(tl, (at, "\U0010ffff"))
         return tl[i - 1][2] if i else AgentState.LOGGED_OUT
 
+    def state_since(self, agent_id: str, at: datetime) -> datetime | None:
+        """When the agent entered its state at `at` (its last event at or before `at`; None
+        before the first event)."""
+        tl = self._timelines.get(agent_id, [])
+        i = bisect.bisect_right(tl, (at, "\U0010ffff"))
+        return tl[i - 1][0] if i else None
+
     def last_change_before(self, agent_id: str, at: datetime) -> datetime | None:
         """The time of the agent's last event strictly before `at` (None if none)."""
         tl = self._timelines.get(agent_id, [])

@@ -9,7 +9,8 @@ this module reads the rows they need and shapes the answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,9 +66,10 @@ from openwfm.server.selfservice import (
     users_of_agents,
 )
 
-__all__ = ["HISTORY_DAYS", "PROPOSAL_ITEMS", "PROPOSE_MIN", "REOPTIMIZE_STAGES", "DayInputs",
-           "ProposalDraft", "accept_proposal", "agent_states", "compute_proposal", "day_inputs",
-           "published_segments", "queue_day", "reoptimize_job", "store_proposal"]
+__all__ = ["HISTORY_DAYS", "PROPOSAL_ITEMS", "PROPOSE_MIN", "REOPTIMIZE_STAGES",
+           "SIM_REPLICATIONS", "DayInputs", "ProposalDraft", "accept_proposal", "agent_states",
+           "busy_agents", "compute_proposal", "day_inputs", "published_segments", "queue_day",
+           "reoptimize_job", "simulation_seed", "store_proposal"]
 
 PROPOSAL_ITEMS = ("moves", "proposals")
 """The kinds of items of a proposal a planner ticks (payload keys, accept's fields)."""
@@ -76,6 +78,19 @@ PROPOSE_MIN = 30
 HISTORY_DAYS = 56
 """Days of history before today the level's variances and half-life are estimated on."""
 _BANDS = ("volume_lo_80", "volume_hi_80", "volume_lo_95", "volume_hi_95")
+SIM_REPLICATIONS = 100
+"""Replications of the simulated rest of the day in the view (docs/intraday.md: cost)."""
+
+
+def simulation_seed(queue_id: str, at: datetime) -> int:
+    """The view's simulation seed: the first 8 bytes of SHA-256 of ``"<queue id>|<at, UTC
+    ISO 8601>"``, so the same queue at the same instant gives the same numbers.
+
+    >>> simulation_seed("ride-en-voice", datetime(2026, 12, 7, 15, 30, tzinfo=UTC))
+    3571750687617577143
+    """
+    key = f"{queue_id}|{at.astimezone(UTC).isoformat()}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,9 +217,13 @@ def _num(v: Any) -> float | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
 
 
-def queue_day(inputs: DayInputs, states: dict[str, AgentState], now: datetime
-              ) -> dict[str, Any]:
-    """The intraday view of the queue's day (`IntradayOut` of the router)."""
+def queue_day(inputs: DayInputs, states: dict[str, AgentState], now: datetime, *,
+              busy: Mapping[str, float | None] | None = None,
+              queue_states: Mapping[str, Any] | None = None,
+              replications: int = SIM_REPLICATIONS) -> dict[str, Any]:
+    """The intraday view of the queue's day (`IntradayOut` of the router). `busy`: the
+    agents on a contact or in after-contact work now, with the seconds on it so far (None:
+    unknown); `queue_states`: the newest `QueueState` report of the related queues."""
     q = inputs.queue
     step = pd.Timedelta(seconds=inputs.interval_s)
     cut = inputs.cut
@@ -223,6 +242,8 @@ def queue_day(inputs: DayInputs, states: dict[str, AgentState], now: datetime
     pred = predicted_by_interval(inputs.scenario, seg, rest, cut,
                                  interval_s=inputs.interval_s)
     pred = pred[pred["queue"] == q.id].set_index("interval_start")
+    sim, simulation = _simulated(inputs, seg, rest, now, busy or {}, queue_states or {},
+                                 replications)
     f = inputs.forecast[(inputs.forecast["queue"] == q.id)
                         & (inputs.forecast["interval_start"] >= d0)
                         & (inputs.forecast["interval_start"] < d1)].set_index("interval_start")
@@ -260,7 +281,9 @@ def queue_day(inputs: DayInputs, states: dict[str, AgentState], now: datetime
             "agents_required": _num(qr["agents"]) if qr is not None else None,
             "agents_required_morning": _num(qr["agents_morning"]) if qr is not None else None,
             "agents_predicted": _num(pr["agents"]) if pr is not None else None,
-            "predicted_service_level": _num(pr["service_level"]) if pr is not None else None,
+            **_sim_row(sim, t),
+            "predicted_service_level_erlang": (_num(pr["service_level"]) if pr is not None
+                                               else None),
         })
     lv = ref.levels[ref.levels["queue"] == q.id]
     level = {k: _num(v) for k, v in lv.iloc[0].items() if k != "queue"} if len(lv) else {}
@@ -274,8 +297,10 @@ def queue_day(inputs: DayInputs, states: dict[str, AgentState], now: datetime
         "forecast_id": inputs.forecast_id, "sl_target": q.sl_target,
         "answer_within_s": q.answer_within_s,
         "level": level,
-        "predicted_service_level_rest": (float(pred["answered_in_time"].sum()) / contacts
-                                         if contacts > 0 else None),
+        **simulation["rest"],
+        "predicted_service_level_rest_erlang": (float(pred["answered_in_time"].sum())
+                                                / contacts if contacts > 0 else None),
+        "simulation": simulation["about"],
         "agents_working_now": len(on_duty),
         "intervals": rows,
     }
@@ -285,6 +310,68 @@ def agent_states(board_log: Any, agent_ids: list[str], now: datetime
                  ) -> dict[str, AgentState]:
     """Each agent's state at `now` from the live board's event log."""
     return {a: board_log.state_at(a, now) for a in agent_ids}
+
+
+def busy_agents(board_log: Any, states: Mapping[str, AgentState], now: datetime
+                ) -> dict[str, float | None]:
+    """The agents busy at `now` (on a contact: the seconds since that state began; in
+    after-contact work: None, the contact's start is not known)."""
+    out: dict[str, float | None] = {}
+    for a, st in states.items():
+        if st == AgentState.ON_CONTACT:
+            since = board_log.state_since(a, now)
+            out[a] = None if since is None else (now - since).total_seconds()
+        elif st == AgentState.AFTER_CONTACT_WORK:
+            out[a] = None
+    return out
+
+
+def _simulated(inputs: DayInputs, seg: pd.DataFrame, rest: pd.DataFrame, now: datetime,
+               busy: Mapping[str, float | None], queue_states: Mapping[str, Any],
+               replications: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The rest of the day simulated from the state at `now`
+    (`openwfm.intraday.simulated`): per interval of the queue, and the rest-of-day figure
+    and what it started from."""
+    q = inputs.queue
+    seed = simulation_seed(q.id, now)
+    waiting = {k: (int(r.waiting), None if r.oldest_wait_s is None else float(r.oldest_wait_s))
+               for k, r in queue_states.items()}
+    about: dict[str, Any] = {
+        "replications": replications, "seed": seed, "start": now, "handle": "exponential",
+        "busy_agents": 0,
+        "queue_states": [{"queue_id": k, "at": r.at, "waiting": int(r.waiting),
+                          "oldest_wait_s": r.oldest_wait_s, "in_service": r.in_service}
+                         for k, r in sorted(queue_states.items())]}
+    empty = {"predicted_service_level_rest": None, "predicted_service_level_rest_lo": None,
+             "predicted_service_level_rest_hi": None}
+    later = rest[rest["interval_start"] + pd.Timedelta(seconds=inputs.interval_s)
+                 > pd.Timestamp(now)]
+    if q.channel == Channel.EMAIL.value or later.empty or later[later["queue"] == q.id].empty:
+        return pd.DataFrame(), {"rest": empty, "about": about}
+    from openwfm.intraday.simulated import simulate_rest_of_day  # numba: only when asked
+
+    r = simulate_rest_of_day(inputs.scenario, seg, later, pd.Timestamp(now),
+                             interval_s=inputs.interval_s, waiting=waiting, busy=busy,
+                             replications=replications, seed=seed)
+    about["busy_agents"] = r.busy
+    mine = r.rest[r.rest["queue"] == q.id]
+    if len(mine):
+        x = mine.iloc[0]
+        empty = {"predicted_service_level_rest": _num(x["service_level"]),
+                 "predicted_service_level_rest_lo": _num(x["service_level_lo"]),
+                 "predicted_service_level_rest_hi": _num(x["service_level_hi"])}
+    iv = r.intervals[r.intervals["queue"] == q.id].set_index("interval_start")
+    return iv, {"rest": empty, "about": about}
+
+
+def _sim_row(sim: pd.DataFrame, t: pd.Timestamp) -> dict[str, float | None]:
+    x = sim.loc[t] if len(sim) and t in sim.index else None
+    return {"predicted_contacts": _num(x["contacts"]) if x is not None else None,
+            "predicted_service_level": _num(x["service_level"]) if x is not None else None,
+            "predicted_service_level_lo": (_num(x["service_level_lo"]) if x is not None
+                                           else None),
+            "predicted_service_level_hi": (_num(x["service_level_hi"]) if x is not None
+                                           else None)}
 
 
 # ------------------------------------------------------------------ re-optimization

@@ -17,6 +17,7 @@ from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.intraday import (
     accept_proposal,
     agent_states,
+    busy_agents,
     day_inputs,
     queue_day,
 )
@@ -29,6 +30,7 @@ from openwfm.server.models import (
     ScheduleVersion,
 )
 from openwfm.server.permissions import not_found, queue_filter, require
+from openwfm.server.queue_state import latest_states
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id
 from openwfm.server.routers.rta import board
 from openwfm.server.schemas import JobOut
@@ -63,11 +65,40 @@ class IntervalOut(BaseModel):
         "Agents required for the reforecast (openwfm.staffing, the queue's goal)"))
     agents_required_morning: float | None = Field(description="... for the morning forecast")
     agents_predicted: float | None = Field(description=(
-        "Productive agents on the queue in the prediction (the interval in progress: "
-        "the agents working now; later: the published schedule)"))
+        "Productive agents on the queue in the Erlang prediction (the interval in "
+        "progress: the agents working now; later: the published schedule)"))
+    predicted_contacts: float | None = Field(None, description=(
+        "Contacts the simulation counts in the interval (mean per replication; the interval "
+        "in progress: those arriving from now on and those waiting now)"))
     predicted_service_level: float | None = Field(description=(
-        "Erlang C/A from the current state: contacts answered within answer_within_s / "
-        "contacts"))
+        "Simulated from the current state (contacts waiting, agents busy now): mean over "
+        "replications of answered within answer_within_s / contacts"))
+    predicted_service_level_lo: float | None = Field(None, description="Its 95 % interval")
+    predicted_service_level_hi: float | None = None
+    predicted_service_level_erlang: float | None = Field(None, description=(
+        "Stationary Erlang C/A with the same agents (the re-optimization's model)"))
+
+
+class QueueStateUsed(BaseModel):
+    queue_id: str
+    at: datetime
+    waiting: int
+    oldest_wait_s: float | None
+    in_service: int | None
+
+
+class SimulationAbout(BaseModel):
+    replications: int
+    seed: int = Field(description=(
+        "First 8 bytes of SHA-256 of '<queue_id>|<as_of UTC ISO>': the same instant gives "
+        "the same numbers"))
+    start: datetime = Field(description="The instant the simulation starts from (as_of)")
+    handle: str = Field(description="Handle-time shape (exponential, as the Erlang model)")
+    busy_agents: int = Field(description=(
+        "Agents on a contact or in after-contact work now, each holding one contact"))
+    queue_states: list[QueueStateUsed] = Field(description=(
+        "The queue states the simulation starts from (POST /api/rta/queue-state; none "
+        "newer than one interval: no contact waiting)"))
 
 
 class IntradayOut(BaseModel):
@@ -84,7 +115,13 @@ class IntradayOut(BaseModel):
         "The reforecast's level (openwfm.intraday.reforecast: volume_factor, credibility, "
         "aht_factor, rest_volume and its 80/95 % interval ...)"))
     predicted_service_level_rest: float | None = Field(description=(
-        "Over the current and rest intervals, contacts-weighted"))
+        "Simulated over the current and rest intervals: mean over replications of the "
+        "rest of the day's answered within / contacts"))
+    predicted_service_level_rest_lo: float | None = None
+    predicted_service_level_rest_hi: float | None = None
+    predicted_service_level_rest_erlang: float | None = Field(None, description=(
+        "Erlang over the current and rest intervals, contacts-weighted"))
+    simulation: SimulationAbout
     agents_working_now: int = Field(description=(
         "Agents with the queue's skill in a work state now (live adherence)"))
     intervals: list[IntervalOut]
@@ -104,8 +141,10 @@ async def intraday_queue(queue_id: QueuePath, request: Request, p: CurrentUser,
                          session: ReadDB, at: At = None) -> dict[str, Any]:
     """Today in the queue's zone: the morning forecast, the actuals so far
     (``POST /api/rta/actuals``), the reforecast of the current and remaining intervals with
-    bands, the agents required for it and the predicted service level of each from the
-    current state (agents working now, then the published schedule)."""
+    bands, the agents required for it and the predicted service level of each, simulated
+    from the current state (contacts waiting: ``POST /api/rta/queue-state``; agents busy
+    and working now: live adherence; then the published schedule) with its 95 % interval,
+    next to the stationary Erlang figure."""
     require(p, "intraday", "read")
     q = visible_queue(session, p, queue_id)
     now = (at or datetime.now(UTC)).astimezone(UTC)
@@ -114,11 +153,14 @@ async def intraday_queue(queue_id: QueuePath, request: Request, p: CurrentUser,
     def compute() -> dict[str, Any]:
         b.sync(session, datetime.now(UTC))
         inputs = day_inputs(session, q, now)
+        reports = latest_states(session, list(inputs.queues), now,
+                                max_age_s=inputs.interval_s)
         session.rollback()
         agents = sorted(set(inputs.segments["agent_id"]))
         with b.lock:
             states = agent_states(b.log, agents, now)
-        return queue_day(inputs, states, now)
+            busy = busy_agents(b.log, states, now)
+        return queue_day(inputs, states, now, busy=busy, queue_states=reports)
 
     return await run_in_threadpool(compute)
 
