@@ -119,7 +119,12 @@ def test_planner_reoptimizes_and_accepts(web_browser: Any, server: Any) -> None:
     first = rows.first.locator("td")
     assert first.nth(3).inner_text() == "2" and first.nth(7).inner_text().startswith("100")
     assert now.locator("td").nth(8).inner_text()[0].isdigit()  # the reforecast (band)
+    # the simulated prediction with its 95 % band, next to the Erlang figure
     assert "%" in now.locator("td").nth(11).inner_text()
+    assert "(" in now.locator("td").nth(11).inner_text()  # the band
+    assert "%" in now.locator("td").nth(12).inner_text()  # Erlang
+    assert "(" in page.locator("#sl-rest").inner_text()
+    assert page.locator("#waiting-now").inner_text() == "not reported"
     screenshot(page, "intraday-day")
     assert watch.errors == [] and axe_violations(page) == [], (watch.errors, missing)
     # re-optimize: a job, its progress polled (no job worker in the tests: it waits, queued,
@@ -156,5 +161,6 @@ def test_planner_reoptimizes_and_accepts(web_browser: Any, server: Any) -> None:
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text() == "Infrajournalier"
     assert page.locator("#reoptimize button").inner_text() == "Réoptimiser"
+    assert page.locator("#waiting-now").inner_text() == "non transmis"
     assert watch.errors == [] and axe_violations(page) == []
     ctx.close()
