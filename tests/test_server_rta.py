@@ -432,6 +432,19 @@ def test_replay_feeds_a_bank_day_into_the_running_server(world: World, live_serv
             HistoryInterval.queue_id == m[1], HistoryInterval.interval_start >= d0,
             HistoryInterval.interval_start < d0 + timedelta(days=1)))
     assert offered is not None and offered > 1000  # the bank's ~1,200 contacts a weekday
+    # the queue's live state every minute, from the log's own waits
+    st = list(re.finditer(r"(\d+)/(\d+) queue states \((\d+) new\)", " ".join(out.split())))[-1]
+    assert st[1] == st[2] == st[3] and int(st[2]) > 600, out
+    from openwfm.server.models import QueueState
+
+    with world.db.read() as s:
+        most = s.scalar(sa.select(sa.func.max(QueueState.waiting)).where(
+            QueueState.queue_id == m[1], QueueState.at >= d0,
+            QueueState.at < d0 + timedelta(days=1)))
+        odd = s.scalar(sa.select(sa.func.count()).select_from(QueueState).where(
+            QueueState.queue_id == m[1], QueueState.waiting == 0,
+            QueueState.oldest_wait_s.is_not(None)))
+    assert most is not None and most > 0 and odd == 0
     a = f["team_agents"][0]  # type: ignore[index]
     with world.db.read() as s:
         mine = dict(s.execute(sa.select(RtaEvent.state, sa.func.count()).where(
@@ -443,6 +456,7 @@ def test_replay_feeds_a_bank_day_into_the_running_server(world: World, live_serv
     assert code == 0, err
     assert f"0 stored, {n:,} already there" in out.replace("\n", " ")
     assert f"(0 new, {m[3]} replaced)" in " ".join(out.split())
+    assert f"{st[2]}/{st[2]} queue states (0 new)" in " ".join(out.split())
     r = httpx.get(f"{live_server}/api/rta/adherence", params={
         "agent_id": a, "at": _iso(nine + timedelta(hours=7))},
         headers={"Authorization": f"Bearer {world.tokens['admin']}"})

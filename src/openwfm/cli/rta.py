@@ -157,7 +157,9 @@ def replay(
     ids are fixed by the day, agent and order: running it again stores nothing twice.
     The queue actuals of the log day (every contact, served or abandoned, at the same local
     time of day) go to POST /api/rta/actuals as --queue, each interval once the clock has
-    passed its end (a second run replaces them with the same values)."""
+    passed its end (a second run replaces them with the same values); the queue's live
+    state (contacts waiting, the oldest wait, in service: the log's own waits) to POST
+    /api/rta/queue-state every minute of the clock."""
     import time
     from collections import Counter
     from datetime import UTC, date, datetime, timedelta
@@ -165,7 +167,12 @@ def replay(
 
     import pandas as pd
 
-    from openwfm.intraday.replay import actuals_on_day, calls_on_day, replay_events
+    from openwfm.intraday.replay import (
+        actuals_on_day,
+        calls_on_day,
+        queue_states_on_day,
+        replay_events,
+    )
     from openwfm.io.calllog import read_call_log
 
     api = _Api(server)
@@ -211,6 +218,8 @@ def replay(
         queue_id = primary.most_common(1)[0][0] if primary else ""
     actual_items: list[dict[str, object]] = []
     actual_ends: list[pd.Timestamp] = []
+    state_items: list[dict[str, object]] = []
+    state_at: list[pd.Timestamp] = []
     if queue_id:
         queues = {q["id"]: q for q in api.call("GET", "/api/queues")}  # type: ignore[union-attr]
         if queue_id not in queues:
@@ -236,6 +245,15 @@ def replay(
                     item[c] = float(v)
             actual_items.append(item)
             actual_ends.append(row.interval_start + pd.Timedelta(seconds=step))
+        qs = queue_states_on_day(log_calls, the_log_day, "Asia/Jerusalem", the_day, zone_name)
+        for row in qs.itertuples(index=False):
+            state: dict[str, object] = {"queue_id": queue_id, "at": row.at.isoformat(),
+                                        "waiting": int(row.waiting),
+                                        "in_service": int(row.in_service)}
+            if row.oldest_wait_s == row.oldest_wait_s:  # not NaN
+                state["oldest_wait_s"] = float(row.oldest_wait_s)
+            state_items.append(state)
+            state_at.append(row.at)
     made = replay_events(seg, calls, seed=seed, acw_s=acw_s,
                          id_prefix=f"replay-{the_day.isoformat()}")
     ev = made.events
@@ -248,14 +266,17 @@ def replay(
     wall0 = time.monotonic()
     sent = stored = dups = 0
     a_sent = a_new = a_replaced = 0
+    s_sent = s_new = 0
     last_print = 0.0
     at = ev["at"].tolist()
     items = [{"event_id": e, "agent_id": a, "state": s, "at": t.isoformat()}
              for e, a, s, t in zip(ev["event_id"], ev["agent_id"], ev["state"], at,
                                    strict=True)]
     def pending() -> bool:  # events to send, or intervals that ended before now
+        now_ = pd.Timestamp(datetime.now(UTC))
         return sent < len(items) or (a_sent < len(actual_items) and actual_ends[a_sent]
-                                     <= pd.Timestamp(datetime.now(UTC)))
+                                     <= now_) or (s_sent < len(state_items)
+                                                  and state_at[s_sent] <= now_)
 
     while pending():
         clock = min(clock0 + pd.Timedelta(seconds=(time.monotonic() - wall0) * speed),
@@ -268,6 +289,13 @@ def replay(
             a_new += int(ack["inserted"])  # type: ignore[index]
             a_replaced += int(ack["replaced"])  # type: ignore[index]
             a_sent = j
+        m = s_sent
+        while m < len(state_items) and state_at[m] <= clock and m - s_sent < 2000:
+            m += 1
+        if m > s_sent:
+            ack = api.call("POST", "/api/rta/queue-state", state_items[s_sent:m], retry=True)
+            s_new += int(ack["inserted"])  # type: ignore[index]
+            s_sent = m
         k = sent
         while k < len(items) and at[k] <= clock and k - sent < 2000:
             k += 1
@@ -281,7 +309,8 @@ def replay(
             console.print(f"clock {clock.tz_convert(zone):%H:%M:%S}: {sent:,}/{len(items):,} "
                           f"events sent, {stored:,} stored, {dups:,} already there"
                           + (f"; queue {queue_id}: {a_sent}/{len(actual_items)} intervals "
-                             f"sent ({a_new} new, {a_replaced} replaced)" if queue_id
+                             f"sent ({a_new} new, {a_replaced} replaced), {s_sent}/"
+                             f"{len(state_items)} queue states ({s_new} new)" if queue_id
                              else ""))
-        if k == sent and j == a_sent and pending():
+        if k == sent and j == a_sent and m == s_sent and pending():
             time.sleep(0.2)
