@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -379,60 +379,78 @@ def _zone(tz: str) -> str:
         return "UTC"
 
 
+@dataclass(frozen=True)
+class EditForm:
+    """The shift editor's form, as the check and the save read it: the agent and the
+    shift (`orig_start`), its new start and end, the page's zone, and its breaks and
+    activities (`listed`: the form carries the list `act`, `own` = the shift's before the
+    edit) less the one numbered `remove`, plus `add_activity` when `op` is ``add``."""
+
+    agent: str
+    orig_start: str
+    new_start: str
+    new_end: str
+    tz: str
+    listed: bool
+    act: list[str]
+    own: list[str]
+    remove: int | None
+    add_activity: str
+    add_start: str
+    add_length_min: int | None
+
+
+def edit_form_fields(
+        agent: Annotated[str, Form(max_length=100)],
+        orig_start: Annotated[str, Form(max_length=40)],
+        new_start: Annotated[str, Form(max_length=40)],
+        new_end: Annotated[str, Form(max_length=40)],
+        tz: Annotated[str, Form(max_length=64)] = "UTC",
+        listed: Annotated[bool, Form()] = False,
+        act: Annotated[list[str] | None, Form(max_length=60)] = None,
+        own: Annotated[list[str] | None, Form(max_length=60)] = None,
+        remove: Annotated[int | None, Form(ge=0, le=100)] = None,
+        add_activity: Annotated[str, Form(max_length=40)] = "",
+        add_start: Annotated[str, Form(max_length=40)] = "",
+        add_length_min: Annotated[int | None, Form(ge=1, le=720)] = None,
+        op: Annotated[str, Form(max_length=10)] = "") -> EditForm:
+    """The dependency that parses the editor's form once for both handlers."""
+    return EditForm(agent, orig_start, new_start, new_end, tz, listed, act or [], own or [],
+                    remove, add_activity if op == "add" else "", add_start, add_length_min)
+
+
+EditFields = Annotated[EditForm, Depends(edit_form_fields)]
+
+
+def read_edit(db: Session, p: Principal, schedule_id: int, f: EditForm
+              ) -> tuple[EditTarget, datetime, tuple[datetime, datetime], list[Planned] | None]:
+    """The edit the form asks for: the target, the shift's start before it, its new span
+    and the breaks and activities asked (None: the shift keeps its own)."""
+    t = edit_target(db, p, schedule_id, f.agent)
+    new = (parse_when(f.new_start, t.tz), parse_when(f.new_end, t.tz))
+    asked = edited_activities(t, new[0], f.listed, f.act, f.remove, f.add_activity,
+                              f.add_start, f.add_length_min)
+    return t, parse_when(f.orig_start, t.tz), new, asked
+
+
 @router.post("/schedule/{schedule_id}/check")
-def check_edit(schedule_id: Id, w: WebPost, db: ReadDB,
-               agent: Annotated[str, Form(max_length=100)],
-               orig_start: Annotated[str, Form(max_length=40)],
-               new_start: Annotated[str, Form(max_length=40)],
-               new_end: Annotated[str, Form(max_length=40)],
-               tz: Annotated[str, Form(max_length=64)] = "UTC",
-               listed: Annotated[bool, Form()] = False,
-               act: Annotated[list[str] | None, Form(max_length=60)] = None,
-               own: Annotated[list[str] | None, Form(max_length=60)] = None,
-               remove: Annotated[int | None, Form(ge=0, le=100)] = None,
-               add_activity: Annotated[str, Form(max_length=40)] = "",
-               add_start: Annotated[str, Form(max_length=40)] = "",
-               add_length_min: Annotated[int | None, Form(ge=1, le=720)] = None,
-               op: Annotated[str, Form(max_length=10)] = "",
-               ) -> Response:
+def check_edit(schedule_id: Id, w: WebPost, db: ReadDB, f: EditFields) -> Response:
     """The rules the edit would break and its coverage effect (nothing is saved): the
     shift moved / resized to `new_start`..`new_end`, with its breaks and activities
     (`act`) less the one numbered `remove` plus the one `add_activity` asks for."""
-    t = edit_target(db, w.p, schedule_id, agent)
-    orig = parse_when(orig_start, t.tz)
-    new = (parse_when(new_start, t.tz), parse_when(new_end, t.tz))
-    asked = edited_activities(t, new[0], listed, act or [], remove,
-                              add_activity if op == "add" else "", add_start, add_length_min)
+    t, orig, new, asked = read_edit(db, w.p, schedule_id, f)
     effect, _, old, planned = effect_of(db, t, orig, *new, asked)
-    ctx = editor_context(w, t, _zone(tz), orig, new, effect, old, planned,
-                         parse_planned(own or []) if listed else planned)
+    ctx = editor_context(w, t, _zone(f.tz), orig, new, effect, old, planned,
+                         parse_planned(f.own) if f.listed else planned)
     return render(w.ctx["request"], "_editor.html", ctx)
 
 
 @router.post("/schedule/{schedule_id}/save")
-def save_edit(schedule_id: Id, w: WebPost, db: WriteDB, response: Response,
-              agent: Annotated[str, Form(max_length=100)],
-              orig_start: Annotated[str, Form(max_length=40)],
-              new_start: Annotated[str, Form(max_length=40)],
-              new_end: Annotated[str, Form(max_length=40)],
-              rev: Annotated[int, Form(ge=1, le=2_147_483_647)],
-              tz: Annotated[str, Form(max_length=64)] = "UTC",
-              listed: Annotated[bool, Form()] = False,
-              act: Annotated[list[str] | None, Form(max_length=60)] = None,
-              own: Annotated[list[str] | None, Form(max_length=60)] = None,
-              remove: Annotated[int | None, Form(ge=0, le=100)] = None,
-              add_activity: Annotated[str, Form(max_length=40)] = "",
-              add_start: Annotated[str, Form(max_length=40)] = "",
-              add_length_min: Annotated[int | None, Form(ge=1, le=720)] = None,
-              op: Annotated[str, Form(max_length=10)] = "",
-              ) -> Response:
+def save_edit(schedule_id: Id, w: WebPost, db: WriteDB, response: Response, f: EditFields,
+              rev: Annotated[int, Form(ge=1, le=2_147_483_647)]) -> Response:
     """Save the edit into the draft through the API's draft edit (`If-Match` = the
     revision the editor was opened at: a stale one answers 409, nothing is lost)."""
-    t = edit_target(db, w.p, schedule_id, agent)
-    orig = parse_when(orig_start, t.tz)
-    new = (parse_when(new_start, t.tz), parse_when(new_end, t.tz))
-    asked = edited_activities(t, new[0], listed, act or [], remove,
-                              add_activity if op == "add" else "", add_start, add_length_min)
+    t, orig, new, asked = read_edit(db, w.p, schedule_id, f)
     effect, after, old, planned = effect_of(db, t, orig, *new, asked)
     body = AgentDraftIn(segments=[
         SegmentIn(agent_id=t.agent_id, activity=a, start=s.to_pydatetime(),
@@ -440,7 +458,7 @@ def save_edit(schedule_id: Id, w: WebPost, db: WriteDB, response: Response,
         for a, s, e, q in zip(after["activity"], after["start"], after["end"],
                               after["queue"], strict=True)])
     db.rollback()  # the reads are done; the draft edit runs its own transaction
-    ctx = editor_context(w, t, _zone(tz), new[0], new, effect, new, planned, planned)
+    ctx = editor_context(w, t, _zone(f.tz), new[0], new, effect, new, planned, planned)
     try:
         edit_draft(schedule_id, t.agent_id, body, w.p, db, response, if_match=f'"{rev}"')
     except HTTPException as exc:
@@ -453,8 +471,8 @@ def save_edit(schedule_id: Id, w: WebPost, db: WriteDB, response: Response,
     db.refresh(t.sched)
     if t.sched.draft_rev == rev + 1:  # nobody else wrote in between: keep the read draft
         draft_saved(schedule_id, rev, t.sched.draft_rev, t.agent_id, after)
-    f = Filters(schedule_id, "draft", tz=_zone(tz))
-    rows = agent_rows(db, w.p, t.sched, f, only=t.agent_id)
+    rows = agent_rows(db, w.p, t.sched, Filters(schedule_id, "draft", tz=_zone(f.tz)),
+                      only=t.agent_id)
     ctx.update(saved=True, row=rows[0] if rows else None, **_timeline_helpers(w, ctx["tz"]),
                review_now=True,
                editable=True, published=_published(db, t.sched))
