@@ -124,7 +124,8 @@ def test_agent_may_not_open_the_planner_schedule(page: Any, server: Any) -> None
 
 def test_language_switch_and_accept_language(page: Any, server: Any, browser: Any) -> None:
     sign_in(page, server.url, "planner")
-    page.click("a[hreflang=fr]")
+    with page.expect_navigation():
+        page.click(".langs button[value=fr]")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.locator("nav a[href='/schedule']").inner_text() == "Planning"
@@ -136,7 +137,8 @@ def test_language_switch_and_accept_language(page: Any, server: Any, browser: An
     sign_in(p2, server.url, "planner")
     assert p2.locator("html").get_attribute("lang") == "fr"
     other.close()
-    page.click("a[hreflang=en]")  # back to English for the other tests of this server
+    with page.expect_navigation():  # back to English for the other tests of this server
+        page.click(".langs button[value=en]")
     page.wait_for_load_state("networkidle")
     ctx = browser.new_context(locale="es-CO",
                               extra_http_headers={"Accept-Language": "es-CO,es;q=0.9"})
@@ -187,9 +189,11 @@ def test_planner_capacity_plan_and_scenarios_side_by_side(page: Any, server: Any
     assert "site=Manila" in page.url
     head = page.locator("#compare-table thead").inner_text()
     assert "attrition 4%" in head and "attrition 7%" in head
-    page.click("a[hreflang=es]")
+    with page.expect_navigation():
+        page.click(".langs button[value=es]")
     page.wait_for_load_state("networkidle")
     assert page.locator("nav a[href='/capacity']").inner_text() == "Capacidad"
     check_page(page, "planner-capacity-es")
-    page.click("a[hreflang=en]")  # the planner's setting back to English
+    with page.expect_navigation():  # the planner's setting back to English
+        page.click(".langs button[value=en]")
     page.wait_for_load_state("networkidle")

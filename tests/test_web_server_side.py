@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,11 @@ def web_sign_in(client: TestClient, username: str) -> None:
                                     "csrf_token": token.group(1), "next": "/"},
                     follow_redirects=False)
     assert r.status_code == 303, r.text
+
+
+def field_errors(page: str) -> dict[str, str]:
+    """The bid form's errors shown next to their fields (field id -> message)."""
+    return {k: unescape(v) for k, v in re.findall(r'id="([\w-]+)-error">([^<]+)<', page)}
 
 
 def figure(html: str, chart_id: str) -> dict[str, Any]:
@@ -176,9 +182,20 @@ def test_the_language_setting_follows_the_user_and_sign_out_revokes_the_session(
 
     c = world.client
     web_sign_in(c, "planner")
-    assert 'lang="en"' in c.get("/").text
-    r = c.get("/lang/fr?next=/", follow_redirects=False)
-    assert r.status_code == 303
+    home = c.get("/").text
+    assert 'lang="en"' in home
+    token = re.search(r'"X-CSRF-Token": "([^"]+)"', home)
+    assert token
+    # the switcher is a POST with the session's CSRF token; a GET changes nothing
+    assert c.get("/lang/fr?next=/", follow_redirects=False).status_code in (404, 405)
+    assert c.post("/lang", data={"lang": "fr", "next": "/"},
+                  follow_redirects=False).status_code == 403
+    r = c.post("/lang", data={"lang": "xx", "csrf_token": token.group(1)},
+               follow_redirects=False)
+    assert r.status_code == 422 and "lang: one of en, fr, es" in r.text
+    r = c.post("/lang", data={"lang": "fr", "next": "/schedule?team=1",
+                              "csrf_token": token.group(1)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/schedule?team=1"
     with world.db.read() as s:
         assert s.scalar(sa.select(User.language).where(User.username == "planner")) == "fr"
     # another browser: no switcher cookie, a Spanish Accept-Language; the setting wins
@@ -200,6 +217,84 @@ def test_the_language_setting_follows_the_user_and_sign_out_revokes_the_session(
     c.cookies.set("openwfm_session", cookie)
     r = c.get("/schedule", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    r = c.get("/lang/es?next=/", follow_redirects=False)  # a revoked session stores nothing
+    r = c.post("/lang", data={"lang": "es", "csrf_token": csrf.group(1)},
+               follow_redirects=False)  # a revoked session: its token no longer counts
+    assert r.status_code == 403
     with world.db.read() as s:
         assert s.scalar(sa.select(User.language).where(User.username == "planner")) == "fr"
+    # before sign-in the switcher carries the sign-in form's double-submit token
+    c.cookies.delete("openwfm_session")
+    login = c.get("/login").text
+    anon = re.search(r'name="csrf_token" value="([^"]+)"', login)
+    assert anon and c.cookies.get("openwfm_csrf") == anon.group(1)
+    r = c.post("/lang", data={"lang": "es", "next": "/login", "csrf_token": anon.group(1)},
+               follow_redirects=False)
+    assert r.status_code == 303 and c.cookies.get("openwfm_lang") == "es"
+    assert "Iniciar sesión" in c.get("/login").text
+    c.cookies.delete("openwfm_lang")
+
+
+def test_the_bid_form_adds_and_removes_rows_names_bad_fields_and_publishes(
+        world: World) -> None:
+    """The planner's bid form on /bids: rows added and removed (htmx partial and whole
+    page without JS), each bad field named next to it (422, nothing saved; the API's own
+    check of the places too), a good form published as the API would."""
+    c, f = world.client, world.facts
+    team = int(f["team"])  # type: ignore[arg-type]
+    web_sign_in(c, str(f["leader"]))
+    assert 'id="compose-form"' not in c.get("/bids").text  # team leaders do not compose
+    web_sign_in(c, "planner")
+    page = c.get("/bids").text
+    token = re.search(r'"X-CSRF-Token": "([^"]+)"', page)
+    assert token and 'id="compose-form"' in page
+    parts = "work 120, break 15, work 105, meal 30, work 120, break 15, work 105"
+    base = {"csrf_token": token.group(1), "name": "week 20", "team_id": str(team),
+            "period_start": "2026-05-11", "days": "7", "method": "seniority", "rows": "1",
+            "p-0-name": "early", "p-0-places": "9", "p-0-start": "08:00", "p-0-parts": parts,
+            "p-0-day": ["0", "1", "2", "3", "4"]}
+    r = c.post("/bids/compose", data={**base, "op": "add"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and r.text.lstrip().startswith('<section id="compose"')
+    assert 'name="p-1-parts" value="' + parts + '"' in r.text  # the new row copies the last
+    assert len(re.findall(r'name="p-1-day" value="\d" checked', r.text)) == 5
+    r = c.post("/bids/compose", data={**base, "rows": "2", "p-1-name": "x", "op": "remove:0"})
+    assert "<html" in r.text and 'name="p-1-name"' not in r.text  # the whole page, no JS
+    assert 'name="p-0-name" value="x"' in r.text
+    # bad fields: each named next to it, nothing saved
+    with world.db.read() as s:
+        from openwfm.server.models import ShiftBid
+
+        n = s.scalar(sa.select(sa.func.count()).select_from(ShiftBid))
+    bad = {**base, "rows": "2", "p-0-places": "0", "p-0-parts": "work 120, brek 15",
+           "p-1-name": "late", "p-1-places": "9", "p-1-start": "25:00",
+           "p-1-parts": "work ten", "p-1-day": []}
+    r = c.post("/bids", data=bad)
+    assert r.status_code == 422
+    errors = field_errors(r.text)
+    assert set(errors) == {"p-0-places", "p-0-parts", "p-1-days"}, errors
+    assert "greater than or equal to 1" in errors["p-0-places"]
+    assert "'brek'" in errors["p-0-parts"] or "break" in errors["p-0-parts"]
+    r = c.post("/bids", data={**bad, "p-0-places": "9", "p-0-parts": parts,
+                              "p-1-day": ["0"]})
+    errors = field_errors(r.text)
+    assert r.status_code == 422 and set(errors) == {"p-1-start", "p-1-parts"}, errors
+    # the API's own check: at least one place per agent of the team
+    r = c.post("/bids", data={**base, "p-0-places": "2"})
+    errors = field_errors(r.text)
+    assert r.status_code == 422 and "2 places for the team's" in errors["patterns"], errors
+    with world.db.read() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(ShiftBid)) == n
+    # a good one: published as the API would store it
+    r = c.post("/bids", data={**base, "rows": "2", "p-1-name": "late", "p-1-places": "9",
+                              "p-1-start": "11:00", "p-1-parts": parts,
+                              "p-1-day": ["0", "1", "2", "3", "4"]}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/bids?created="), r.text
+    bid = int(r.headers["location"].rsplit("=", 1)[1])
+    got = c.get(f"/api/bids/{bid}", headers=world.h("planner")).json()
+    spec = [["work", 120], ["break", 15], ["work", 105], ["meal", 30], ["work", 120],
+            ["break", 15], ["work", 105]]
+    assert got["method"] == "seniority" and got["period_start"] == "2026-05-11"
+    assert got["patterns"] == [
+        {"name": n, "places": 9, "shifts": [{"day": d, "start": t, "parts": spec}
+                                            for d in range(5)]}
+        for n, t in (("early", "08:00:00"), ("late", "11:00:00"))]
+    assert f"Bid #{bid} is published" in c.get(r.headers["location"]).text

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openwfm.web import (
     pages_auth,
+    pages_bids,
     pages_capacity,
     pages_intraday,
     pages_jobs,
@@ -42,7 +43,7 @@ def is_page(request: Request) -> bool:
 
 
 def mount(app: FastAPI) -> None:
-    for module in (pages_auth, pages_capacity, pages_intraday, pages_jobs, pages_people,
+    for module in (pages_auth, pages_bids, pages_capacity, pages_intraday, pages_jobs, pages_people,
                    pages_queues, pages_quality, pages_requests, pages_schedule, pages_today):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

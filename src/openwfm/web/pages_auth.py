@@ -34,11 +34,10 @@ from openwfm.web.session import (
     LOGIN_CSRF_COOKIE,
     csrf_failed,
     end_session,
-    login_csrf,
     read_session,
     same,
-    set_login_csrf,
     start_session,
+    submitted_token,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -60,12 +59,10 @@ def safe_next(value: str | None) -> str:
 
 def _login_page(request: Request, next_path: str, error: str = "",
                 status_code: int = 200, username: str = "") -> Response:
-    token = login_csrf(request)
     ctx = page_context(request, None, None)
+    token = ctx["lang_csrf"]  # the double-submit token: the sign-in form and the switcher
     ctx.update(next=safe_next(next_path), error=error, login_csrf=token, username=username)
-    response = render(request, "login.html", ctx, status_code=status_code)
-    set_login_csrf(request, response, token)
-    return response
+    return render(request, "login.html", ctx, status_code=status_code)  # sets the cookie
 
 
 @router.get("/login")
@@ -115,19 +112,28 @@ def logout(w: WebPost, db: WriteDB) -> Response:
     return response
 
 
-@router.get("/lang/{code}")
-def set_language(code: str, request: Request, db: WriteDB, next: str = "/") -> Response:
-    """Switch the page language: this browser's preference cookie and, for a signed-in
-    user, their own setting (it follows them to another browser; only a display
-    preference, so a plain link)."""
-    if code not in i18n.LANGUAGES:
-        raise HTTPException(404, f"no language {code!r}")
+@router.post("/lang")
+async def set_language(request: Request, db: WriteDB,
+                       lang: Annotated[str, Form(max_length=8)],
+                       next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+    """Switch the page language (the switcher's form, a POST with the CSRF token: the
+    session's when signed in, else the sign-in form's double-submit token): this
+    browser's preference cookie and, for a signed-in user, their own setting (it follows
+    them to another browser); then back to the page `next`."""
     sess = read_session(request)
-    if sess is not None and db.get(RevokedSession, sess.jti) is None:
-        db.execute(sa.update(User).where(User.id == sess.user_id).values(language=code))
+    if sess is not None and db.get(RevokedSession, sess.jti) is not None:
+        sess = None  # signed out: the cookie no longer signs in
+    expected = sess.csrf if sess is not None else request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not same(await submitted_token(request), expected):
+        raise csrf_failed()
+    if lang not in i18n.LANGUAGES:
+        raise HTTPException(422, f"lang: one of {', '.join(i18n.LANGUAGES)} expected, got "
+                                 f"{lang!r}")
+    if sess is not None:
+        db.execute(sa.update(User).where(User.id == sess.user_id).values(language=lang))
         db.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(i18n.LANG_COOKIE, code, max_age=365 * 86400, samesite="lax",
+    response.set_cookie(i18n.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
                         httponly=True, path="/")
     return response
 

@@ -6,7 +6,7 @@ selfservice`), so the pages and the API decide the same way (docs/selfservice.md
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from openwfm.selfservice import RequestStatus
 from openwfm.server.deps import ReadDB, WriteDB
 from openwfm.server.models import Agent, Schedule, Site, Team
-from openwfm.server.permissions import agent_filter, require
-from openwfm.server.routers.bids import CloseIn, RankingIn, close_bid, list_bids, rank_patterns
+from openwfm.server.permissions import Principal, agent_filter, require
 from openwfm.server.routers.meetings import PlaceIn, ProposeIn, place_session, propose_meeting
 from openwfm.server.routers.preferences import (
     PreferenceIn,
@@ -110,12 +109,20 @@ def my_requests(w: WebUser, db: ReadDB,
     return render(w.ctx["request"], "my_requests.html", ctx)
 
 
+def visible_teams(db: Session, p: Principal) -> list[Any]:
+    """The teams with an agent `p` may see (a planner: of their clients), by name, with
+    their site's zone (``id, name, tz``)."""
+    return list(db.execute(sa.select(Team.id, Team.name, Site.tz).join(
+        Site, Site.id == Team.site_id).where(Team.id.in_(sa.select(Agent.team_id).where(
+            agent_filter(p, Agent.id)))).order_by(Team.name)).all())
+
+
 def _back(msg: str | None = None, schedule: int | None = None) -> Response:
     q = {k: str(v) for k, v in (("error", msg), ("schedule", schedule)) if v}
-    return RedirectResponse("/me/requests" + ("?" + _q(**q) if q else ""), status_code=303)
+    return RedirectResponse("/me/requests" + ("?" + query(**q) if q else ""), status_code=303)
 
 
-def _message(e: HTTPException) -> str:
+def error_message(e: HTTPException) -> str:
     return e.detail[0]["msg"] if isinstance(e.detail, list) else str(e.detail)
 
 
@@ -138,7 +145,7 @@ def ask_swap(w: WebPost, db: WriteDB,
         create_request(body, w.p, db, w.ctx["request"])
     except HTTPException as e:
         db.rollback()
-        return _back(_message(e), schedule_id)
+        return _back(error_message(e), schedule_id)
     return _back(schedule=schedule_id)
 
 
@@ -156,7 +163,7 @@ def offer_shift(w: WebPost, db: WriteDB,
                        w.p, db, w.ctx["request"])
     except HTTPException as e:
         db.rollback()
-        return _back(_message(e), schedule_id)
+        return _back(error_message(e), schedule_id)
     return _back(schedule=schedule_id)
 
 
@@ -172,7 +179,7 @@ def agent_event(w: WebPost, db: WriteDB,
         AGENT_EVENTS[event](request_id, w.p, db, w.ctx["request"])
     except HTTPException as e:
         db.rollback()
-        return _back(_message(e))
+        return _back(error_message(e))
     return _back()
 
 
@@ -191,11 +198,11 @@ def ask_time_off(w: WebPost, db: WriteDB, first_day: Annotated[date, Form()],
                        w.p, db, w.ctx["request"])
     except HTTPException as e:
         db.rollback()
-        return _back(_message(e))
+        return _back(error_message(e))
     return _back()
 
 
-def _q(**kw: str) -> str:
+def query(**kw: str) -> str:
     from urllib.parse import urlencode
     return urlencode(kw)
 
@@ -222,7 +229,7 @@ def approve(w: WebPost, db: WriteDB,
     except HTTPException as e:
         db.rollback()
         msg = e.detail[0]["msg"] if isinstance(e.detail, list) else str(e.detail)
-        return RedirectResponse("/requests?" + _q(error=msg), status_code=303)
+        return RedirectResponse("/requests?" + query(error=msg), status_code=303)
     return RedirectResponse("/requests", status_code=303)
 
 
@@ -234,80 +241,8 @@ def reject(w: WebPost, db: WriteDB, request_id: Annotated[int, Path(ge=1, le=2_1
     except HTTPException as e:
         db.rollback()
         msg = e.detail[0]["msg"] if isinstance(e.detail, list) else str(e.detail)
-        return RedirectResponse("/requests?" + _q(error=msg), status_code=303)
+        return RedirectResponse("/requests?" + query(error=msg), status_code=303)
     return RedirectResponse("/requests", status_code=303)
-
-
-# ---------------------------------------------------------------------------- shift bids
-def _bid_helpers() -> dict[str, object]:
-    def shifts(bid: object, pattern: dict) -> list[tuple[date, str, str]]:
-        """(local date, start, end) of each shift of a pattern."""
-        out = []
-        for sh in pattern["shifts"]:
-            d = bid.period_start + timedelta(days=sh["day"])  # type: ignore[attr-defined]
-            t0 = datetime.combine(d, time.fromisoformat(sh["start"]))
-            t1 = t0 + timedelta(minutes=sum(m for _a, m in sh["parts"]))
-            out.append((d, t0.strftime("%H:%M"), t1.strftime("%H:%M")))
-        return out
-    return {"pattern_shifts": shifts}
-
-
-@router.get("/me/bids")
-def my_bids(w: WebUser, db: ReadDB,
-            error: Annotated[str, Query(max_length=500)] = "") -> Response:
-    """The shift bids of the agent's team: rank the patterns of an open one; the award
-    and why once it is closed."""
-    require(w.p, "bid_ranking", "write")
-    ctx = {**w.ctx, **_bid_helpers(), "bids": list_bids(w.p, db), "error": error}
-    return render(w.ctx["request"], "my_bids.html", ctx)
-
-
-@router.post("/me/bids/{bid_id}")
-async def rank_bid(w: WebPost, db: WriteDB,
-                   bid_id: Annotated[int, Path(ge=1, le=2_147_483_647)]) -> Response:
-    """The ranking from the form: a rank (1, 2, ...) per pattern, blank = not ranked."""
-    form = await w.ctx["request"].form()
-    ranks: dict[str, int] = {}
-    for key, value in form.multi_items():
-        if key.startswith("rank:") and str(value).strip():
-            if not str(value).isdigit():
-                return _bids_back(f"{key[5:]}: a rank 1, 2, ... expected")
-            ranks[key[5:]] = int(str(value))
-    if len(set(ranks.values())) != len(ranks):
-        return _bids_back("ranking: give each pattern a different rank")
-    try:
-        rank_patterns(bid_id, RankingIn(ranking=sorted(ranks, key=lambda k: ranks[k])), w.p, db)
-    except HTTPException as e:
-        db.rollback()
-        return _bids_back(_message(e))
-    return _bids_back()
-
-
-def _bids_back(msg: str | None = None, path: str = "/me/bids") -> Response:
-    return RedirectResponse(path + ("?" + _q(error=msg) if msg else ""), status_code=303)
-
-
-@router.get("/bids")
-def bids(w: WebUser, db: ReadDB, error: Annotated[str, Query(max_length=500)] = "") -> Response:
-    """Shift bids of the teams the user may see: how many agents ranked, Close (planners),
-    and the awards with their explanation."""
-    require(w.p, "bid", "read")
-    if w.p.agent_id:
-        return RedirectResponse("/me/bids", status_code=303)
-    ctx = {**w.ctx, **_bid_helpers(), "bids": list_bids(w.p, db), "error": error,
-           "may_close": w.p.role.value in ("admin", "planner")}
-    return render(w.ctx["request"], "bids.html", ctx)
-
-
-@router.post("/bids/{bid_id}/close")
-def close(w: WebPost, db: WriteDB, bid_id: Annotated[int, Path(ge=1, le=2_147_483_647)]
-          ) -> Response:
-    try:
-        close_bid(bid_id, CloseIn(), w.p, db, w.ctx["request"])
-    except HTTPException as e:
-        db.rollback()
-        return _bids_back(_message(e), "/bids")
-    return _bids_back(path="/bids")
 
 
 # ----------------------------------------------------------------------- meeting scheduler
@@ -333,9 +268,7 @@ def meetings(w: WebUser, db: WriteDB,
     (a local day and hours of the team's site): the scheduler proposes the start that costs
     the service least, with its effect; Place it publishes it."""
     require(w.p, "meeting", "write")
-    teams = list(db.execute(sa.select(Team.id, Team.name, Site.tz).join(
-        Site, Site.id == Team.site_id).where(Team.id.in_(sa.select(Agent.team_id).where(
-            agent_filter(w.p, Agent.id)))).order_by(Team.name)).all())
+    teams = visible_teams(db, w.p)
     chosen = next((t for t in teams if t.id == team), None)
     proposal = None
     if chosen is not None and day is not None and not error:
@@ -350,7 +283,7 @@ def meetings(w: WebUser, db: WriteDB,
                 room_seats=int(seats) if seats else None), w.p, db)
         except HTTPException as e:
             db.rollback()
-            error = _message(e)
+            error = error_message(e)
     ctx = {**w.ctx, "teams": teams, "chosen": chosen, "proposal": proposal, "error": error,
            "placed": placed, "kinds": SESSION_KINDS,
            "form": {"people": people, "activity": activity, "title": title,
@@ -373,7 +306,7 @@ def place(w: WebPost, db: WriteDB, schedule_id: Annotated[int, Form(ge=1, le=2_1
                             w.p, db, w.ctx["request"], if_match=str(version))
     except HTTPException as e:
         db.rollback()
-        return RedirectResponse("/meetings?" + _q(error=_message(e)), status_code=303)
+        return RedirectResponse("/meetings?" + query(error=error_message(e)), status_code=303)
     return RedirectResponse(f"/meetings?placed={out.schedule_version}", status_code=303)
 
 
@@ -396,7 +329,7 @@ def my_preferences(w: WebUser, db: ReadDB,
     except HTTPException as e:
         if period is None:
             raise
-        return RedirectResponse("/me/preferences?" + _q(error=_message(e)), status_code=303)
+        return RedirectResponse("/me/preferences?" + query(error=error_message(e)), status_code=303)
     ctx = {**w.ctx, "w": wishes, "error": error, "saved": saved,
            "kinds": PREFERENCE_KINDS,
            "blank_prefs": max(2, 4 - len(wishes.preferences)),
@@ -427,7 +360,7 @@ async def save_preferences(w: WebPost, db: WriteDB,
         try:
             weight = float(str(wt)) if str(wt).strip() else None
         except ValueError:
-            return RedirectResponse("/me/preferences?" + _q(
+            return RedirectResponse("/me/preferences?" + query(
                 period=period.isoformat(), error=f"preferences {i} weight: a number >= 0 "
                 f"expected, got {str(wt)[:20]!r}"), status_code=303)
         prefs.append(PreferenceIn(kind=str(k)[:40], value=str(v).strip()[:40], weight=weight))
@@ -438,8 +371,8 @@ async def save_preferences(w: WebPost, db: WriteDB,
                         w.p, db, period)
     except HTTPException as e:
         db.rollback()
-        return RedirectResponse("/me/preferences?" + _q(period=period.isoformat(),
+        return RedirectResponse("/me/preferences?" + query(period=period.isoformat(),
                                                          error=_loc_message(e)),
                                 status_code=303)
-    return RedirectResponse("/me/preferences?" + _q(period=period.isoformat(), saved="1"),
+    return RedirectResponse("/me/preferences?" + query(period=period.isoformat(), saved="1"),
                             status_code=303)

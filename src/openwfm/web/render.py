@@ -16,7 +16,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openwfm.server.models import Role
 from openwfm.server.permissions import Principal, allowed
 from openwfm.web import i18n
-from openwfm.web.session import CSRF_FIELD, CSRF_HEADER, WebSession
+from openwfm.web.session import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    WebSession,
+    login_csrf,
+    set_login_csrf,
+)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -82,6 +88,7 @@ def page_context(request: Request, p: Principal | None, sess: WebSession | None,
     return {
         "request": request, "user": p, "lang": lang, "languages": i18n.LANGUAGES,
         "csrf_token": sess.csrf if sess else "", "csrf_field": CSRF_FIELD,
+        "lang_csrf": sess.csrf if sess else login_csrf(request),
         "csrf_header": CSRF_HEADER, "nav": nav(p), "path": request.url.path,
         "role_label": lambda r: ROLE_LABELS.get(Role(r), str(r)),
         "fmt_dt": dt, "fmt_time": tm, "fmt_day": day,
@@ -96,4 +103,8 @@ def render(request: Request, template: str, ctx: dict[str, Any], status_code: in
            headers: dict[str, str] | None = None) -> HTMLResponse:
     """`template` rendered with the page context `ctx` (from `page_context`)."""
     html = ENV.get_template(template).render(ctx)
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    token = ctx.get("lang_csrf")
+    if token and not ctx.get("csrf_token"):  # before sign-in: the double-submit token of
+        set_login_csrf(request, response, token)  # the sign-in form and the switcher
+    return response
