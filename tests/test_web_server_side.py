@@ -297,4 +297,4 @@ def test_the_bid_form_adds_and_removes_rows_names_bad_fields_and_publishes(
         {"name": n, "places": 9, "shifts": [{"day": d, "start": t, "parts": spec}
                                             for d in range(5)]}
         for n, t in (("early", "08:00:00"), ("late", "11:00:00"))]
-    assert f"Bid #{bid} is published" in c.get(r.headers["location"]).text
+    assert re.search(rf'id="created">[^<]*{bid}', c.get(r.headers["location"]).text)
