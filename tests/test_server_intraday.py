@@ -420,6 +420,30 @@ def test_intraday_view_simulates_from_the_queue_state(world: World,
     assert view() == v  # same instant, same seed, same numbers
 
 
+def test_intraday_view_counts_the_agents_of_the_other_queues(world: World) -> None:
+    """Queue mq-a's agent also serves mq-b, which has two agents of its own: they take
+    mq-b's contacts in the simulation (and the Erlang split), so they are in the view of
+    mq-a too (they were left out, and the shared agent then carried mq-b alone)."""
+    from openwfm.server.models import AgentSkill
+
+    day = (datetime.now(UTC).astimezone(NY) - timedelta(days=2)).date()
+    t8 = datetime.combine(day, time(8), NY)
+    ride = int(world.facts["ride"])  # type: ignore[call-overload]
+    intraday_queue(world, "mq-b", ("MQB-1", "MQB-2"), t8, ride)
+    intraday_queue(world, "mq-a", ("MQA-1",), t8, ride)
+    with world.db.transaction() as s:
+        s.add(AgentSkill(agent_id="MQA-1", skill_id="mq-b", rank=1))
+    at = t8 + timedelta(hours=2)
+    r = world.client.get("/api/intraday/queues/mq-a", params={"at": at.isoformat()},
+                         headers=world.h("planner-ride"))
+    assert r.status_code == 200, r.text
+    v = r.json()
+    assert v["simulation"]["agents"] == 3 and v["agents_working_now"] == 0
+    later = next(x for x in v["intervals"] if x["interval_start"] == (
+        at + timedelta(hours=1)).astimezone(UTC).isoformat().replace("+00:00", "Z"))
+    assert later["agents_predicted"] == 1.0  # the Erlang split: MQA-1 on mq-a
+
+
 def test_intraday_view_roles_and_tenants(world: World, hand: dict[str, object]) -> None:
     f = world.facts
     at = {"at": hand["noon"].isoformat()}  # type: ignore[attr-defined]

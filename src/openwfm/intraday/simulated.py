@@ -59,7 +59,7 @@ class SimulatedRest:
     waiting contacts included in the interval in progress), ``service_level`` (ratio of
     means), ``service_level_lo``, ``service_level_hi``. ``rest``: per queue the same over all its
     intervals. ``replications`` and ``seed`` say how it was drawn; ``waiting`` and ``busy``
-    the state it started from."""
+    the state it started from, ``agents`` how many agents work in it."""
 
     intervals: pd.DataFrame
     rest: pd.DataFrame
@@ -68,6 +68,8 @@ class SimulatedRest:
     start: pd.Timestamp
     waiting: dict[str, tuple[int, float | None]]
     busy: int
+    agents: int
+    """Agents with a work segment in the simulated span."""
 
 
 def ratio_of_means(num: NDArray[np.float64], den: NDArray[np.float64], level: float = 0.95
@@ -225,4 +227,5 @@ def simulate_rest_of_day(
     return SimulatedRest(
         intervals=iv, rest=rest_frame,
         replications=replications, seed=seed, start=start,
-        waiting={q: (int(n), o) for q, (n, o) in waiting.items()}, busy=len(b_agent))
+        waiting={q: (int(n), o) for q, (n, o) in waiting.items()}, busy=len(b_agent),
+        agents=int(seg["agent_id"].nunique()))

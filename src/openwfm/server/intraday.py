@@ -68,8 +68,9 @@ from openwfm.server.selfservice import (
 
 __all__ = ["HISTORY_DAYS", "PROPOSAL_ITEMS", "PROPOSE_MIN", "REOPTIMIZE_STAGES",
            "SIM_REPLICATIONS", "DayInputs", "ProposalDraft", "accept_proposal", "agent_states",
-           "busy_agents", "compute_proposal", "day_inputs", "published_segments", "queue_day",
-           "reoptimize_job", "simulation_seed", "store_proposal"]
+           "busy_agents", "compute_proposal", "day_inputs", "other_agents_segments",
+           "published_segments", "queue_day", "reoptimize_job", "simulation_seed",
+           "store_proposal"]
 
 PROPOSAL_ITEMS = ("moves", "proposals")
 """The kinds of items of a proposal a planner ticks (payload keys, accept's fields)."""
@@ -217,13 +218,29 @@ def _num(v: Any) -> float | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
 
 
+def other_agents_segments(session: Session, inputs: DayInputs) -> pd.DataFrame:
+    """The published segments of the day of the agents who serve the related queues
+    (`DayInputs.queues`) without the queue's own skill: they take part of those queues'
+    contacts, so the prediction of the queue counts them (the re-optimization's model
+    does too)."""
+    mine = set(inputs.segments["agent_id"])
+    others = sorted(set(session.scalars(
+        sa.select(AgentSkill.agent_id).join(Skill, Skill.id == AgentSkill.skill_id)
+        .where(Skill.queue_id.in_(list(inputs.queues))))) - mine)
+    return published_segments(session, others, inputs.day_start - timedelta(hours=12),
+                              inputs.day_end + timedelta(hours=12))
+
+
 def queue_day(inputs: DayInputs, states: dict[str, AgentState], now: datetime, *,
               busy: Mapping[str, float | None] | None = None,
               queue_states: Mapping[str, Any] | None = None,
+              others: pd.DataFrame | None = None,
               replications: int = SIM_REPLICATIONS) -> dict[str, Any]:
     """The intraday view of the queue's day (`IntradayOut` of the router). `busy`: the
     agents on a contact or in after-contact work now, with the seconds on it so far (None:
-    unknown); `queue_states`: the newest `QueueState` report of the related queues."""
+    unknown); `queue_states`: the newest `QueueState` report of the related queues;
+    `others`: the segments of the agents who serve only the other related queues
+    (`other_agents_segments`), in both predictions."""
     q = inputs.queue
     step = pd.Timedelta(seconds=inputs.interval_s)
     cut = inputs.cut
@@ -238,7 +255,9 @@ def queue_day(inputs: DayInputs, states: dict[str, AgentState], now: datetime, *
                                sl_target=q.sl_target, answer_within_s=q.answer_within_s,
                                patience_s=q.patience_s, interval_s=inputs.interval_s)
     # the current state: the interval in progress from the agents' states now
-    seg = live_segments(inputs.segments.drop(columns="schedule_id"), states, cut, cut + step)
+    serving = inputs.segments if others is None or others.empty else pd.concat(
+        [inputs.segments, others], ignore_index=True)
+    seg = live_segments(serving.drop(columns="schedule_id"), states, cut, cut + step)
     pred = predicted_by_interval(inputs.scenario, seg, rest, cut,
                                  interval_s=inputs.interval_s)
     pred = pred[pred["queue"] == q.id].set_index("interval_start")
@@ -288,7 +307,8 @@ def queue_day(inputs: DayInputs, states: dict[str, AgentState], now: datetime, *
     lv = ref.levels[ref.levels["queue"] == q.id]
     level = {k: _num(v) for k, v in lv.iloc[0].items() if k != "queue"} if len(lv) else {}
     contacts = float(pred["contacts"].sum()) if len(pred) else 0.0
-    on_duty = sorted(a for a, s in states.items() if s in
+    skilled = set(inputs.segments["agent_id"])
+    on_duty = sorted(a for a, s in states.items() if a in skilled and s in
                      {AgentState.AVAILABLE, AgentState.ON_CONTACT,
                       AgentState.AFTER_CONTACT_WORK})
     return {
@@ -338,7 +358,7 @@ def _simulated(inputs: DayInputs, seg: pd.DataFrame, rest: pd.DataFrame, now: da
                for k, r in queue_states.items()}
     about: dict[str, Any] = {
         "replications": replications, "seed": seed, "start": now, "handle": "exponential",
-        "busy_agents": 0,
+        "busy_agents": 0, "agents": 0,
         "queue_states": [{"queue_id": k, "at": r.at, "waiting": int(r.waiting),
                           "oldest_wait_s": r.oldest_wait_s, "in_service": r.in_service}
                          for k, r in sorted(queue_states.items())]}
@@ -354,6 +374,7 @@ def _simulated(inputs: DayInputs, seg: pd.DataFrame, rest: pd.DataFrame, now: da
                              interval_s=inputs.interval_s, waiting=waiting, busy=busy,
                              replications=replications, seed=seed)
     about["busy_agents"] = r.busy
+    about["agents"] = r.agents
     mine = r.rest[r.rest["queue"] == q.id]
     if len(mine):
         x = mine.iloc[0]

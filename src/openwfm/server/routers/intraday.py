@@ -19,6 +19,7 @@ from openwfm.server.intraday import (
     agent_states,
     busy_agents,
     day_inputs,
+    other_agents_segments,
     queue_day,
 )
 from openwfm.server.models import (
@@ -96,6 +97,9 @@ class SimulationAbout(BaseModel):
     handle: str = Field(description="Handle-time shape (exponential, as the Erlang model)")
     busy_agents: int = Field(description=(
         "Agents on a contact or in after-contact work now, each holding one contact"))
+    agents: int = Field(description=(
+        "Agents working in the simulated span: the queue's and those of the other queues "
+        "they serve"))
     queue_states: list[QueueStateUsed] = Field(description=(
         "The queue states the simulation starts from (POST /api/rta/queue-state; none "
         "newer than one interval: no contact waiting)"))
@@ -155,12 +159,13 @@ async def intraday_queue(queue_id: QueuePath, request: Request, p: CurrentUser,
         inputs = day_inputs(session, q, now)
         reports = latest_states(session, list(inputs.queues), now,
                                 max_age_s=inputs.interval_s)
+        others = other_agents_segments(session, inputs)
         session.rollback()
-        agents = sorted(set(inputs.segments["agent_id"]))
+        agents = sorted(set(inputs.segments["agent_id"]) | set(others["agent_id"]))
         with b.lock:
             states = agent_states(b.log, agents, now)
             busy = busy_agents(b.log, states, now)
-        return queue_day(inputs, states, now, busy=busy, queue_states=reports)
+        return queue_day(inputs, states, now, busy=busy, queue_states=reports, others=others)
 
     return await run_in_threadpool(compute)
 
