@@ -47,7 +47,7 @@ def main() -> None:
     from openwfm.intraday.states import AgentState
     from openwfm.server.db import Database
     from openwfm.server.demo import load_demo
-    from openwfm.server.intraday import day_inputs, queue_day
+    from openwfm.server.intraday import day_inputs, other_agents_segments, queue_day
     from openwfm.server.migrate import upgrade
     from openwfm.server.models import Queue, User
 
@@ -67,7 +67,8 @@ def main() -> None:
             q = s.get(Queue, args.queue)
             assert q is not None, args.queue
             inputs = day_inputs(s, q, now)
-        seg = inputs.segments
+            others = other_agents_segments(s, inputs)
+        seg = pd.concat([inputs.segments, others], ignore_index=True)
         t = pd.Timestamp(now)
         on = seg[(seg["activity"] == "work") & (seg["start"] <= t) & (seg["end"] > t)]
         working = sorted(set(on["agent_id"]))
@@ -83,7 +84,7 @@ def main() -> None:
                   for x in (args.queue,)}
         rest = inputs.reforecast.frame
         print(f"queue {args.queue} at {args.at}: {len(working)} agents working now "
-              f"({len(busy)} on a contact), {len(set(inputs.segments['agent_id']))} agents "
+              f"({len(busy)} on a contact), {seg['agent_id'].nunique()} agents "
               f"serving the {len(inputs.queues)} related queues, "
               f"{int(rest['interval_start'].nunique())} intervals left, "
               f"{rest['volume'].sum():.0f} contacts expected; load {os.getloadavg()[0]:.1f}")
@@ -104,7 +105,8 @@ def main() -> None:
             return min(out)
 
         t0 = time.perf_counter()
-        queue_day(inputs, states, now, busy=busy, queue_states=report, replications=2)
+        queue_day(inputs, states, now, busy=busy, queue_states=report, others=others,
+                  replications=2)
         print(f"first call (loads the compiled engine from its cache): "
               f"{time.perf_counter() - t0:.2f} s")
         base = best(peer)
@@ -114,7 +116,7 @@ def main() -> None:
 
             def view(r: int = r, v: dict[str, object] = v) -> None:
                 v.update(queue_day(inputs, states, now, busy=busy, queue_states=report,
-                                   replications=r))
+                                   others=others, replications=r))
 
             total = best(view)
             cur = next(x for x in v["intervals"] if x["part"] == "current")  # type: ignore[attr-defined]
