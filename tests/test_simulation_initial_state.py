@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, linalg, sparse, special, stats
 from scipy.sparse.linalg import expm_multiply
 
@@ -218,3 +220,51 @@ def test_bad_initial_states_are_refused() -> None:
                                      busy_agent=np.array([0, 0]),
                                      busy_queue=np.zeros(2, np.int64),
                                      busy_elapsed_s=np.zeros(2)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(c=st.integers(1, 4), waiting=st.integers(0, 6), n_busy=st.integers(0, 4),
+       oldest=st.one_of(st.none(), st.floats(0, 600)), start=st.floats(0, 1700),
+       patience=st.one_of(st.none(), st.floats(30, 600)), seed=st.integers(0, 2**32))
+def test_a_run_from_any_state_keeps_the_floor_rules(c: int, waiting: int, n_busy: int,
+                                                    oldest: float | None, start: float,
+                                                    patience: float | None,
+                                                    seed: int) -> None:
+    """Whatever the state: nothing is served before the start; the busy agents finish
+    their contact first; the waiting contacts keep their place (served oldest first,
+    their wait counted from their arrival, the oldest exactly the reported one); an agent
+    never holds two calls; the same seed gives the same log."""
+    n_busy = min(n_busy, c)
+    m = single_queue_model(arrival_rate_per_s=2.0 / AHT, aht_s=AHT, agents=c, horizon_s=T,
+                           answer_within_s=TAU, patience_s=patience, interval_s=STEP)
+    m = m.with_(initial=InitialState(
+        start, np.array([waiting]), np.array([np.nan if oldest is None else oldest]),
+        busy_agent=np.arange(n_busy), busy_queue=np.zeros(n_busy, np.int64),
+        busy_elapsed_s=np.full(n_busy, 30.0)))
+    log = simulate(m, replications=2, seed=seed, backend="serial").log
+    again = simulate(m, replications=2, seed=seed, backend="serial").log
+    assert np.array_equal(log.wait_s, again.wait_s)
+    for r in range(2):
+        mine = log.replication == r
+        car, arr = log.carried[mine], log.arrival_s[mine]
+        wait, out = log.wait_s[mine], log.outcome[mine]
+        agent, handle = log.agent[mine], log.handle_s[mine]
+        assert (car == 2).sum() == n_busy and (car == 1).sum() == waiting
+        assert (arr[car == 2] == start).all() and (wait[car == 2] == 0).all()
+        assert (agent[car == 2] == np.arange(n_busy)).all()
+        w_arr = arr[car == 1]
+        assert (w_arr <= start).all() and (arr[car == 0] >= start).all()
+        if waiting:
+            assert w_arr.min() == pytest.approx(start - (oldest or 0.0))
+        served = out == 0
+        begin = arr + wait
+        assert (begin[served] >= start - 1e-9).all()
+        # served in arrival order (FIFO, one queue): the backlog first, then the arrivals
+        ws = served & (car != 2)
+        order = np.argsort(arr[ws], kind="stable")
+        assert (np.diff(begin[ws][order]) >= -1e-9).all()
+        for a in range(c):  # one call at a time per agent
+            x = served & (agent == a)
+            s0 = np.sort(begin[x])
+            e0 = (begin[x] + handle[x])[np.argsort(begin[x])]
+            assert (s0[1:] >= e0[:-1] - 1e-9).all()
