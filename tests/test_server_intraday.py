@@ -251,6 +251,39 @@ def test_queue_state_roles_and_tenants(world: World) -> None:
                             headers=world.h("acd-ride")).status_code == 403
 
 
+def test_queue_state_upsert_on_postgresql(pg_fresh_db: str) -> None:
+    """The same upsert and "newest at or before" on PostgreSQL."""
+    from openwfm.server.db import Database
+    from openwfm.server.migrate import upgrade
+    from openwfm.server.models import Client, Queue
+    from openwfm.server.queue_state import QueueStateReport, latest_states, store_states
+
+    upgrade(pg_fresh_db)
+    db = Database.connect(pg_fresh_db)
+    try:
+        with db.transaction() as s:
+            c = Client(name="c")
+            s.add(c)
+            s.flush()
+            s.add(Queue(id="q", client_id=c.id, channel="voice", language="en", market="US",
+                        tz="America/New_York", max_asa_s=None, max_abandon=None,
+                        max_occupancy=None, patience_s=None))
+        t = DAY9
+        with db.transaction() as s:
+            r = store_states(s, [QueueStateReport("q", t, 3, 20.0, 5),
+                                 QueueStateReport("q", t + timedelta(seconds=10), 4)], now=t)
+        assert (r.inserted, r.replaced) == (2, 0)
+        with db.transaction() as s:
+            r = store_states(s, [QueueStateReport("q", t, 7, 80.0)], now=t)
+        assert (r.inserted, r.replaced) == (0, 1)
+        with db.read() as s:
+            got = latest_states(s, ["q"], t + timedelta(seconds=5))["q"]
+            assert (got.waiting, got.oldest_wait_s, got.in_service) == (7, 80.0, None)
+            assert latest_states(s, ["q"], t + timedelta(minutes=20), max_age_s=900) == {}
+    finally:
+        db.dispose()
+
+
 # ------------------------------------------------------------------ the intraday view
 NY = ZoneInfo("America/New_York")
 
