@@ -580,7 +580,8 @@ def test_reoptimize_staggers_the_meals_and_accepting_publishes_a_version(
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["status"] == "accepted" and done["applied_version_number"] == 2
-    assert done["accepted"] == {"moves": list(range(len(moves))), "proposals": []}
+    assert done["accepted"] == {"moves": list(range(len(moves))), "reassignments": [],
+                                "proposals": []}
     sid = reopt["schedule"]
     segs = world.client.get(f"/api/schedules/{sid}/segments", params={"version": "published"},
                             headers=world.h("admin")).json()
@@ -681,6 +682,77 @@ def test_reoptimize_roles_tenants_and_bad_items(world: World, reopt: dict[str, o
     r = world.client.post(f"/api/intraday/proposals/{prop['id']}/accept",
                           headers=world.h("admin"), json={"moves": [], "proposals": []})
     assert r.status_code == 422 and "at least one" in r.text
+
+
+def test_a_multi_skilled_agent_is_reassigned_and_accepting_publishes_it(world: World
+                                                                        ) -> None:
+    """Queue "ms-a" (New York) has three agents for 2 contacts a quarter (over-staffed);
+    "ms-b" one agent of its own and, from 13:00, 6 contacts a quarter of 200 s (short).
+    MS-1 serves ms-a first and ms-b second: the job proposes MS-1 on ms-b only in the
+    afternoon; accepting publishes a version where MS-1's work names ms-b there, and MS-1
+    is told which queue they work when."""
+    from openwfm.server.models import AgentSkill, ForecastInterval, Queue, Skill, User
+    from openwfm.server.security import hash_password
+
+    day = (datetime.now(UTC).astimezone(NY) - timedelta(days=1)).date()
+    t8 = datetime.combine(day, time(8), NY)
+    agents = ("MS-1", "MS-2", "MS-3", "MS-4")
+    sid = intraday_queue(world, "ms-a", agents, t8, int(world.facts["ride"]))  # type: ignore[call-overload]
+    with world.db.transaction() as s:
+        s.add(Queue(id="ms-b", client_id=world.facts["ride"], channel="voice", language="en",
+                    market="US", tz="America/New_York", sl_target=0.8, answer_within_s=20.0,
+                    max_asa_s=None, max_abandon=None, max_occupancy=None, patience_s=None))
+        s.flush()
+        s.add(Skill(id="ms-b", queue_id="ms-b"))
+        s.flush()
+        s.execute(sa.update(AgentSkill).where(AgentSkill.agent_id == "MS-4")
+                  .values(skill_id="ms-b"))
+        s.add(AgentSkill(agent_id="MS-1", skill_id="ms-b", rank=1))
+        fid = s.scalar(sa.select(ForecastInterval.forecast_id).where(
+            ForecastInterval.queue_id == "ms-a").limit(1))
+        s.execute(sa.insert(ForecastInterval), [
+            {"forecast_id": fid, "queue_id": "ms-b",
+             "interval_start": t8 + timedelta(minutes=15 * i),
+             "volume": 6.0 if i >= 20 else 0.0, "aht_s": 200.0} for i in range(40)])
+        s.add(User(username="ms-1", password_hash=hash_password(PASSWORD), role="agent",
+                   agent_id="MS-1"))
+    at = t8 + timedelta(hours=2, minutes=30)
+    job = _job(world, "ms-a", at, "planner-ride")
+    assert run_queued_jobs(world) == 1
+    prop = _proposal_of(world, job["id"], "planner-ride")
+    assert prop["service_level_after"] > prop["service_level_before"]
+    re = prop["reassignments"]
+    assert re and {(x["agent_id"], x["to_queue"]) for x in re} == {("MS-1", "ms-b")}, re
+    one_pm = (t8 + timedelta(hours=5)).astimezone(UTC)
+    for x in re:
+        assert x["from_queues"] == ["ms-a"] and x["answered_in_time_delta"] > 0
+        assert datetime.fromisoformat(x["start"]) >= one_pm  # only where ms-b is short
+    qs = {x["queue"]: x for x in prop["queues"]}
+    assert qs["ms-b"]["service_level_after"] > qs["ms-b"]["service_level_before"]
+    # accept the reassignments only
+    r = world.client.post(f"/api/intraday/proposals/{prop['id']}/accept",
+                          headers=world.h("planner-ride"),
+                          json={"moves": [], "proposals": []})
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["accepted"] == {"moves": [], "reassignments": list(range(len(re))),
+                                "proposals": []}
+    segs = world.client.get(f"/api/schedules/{sid}/segments",
+                            params={"version": "published", "agent_id": "MS-1"},
+                            headers=world.h("admin")).json()
+    named = sorted((x["start"], x["end"]) for x in segs if x["queue_id"] == "ms-b")
+    want = sorted((x["start"], x["end"]) for x in re)
+
+    def z(t: str) -> datetime:
+        return datetime.fromisoformat(t.replace("Z", "+00:00"))
+
+    assert [(z(a), z(b)) for a, b in named] == [(z(a), z(b)) for a, b in want]
+    assert all(x["activity"] == "work" for x in segs if x["queue_id"] == "ms-b")
+    tok = sign_in(world.client, "ms-1")
+    notes = world.client.get("/api/notifications",
+                             headers={"Authorization": f"Bearer {tok}"}).json()
+    hhmm = datetime.fromisoformat(re[0]["start"]).astimezone(NY).strftime("%H:%M")
+    assert any(f"you work queue ms-b only from {hhmm}" in n["message"] for n in notes), notes
 
 
 def test_a_failed_reoptimization_is_the_jobs_error(world: World) -> None:

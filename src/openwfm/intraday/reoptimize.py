@@ -1,5 +1,5 @@
-"""Intraday re-optimization: move today's remaining breaks and meals to raise the predicted
-service level, shifts pinned.
+"""Intraday re-optimization: move today's remaining breaks and meals and reassign
+multi-skilled agents between queues to raise the predicted service level, shifts pinned.
 
 Input: the published schedule (segments ``agent_id, site, activity, start, end[, queue]`` of
 the plan, `openwfm.scheduling.check`'s table), the reforecast of the rest of the day
@@ -18,12 +18,18 @@ contacts in proportion to its length and the interval's arrival rate and AHT; wi
 productive agents on a queue its service level is Erlang C (Erlang A when the queue has a
 ``patience_s``; chat queues with their ``concurrency`` slots) through
 `openwfm.staffing.erlang.metrics` / `openwfm.staffing.chat.chat_metrics`, each slot a
-stationary period. An agent whose work segment names a queue serves that queue; an agent
-with several skills and no queue named is placed, per slot, on the skill that adds the most
-contacts answered in time (greedy in agent-id order: a model of skill-based routing, the same
-before and after). A queue's predicted service level over the rest of the day is its
+stationary period. An agent whose work segment names a queue serves that queue only; an
+agent with one skill serves it; an agent with several skills and no queue named is routed
+as the scenario's router does (`preference_order`), as a spill-over: one agent on its first
+queue and, on each next queue, the share of its time the queues before leave it idle (1 -
+their occupancy); a fractional agent answers linearly between the whole numbers around it
+(`_Model.agents_on`). A queue's predicted service level over the rest of the day is its
 contacts answered in time / its contacts; the total weighs the queues by contacts. Email
 queues (no Erlang model) are left out.
+
+**Reassignments.** After the breaks, multi-skilled agents may be told to work one queue only
+for a contiguous span of their work (a work segment naming the queue), greedily where it
+raises the contacts answered in time over all the queues (`reoptimize`, `Reassignment`).
 
 **Search.** Deterministic local search: passes over the movable breaks in (agent id, start)
 order; each goes to the grid position that raises the contacts answered in time the most;
@@ -56,7 +62,7 @@ import pandas as pd
 
 from openwfm.activities import BREAK_ACTIVITIES, OFF_DUTY, PRODUCTIVE
 from openwfm.errors import InputError
-from openwfm.scenario import Channel, Scenario
+from openwfm.scenario import Agent, Channel, Scenario
 from openwfm.scheduling.check import (
     RuleCheck,
     check_schedule,
@@ -65,11 +71,13 @@ from openwfm.scheduling.check import (
     shifts_from_segments,
 )
 from openwfm.scheduling.model import SchedulingProblem
+from openwfm.simulation.policy import AgentSelection
 from openwfm.staffing import erlang
 from openwfm.staffing.chat import chat_metrics
 
-__all__ = ["BreakMove", "Proposal", "Reoptimization", "apply_changes",
-           "predicted_by_interval", "predicted_service_level", "reoptimize"]
+__all__ = ["BreakMove", "Proposal", "Reassignment", "Reoptimization", "apply_changes",
+           "predicted_by_interval", "predicted_service_level", "preference_order",
+           "reoptimize"]
 
 _BREAKS = frozenset(a.value for a in BREAK_ACTIVITIES)
 _SEG_COLS = ["agent_id", "site", "activity", "start", "end", "queue"]
@@ -104,6 +112,24 @@ class Proposal:
 
 
 @dataclass(frozen=True)
+class Reassignment:
+    """A multi-skilled agent told to work queue `to_queue` only from `start` to `end`
+    (UTC): its work segments there name the queue (the checker's ``skills`` rule checks
+    it; the schedule and the ACD export carry it). `from_queues`: the queues it served
+    there before (its other skills as the router offers them, or the queue its work
+    named); `answered_in_time_delta`: the change of the rest of the day's contacts answered
+    in time over all the queues (the source queues' loss counted), on the schedule the
+    search found it on (after the moves and the reassignments found before it)."""
+
+    agent_id: str
+    from_queues: tuple[str, ...]
+    to_queue: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    answered_in_time_delta: float
+
+
+@dataclass(frozen=True)
 class Reoptimization:
     """A re-optimization of the rest of the day.
 
@@ -123,6 +149,9 @@ class Reoptimization:
     now : pandas.Timestamp
     proposals : tuple[Proposal, ...]
         Overtime and VTO candidates (not applied), when asked for.
+    reassignments : tuple[Reassignment, ...]
+        Multi-skilled agents told to work one queue only for a span (applied in
+        ``segments``), in the order the search found them.
     """
 
     segments: pd.DataFrame
@@ -133,6 +162,7 @@ class Reoptimization:
     check: RuleCheck
     now: pd.Timestamp
     proposals: tuple[Proposal, ...] = ()
+    reassignments: tuple[Reassignment, ...] = ()
 
 
 @dataclass
@@ -145,6 +175,37 @@ class _Pause:
     lo: int  # earliest start
     hi: int  # latest start
     step_origin: int  # shift start: the grid of positions
+
+
+def preference_order(scenario: Scenario, agent: Agent, queues: tuple[str, ...]
+                     ) -> tuple[int, ...]:
+    """The indices in `queues` of `agent`'s skills in the order the scenario's router
+    offers them to the agent when it frees up (`openwfm.simulation.policy`): with the agent
+    selection ``priority`` or ``priority_oldest`` (of the agent's routing group, else the
+    default), the queue of highest `Queue.priority` first, ties by the agent's own skill
+    order (its first skill is its primary); with ``oldest`` (the longest wait across its
+    queues, no preference) the agent's own skill order, an approximation.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from openwfm.scheduling.synthetic import toy_scenario
+    >>> sc = toy_scenario(1, queues=("q1", "q2", "q3"), skills=(("q2", "q1", "q3"),))
+    >>> preference_order(sc, sc.agents[0], ("q1", "q2", "q3"))
+    (1, 0, 2)
+    >>> sc = replace(sc, queues=(sc.queues[0], sc.queues[1],
+    ...                          replace(sc.queues[2], priority=1)))
+    >>> preference_order(sc, sc.agents[0], ("q1", "q2"))
+    (1, 0)
+    >>> preference_order(sc, sc.agents[0], ("q1", "q2", "q3"))
+    (2, 1, 0)
+    """
+    qi = {q: k for k, q in enumerate(queues)}
+    own = [q for q in agent.skills if q in qi]
+    if scenario.routing.selection_of(agent.routing_group) == AgentSelection.OLDEST:
+        return tuple(qi[q] for q in own)
+    prio = {q.id: q.priority for q in scenario.queues}
+    return tuple(qi[q] for q in sorted(own, key=lambda q: -prio.get(q, 0)))
 
 
 class _Model:
@@ -184,11 +245,21 @@ class _Model:
         agents = {a.id: a for a in scenario.agents}
         self.agent_ids = tuple(sorted(set(seg["agent_id"]) & set(agents)))
         self.skills = [tuple(qi[q] for q in agents[a].skills if q in qi) for a in self.agent_ids]
+        # the routing's preference order of each agent's skills (`preference_order`)
+        self.pref = [preference_order(scenario, agents[a], self.queues)
+                     for a in self.agent_ids]
+        R = max((len(p) for p in self.pref), default=1) or 1
+        self.pref_arr = np.full((len(self.agent_ids), R), -1, dtype=np.int64)
+        for i, p in enumerate(self.pref):
+            self.pref_arr[i, :len(p)] = p
+        self.n_pref = np.array([len(p) for p in self.pref], dtype=np.int64)
         # G[q][s, n]: contacts answered in time in slot s with n agents on q
         self.table = []
+        self.n_max = np.zeros(Q, dtype=np.int64)
         for k, qid in enumerate(self.queues):
             q = queues[qid]
             n_max = sum(k in sk for sk in self.skills)
+            self.n_max[k] = n_max
             n = np.arange(n_max + 1, dtype=float)[None, :]
             rate = vol[k][:, None] / (self.slot * 60)
             traffic = rate * aht[k][:, None]
@@ -207,7 +278,8 @@ class _Model:
         return int((ts - self.t0).total_seconds() // 60)
 
     def presence(self, seg: pd.DataFrame) -> np.ndarray:
-        """Per agent and slot: -2 absent, -1 productive on any skill, q productive on q."""
+        """Per agent and slot: -2 absent, -1 productive on its skills as routed, q
+        productive on queue q only (a work segment naming it)."""
         pos = {a: i for i, a in enumerate(self.agent_ids)}
         qi = {q: k for k, q in enumerate(self.queues)}
         P = np.full((len(self.agent_ids), self.n_slots), -2, dtype=np.int64)
@@ -221,29 +293,52 @@ class _Model:
                 P[pos[aid], a:b] = qi.get(q, -3) if isinstance(q, str) and q else -1
         return P
 
+    def agents_on(self, col: np.ndarray, s: int) -> np.ndarray:
+        """Agents per queue in slot `s` for presence column `col` (floats): the routing
+        configured, as spill-over (see `preference_order` and the module docstring). An
+        agent on a named queue, or with one skill, counts 1 there; a multi-skilled agent
+        counts 1 on its first queue and, on each next queue in its order, the share of its
+        time the queues before leave it idle (1 - occupancy, the occupancy of a queue being
+        its traffic / its agents counted so, at most 1)."""
+        Q = len(self.queues)
+        named = col >= 0
+        n = np.bincount(col[named], minlength=Q).astype(float)
+        flex = (col == -1) & (self.n_pref > 0)
+        n += np.bincount(self.pref_arr[flex, 0], minlength=Q)
+        multi = flex & (self.n_pref > 1)
+        if not multi.any():
+            return n
+        traffic = self.traffic[:, s]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(n > 0, np.minimum(1.0, traffic / np.maximum(n, 1e-300)),
+                           np.where(traffic > 0, 1.0, 0.0))
+        pref = self.pref_arr[multi]
+        left = 1.0 - rho[pref[:, 0]]
+        out = n.copy()
+        for r in range(1, pref.shape[1]):
+            q = pref[:, r]
+            ok = q >= 0
+            out += np.bincount(q[ok], weights=left[ok], minlength=Q)
+            left = np.where(ok, left * (1.0 - rho[np.maximum(q, 0)]), 0.0)
+        return out
+
+    def answered(self, n: np.ndarray, s: int) -> np.ndarray:
+        """Contacts answered in time per queue in slot `s` with `n` agents per queue (a
+        fractional agent: linear between the whole numbers around it)."""
+        n = np.clip(n, 0.0, self.n_max)
+        lo = np.floor(n + 1e-9).astype(np.int64)
+        lo = np.minimum(lo, self.n_max)
+        hi = np.minimum(lo + 1, self.n_max)
+        fr = np.clip(n - lo, 0.0, 1.0)
+        t_lo = np.array([self.table[k][s, lo[k]] for k in range(len(self.queues))])
+        t_hi = np.array([self.table[k][s, hi[k]] for k in range(len(self.queues))])
+        return t_lo + fr * (t_hi - t_lo)
+
     def slot_value(self, col: np.ndarray, s: int) -> tuple[float, np.ndarray]:
         """Contacts answered in time in slot `s` given presence column `col`, and the
-        agents per queue (greedy routing of the flexible agents)."""
-        n = np.zeros(len(self.queues), dtype=np.int64)
-        flex = []
-        for i, p in enumerate(col.tolist()):
-            if p >= 0:
-                n[p] += 1
-            elif p == -1 and self.skills[i]:
-                if len(self.skills[i]) == 1:
-                    n[self.skills[i][0]] += 1
-                else:
-                    flex.append(i)
-        for i in flex:
-            best, gain = -1, -1.0
-            for k in self.skills[i]:
-                t = self.table[k][s]
-                g = t[n[k] + 1] - t[n[k]]
-                if g > gain + 1e-12:
-                    best, gain = k, g
-            n[best] += 1
-        val = sum(float(self.table[k][s, n[k]]) for k in range(len(self.queues)))
-        return val, n
+        agents per queue (`agents_on`)."""
+        n = self.agents_on(col, s)
+        return float(self.answered(n, s).sum()), n
 
     def shortage(self, n: np.ndarray, s: int) -> float:
         """Contacts-weighted load beyond the agents in slot `s`: sum over queues of
@@ -253,9 +348,7 @@ class _Model:
     def by_queue(self, P: np.ndarray) -> np.ndarray:
         out = np.zeros(len(self.queues))
         for s in range(self.n_slots):
-            _, n = self.slot_value(P[:, s], s)
-            for k in range(len(self.queues)):
-                out[k] += self.table[k][s, n[k]]
+            out += self.answered(self.agents_on(P[:, s], s), s)
         return out
 
 
@@ -411,10 +504,9 @@ def predicted_by_interval(scenario: Scenario, segments: pd.DataFrame, rest: pd.D
     got = np.zeros((Q, model.n_slots))
     agents = np.zeros((Q, model.n_slots))
     for s in range(model.n_slots):
-        _, n = model.slot_value(P[:, s], s)
+        n = model.agents_on(P[:, s], s)
         agents[:, s] = n
-        for k in range(Q):
-            got[k, s] = model.table[k][s, n[k]]
+        got[:, s] = model.answered(n, s)
     per = interval_s // 60 // model.slot
     rows = []
     qi = {q: k for k, q in enumerate(model.queues)}
@@ -434,7 +526,7 @@ def predicted_by_interval(scenario: Scenario, segments: pd.DataFrame, rest: pd.D
 def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.DataFrame,
                now: pd.Timestamp, *, interval_s: int = 1800, step_min: int = 15,
                max_passes: int = 3, propose_min: int = 0,
-               max_proposals: int = 5) -> Reoptimization:
+               max_proposals: int = 5, max_reassignments: int = 10) -> Reoptimization:
     """Move the rest of the day's breaks and meals to raise the predicted service level.
 
     Parameters
@@ -464,6 +556,15 @@ def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.Data
         (contract and legal hours, rest, shift lengths, seats).
     max_proposals : int
         At most this many proposals of each kind.
+    max_reassignments : int
+        At most this many reassignments of multi-skilled agents (0: none). After the
+        breaks, greedily: for every agent with two skills or more among the queues, every
+        queue it is skilled for and every slot of work from ``now`` on, the change of the
+        contacts answered in time (all queues) when it works that queue only there; the
+        contiguous span of work with the largest positive total (over all agents and
+        queues) is taken, and the search goes on from the schedule with it. Spans lie on
+        the slot grid, within work segments, after ``now``; a span is never reassigned
+        twice.
 
     Returns
     -------
@@ -564,6 +665,8 @@ def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.Data
         if not moved:
             break
 
+    current, reassigned = _reassign(model, current.reset_index(drop=True), P, now,
+                                    max_reassignments)
     after_q = model.by_queue(P)
     contacts = model.volume.sum(axis=1)
     changed = [p for p in pauses if (p.start, p.end) != original[id(p)]]
@@ -573,8 +676,8 @@ def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.Data
         return float(x.sum() / contacts.sum()) if contacts.sum() > 0 else float("nan")
 
     worse = total(after_q) < total(before_q) - 1e-12 if contacts.sum() > 0 else False
-    if not changed or worse or _new_violations(base_check, after_check):
-        after_q, current, after_check, changed = before_q, seg, base_check, []
+    if (not changed and not reassigned) or worse or _new_violations(base_check, after_check):
+        after_q, current, after_check, changed, reassigned = before_q, seg, base_check, [], []
     t = model.t0
     changes = tuple(BreakMove(p.agent_id, p.activity, p.rule,
                               t + pd.Timedelta(minutes=original[id(p)][0]),
@@ -592,7 +695,107 @@ def reoptimize(problem: SchedulingProblem, segments: pd.DataFrame, rest: pd.Data
         proposals = _proposals(problem, model, current.reset_index(drop=True), after_check,
                                now, propose_min, max_proposals)
     return Reoptimization(current.reset_index(drop=True), changes, table, total(before_q),
-                          total(after_q), after_check, now, proposals)
+                          total(after_q), after_check, now, proposals, tuple(reassigned))
+
+
+def _with_queue(mine: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                queue: str) -> pd.DataFrame:
+    """One agent's segments with the work inside ``[start, end)`` naming `queue` (work
+    segments cut at the span's ends; other activities unchanged)."""
+    rows = []
+    for r in mine[_SEG_COLS].to_dict("records"):
+        if r["activity"] != "work" or r["end"] <= start or r["start"] >= end:
+            rows.append(r)
+            continue
+        if r["start"] < start:
+            rows.append({**r, "end": start})
+        rows.append({**r, "start": max(r["start"], start), "end": min(r["end"], end),
+                     "queue": queue})
+        if r["end"] > end:
+            rows.append({**r, "start": end})
+    out = pd.DataFrame(rows, columns=_SEG_COLS)
+    return _merge_work(out.sort_values("start", kind="stable"))
+
+
+def _best_span(gain: np.ndarray) -> tuple[float, int, int]:
+    """The contiguous run of slots (NaN: not eligible, a run ends there) with the largest
+    total gain: (gain, first slot, end slot); (0, 0, 0) when none is positive. Ties: the
+    earliest, then the shortest."""
+    best = (0.0, 0, 0)
+    run, start = 0.0, -1
+    for s, g in enumerate(gain.tolist()):
+        if g != g:  # NaN
+            run, start = 0.0, -1
+            continue
+        if start < 0 or run <= 1e-12:
+            run, start = 0.0, s
+        run += g
+        if run > best[0] + 1e-9:
+            best = (run, start, s + 1)
+    return best
+
+
+def _reassign(model: _Model, seg: pd.DataFrame, P: np.ndarray, now: pd.Timestamp,
+              limit: int) -> tuple[pd.DataFrame, list[Reassignment]]:
+    """Greedy reassignments of multi-skilled agents (see `reoptimize`); `P` is updated."""
+    n_slots = model.n_slots
+    now_s = -(-max(0, model._min(now)) // model.slot)
+    pos = {a: i for i, a in enumerate(model.agent_ids)}
+    work = np.zeros(P.shape, dtype=bool)
+    w = seg[(seg["activity"] == "work") & seg["agent_id"].isin(pos)]
+    for aid, st, en in zip(w["agent_id"], w["start"], w["end"], strict=True):
+        a = max(0, model._min(st)) // model.slot
+        b = min(n_slots, max(0, model._min(en)) // model.slot)
+        work[pos[aid], max(a, now_s):b] = True
+    locked = np.zeros(P.shape, dtype=bool)
+    cands = [(i, k) for i in range(len(model.agent_ids)) if len(model.pref[i]) > 1
+             for k in model.pref[i] if work[i].any()]
+    if limit <= 0 or not cands:
+        return seg, []
+    base = np.array([model.slot_value(P[:, s], s)[0] for s in range(n_slots)])
+
+    def gains(i: int, k: int, slots: range) -> np.ndarray:
+        out = np.full(len(slots), np.nan)
+        for j, s in enumerate(slots):
+            p = int(P[i, s])
+            if not work[i, s] or locked[i, s] or p == k or (p == -1
+                                                             and k == model.pref[i][0]):
+                continue  # not work, reassigned already, or no change
+            col = P[:, s].copy()
+            col[i] = k
+            out[j] = model.slot_value(col, s)[0] - base[s]
+        return out
+
+    G = {c: gains(*c, range(n_slots)) for c in cands}
+    found: list[Reassignment] = []
+    t = model.t0
+    for _ in range(limit):
+        best: tuple[float, int, int, int, int] | None = None
+        for i, k in cands:
+            g, a, b = _best_span(G[i, k])
+            if g > 1e-9 and (best is None or g > best[0] + 1e-9):
+                best = (g, i, k, a, b)
+        if best is None:
+            break
+        g, i, k, a, b = best
+        aid = model.agent_ids[i]
+        before = {int(p) for p in P[i, a:b]}
+        src = (tuple(model.queues[q] for q in model.pref[i] if q != k) if before == {-1}
+               else tuple(model.queues[q] for q in sorted(before) if q >= 0))
+        start, end = t + pd.Timedelta(minutes=a * model.slot), t + pd.Timedelta(
+            minutes=b * model.slot)
+        mine = seg[seg["agent_id"] == aid]
+        seg = pd.concat([seg[seg["agent_id"] != aid],
+                         _with_queue(mine, start, end, model.queues[k])], ignore_index=True)
+        seg = seg.sort_values(["agent_id", "start"], kind="stable").reset_index(drop=True)
+        P[i, a:b] = k
+        locked[i, a:b] = True
+        found.append(Reassignment(aid, src, model.queues[k], start, end, float(g)))
+        for s in range(a, b):
+            base[s] = model.slot_value(P[:, s], s)[0]
+        for c in cands:
+            G[c][a:b] = gains(*c, range(a, b))
+    return seg, found
 
 
 def _proposals(problem: SchedulingProblem, model: _Model, seg: pd.DataFrame,
@@ -706,16 +909,19 @@ def _move_pause(mine: pd.DataFrame, m: BreakMove) -> pd.DataFrame:
 
 def apply_changes(problem: SchedulingProblem, segments: pd.DataFrame,
                   moves: tuple[BreakMove, ...] | list[BreakMove],
-                  proposals: tuple[Proposal, ...] | list[Proposal] = ()
+                  proposals: tuple[Proposal, ...] | list[Proposal] = (),
+                  reassignments: tuple[Reassignment, ...] | list[Reassignment] = ()
                   ) -> tuple[pd.DataFrame, list[str]]:
-    """The schedule `segments` with the chosen `moves` and overtime / VTO `proposals`
-    applied (a planner accepts some items of a `Reoptimization`), and the violations of
-    the independent checker the result has that `segments` did not (``"rule: agent"``;
-    empty: it may be published).
+    """The schedule `segments` with the chosen `moves`, `reassignments` and overtime /
+    VTO `proposals` applied (a planner accepts some items of a `Reoptimization`), and the
+    violations of the independent checker the result has that `segments` did not
+    (``"rule: agent"``; empty: it may be published).
 
-    Overtime is a segment ``overtime``; VTO cuts the work and adds ``voluntary_time_off``
-    (as the proposals were checked). Raises `InputError` when an item no longer fits the
-    schedule (a pause not where it was, a place that is not work).
+    A reassignment names its queue on the agent's work inside its span (a pause there,
+    when its move was not chosen, stays a pause). Overtime is a segment ``overtime``; VTO
+    cuts the work and adds ``voluntary_time_off`` (as the proposals were checked). Raises
+    `InputError` when an item no longer fits the schedule (a pause not where it was, a
+    place that is not work, no work in a reassignment's span).
     """
     seg = _segments_frame(segments)
     before = check_schedule(problem, seg)
@@ -723,6 +929,15 @@ def apply_changes(problem: SchedulingProblem, segments: pd.DataFrame,
         mine = seg[seg["agent_id"] == m.agent_id]
         seg = pd.concat([seg[seg["agent_id"] != m.agent_id], _move_pause(mine, m)],
                         ignore_index=True)
+    for x in reassignments:
+        mine = seg[seg["agent_id"] == x.agent_id]
+        inside = mine[(mine["activity"] == "work") & (mine["start"] < x.end)
+                      & (mine["end"] > x.start)]
+        if inside.empty:
+            raise InputError(f"{x.agent_id} has no work between {x.start.isoformat()} and "
+                             f"{x.end.isoformat()} any more", column="reassignments")
+        seg = pd.concat([seg[seg["agent_id"] != x.agent_id],
+                         _with_queue(mine, x.start, x.end, x.to_queue)], ignore_index=True)
     for pr in proposals:
         mine = seg[seg["agent_id"] == pr.agent_id]
         if mine.empty:

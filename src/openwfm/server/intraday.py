@@ -33,6 +33,7 @@ from openwfm.intraday.reforecast import (
 from openwfm.intraday.reoptimize import (
     BreakMove,
     Proposal,
+    Reassignment,
     apply_changes,
     predicted_by_interval,
     reoptimize,
@@ -72,7 +73,7 @@ __all__ = ["HISTORY_DAYS", "PROPOSAL_ITEMS", "PROPOSE_MIN", "REOPTIMIZE_STAGES",
            "published_segments", "queue_day", "reoptimize_job", "simulation_seed",
            "store_proposal"]
 
-PROPOSAL_ITEMS = ("moves", "proposals")
+PROPOSAL_ITEMS = ("moves", "reassignments", "proposals")
 """The kinds of items of a proposal a planner ticks (payload keys, accept's fields)."""
 PROPOSE_MIN = 30
 """Minutes of overtime after a shift, or of VTO at its end, a proposal offers."""
@@ -461,6 +462,10 @@ def compute_proposal(session: Session, queue: Queue, now: datetime,
                    "old_start": _iso(m.old_start), "old_end": _iso(m.old_end),
                    "new_start": _iso(m.new_start), "new_end": _iso(m.new_end)}
                   for m in result.changes],
+        "reassignments": [{"agent_id": x.agent_id, "from_queues": list(x.from_queues),
+                           "to_queue": x.to_queue, "start": _iso(x.start), "end": _iso(x.end),
+                           "answered_in_time_delta": float(x.answered_in_time_delta)}
+                          for x in result.reassignments],
         "proposals": [{"kind": x.kind, "agent_id": x.agent_id, "start": _iso(x.start),
                        "end": _iso(x.end),
                        "answered_in_time_delta": float(x.answered_in_time_delta)}
@@ -519,48 +524,56 @@ def _hhmm(t: Any, tz: str) -> str:
     return pd.Timestamp(t).tz_convert(tz).strftime("%H:%M")
 
 
-def accept_proposal(session: Session, prop: IntradayProposal, moves: list[int],
-                    proposals: list[int], user_id: int | None
+def accept_proposal(session: Session, prop: IntradayProposal, chosen: dict[str, list[int]],
+                    user_id: int | None
                     ) -> tuple[ScheduleVersion, list[str], list[tuple[str, str]]]:
-    """Apply the chosen items of an open proposal as the schedule's next published version
-    (compare-and-set on the version it was made on: 409 when it moved), the agents' draft
-    following; notify the affected agents. Returns the version, the agents and the e-mails
-    to send after the commit."""
+    """Apply the chosen items of an open proposal (`chosen`: indices per kind of
+    `PROPOSAL_ITEMS`) as the schedule's next published version (compare-and-set on the
+    version it was made on: 409 when it moved), the agents' draft following; notify the
+    affected agents. Returns the version, the agents and the e-mails to send after the
+    commit."""
     if prop.status != "open":
         raise conflict(f"proposal {prop.id} is {prop.status} already")
     sched = session.get(Schedule, prop.schedule_id)
     assert sched is not None
     claim(session, sched, prop.version_number)
     ctx = context(session, sched)
-    items_m = prop.payload["moves"]
-    items_p = prop.payload["proposals"]
-    for name, idx, items in (("moves", moves, items_m), ("proposals", proposals, items_p)):
-        bad = [i for i in idx if not 0 <= i < len(items)]
+    items = {k: prop.payload.get(k, []) for k in PROPOSAL_ITEMS}
+    for name in PROPOSAL_ITEMS:
+        bad = [i for i in chosen.get(name, []) if not 0 <= i < len(items[name])]
         if bad:
-            raise unprocessable(name, f"no item {bad[0]}: the proposal has {len(items)} "
-                                      f"{name}")
-    if not moves and not proposals:
-        raise unprocessable("moves", "choose at least one move or proposal")
+            raise unprocessable(name, f"no item {bad[0]}: the proposal has "
+                                      f"{len(items[name])} {name}")
+    if not any(chosen.get(k) for k in PROPOSAL_ITEMS):
+        raise unprocessable("moves", "choose at least one move, reassignment or proposal")
     ts = pd.Timestamp
+
+    def picked(name: str) -> list[dict[str, Any]]:
+        return [items[name][i] for i in sorted(set(chosen.get(name, [])))]
+
     chosen_m = [BreakMove(x["agent_id"], x["activity"], x["rule"], ts(x["old_start"]),
                           ts(x["old_end"]), ts(x["new_start"]), ts(x["new_end"]))
-                for x in (items_m[i] for i in sorted(set(moves)))]
+                for x in picked("moves")]
+    chosen_r = [Reassignment(x["agent_id"], tuple(x["from_queues"]), x["to_queue"],
+                             ts(x["start"]), ts(x["end"]), float(x["answered_in_time_delta"]))
+                for x in picked("reassignments")]
     chosen_p = [Proposal(x["kind"], x["agent_id"], ts(x["start"]), ts(x["end"]),
                          float(x["answered_in_time_delta"]))
-                for x in (items_p[i] for i in sorted(set(proposals)))]
+                for x in picked("proposals")]
     try:
-        after, new = apply_changes(ctx.problem, ctx.segments, chosen_m, chosen_p)
+        after, new = apply_changes(ctx.problem, ctx.segments, chosen_m, chosen_p, chosen_r)
     except InputError as exc:
         raise conflict(f"the proposal no longer fits the schedule: {exc.message}") from None
     if new:
         raise unprocessable("moves", "together these items break labour rules the "
                                      f"published schedule keeps: {', '.join(new[:5])}")
-    agents = tuple(sorted({x.agent_id for x in chosen_m} | {x.agent_id for x in chosen_p}))
+    agents = tuple(sorted({x.agent_id for x in chosen_m} | {x.agent_id for x in chosen_p}
+                          | {x.agent_id for x in chosen_r}))
     version = publish_change(session, sched, after, agents, user_id)
     prop.status = "accepted"
     prop.decided_by = user_id
     prop.decided_at = datetime.now(UTC)
-    prop.accepted = {"moves": sorted(set(moves)), "proposals": sorted(set(proposals))}
+    prop.accepted = {k: sorted(set(chosen.get(k, []))) for k in PROPOSAL_ITEMS}
     prop.applied_version_id = version.id
     tz = {a: z for a, z in session.execute(sa.select(Agent.id, Agent.tz)
                                            .where(Agent.id.in_(agents))).all()}
@@ -569,6 +582,8 @@ def accept_proposal(session: Session, prop: IntradayProposal, moves: list[int],
         z = tz.get(a, "UTC")
         parts = [f"{m.activity} moved from {_hhmm(m.old_start, z)} to "
                  f"{_hhmm(m.new_start, z)}" for m in chosen_m if m.agent_id == a]
+        parts += [f"you work queue {x.to_queue} only from {_hhmm(x.start, z)} to "
+                  f"{_hhmm(x.end, z)}" for x in chosen_r if x.agent_id == a]
         parts += [("overtime " if x.kind == "overtime" else "time off (VTO) ")
                   + f"{_hhmm(x.start, z)}-{_hhmm(x.end, z)}" for x in chosen_p
                   if x.agent_id == a]

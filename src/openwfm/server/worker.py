@@ -122,6 +122,7 @@ def execute(job_id: str, db_url: str) -> None:
     the re-optimization of one queue's day (``reoptimize``: the stored proposal's id)."""
     from openwfm.server.compute import STAGES, run_plan, store_results
     from openwfm.server.intraday import (
+        PROPOSAL_ITEMS,
         REOPTIMIZE_STAGES,
         reoptimize_job,
         store_proposal,
@@ -154,7 +155,7 @@ def execute(job_id: str, db_url: str) -> None:
                 def store(s: Session) -> dict[str, Any]:
                     prop = store_proposal(s, draft, user_id)
                     return {"proposal_id": prop.id, "queue_id": draft.queue_id,
-                            **{k: len(draft.payload[k]) for k in ("moves", "proposals")},
+                            **{k: len(draft.payload[k]) for k in PROPOSAL_ITEMS},
                             "service_level_before": draft.payload["service_level_before"],
                             "service_level_after": draft.payload["service_level_after"]}
             else:

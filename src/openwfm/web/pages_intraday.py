@@ -135,12 +135,14 @@ def reoptimize_cancel(job_id: str, w: WebPost, db: WriteDB) -> Response:
 def accept_page(proposal_id: Id, request: Request, w: WebPost, db: WriteDB,
                 move: Annotated[list[int], Form(max_length=10_000)] = [],  # noqa: B006
                 offer: Annotated[list[int], Form(max_length=10_000)] = [],  # noqa: B006
+                reassign: Annotated[list[int], Form(max_length=10_000)] = [],  # noqa: B006
                 ) -> Response:
     """Accept the ticked items (the API's accept): a new published version, or the reason
     it was refused (the schedule changed meanwhile: 409; a rule: 422)."""
     moves, offers = list(move), list(offer)
     try:
-        prop = accept(proposal_id, AcceptIn(moves=moves, proposals=offers), request, w.p, db)
+        prop = accept(proposal_id, AcceptIn(moves=moves, proposals=offers,
+                                            reassignments=list(reassign)), request, w.p, db)
         message, warn = None, False
     except HTTPException as exc:
         if exc.status_code not in (409, 422):

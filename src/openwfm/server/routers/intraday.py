@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
 from openwfm.server.intraday import (
+    PROPOSAL_ITEMS,
     accept_proposal,
     agent_states,
     busy_agents,
@@ -182,6 +183,20 @@ class MoveOut(BaseModel):
     new_end: datetime
 
 
+class ReassignmentOut(BaseModel):
+    index: int
+    agent_id: str
+    from_queues: list[str] = Field(description=(
+        "The queues the agent served in the span before (its other skills as routed, or "
+        "the queue its work named)"))
+    to_queue: str = Field(description="The queue the agent works only, from start to end")
+    start: datetime
+    end: datetime
+    answered_in_time_delta: float = Field(description=(
+        "Change of the rest of the day's contacts answered in time over all the queues "
+        "(the source queues' loss counted), in the order found"))
+
+
 class OfferOut(BaseModel):
     index: int
     kind: str = Field(description="overtime or voluntary_time_off")
@@ -218,6 +233,9 @@ class ProposalOut(BaseModel):
     created_at: datetime
     moves: list[MoveOut] = Field(description="Breaks and meals moved (all applied together "
                                              "in service_level_after)")
+    reassignments: list[ReassignmentOut] = Field(description=(
+        "Multi-skilled agents told to work one queue only for a span (in "
+        "service_level_after)"))
     proposals: list[OfferOut] = Field(description="Overtime and VTO candidates (not in "
                                                   "service_level_after)")
     service_level_before: float | None = Field(description=(
@@ -235,6 +253,8 @@ class AcceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     moves: list[int] | None = Field(None, max_length=10_000, description=(
         "Indices of the moves to apply (omitted: all)"))
+    reassignments: list[int] | None = Field(None, max_length=10_000, description=(
+        "Indices of the reassignments to apply (omitted: all)"))
     proposals: list[int] | None = Field(None, max_length=10_000, description=(
         "Indices of the overtime / VTO proposals to apply (omitted: all)"))
 
@@ -258,6 +278,8 @@ def proposal_out(session: Any, prop: IntradayProposal) -> ProposalOut:
         version_number=prop.version_number, as_of=prop.as_of, status=state,
         created_at=prop.created_at,
         moves=[MoveOut(index=i, **m) for i, m in enumerate(pl["moves"])],
+        reassignments=[ReassignmentOut(index=i, **x)
+                       for i, x in enumerate(pl.get("reassignments", []))],
         proposals=[OfferOut(index=i, **x) for i, x in enumerate(pl["proposals"])],
         service_level_before=pl["service_level_before"],
         service_level_after=pl["service_level_after"],
@@ -314,17 +336,16 @@ async def get_proposal(proposal_id: Id, p: CurrentUser, session: ReadDB) -> Prop
     **WRITE_ERRORS, 422: {"description": "No such item, or the items together break a rule"}})
 def accept(proposal_id: Id, body: AcceptIn, request: Request, p: CurrentUser,
            session: WriteDB) -> ProposalOut:
-    """Accept all or some items: the schedule gets a new published version with them (the
-    affected agents' draft follows), audited, and the agents are notified. 409 when the
+    """Accept all or some items (moves, reassignments, overtime / VTO): the schedule gets
+    a new published version with them (the affected agents' draft follows), audited, and
+    the agents are notified (a reassigned agent: which queue they work when). 409 when the
     schedule was published again since the proposal was made (re-optimize again)."""
     require(p, "intraday", "write")
     prop = visible_proposal(session, p, proposal_id)
-    moves = (list(range(len(prop.payload["moves"]))) if body.moves is None
-             else list(body.moves))
-    offers = (list(range(len(prop.payload["proposals"]))) if body.proposals is None
-              else list(body.proposals))
+    chosen = {k: (list(range(len(prop.payload.get(k, [])))) if getattr(body, k) is None
+                  else list(getattr(body, k))) for k in PROPOSAL_ITEMS}
     seen = prop.version_number
-    version, agents, mails = accept_proposal(session, prop, moves, offers, p.user_id)
+    version, agents, mails = accept_proposal(session, prop, chosen, p.user_id)
     audit.record(session, acting_user(session, p), "accept", "intraday_proposal", prop.id,
                  before={"schedule_id": prop.schedule_id, "version_number": seen},
                  after={"version_number": version.number, "agents": agents,
