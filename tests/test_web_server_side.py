@@ -247,6 +247,7 @@ def test_the_bid_form_adds_and_removes_rows_names_bad_fields_and_publishes(
     page = c.get("/bids").text
     token = re.search(r'"X-CSRF-Token": "([^"]+)"', page)
     assert token and 'id="compose-form"' in page
+    assert c.post("/lang", data={"lang": "en", "csrf_token": token.group(1)}).status_code == 200
     parts = "work 120, break 15, work 105, meal 30, work 120, break 15, work 105"
     base = {"csrf_token": token.group(1), "name": "week 20", "team_id": str(team),
             "period_start": "2026-05-11", "days": "7", "method": "seniority", "rows": "1",
@@ -271,12 +272,18 @@ def test_the_bid_form_adds_and_removes_rows_names_bad_fields_and_publishes(
     assert r.status_code == 422
     errors = field_errors(r.text)
     assert set(errors) == {"p-0-places", "p-0-parts", "p-1-days"}, errors
-    assert "greater than or equal to 1" in errors["p-0-places"]
-    assert "'brek'" in errors["p-0-parts"] or "break" in errors["p-0-parts"]
+    assert errors["p-0-places"] == "at least 1"
+    assert errors["p-0-parts"].startswith("one of 'work', ")  # 'brek' is no activity
+    assert errors["p-1-days"] == "tick the days this pattern works"
+    c.post("/lang", data={"lang": "es", "csrf_token": token.group(1)})  # in Spanish
+    assert field_errors(c.post("/bids", data=bad).text)["p-0-places"] == "al menos 1"
+    c.post("/lang", data={"lang": "en", "csrf_token": token.group(1)})
     r = c.post("/bids", data={**bad, "p-0-places": "9", "p-0-parts": parts,
                               "p-1-day": ["0"]})
     errors = field_errors(r.text)
     assert r.status_code == 422 and set(errors) == {"p-1-start", "p-1-parts"}, errors
+    assert errors["p-1-parts"] == "a whole number expected"  # 'work ten'
+    assert errors["p-1-start"] == "a time HH:MM expected"  # 25:00
     # the API's own check: at least one place per agent of the team
     r = c.post("/bids", data={**base, "p-0-places": "2"})
     errors = field_errors(r.text)

@@ -6,6 +6,7 @@ and the API validate the same way (docs/selfservice.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -30,7 +31,7 @@ from openwfm.server.routers.bids import (
 )
 from openwfm.web.deps import Web, WebPost, WebUser
 from openwfm.web.pages_requests import error_message, query, visible_teams
-from openwfm.web.render import render
+from openwfm.web.render import N_, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -195,14 +196,41 @@ def field_of(loc: tuple[Any, ...] | list[Any]) -> str:
     return f"{row}-days"
 
 
-def validate_draft(d: BidDraft) -> BidIn | None:
+FIELD_MESSAGES = {
+    "missing": N_("required"), "string_too_short": N_("required"),
+    "int_parsing": N_("a whole number expected"), "int_type": N_("a whole number expected"),
+    "int_from_float": N_("a whole number expected"),
+    "greater_than_equal": N_("at least %(ge)s"), "less_than_equal": N_("at most %(le)s"),
+    "string_too_long": N_("at most %(max_length)s characters"),
+    "time_parsing": N_("a time HH:MM expected"), "time_type": N_("a time HH:MM expected"),
+    "date_parsing": N_("a date YYYY-MM-DD expected"),
+    "date_from_datetime_parsing": N_("a date YYYY-MM-DD expected"),
+    "date_type": N_("a date YYYY-MM-DD expected"),
+    "literal_error": N_("one of %(expected)s expected"),
+}
+"""The body model's error types the form says in the page's language (the model's bounds
+come with the error); other errors keep the model's own (English) message."""
+
+
+def field_message(err: Any, gettext: Callable[..., str]) -> str:
+    """An error of `BidIn` as the form shows it next to its field."""
+    if err["type"] == "too_short" and field_of(err["loc"]).endswith("-days"):
+        return gettext("tick the days this pattern works")
+    msg = FIELD_MESSAGES.get(err["type"])
+    if msg is None:
+        return str(err["msg"])
+    return gettext(msg, **{k: v for k, v in (err.get("ctx") or {}).items()
+                           if f"%({k})s" in msg})
+
+
+def validate_draft(d: BidDraft, gettext: Callable[..., str]) -> BidIn | None:
     """The API's `BidIn` of the form, or None with `d.errors` naming each field."""
     body = bid_body(d)
     try:
         out = BidIn.model_validate(body)
     except ValidationError as e:
         for err in e.errors():
-            d.errors.setdefault(field_of(err["loc"]), err["msg"])
+            d.errors.setdefault(field_of(err["loc"]), field_message(err, gettext))
         return None
     return None if d.errors else out
 
@@ -274,7 +302,7 @@ async def create(w: WebPost, db: WriteDB, request: Request) -> Response:
     and the same checks; an error is shown next to its field (422), nothing is saved."""
     require(w.p, "bid", "write")
     d = read_draft(await request.form())
-    body = validate_draft(d)
+    body = validate_draft(d, w.ctx["_"])
     if body is not None:
         try:
             out = create_bid(body, w.p, db, request)
