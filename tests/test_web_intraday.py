@@ -42,7 +42,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A live server with the demo center, plus queue "ride-intraday" (New York): two
     agents whose meals (12:00) and second breaks (14:30) fall together, a forecast of 2
     contacts a quarter from 08:00 for ten hours and as many in the actuals until 10:30
-    (with more, Erlang C finds it better to keep the meals together: nothing to move)."""
+    (with more, Erlang C finds it better to keep the meals together: nothing to move);
+    WEB-I1 also serves "ride-intraday-b", whose own agent WEB-I3 is alone for its 6
+    contacts of 200 s a quarter from 13:00."""
     from openwfm.server.models import (
         Agent,
         AgentSkill,
@@ -68,11 +70,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                         answer_within_s=20.0, max_asa_s=None, max_abandon=None,
                         max_occupancy=None, patience_s=None))
             x.flush()
-            x.add(Skill(id="ride-intraday", queue_id="ride-intraday"))
+            x.add(Queue(id="ride-intraday-b", client_id=ride, channel="voice", language="en",
+                        market="US", tz="America/New_York", sl_target=0.8,
+                        answer_within_s=20.0, max_asa_s=None, max_abandon=None,
+                        max_occupancy=None, patience_s=None))
             x.flush()
-            for aid in ("WEB-I1", "WEB-I2"):
+            x.add(Skill(id="ride-intraday", queue_id="ride-intraday"))
+            x.add(Skill(id="ride-intraday-b", queue_id="ride-intraday-b"))
+            x.flush()
+            for aid, skills in (("WEB-I1", ("ride-intraday", "ride-intraday-b")),
+                                ("WEB-I2", ("ride-intraday",)), ("WEB-I3", ("ride-intraday-b",))):
                 a = Agent(id=aid, name=f"Intraday {aid[-1]}", site_id=1, tz="America/New_York")
-                a.skills = [AgentSkill(skill_id="ride-intraday", rank=0)]
+                a.skills = [AgentSkill(skill_id=k, rank=r) for r, k in enumerate(skills)]
                 x.add(a)
             fc = Forecast(name="ride-intraday", version=1)
             x.add(fc)
@@ -83,6 +92,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                  "interval_start": t8 + timedelta(minutes=15 * i), "volume": 2.0,
                  "aht_s": 300.0, "volume_lo_80": 1.0, "volume_hi_80": 3.0,
                  "volume_lo_95": 0.5, "volume_hi_95": 4.0} for i in range(40)])
+            # the second queue, short in the afternoon: WEB-I1 is reassigned to it
+            x.execute(sa.insert(ForecastInterval), [
+                {"forecast_id": fc.id, "queue_id": "ride-intraday-b",
+                 "interval_start": t8 + timedelta(minutes=15 * i),
+                 "volume": 6.0 if i >= 20 else 0.0, "aht_s": 200.0} for i in range(40)])
             x.execute(sa.insert(HistoryInterval), [
                 {"queue_id": "ride-intraday", "interval_start": t8 + timedelta(minutes=15 * i),
                  "interval_s": 900, "volume": 2.0, "handled": 2.0, "abandoned": 0.0,
@@ -94,8 +108,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             x.flush()
             x.execute(sa.insert(Segment), [
                 {**seg, "schedule_id": sched.id, "version_id": None}
-                for a in ("WEB-I1", "WEB-I2")
-                for seg in shift_segments(Shift(a, "ride-intraday", t8, 8.5))])
+                for a, q in (("WEB-I1", "ride-intraday"), ("WEB-I2", "ride-intraday"),
+                             ("WEB-I3", "ride-intraday-b"))
+                for seg in shift_segments(Shift(a, q, t8, 8.5))])
             publish_draft(x, sched, admin)
             s.facts["intraday_schedule"] = sched.id
         yield s
@@ -138,6 +153,14 @@ def test_planner_reoptimizes_and_accepts(web_browser: Any, server: Any) -> None:
     after = page.locator("#sl-after").inner_text()
     assert float(after.rstrip(" %")) >= float(before.rstrip(" %")), (before, after)
     assert page.locator("#moves tbody tr, #offers tbody tr").count() >= 1
+    # WEB-I1 (ride-intraday first, ride-intraday-b second) works the short second queue
+    # only in the afternoon: ticked, from / to / time shown
+    re_rows = page.locator("#reassignments tbody tr")
+    assert re_rows.count() >= 1
+    first = re_rows.first.locator("td")
+    assert first.nth(1).inner_text() == "WEB-I1" and first.nth(2).inner_text() == \
+        "ride-intraday" and first.nth(3).inner_text() == "ride-intraday-b"
+    assert page.locator("#reassign-0").is_checked()
     page.locator("details summary").click()
     assert page.locator("#before-after tbody tr").count() >= 20
     screenshot(page, "intraday-proposal")
