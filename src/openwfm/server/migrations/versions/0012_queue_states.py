@@ -22,7 +22,7 @@ def upgrade() -> None:
     sa.Column('queue_id', sa.String(length=100), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('waiting', sa.Integer(), nullable=False),
-    sa.Column('oldest_wait_s', sa.Float(), nullable=True),
+    sa.Column('oldest_wait_s', sa.Double(), nullable=True),
     sa.Column('in_service', sa.Integer(), nullable=True),
     sa.Column('received_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['queue_id'], ['queues.id'], name=op.f('fk_queue_states_queue_id_queues'), ondelete='CASCADE'),
