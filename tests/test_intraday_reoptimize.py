@@ -22,7 +22,7 @@ from openwfm.intraday.reoptimize import (
     predicted_service_level,
     reoptimize,
 )
-from openwfm.scenario import Site
+from openwfm.scenario import Channel, Site
 from openwfm.scheduling.check import check_schedule
 from openwfm.scheduling.model import build_problem
 from openwfm.scheduling.synthetic import flat_requirement, toy_scenario
@@ -450,3 +450,21 @@ def test_multi_skilled_agents_never_lower_the_service_level_nor_break_a_rule(dat
         assert new == [] and again.equals(r.segments)
     else:
         assert r.segments.equals(seg.sort_values(["agent_id", "start"]).reset_index(drop=True))
+
+
+def test_work_on_a_queue_outside_the_model_is_not_reassigned() -> None:
+    """a1 (skills q3, q1, q2) works email q3 (no Erlang model: its loss would not be seen)
+    while voice q1 is short: a1 is not moved onto q1 for a gain that only looks free."""
+    skills = (("q3", "q1", "q2"), ("q1",), ("q2",))
+    p = problem(3, queues=("q1", "q2", "q3"), skills=skills)
+    sc = p.scenario
+    email = replace(sc.queues[2], channel=Channel.EMAIL)
+    p = replace(p, scenario=replace(sc, queues=(*sc.queues[:2], email)))
+    seg = pd.DataFrame([r for i, q in enumerate(("q3", None, None))
+                        for r in shift(f"a{i + 1}", ts("08:00"), 60, 180, 330, queue=q)],
+                       columns=COLS)
+    assert check_schedule(p, seg).ok
+    short = {t: 24.0 for t in ("14:00", "14:30", "15:00", "15:30", "16:00")}
+    fc = two_queues(short, {t: 2.0 for t in short}, "14:00", "16:30")
+    r = reoptimize(p, seg, fc, ts("14:00"))
+    assert r.reassignments == ()

@@ -755,6 +755,29 @@ def test_a_multi_skilled_agent_is_reassigned_and_accepting_publishes_it(world: W
     assert any(f"you work queue ms-b only from {hhmm}" in n["message"] for n in notes), notes
 
 
+def test_a_reoptimization_cut_by_a_server_stop_runs_again_after_restart(
+        world: World, reopt: dict[str, object]) -> None:
+    """The worker took the job and the server stopped (kill -9) mid-run: the row says
+    running, the queue holds nothing. At start, recovery queues it again; it runs to the
+    end, on its second attempt, at the instant it was asked for."""
+    from openwfm.server.models import Job
+    from openwfm.server.worker import queue, recover_jobs
+
+    job = _job(world, "reopt-voice", reopt["at"], "planner-ride")  # type: ignore[arg-type]
+    jobs_url = world.client.app.state.settings.effective_jobs_url  # type: ignore[attr-defined]
+    huey, _ = queue(jobs_url)
+    assert huey.dequeue() is not None  # taken by the worker that then died
+    with world.db.transaction() as s:
+        s.execute(sa.update(Job).where(Job.id == job["id"]).values(
+            state="running", attempts=1, stage="reoptimizing"))
+    assert job["id"] in recover_jobs(world.db, jobs_url)
+    assert run_queued_jobs(world) >= 1
+    got = world.client.get(f"/api/jobs/{job['id']}", headers=world.h("planner-ride")).json()
+    assert got["state"] == "succeeded" and got["attempts"] == 2, got
+    prop = _proposal_of(world, job["id"], "planner-ride")
+    assert prop["as_of"].startswith(reopt["at"].astimezone(UTC).isoformat()[:19])  # type: ignore[attr-defined]
+
+
 def test_a_failed_reoptimization_is_the_jobs_error(world: World) -> None:
     """No forecast for the queue's day: the job fails with the reason, no traceback."""
     other = str(world.facts["other_queue"])

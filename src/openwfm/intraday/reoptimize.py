@@ -758,9 +758,10 @@ def _reassign(model: _Model, seg: pd.DataFrame, P: np.ndarray, now: pd.Timestamp
         out = np.full(len(slots), np.nan)
         for j, s in enumerate(slots):
             p = int(P[i, s])
-            if not work[i, s] or locked[i, s] or p == k or (p == -1
-                                                             and k == model.pref[i][0]):
-                continue  # not work, reassigned already, or no change
+            if not work[i, s] or locked[i, s] or p < -1 or p == k or (
+                    p == -1 and k == model.pref[i][0]):
+                continue  # not work, reassigned already, work on a queue outside the
+                # model (email: its loss would not be seen), or no change
             col = P[:, s].copy()
             col[i] = k
             out[j] = model.slot_value(col, s)[0] - base[s]
