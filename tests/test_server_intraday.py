@@ -789,6 +789,54 @@ def test_a_failed_reoptimization_is_the_jobs_error(world: World) -> None:
     assert "Traceback" not in got["error"] and "internal error" not in got["error"]
 
 
+def test_the_page_starts_the_job_polls_it_and_says_why_it_failed(
+        world: World, reopt: dict[str, object]) -> None:
+    """The /intraday page's server side: *Re-optimize* answers the job's progress fragment
+    (polling /intraday/jobs/{id}); once the worker ran it, the fragment says why it failed
+    (no forecast that day); another client's planner gets 404 for the fragment."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from openwfm.web.session import CSRF_HEADER
+
+    web = TestClient(world.client.app)
+
+    def sign_in_web(user: str) -> str:
+        web.cookies.clear()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/login").text)
+        assert token is not None
+        r = web.post("/login", data={"username": user, "password": PASSWORD,
+                                     "csrf_token": token.group(1), "next": "/"},
+                     follow_redirects=False)
+        assert r.status_code == 303, r.text
+        csrf = re.search(r"hx-headers='\{\"[^\"]+\": \"([^\"]+)\"", web.get("/").text)
+        assert csrf is not None
+        return csrf.group(1)
+
+    csrf = sign_in_web("planner-ride")
+    r = web.post("/intraday/reoptimize", data={"queue": "reopt-voice",
+                                               "at": "2026-01-05T15:00:00Z"},
+                 headers={CSRF_HEADER: csrf})
+    assert r.status_code == 200, r.text
+    m = re.search(r'hx-get="/intraday/jobs/([0-9a-f-]{36})" hx-trigger="every 1s"', r.text)
+    assert m is not None and "queued" in r.text, r.text
+    job_id = m.group(1)
+    assert run_queued_jobs(world) == 1
+    r = web.get(f"/intraday/jobs/{job_id}")
+    assert r.status_code == 200 and 'id="reopt-failed"' in r.text
+    assert "no forecast of queue" in r.text and "hx-trigger" not in r.text
+    if "planner-other" not in world.tokens:
+        r = world.client.post("/api/users", headers=world.h("admin"), json={
+            "username": "planner-other", "password": PASSWORD, "role": "planner",
+            "client_ids": [world.facts["other"]]})
+        assert r.status_code == 201, r.text
+        world.tokens["planner-other"] = sign_in(world.client, "planner-other")
+    sign_in_web("planner-other")
+    assert web.get(f"/intraday/jobs/{job_id}").status_code == 404
+    web.cookies.clear()
+
+
 @pytest.mark.slow
 def test_reoptimize_and_accept_on_postgresql(pg_fresh_db: str, tmp_path: Path) -> None:
     """Two re-optimization jobs run by the worker, their proposals stored, one accepted
