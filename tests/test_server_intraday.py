@@ -778,22 +778,12 @@ def test_a_reoptimization_cut_by_a_server_stop_runs_again_after_restart(
     assert prop["as_of"].startswith(reopt["at"].astimezone(UTC).isoformat()[:19])  # type: ignore[attr-defined]
 
 
-def test_a_failed_reoptimization_is_the_jobs_error(world: World) -> None:
-    """No forecast for the queue's day: the job fails with the reason, no traceback."""
-    other = str(world.facts["other_queue"])
-    job = _job(world, other, datetime(2026, 11, 2, 14, tzinfo=UTC), "admin")
-    assert run_queued_jobs(world) == 1
-    got = world.client.get(f"/api/jobs/{job['id']}", headers=world.h("admin")).json()
-    assert got["state"] == "failed" and got["result"] is None, got
-    assert "no forecast of queue" in got["error"] and "run a forecast" in got["error"]
-    assert "Traceback" not in got["error"] and "internal error" not in got["error"]
-
-
 def test_the_page_starts_the_job_polls_it_and_says_why_it_failed(
         world: World, reopt: dict[str, object]) -> None:
     """The /intraday page's server side: *Re-optimize* answers the job's progress fragment
-    (polling /intraday/jobs/{id}); once the worker ran it, the fragment says why it failed
-    (no forecast that day); another client's planner gets 404 for the fragment."""
+    (polling /intraday/jobs/{id}); once the worker ran it, the job failed (no forecast
+    that day): its error says why, no traceback, and so does the fragment, which stops
+    polling; another client's planner gets 404 for the fragment."""
     import re
 
     from fastapi.testclient import TestClient
@@ -823,6 +813,10 @@ def test_the_page_starts_the_job_polls_it_and_says_why_it_failed(
     assert m is not None and "queued" in r.text, r.text
     job_id = m.group(1)
     assert run_queued_jobs(world) == 1
+    got = world.client.get(f"/api/jobs/{job_id}", headers=world.h("planner-ride")).json()
+    assert got["state"] == "failed" and got["result"] is None, got
+    assert "no forecast of queue" in got["error"] and "run a forecast" in got["error"]
+    assert "Traceback" not in got["error"] and "internal error" not in got["error"]
     r = web.get(f"/intraday/jobs/{job_id}")
     assert r.status_code == 200 and 'id="reopt-failed"' in r.text
     assert "no forecast of queue" in r.text and "hx-trigger" not in r.text
