@@ -563,6 +563,16 @@ def test_reoptimize_staggers_the_meals_and_accepting_publishes_a_version(
     noon = (t8 + timedelta(hours=4)).astimezone(UTC).isoformat().replace("+00:00", "Z")
     assert before[noon]["service_level_before"] == 0.0
     assert before[noon]["service_level_after"] > 0.3
+    # simulated too, both schedules with one seed: nobody answers at noon before, the
+    # staggered meals do; over the rest of the day the paired difference is positive
+    assert before[noon]["sim_service_level_before"] == 0.0
+    assert before[noon]["sim_service_level_after"] > 0.3
+    assert before[noon]["sim_delta_lo"] > 0
+    sim = prop["simulated"]
+    assert sim["replications"] == 100 and sim["seed"] > 0  # type: ignore[index]
+    assert sim["delta_lo"] > 0 and sim["service_level_after"] > sim["service_level_before"]  # type: ignore[index]
+    # one queue: the total over its agents' queues is the queue's own
+    assert sim["total_delta"] == pytest.approx(sim["delta"])  # type: ignore[index]
     # more contacts answered in time over the queue's rest of the day (an interval may
     # lose: the meal moved to 11:30 leaves one agent there instead of two)
     got = [(x["contacts"] * x["service_level_before"], x["contacts"] * x["service_level_after"])

@@ -152,6 +152,8 @@ def test_planner_reoptimizes_and_accepts(web_browser: Any, server: Any) -> None:
     before = page.locator("#sl-before").inner_text()
     after = page.locator("#sl-after").inner_text()
     assert float(after.rstrip(" %")) >= float(before.rstrip(" %")), (before, after)
+    assert "→" in page.locator("#sim-before-after").inner_text()  # simulated, one seed
+    assert "→" in page.locator("#sim-total").inner_text()
     assert page.locator("#moves tbody tr, #offers tbody tr").count() >= 1
     # WEB-I1 (ride-intraday first, ride-intraday-b second) works the short second queue
     # only in the afternoon: ticked, from / to / time shown

@@ -57,6 +57,7 @@ from openwfm.server.models import (
     Skill,
     User,
 )
+from openwfm.server.queue_state import latest_states
 from openwfm.server.selfservice import (
     claim,
     conflict,
@@ -442,6 +443,9 @@ def compute_proposal(session: Session, queue: Queue, now: datetime,
     serving = set(session.scalars(
         sa.select(AgentSkill.agent_id).join(Skill, Skill.id == AgentSkill.skill_id)
         .where(Skill.queue_id.in_(list(inputs.queues)))))
+    reports = latest_states(session, list(inputs.queues), now, max_age_s=inputs.interval_s)
+    waiting = {k: (int(r.waiting), None if r.oldest_wait_s is None else float(r.oldest_wait_s))
+               for k, r in reports.items()}
     session.rollback()  # the read is done; the search may run for seconds
     on_stage("reading")
     mine = ctx.segments[ctx.segments["agent_id"].isin(serving)].reset_index(drop=True)
@@ -457,6 +461,9 @@ def compute_proposal(session: Session, queue: Queue, now: datetime,
                                   interval_s=inputs.interval_s)
     b = before[before["queue"] == queue.id].reset_index(drop=True)
     a = after[after["queue"] == queue.id].reset_index(drop=True)
+    sim_rows, simulated = _simulated_before_after(
+        ctx.scenario, mine, result.segments, rest, t_now, inputs.interval_s, waiting,
+        queue.id, simulation_seed(queue.id, now))
     payload = {
         "moves": [{"agent_id": m.agent_id, "activity": m.activity, "rule": m.rule,
                    "old_start": _iso(m.old_start), "old_end": _iso(m.old_end),
@@ -477,15 +484,55 @@ def compute_proposal(session: Session, queue: Queue, now: datetime,
                     "service_level_after": _f(r["service_level_after"])}
                    for r in result.service_level.to_dict("records")],
         "intervals": [{"interval_start": _iso(t), "contacts": float(c),
-                       "service_level_before": _f(sb), "service_level_after": _f(sa_)}
+                       "service_level_before": _f(sb), "service_level_after": _f(sa_),
+                       **sim_rows.get(_iso(t), {})}
                       for t, c, sb, sa_ in zip(b["interval_start"], b["contacts"],
                                                b["service_level"], a["service_level"],
                                                strict=True)],
+        "simulated": simulated,
         "violations": len(result.check.violations),
     }
     on_stage("reoptimizing")
     return ProposalDraft(queue_id=queue.id, schedule_id=sched.id,
                          version_number=ctx.version_number, as_of=now, payload=payload)
+
+
+def _simulated_before_after(scenario: Scenario, before: pd.DataFrame, after: pd.DataFrame,
+                            rest: pd.DataFrame, now: pd.Timestamp, interval_s: int,
+                            waiting: Mapping[str, tuple[int, float | None]], queue_id: str,
+                            seed: int) -> tuple[dict[str, dict[str, float | None]],
+                                                dict[str, Any] | None]:
+    """The published schedule and the re-optimized one simulated from the reported queue
+    state with the same seed (common random numbers, `compare_rest_of_day`): per interval
+    of the queue (keyed by its ISO start) and over the rest of the day."""
+    from openwfm.intraday.simulated import compare_rest_of_day  # numba: only when asked
+
+    step = pd.Timedelta(seconds=interval_s)
+    current = rest[rest["interval_start"] + step > now]
+    if current[current["queue"] == queue_id].empty:
+        return {}, None
+    c = compare_rest_of_day(scenario, before, after, current, now, interval_s=interval_s,
+                            waiting=waiting, replications=SIM_REPLICATIONS, seed=seed)
+    rows = {_iso(r["interval_start"]): {
+        "sim_service_level_before": _f(r["service_level_before"]),
+        "sim_service_level_after": _f(r["service_level_after"]),
+        "sim_delta": _f(r["delta"]), "sim_delta_lo": _f(r["delta_lo"]),
+        "sim_delta_hi": _f(r["delta_hi"])}
+        for r in c.intervals[c.intervals["queue"] == queue_id].to_dict("records")}
+    mine = c.rest[c.rest["queue"] == queue_id]
+    if mine.empty:
+        return rows, None
+    x = mine.iloc[0]
+    w = waiting.get(queue_id)
+    return rows, {"replications": c.replications, "seed": c.seed,
+                  "service_level_before": _f(x["service_level_before"]),
+                  "service_level_after": _f(x["service_level_after"]),
+                  "delta": _f(x["delta"]), "delta_lo": _f(x["delta_lo"]),
+                  "delta_hi": _f(x["delta_hi"]),
+                  "waiting": None if w is None else w[0],
+                  "oldest_wait_s": None if w is None else w[1],
+                  **{f"total_{k.removeprefix('service_level_')}": _f(v)
+                     for k, v in c.total.items()}}
 
 
 def store_proposal(session: Session, draft: ProposalDraft, user_id: int | None

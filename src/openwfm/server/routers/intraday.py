@@ -219,6 +219,33 @@ class IntervalSlOut(BaseModel):
     contacts: float
     service_level_before: float | None
     service_level_after: float | None
+    sim_service_level_before: float | None = Field(None, description=(
+        "Simulated from the reported queue state, the published schedule (ratio of means)"))
+    sim_service_level_after: float | None = Field(None, description=(
+        "... the re-optimized schedule, the same seed (common random numbers)"))
+    sim_delta: float | None = Field(None, description="after - before, simulated")
+    sim_delta_lo: float | None = Field(None, description="Its paired 95 % interval")
+    sim_delta_hi: float | None = None
+
+
+class SimulatedSlOut(BaseModel):
+    replications: int
+    seed: int
+    service_level_before: float | None = Field(description=(
+        "Simulated over the queue's rest of the day, the published schedule"))
+    service_level_after: float | None
+    delta: float | None = Field(description="after - before")
+    delta_lo: float | None = Field(description=(
+        "Paired 95 % interval of the difference (same seed: the same contacts in both)"))
+    delta_hi: float | None
+    waiting: int | None = Field(description="Contacts waiting at the start (queue state)")
+    oldest_wait_s: float | None
+    total_before: float | None = Field(None, description=(
+        "Simulated over every queue the agents serve (voice and chat), contacts-weighted"))
+    total_after: float | None = None
+    total_delta: float | None = None
+    total_delta_lo: float | None = None
+    total_delta_hi: float | None = None
 
 
 class ProposalOut(BaseModel):
@@ -243,6 +270,9 @@ class ProposalOut(BaseModel):
     service_level_after: float | None
     queues: list[QueueSlOut]
     intervals: list[IntervalSlOut] = Field(description="The queue's rest-of-day intervals")
+    simulated: SimulatedSlOut | None = Field(None, description=(
+        "The published and re-optimized schedules simulated from the reported queue "
+        "state with one seed (docs/intraday.md); none in proposals made before it"))
     violations: int = Field(description="Rule violations of the result (the published "
                                         "schedule's own; never a new one)")
     accepted: dict[str, list[int]] | None
@@ -285,6 +315,7 @@ def proposal_out(session: Any, prop: IntradayProposal) -> ProposalOut:
         service_level_after=pl["service_level_after"],
         queues=[QueueSlOut(**q) for q in pl["queues"]],
         intervals=[IntervalSlOut(**x) for x in pl["intervals"]],
+        simulated=SimulatedSlOut(**pl["simulated"]) if pl.get("simulated") else None,
         violations=pl["violations"], accepted=prop.accepted, applied_version_number=number)
 
 
