@@ -475,6 +475,17 @@ def test_intraday_view_counts_the_agents_of_the_other_queues(world: World) -> No
     later = next(x for x in v["intervals"] if x["interval_start"] == (
         at + timedelta(hours=1)).astimezone(UTC).isoformat().replace("+00:00", "Z"))
     assert later["agents_predicted"] == 1.0  # the Erlang split: MQA-1 on mq-a
+    # at 17:00 nobody works any more (nobody logged in, the shifts ended at 16:30): the
+    # simulation has no agent (it used to fail on the empty schedule), nothing answered
+    r = world.client.get("/api/intraday/queues/mq-a",
+                         params={"at": (t8 + timedelta(hours=9)).isoformat()},
+                         headers=world.h("planner-ride"))
+    assert r.status_code == 200, r.text
+    v = r.json()
+    assert v["simulation"]["agents"] == 0
+    rest = [x for x in v["intervals"] if x["part"] != "past"]
+    assert len(rest) == 4 and all(x["predicted_service_level"] == 0.0
+                                  and x["predicted_service_level_erlang"] == 0.0 for x in rest)
 
 
 def test_intraday_view_roles_and_tenants(world: World, hand: dict[str, object]) -> None:

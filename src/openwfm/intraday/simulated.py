@@ -182,7 +182,9 @@ def simulate_rest_of_day(
     seg["end"] = pd.to_datetime(seg["end"], utc=True)
     horizon = origin + nt * step
     seg = seg[(seg["end"] > start) & (seg["start"] < horizon)]
-    seg = seg[seg["agent_id"].map(lambda a: any(s in qidx for s in agents[a].skills))]
+    skilled = np.array([any(s in qidx for s in agents[a].skills) for a in seg["agent_id"]],
+                       dtype=bool)
+    seg = seg[skilled]  # a boolean array: an empty one still keeps the columns
     skills = {a.id: a.skills for a in scenario.agents}
     groups = {a.id: a.routing_group for a in scenario.agents}
     model = model_from_segments(specs, volume, aht, seg.reset_index(drop=True), skills,
