@@ -14,17 +14,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from openwfm.errors import InputError
+from openwfm.server.db import UpsertCount, upsert_by_queue
 from openwfm.server.models import HistoryInterval, PlanSetup, Queue
 from openwfm.server.permissions import Principal, queue_filter
 
-__all__ = ["ActualsResult", "QueueActual", "center_interval_s", "check_actuals",
+__all__ = ["QueueActual", "center_interval_s", "check_actuals",
            "day_bounds", "parse_day", "read_actuals", "store_actuals"]
 
 DEFAULT_INTERVAL_S = 1800
@@ -49,15 +49,6 @@ class QueueActual:
     aht_s: float | None = None
     asa_s: float | None = None
     answered_within: float | None = None
-
-
-@dataclass(frozen=True)
-class ActualsResult:
-    """``received`` = ``inserted`` (new intervals) + ``replaced`` (reported before)."""
-
-    received: int
-    inserted: int
-    replaced: int
 
 
 def center_interval_s(session: Session) -> int:
@@ -130,37 +121,13 @@ def check_actuals(session: Session, p: Principal, items: Sequence[QueueActual], 
                                                 else "offered"))
 
 
-def _upsert(session: Session) -> Any:
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the server supports SQLite and PostgreSQL
-        raise RuntimeError(f"no INSERT ... ON CONFLICT for {name}")
-    stmt = insert(HistoryInterval)
-    return stmt.on_conflict_do_update(
-        index_elements=["queue_id", "interval_start"],
-        set_={c: stmt.excluded[c] for c in ("interval_s", *_VALUES, "import_id")})
-
-
-def store_actuals(session: Session, items: Sequence[QueueActual]) -> ActualsResult:
+def store_actuals(session: Session, items: Sequence[QueueActual]) -> UpsertCount:
     """Insert or replace the intervals of `items` (validated) in the caller's transaction."""
-    if not items:
-        return ActualsResult(0, 0, 0)
-    keys = [(a.queue_id, a.interval_start.astimezone(UTC)) for a in items]
-    existing = 0
-    for q in sorted({k[0] for k in keys}):
-        starts = [t for k, t in keys if k == q]
-        existing += int(session.scalar(sa.select(sa.func.count()).select_from(
-            HistoryInterval).where(HistoryInterval.queue_id == q,
-                                   HistoryInterval.interval_start.in_(starts))) or 0)
     rows = [{"queue_id": a.queue_id, "interval_start": a.interval_start.astimezone(UTC),
              "interval_s": a.interval_s, "import_id": None,
              **{c: getattr(a, c) for c in _VALUES}} for a in items]
-    session.execute(_upsert(session), rows)
-    return ActualsResult(received=len(items), inserted=len(items) - existing,
-                         replaced=existing)
+    return upsert_by_queue(session, HistoryInterval, "interval_start", rows,
+                           ("interval_s", *_VALUES, "import_id"))
 
 
 def read_actuals(session: Session, queue_ids: Sequence[str], start: datetime,

@@ -116,3 +116,40 @@ class Database:
         for engine in {id(e): e for e in (self.engine, self.write_engine,
                                           self.fast_engine)}.values():
             engine.dispose()
+
+
+@dataclass(frozen=True)
+class UpsertCount:
+    """A batch stored by `upsert_by_queue`: ``received`` = ``inserted`` (keys new to the
+    table) + ``replaced`` (keys stored before, their values overwritten)."""
+
+    received: int
+    inserted: int
+    replaced: int
+
+
+def upsert_by_queue(session: Session, model: Any, time_column: str,
+                    rows: list[dict[str, Any]], update: tuple[str, ...]) -> UpsertCount:
+    """Insert `rows` of `model` (a table unique on ``queue_id`` and `time_column`), or on a
+    key stored before overwrite its `update` columns (``INSERT ... ON CONFLICT DO UPDATE``
+    on SQLite and PostgreSQL), in the caller's transaction; how many were new."""
+    if not rows:
+        return UpsertCount(0, 0, 0)
+    existing = 0
+    time_attr = getattr(model, time_column)
+    for q in sorted({r["queue_id"] for r in rows}):
+        times = [r[time_column] for r in rows if r["queue_id"] == q]
+        existing += int(session.scalar(sa.select(sa.func.count()).select_from(model).where(
+            model.queue_id == q, time_attr.in_(times))) or 0)
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the server supports SQLite and PostgreSQL
+        raise RuntimeError(f"no INSERT ... ON CONFLICT for {name}")
+    stmt = insert(model)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["queue_id", time_column],
+        set_={c: stmt.excluded[c] for c in update}), rows)
+    return UpsertCount(received=len(rows), inserted=len(rows) - existing, replaced=existing)

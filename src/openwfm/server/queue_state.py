@@ -14,16 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from openwfm.errors import InputError
+from openwfm.server.db import UpsertCount, upsert_by_queue
 from openwfm.server.models import Queue, QueueState
 from openwfm.server.permissions import Principal, queue_filter
 
-__all__ = ["KEEP_DAYS", "MAX_AHEAD_S", "QueueStateReport", "StateResult", "check_states",
+__all__ = ["KEEP_DAYS", "MAX_AHEAD_S", "QueueStateReport", "check_states",
            "latest_states", "store_states"]
 
 MAX_AHEAD_S = 300.0
@@ -43,15 +43,6 @@ class QueueStateReport:
     waiting: int
     oldest_wait_s: float | None = None
     in_service: int | None = None
-
-
-@dataclass(frozen=True)
-class StateResult:
-    """``received`` = ``inserted`` + ``replaced`` (an instant reported before)."""
-
-    received: int
-    inserted: int
-    replaced: int
 
 
 def check_states(session: Session, p: Principal, items: Sequence[QueueStateReport], *,
@@ -82,38 +73,16 @@ def check_states(session: Session, p: Principal, items: Sequence[QueueStateRepor
         seen[key] = i
 
 
-def _upsert(session: Session) -> Any:
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the server supports SQLite and PostgreSQL
-        raise RuntimeError(f"no INSERT ... ON CONFLICT for {name}")
-    stmt = insert(QueueState)
-    return stmt.on_conflict_do_update(
-        index_elements=["queue_id", "at"],
-        set_={c: stmt.excluded[c] for c in ("waiting", "oldest_wait_s", "in_service",
-                                             "received_at")})
-
-
 def store_states(session: Session, items: Sequence[QueueStateReport], *,
-                 now: datetime) -> StateResult:
+                 now: datetime) -> UpsertCount:
     """Insert or replace the reports of `items` (validated) in the caller's transaction and
     prune each reporting queue's reports more than `KEEP_DAYS` days older than its newest
     one in the batch."""
-    if not items:
-        return StateResult(0, 0, 0)
-    existing = 0
-    for q in sorted({a.queue_id for a in items}):
-        ats = [a.at.astimezone(UTC) for a in items if a.queue_id == q]
-        existing += int(session.scalar(sa.select(sa.func.count()).select_from(QueueState)
-                                       .where(QueueState.queue_id == q,
-                                              QueueState.at.in_(ats))) or 0)
     rows = [{"queue_id": a.queue_id, "at": a.at.astimezone(UTC), "waiting": a.waiting,
              "oldest_wait_s": a.oldest_wait_s, "in_service": a.in_service,
              "received_at": now} for a in items]
-    session.execute(_upsert(session), rows)
+    result = upsert_by_queue(session, QueueState, "at", rows,
+                             ("waiting", "oldest_wait_s", "in_service", "received_at"))
     newest: dict[str, datetime] = {}
     for a in items:
         t = a.at.astimezone(UTC)
@@ -121,8 +90,7 @@ def store_states(session: Session, items: Sequence[QueueStateReport], *,
     for q, t in sorted(newest.items()):
         session.execute(sa.delete(QueueState).where(
             QueueState.queue_id == q, QueueState.at < t - timedelta(days=KEEP_DAYS)))
-    return StateResult(received=len(items), inserted=len(items) - existing,
-                       replaced=existing)
+    return result
 
 
 def latest_states(session: Session, queue_ids: Sequence[str], at: datetime, *,
