@@ -187,6 +187,19 @@ def web_browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
+def server(web_server: object) -> object:
+    """`web_server` under the name the browser test modules use (a module with a server of
+    its own, tests/test_web_intraday.py, defines its own `server`)."""
+    return web_server
+
+
+@pytest.fixture(scope="session")
+def browser(web_browser: object) -> object:
+    """`web_browser` under the name the browser test modules use."""
+    return web_browser
+
+
+@pytest.fixture(scope="session")
 def demo_cli_run(tmp_path_factory) -> tuple[Path, str]:
     """`openwfm demo -o OUT` once per session, in its own process as a user runs it (no
     solver state left by other tests): (OUT, its stdout). Shared by the demo's CLI tests

@@ -34,16 +34,6 @@ from web_support import (
 pytestmark = pytest.mark.xdist_group("web")
 
 
-@pytest.fixture(scope="module")
-def server(web_server: Any) -> Any:
-    return web_server
-
-
-@pytest.fixture(scope="module")
-def browser(web_browser: Any) -> Any:
-    return web_browser
-
-
 def new_page(browser: Any, width: int = 1400, height: int = 900) -> Any:
     ctx = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
     p = ctx.new_page()

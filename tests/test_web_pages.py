@@ -25,16 +25,6 @@ from web_support import (
 pytestmark = pytest.mark.xdist_group("web")
 
 
-@pytest.fixture(scope="module")
-def server(web_server: Any) -> Any:
-    return web_server
-
-
-@pytest.fixture(scope="module")
-def browser(web_browser: Any) -> Any:
-    return web_browser
-
-
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")

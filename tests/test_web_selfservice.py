@@ -30,16 +30,6 @@ from web_support import (
 pytestmark = pytest.mark.xdist_group("web")
 
 
-@pytest.fixture(scope="module")
-def server(web_server: Any) -> Any:
-    return web_server
-
-
-@pytest.fixture(scope="module")
-def browser(web_browser: Any) -> Any:
-    return web_browser
-
-
 def new_page(browser: Any, width: int, height: int, lang: str = "en-US") -> Any:
     ctx = browser.new_context(viewport={"width": width, "height": height}, locale=lang)
     p = ctx.new_page()

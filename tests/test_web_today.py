@@ -25,16 +25,6 @@ ISSUE_DEADLINE_MS = 2_000
 """The issue's functional requirement: an exception shows (and clears) within 2 s."""
 
 
-@pytest.fixture(scope="module")
-def server(web_server: Any) -> Any:
-    return web_server
-
-
-@pytest.fixture(scope="module")
-def browser(web_browser: Any) -> Any:
-    return web_browser
-
-
 @pytest.fixture()
 def today_schedule(server: Any) -> Iterator[tuple[datetime, list[str]]]:
     """A published schedule around now for the team's agents (work, a break in an hour,
