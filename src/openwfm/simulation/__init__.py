@@ -25,48 +25,81 @@ True
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from openwfm.simulation.distributions import (
-    Deterministic,
-    Distribution,
-    Empirical,
-    Exponential,
-    Gamma,
-    LogNormal,
-    fit_lognormal,
-)
-from openwfm.simulation.engine import Backend, replicate, run_replications
-from openwfm.simulation.kpis import (
-    ReplicationCounts,
-    count_by_replication,
-    group_kpis,
-    interval_kpis,
-    kpi_ci,
-    mean_ci,
-    proportion_ci,
-    queue_kpis,
-    ratio_ci,
-)
-from openwfm.simulation.model import (
-    InitialState,
-    QueueSpec,
-    SimulationModel,
-    model_from_segments,
-    model_from_staffing,
-    single_queue_model,
-)
-from openwfm.simulation.policy import (
-    AgentSelection,
-    ContactSelection,
-    Overflow,
-    RoutingPolicy,
-)
-from openwfm.simulation.records import OUTCOMES, ContactLog, PresenceLog
+    from openwfm.simulation.distributions import (
+        Deterministic,
+        Distribution,
+        Empirical,
+        Exponential,
+        Gamma,
+        LogNormal,
+        fit_lognormal,
+    )
+    from openwfm.simulation.engine import Backend, replicate
+    from openwfm.simulation.kpis import (
+        ReplicationCounts,
+        count_by_replication,
+        group_kpis,
+        interval_kpis,
+        kpi_ci,
+        mean_ci,
+        proportion_ci,
+        queue_kpis,
+        ratio_ci,
+    )
+    from openwfm.simulation.model import (
+        InitialState,
+        QueueSpec,
+        SimulationModel,
+        model_from_segments,
+        model_from_staffing,
+        single_queue_model,
+    )
+    from openwfm.simulation.policy import (
+        AgentSelection,
+        ContactSelection,
+        Overflow,
+        RoutingPolicy,
+    )
+    from openwfm.simulation.records import OUTCOMES, ContactLog, PresenceLog
+
+# The package's names are loaded from their modules on first use (PEP 562): importing
+# `openwfm.simulation.policy` (as `openwfm.scenario` does, and through it the server) no
+# longer loads the engine (numba), the KPIs (scipy.stats) and the distributions.
+_LAZY = {
+    **dict.fromkeys(("Deterministic", "Distribution", "Empirical", "Exponential", "Gamma",
+                     "LogNormal", "fit_lognormal"), "distributions"),
+    **dict.fromkeys(("Backend", "replicate"), "engine"),
+    **dict.fromkeys(("ReplicationCounts", "count_by_replication", "group_kpis",
+                     "interval_kpis", "kpi_ci", "mean_ci", "proportion_ci", "queue_kpis",
+                     "ratio_ci"), "kpis"),
+    **dict.fromkeys(("InitialState", "QueueSpec", "SimulationModel", "model_from_segments",
+                     "model_from_staffing", "single_queue_model"), "model"),
+    **dict.fromkeys(("AgentSelection", "ContactSelection", "Overflow", "RoutingPolicy"),
+                    "policy"),
+    **dict.fromkeys(("OUTCOMES", "ContactLog", "PresenceLog"), "records"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "OUTCOMES",
@@ -115,21 +148,29 @@ class SimulationResult:
 
     @cached_property
     def counts(self) -> ReplicationCounts:
+        from openwfm.simulation.kpis import count_by_replication
+
         return count_by_replication(self.log, self.model)
 
     @cached_property
     def intervals(self) -> pd.DataFrame:
         """KPIs per queue and interval with 95% CIs (see `interval_kpis`)."""
+        from openwfm.simulation.kpis import interval_kpis
+
         return interval_kpis(self.log, self.model, counts=self.counts)
 
     @cached_property
     def queues(self) -> pd.DataFrame:
         """KPIs per queue over the horizon with 95% CIs (see `queue_kpis`)."""
+        from openwfm.simulation.kpis import queue_kpis
+
         return queue_kpis(self.log, self.model, counts=self.counts)
 
     @cached_property
     def groups(self) -> pd.DataFrame:
         """Occupancy per agent group over each whole replication (see `group_kpis`)."""
+        from openwfm.simulation.kpis import group_kpis
+
         return group_kpis(self.log, self.model)
 
 
@@ -159,6 +200,8 @@ def simulate(
     L'Ecuyer, P. et al., ContactCenters simulation library, examples MMC / MMCAb (values in
     ``REFERENCES.md`` R4/R5), reproduced in ``tests/test_simulation_validation.py``.
     """
+    from openwfm.simulation.engine import run_replications
+
     log = run_replications(model, replications, seed, backend=backend, client=client,
                            workers=workers)
     return SimulationResult(model=model, log=log, seed=seed)
