@@ -54,7 +54,7 @@ def _run(tmp: Path, req: pd.DataFrame, toml: str = TOML) -> subprocess.Completed
     req.to_csv(tmp / "req.csv", index=False)
     return subprocess.run([sys.executable, "-c", "from openwfm.cli import main; main()",
                            "schedule", str(tmp / "sc.toml"), str(tmp / "req.csv"), "-o",
-                           str(tmp / "out")], capture_output=True, text=True, timeout=300)
+                           str(tmp / "out")], capture_output=True, text=True, timeout=1800)
 
 
 def _req() -> pd.DataFrame:

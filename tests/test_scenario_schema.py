@@ -189,7 +189,7 @@ def test_cli_exit_status_in_a_real_process(case: Path) -> None:
     (case / "s.toml").write_text(TOML.replace("sl_target = 0.8", "sl_targt = 0.8"))
     res = subprocess.run([sys.executable, "-c", "from openwfm.cli import main; main()",
                           "scenario", "check", str(case / "s.toml")], capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=600)
     assert res.returncode == 2
     assert "did you mean 'sl_target'?" in res.stderr and "Traceback" not in res.stderr
 
