@@ -536,7 +536,9 @@ def _job(w: World, queue: str, at: datetime, who: str) -> dict[str, object]:
     job = r.json()
     assert r.headers["Location"] == f"/api/jobs/{job['id']}"
     assert job["kind"] == "reoptimize" and job["state"] == "queued"
-    assert job["params"] == {"queue_id": queue, "at": at.astimezone(UTC).isoformat()}
+    params = job["params"]
+    assert (params["queue_id"], params["at"]) == (queue, at.astimezone(UTC).isoformat())
+    assert isinstance(params["busy"], dict)  # the live board's busy agents at `at`
     return job  # type: ignore[no-any-return]
 
 
@@ -780,11 +782,19 @@ def test_a_reoptimization_cut_by_a_server_stop_runs_again_after_restart(
         world: World, reopt: dict[str, object]) -> None:
     """The worker took the job and the server stopped (kill -9) mid-run: the row says
     running, the queue holds nothing. At start, recovery queues it again; it runs to the
-    end, on its second attempt, at the instant it was asked for."""
+    end, on its second attempt, at the instant it was asked for and from the floor as it
+    was then: the agent on a call at that instant (live board, kept in the job's params;
+    the worker has no board) starts the simulated before/after busy."""
     from openwfm.server.models import Job
     from openwfm.server.worker import queue, recover_jobs
 
-    job = _job(world, "reopt-voice", reopt["at"], "planner-ride")  # type: ignore[arg-type]
+    at: datetime = reopt["at"]  # type: ignore[assignment]
+    r = world.client.post("/api/rta/events", headers=world.h("admin"), json=[
+        {"event_id": "reopt-1-call", "agent_id": "REOPT-1", "state": "on_contact",
+         "at": (at - timedelta(minutes=2)).isoformat()}])
+    assert r.status_code == 200, r.text
+    job = _job(world, "reopt-voice", at, "planner-ride")
+    assert job["params"]["busy"] == {"REOPT-1": 120.0}  # type: ignore[index]
     jobs_url = world.client.app.state.settings.effective_jobs_url  # type: ignore[attr-defined]
     huey, _ = queue(jobs_url)
     assert huey.dequeue() is not None  # taken by the worker that then died
@@ -796,7 +806,8 @@ def test_a_reoptimization_cut_by_a_server_stop_runs_again_after_restart(
     got = world.client.get(f"/api/jobs/{job['id']}", headers=world.h("planner-ride")).json()
     assert got["state"] == "succeeded" and got["attempts"] == 2, got
     prop = _proposal_of(world, job["id"], "planner-ride")
-    assert prop["as_of"].startswith(reopt["at"].astimezone(UTC).isoformat()[:19])  # type: ignore[attr-defined]
+    assert prop["as_of"].startswith(at.astimezone(UTC).isoformat()[:19])
+    assert prop["simulated"]["busy_agents"] == 1  # type: ignore[index]
 
 
 def test_the_page_starts_the_job_polls_it_and_says_why_it_failed(

@@ -285,6 +285,8 @@ class SimulatedComparison:
     seed: int
     total: dict[str, float]
     """The same over every queue simulated (voice and chat), contacts-weighted."""
+    busy: int = 0
+    """The agents busy at the start who were working then (their contact in hand)."""
 
 
 def compare_rest_of_day(scenario: Scenario, before: pd.DataFrame, after: pd.DataFrame,
@@ -353,4 +355,4 @@ def compare_rest_of_day(scenario: Scenario, before: pd.DataFrame, after: pd.Data
         rest=pd.DataFrame({"queue": keep, "contacts": bo.sum(axis=2).mean(axis=0),
                            "service_level_before": sb, "service_level_after": sa,
                            "delta": d, "delta_lo": lo, "delta_hi": hi}),
-        replications=replications, seed=seed, total=total)
+        replications=replications, seed=seed, total=total, busy=b.busy)

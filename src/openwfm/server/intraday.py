@@ -423,11 +423,14 @@ class ProposalDraft:
 
 
 def compute_proposal(session: Session, queue: Queue, now: datetime,
-                     on_stage: Callable[[str], None] = lambda name: None) -> ProposalDraft:
+                     on_stage: Callable[[str], None] = lambda name: None, *,
+                     busy: Mapping[str, float | None] | None = None) -> ProposalDraft:
     """Re-optimize the rest of the queue's day on the published schedule its agents work
     today (`openwfm.intraday.reoptimize.reoptimize`: breaks moved, agents reassigned,
     overtime and VTO proposed, checker-verified). Reads, ends the read transaction
-    (``on_stage("reading")``), then computes (``on_stage("reoptimizing")``)."""
+    (``on_stage("reading")``), then computes (``on_stage("reoptimizing")``). `busy`: the
+    agents busy at `now` (`busy_agents`, taken from the live board when the job was asked
+    for), the simulated before/after starts with their contacts in hand."""
     inputs = day_inputs(session, queue, now)
     today = inputs.segments[(inputs.segments["end"] > pd.Timestamp(now))
                             & (inputs.segments["start"] < pd.Timestamp(inputs.day_end))]
@@ -463,7 +466,7 @@ def compute_proposal(session: Session, queue: Queue, now: datetime,
     a = after[after["queue"] == queue.id].reset_index(drop=True)
     sim_rows, simulated = _simulated_before_after(
         ctx.scenario, mine, result.segments, rest, t_now, inputs.interval_s, waiting,
-        queue.id, simulation_seed(queue.id, now))
+        busy or {}, queue.id, simulation_seed(queue.id, now))
     payload = {
         "moves": [{"agent_id": m.agent_id, "activity": m.activity, "rule": m.rule,
                    "old_start": _iso(m.old_start), "old_end": _iso(m.old_end),
@@ -499,7 +502,8 @@ def compute_proposal(session: Session, queue: Queue, now: datetime,
 
 def _simulated_before_after(scenario: Scenario, before: pd.DataFrame, after: pd.DataFrame,
                             rest: pd.DataFrame, now: pd.Timestamp, interval_s: int,
-                            waiting: Mapping[str, tuple[int, float | None]], queue_id: str,
+                            waiting: Mapping[str, tuple[int, float | None]],
+                            busy: Mapping[str, float | None], queue_id: str,
                             seed: int) -> tuple[dict[str, dict[str, float | None]],
                                                 dict[str, Any] | None]:
     """The published schedule and the re-optimized one simulated from the reported queue
@@ -512,7 +516,8 @@ def _simulated_before_after(scenario: Scenario, before: pd.DataFrame, after: pd.
     if current[current["queue"] == queue_id].empty:
         return {}, None
     c = compare_rest_of_day(scenario, before, after, current, now, interval_s=interval_s,
-                            waiting=waiting, replications=SIM_REPLICATIONS, seed=seed)
+                            waiting=waiting, busy=busy, replications=SIM_REPLICATIONS,
+                            seed=seed)
     rows = {_iso(r["interval_start"]): {
         "sim_service_level_before": _f(r["service_level_before"]),
         "sim_service_level_after": _f(r["service_level_after"]),
@@ -529,6 +534,7 @@ def _simulated_before_after(scenario: Scenario, before: pd.DataFrame, after: pd.
                   "service_level_after": _f(x["service_level_after"]),
                   "delta": _f(x["delta"]), "delta_lo": _f(x["delta_lo"]),
                   "delta_hi": _f(x["delta_hi"]),
+                  "busy_agents": c.busy,
                   "waiting": None if w is None else w[0],
                   "oldest_wait_s": None if w is None else w[1],
                   **{f"total_{k.removeprefix('service_level_')}": _f(v)
@@ -554,7 +560,8 @@ def store_proposal(session: Session, draft: ProposalDraft, user_id: int | None
 
 def reoptimize_job(session: Session, params: dict[str, Any],
                    on_stage: Callable[[str], None]) -> ProposalDraft:
-    """What a ``reoptimize`` job computes (params ``queue_id`` and ``at``, ISO)."""
+    """What a ``reoptimize`` job computes (params ``queue_id``, ``at`` (ISO) and ``busy``:
+    agent id -> seconds on the contact so far or None, the live board's at ``at``)."""
     queue = session.get(Queue, str(params.get("queue_id")))
     if queue is None:
         raise InputError(f"queue {params.get('queue_id')!r} no longer exists",
@@ -564,7 +571,13 @@ def reoptimize_job(session: Session, params: dict[str, Any],
     except ValueError:
         raise InputError(f"at: expected an ISO 8601 time, got {params.get('at')!r}",
                          column="at") from None
-    return compute_proposal(session, queue, at.astimezone(UTC), on_stage)
+    busy = params.get("busy") or {}
+    if not isinstance(busy, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, int | float))
+            for k, v in busy.items()):
+        raise InputError("busy: expected agent id -> seconds on the contact (or null)",
+                         column="busy")
+    return compute_proposal(session, queue, at.astimezone(UTC), on_stage, busy=busy)
 
 
 def _hhmm(t: Any, tz: str) -> str:

@@ -240,6 +240,10 @@ class SimulatedSlOut(BaseModel):
     delta_hi: float | None
     waiting: int | None = Field(description="Contacts waiting at the start (queue state)")
     oldest_wait_s: float | None
+    busy_agents: int = Field(0, description=(
+        "Agents on a contact or in after-contact work at the start (live adherence when "
+        "the re-optimization was asked for) and working then: each starts with its contact "
+        "in hand"))
     total_before: float | None = Field(None, description=(
         "Simulated over every queue the agents serve (voice and chat), contacts-weighted"))
     total_after: float | None = None
@@ -342,10 +346,17 @@ def reoptimize_rest_of_day(queue_id: QueuePath, p: CurrentUser, request: Request
     require(p, "intraday", "write")
     db = request.app.state.db
     now = (at or datetime.now(UTC)).astimezone(UTC)
+    b = board(request)
+    with db.read() as session:
+        visible_queue(session, p, queue_id)
+        # the floor at `now` for the simulated before/after (the worker has no live board)
+        b.sync(session, datetime.now(UTC))
+    with b.lock:
+        busy = busy_agents(b.log, agent_states(b.log, list(b.log.agents), now), now)
     with db.transaction() as session:
         q = visible_queue(session, p, queue_id)
-        job = new_job(JobKind.REOPTIMIZE, {"queue_id": q.id, "at": now.isoformat()},
-                      p.user_id)
+        job = new_job(JobKind.REOPTIMIZE, {"queue_id": q.id, "at": now.isoformat(),
+                                           "busy": busy}, p.user_id)
         session.add(job)
         session.flush()
         audit.record(session, acting_user(session, p), "create", "job", job.id,
