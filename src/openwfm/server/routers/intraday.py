@@ -34,10 +34,10 @@ from openwfm.server.models import (
 from openwfm.server.permissions import not_found, queue_filter, require
 from openwfm.server.queue_state import latest_states
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, Id
+from openwfm.server.routers.jobs import submit_job
 from openwfm.server.routers.rta import board
 from openwfm.server.schemas import JobOut
 from openwfm.server.selfservice import send_mail
-from openwfm.server.worker import enqueue, new_job
 
 router = APIRouter(prefix="/api/intraday", tags=["intraday"])
 
@@ -348,23 +348,13 @@ def reoptimize_rest_of_day(queue_id: QueuePath, p: CurrentUser, request: Request
     now = (at or datetime.now(UTC)).astimezone(UTC)
     b = board(request)
     with db.read() as session:
-        visible_queue(session, p, queue_id)
+        q = visible_queue(session, p, queue_id)
         # the floor at `now` for the simulated before/after (the worker has no live board)
         b.sync(session, datetime.now(UTC))
     with b.lock:
         busy = busy_agents(b.log, agent_states(b.log, list(b.log.agents), now), now)
-    with db.transaction() as session:
-        q = visible_queue(session, p, queue_id)
-        job = new_job(JobKind.REOPTIMIZE, {"queue_id": q.id, "at": now.isoformat(),
-                                           "busy": busy}, p.user_id)
-        session.add(job)
-        session.flush()
-        audit.record(session, acting_user(session, p), "create", "job", job.id,
-                     after=audit.snapshot(job))
-    settings = request.app.state.settings
-    enqueue(settings.effective_jobs_url, settings.db_url, job.id)
-    response.headers["Location"] = f"/api/jobs/{job.id}"
-    return job  # type: ignore[no-any-return]
+    return submit_job(request, response, p, JobKind.REOPTIMIZE,
+                      {"queue_id": q.id, "at": now.isoformat(), "busy": busy})
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalOut, responses=AUTH_ERRORS)

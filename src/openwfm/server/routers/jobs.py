@@ -4,15 +4,15 @@ cancels (the job's process is stopped)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from openwfm.server import audit
 from openwfm.server.deps import CurrentUser, ReadDB, WriteDB, acting_user
-from openwfm.server.models import Job, JobState
-from openwfm.server.permissions import job_filter, require
+from openwfm.server.models import Job, JobKind, JobState
+from openwfm.server.permissions import Principal, job_filter, require
 from openwfm.server.routers.common import AUTH_ERRORS, WRITE_ERRORS, get_visible
 from openwfm.server.schemas import JobIn, JobOut
 from openwfm.server.worker import enqueue, new_job
@@ -27,9 +27,16 @@ def create_job(body: JobIn, p: CurrentUser, request: Request, response: Response
     """Start a forecast, staffing, schedule, simulation, capacity or full plan job on the
     stored center; answers 202 at once with the job to poll (``Location``)."""
     require(p, "job", "write")
-    job = new_job(body.kind, body.model_dump(mode="json", exclude={"kind"}), p.user_id)
-    db = request.app.state.db
-    with db.transaction() as session:
+    return submit_job(request, response, p, body.kind,
+                      body.model_dump(mode="json", exclude={"kind"}))
+
+
+def submit_job(request: Request, response: Response, p: Principal, kind: JobKind,
+               params: dict[str, Any]) -> Job:
+    """Store a queued job of `kind` made by `p` (audited), put it on the job queue and
+    point ``Location`` at it: what every endpoint that starts a job answers 202 with."""
+    job = new_job(kind, params, p.user_id)
+    with request.app.state.db.transaction() as session:
         session.add(job)
         session.flush()
         audit.record(session, acting_user(session, p), "create", "job", job.id,
