@@ -159,8 +159,11 @@ def pg_fresh_db(pg_server_url: str) -> Iterator[str]:
 
 
 # ------------------------------------------------------------- the browser tests' server
-# One live server (the demo center with a pattern week) and one Debian chromium for every
-# tests/test_web_*.py module of a session (they share the xdist group "web": one worker).
+# One live server (the demo center with a pattern week) for every tests/test_web_*.py module
+# of a session (they share the xdist group "web": one worker), and one Debian chromium per
+# module: Playwright's sync API keeps its asyncio loop set as the thread's running loop
+# while it is open, so a session-long one broke every later `asyncio.run` on that worker
+# (the NATS consumer test, when it ran after the web group).
 @pytest.fixture(scope="session")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from web_support import ensure_assets, live_server
@@ -170,7 +173,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield s
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def web_browser() -> Iterator[object]:
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="pip install playwright (the dev extra)")
@@ -193,7 +196,7 @@ def server(web_server: object) -> object:
     return web_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(web_browser: object) -> object:
     """`web_browser` under the name the browser test modules use."""
     return web_browser
